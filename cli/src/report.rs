@@ -106,7 +106,7 @@ pub fn thresholds(
 
 fn cell_text(cell: paper::Cell) -> String {
 	match cell {
-		paper::Cell::Unsafe => "red".into(),
+		paper::Cell::Red => "red".into(),
 		paper::Cell::Value(k) => k.to_string(),
 		paper::Cell::Asterisk => "*".into(),
 		paper::Cell::Missing => "?".into(),

@@ -11,7 +11,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cell {
 	/// Red: even unanimity does not prove a good agent (the paper prints no number).
-	Unsafe,
+	Red,
 	/// The smallest number of agreeing agents that proves a good one among them.
 	Value(u32),
 	/// Purple with an asterisk: "the number is small", printed without a value.
@@ -28,10 +28,10 @@ pub const TABLE1_Z: f64 = 9.0;
 
 /// Table 1 rows: `p` as printed, and one cell per entry of [`TABLE1_N`].
 pub const TABLE1: [(&str, [Cell; 11]); 6] = {
-	use Cell::{Asterisk as S, Missing as M, Unsafe as U, Value as V};
+	use Cell::{Asterisk as S, Missing as M, Red as R, Value as V};
 	[
-		("0.33333", [U, U, V(40), V(47), V(53), V(65), V(76), V(127), V(219), V(304), V(467)]),
-		("0.25", [U, V(29), V(35), V(43), V(46), V(55), V(64), V(106), V(178), V(246), V(374)]),
+		("0.33333", [R, R, V(40), V(47), V(53), V(65), V(76), V(127), V(219), V(304), V(467)]),
+		("0.25", [R, V(29), V(35), V(43), V(46), V(55), V(64), V(106), V(178), V(246), V(374)]),
 		("0.2", [V(20), V(26), V(31), V(36), V(40), V(49), V(56), V(91), V(152), V(208), V(314)]),
 		("0.15", [V(17), V(22), V(27), V(30), V(34), V(41), V(48), V(76), V(125), S, M]),
 		("0.1", [V(14), V(18), V(21), V(24), V(27), V(33), V(37), V(59), S, S, S]),

@@ -10,6 +10,11 @@
 //!   (with the `std` feature) so the two can be compared.
 //! - [`rule`]: the [`rule::DecisionRule`] of a committee (safe, strong and complete thresholds)
 //!   and the [`rule::Plan`] that sizes committees for a deployment.
+//! - [`statement`]: what pickets sign ([`statement::Statement`], its signing payload, the proof of
+//!   possession of a picket key) and a unitary machine's chained state [`statement::Label`].
+//! - [`certificate`]: checking a statement's signatures against a committee snapshot, generic
+//!   over the signature scheme.
+//! - [`selection`]: stake-weighted draws with replacement over a Fenwick tree.
 //!
 //! The crate is `no_std` + `alloc`; no floating point is used outside the `normal` comparison
 //! code, which only exists with the `std` feature.
@@ -19,7 +24,10 @@ extern crate alloc;
 
 #[cfg(feature = "std")]
 pub mod paper;
+pub mod certificate;
 pub mod rule;
+pub mod selection;
+pub mod statement;
 pub mod stochastic;
 
 pub use rule::{DecisionRule, Plan};

@@ -1,2 +1,629 @@
-//! Placeholder: the consensus-machine pallet is built by issue #3; this crate has no behaviour yet.
+//! # Consensus machine
+//!
+//! Committees of randomly drawn, stake-weighted *pickets* that decide questions by signing
+//! statements; a decision exists only as a *certificate*: agreeing signatures from committee
+//! slots that reach the committee's strong threshold, which (with stochastic certainty `ε`)
+//! bad slots cannot reach alone and two different values cannot both reach.
+//!
+//! ## Overview
+//!
+//! - **Agents** bond funds ([`Call::register`], held with `fungible::MutateHold` under
+//!   [`HoldReason::Bond`]) and register a picket key of this pallet's own application crypto
+//!   ([`crypto`], sr25519, key type `cmpk`) with a proof of possession. [`Call::unbond`] leaves
+//!   the draw at once; the bond stays held for [`Config::UnbondingDelay`], longer than any round
+//!   can stay open, so a later penalty still finds it.
+//! - **Machines** ([`Call::create_machine`], [`Config::MachineOrigin`]) fix a committee size
+//!   `N`, the bad-stake bound `p` and `ε`. Their [`DecisionRule`] is computed exactly by
+//!   `consensus-machine-primitives` once, there, and stored; an unsafe committee is refused.
+//! - **Rounds** ([`Call::open_round`], [`Config::RoundOrigin`], with a deposit) draw `N` slots,
+//!   each an independent stake-weighted draw *with replacement* from the active agents, seeded
+//!   by [`Config::Randomness`] and the round id. An agent drawn several times signs once and
+//!   counts for all its slots. Drawing costs `O(N log P)` for `P` agents (a Fenwick tree of
+//!   stakes kept up to date on every bond change).
+//! - **Statements** reach the chain one by one ([`Call::submit_statement`], a fee-less
+//!   transaction authorised by its signature with `#[pallet::authorize]`) or aggregated
+//!   ([`Call::submit_certificate`], a signed extrinsic anyone may send). Both paths run the same
+//!   checks and leave identical storage and events. When agreeing statements reach the strong
+//!   threshold (counted in slots), the certificate is recorded and the round is decided.
+//! - A machine is a **unitary consensus machine** (paper §5): it keeps a certified trace of
+//!   state labels `(step, hash)`, the hash chained over the trace. A round decides
+//!   `(step, from, output, to)`; a statement for a stale step or another `from` is refused.
+//!   The trace keeps the last [`Config::MaxTraceLength`] steps.
+//! - Decided and expired rounds are pruned after [`Config::RoundRetention`] blocks by `on_idle`,
+//!   at most [`Config::MaxPrunePerBlock`] rounds per block.
+//!
+//! ## Including it in a runtime
+//!
+//! ```ignore
+//! impl pallet_consensus_machine::Config for Runtime {
+//! 	type Currency = Balances;
+//! 	type RuntimeHoldReason = RuntimeHoldReason;
+//! 	type Randomness = RandomnessCollectiveFlip; // BABE's VRF randomness on a production chain
+//! 	type MachineOrigin = EnsureRoot<AccountId>;
+//! 	type RoundOrigin = EnsureSigned<AccountId>;
+//! 	type MinBond = ConstU128<{ 100 * UNIT }>;
+//! 	type MaxAgents = ConstU32<10_000>;
+//! 	type MaxCommittee = ConstU32<1_000>;
+//! 	type MaxRoundDuration = ConstU32<600>;
+//! 	type UnbondingDelay = ConstU32<14_400>;
+//! 	type MaxTraceLength = ConstU32<1_024>;
+//! 	type RoundRetention = ConstU32<600>;
+//! 	type MaxPrunePerBlock = ConstU32<4>;
+//! 	type StatementPriority = ConstU64<{ TransactionPriority::MAX / 2 }>;
+//! 	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
+//! }
+//! ```
+//!
+//! The runtime's transaction extensions must include `frame_system::AuthorizeCall` for
+//! [`Call::submit_statement`] to be valid without a signed origin. The pallet requires
+//! `frame_system::Config<Hash = H256>`: the genesis hash is part of every signed statement.
+//!
+//! ## Decisions where the spec was silent
+//!
+//! - A key rotation does not change committees already drawn: a round's seats keep the key the
+//!   agent had at the draw, and that key signs for the round.
+//! - An agent that starts unbonding after being drawn can no longer sign for its open rounds
+//!   (its statements are refused with [`Error::AgentNotActive`]); its bond stays held.
+//! - A machine has at most one round open at a time; once its deadline passes undecided, a new
+//!   round for the same step may be opened. The deposit is returned when the round is decided,
+//!   or when an undecided round is pruned.
+//! - A certificate's signatures are stored sorted by seat index, whichever path recorded them;
+//!   an aggregated certificate records its signers in the order given and stops counting once
+//!   the threshold is reached, as one-by-one submission would.
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+mod agents;
+mod rounds;
+mod statements;
+pub mod types;
+pub mod weights;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use weights::WeightInfo;
+
+/// The picket key: this pallet's own sr25519 application key, key type `cmpk`.
+pub mod crypto {
+	use sp_application_crypto::{app_crypto, sr25519, KeyTypeId};
+	/// The keystore key type of picket keys.
+	pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"cmpk");
+	app_crypto!(sr25519, KEY_TYPE);
+}
+
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::consensus-machine";
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use crate::{
+		crypto::{Public, Signature},
+		types::*,
+	};
+	use alloc::vec::Vec;
+	use consensus_machine_primitives::{
+		statement::{Body, Hash, Label, MachineId, RoundId, Statement},
+		DecisionRule, Epsilon, Probability,
+	};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			Randomness,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_core::H256;
+
+	/// The balance type of [`Config::Currency`].
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	/// An agent as stored.
+	pub type AgentInfoOf<T> = AgentInfo<BalanceOf<T>, BlockNumberFor<T>>;
+	/// A machine as stored.
+	pub type MachineInfoOf<T> = MachineInfo<BalanceOf<T>, BlockNumberFor<T>>;
+	/// A round as stored.
+	pub type RoundInfoOf<T> =
+		RoundInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	/// A round's committee.
+	pub type CommitteeOf<T> =
+		BoundedVec<Seat<<T as frame_system::Config>::AccountId>, <T as Config>::MaxCommittee>;
+	/// The signatures of a certificate, by seat index.
+	pub type SignaturesOf<T> = BoundedVec<(u32, StoredSignature), <T as Config>::MaxCommittee>;
+	/// A recorded certificate.
+	pub type CertificateRecordOf<T> = CertificateRecord<BlockNumberFor<T>, SignaturesOf<T>>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<Hash = H256> {
+		/// The currency bonds and deposits are held in.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reason, which includes this pallet's [`HoldReason`].
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Source of the committee draws' seeds: BABE's VRF output on a production chain.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Who may create machines.
+		type MachineOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Who may open rounds; the account pays the machine's round deposit.
+		type RoundOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+
+		/// The smallest bond an agent may have.
+		#[pallet::constant]
+		type MinBond: Get<BalanceOf<Self>>;
+
+		/// The most agents that can be registered at once (the stake tree's capacity).
+		#[pallet::constant]
+		type MaxAgents: Get<u32>;
+
+		/// The most slots a committee may have.
+		#[pallet::constant]
+		type MaxCommittee: Get<u32>;
+
+		/// The longest timeout a machine level may have.
+		#[pallet::constant]
+		type MaxRoundDuration: Get<BlockNumberFor<Self>>;
+
+		/// Blocks an unbonding agent's bond stays held; must exceed `MaxRoundDuration`.
+		#[pallet::constant]
+		type UnbondingDelay: Get<BlockNumberFor<Self>>;
+
+		/// Trace entries kept per machine.
+		#[pallet::constant]
+		type MaxTraceLength: Get<u32>;
+
+		/// Blocks a decided or expired round is kept before pruning.
+		#[pallet::constant]
+		type RoundRetention: Get<BlockNumberFor<Self>>;
+
+		/// Rounds pruned per block at most.
+		#[pallet::constant]
+		type MaxPrunePerBlock: Get<u32>;
+
+		/// Transaction-pool priority of picket statements.
+		#[pallet::constant]
+		type StatementPriority: Get<TransactionPriority>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// An agent's bond.
+		Bond,
+		/// A round opener's deposit.
+		RoundDeposit,
+	}
+
+	/// Registered agents.
+	#[pallet::storage]
+	pub type Agents<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, AgentInfoOf<T>>;
+
+	/// The agent each picket key belongs to: one agent per key.
+	#[pallet::storage]
+	pub type KeyOwner<T: Config> = StorageMap<_, Blake2_128Concat, Public, T::AccountId>;
+
+	/// The agent at each stake-tree index.
+	#[pallet::storage]
+	pub type AgentAt<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId>;
+
+	/// Stake-tree indices freed by withdrawn agents, reused first.
+	#[pallet::storage]
+	pub type FreeIndices<T: Config> = StorageValue<_, BoundedVec<u32, T::MaxAgents>, ValueQuery>;
+
+	/// The next never-used stake-tree index.
+	#[pallet::storage]
+	pub type NextIndex<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Fenwick-tree nodes (1-based) of the active agents' stakes.
+	#[pallet::storage]
+	pub type StakeNodes<T: Config> = StorageMap<_, Twox64Concat, u32, u128, ValueQuery>;
+
+	/// Total stake of the active agents.
+	#[pallet::storage]
+	pub type TotalStake<T: Config> = StorageValue<_, u128, ValueQuery>;
+
+	/// Bumped on every change of the stake tree: identifies the snapshot a committee was drawn
+	/// from, so anyone can reproduce a draw from `(seed, stakes at that version)`.
+	#[pallet::storage]
+	pub type PopulationVersion<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Machines.
+	#[pallet::storage]
+	pub type Machines<T: Config> = StorageMap<_, Twox64Concat, MachineId, MachineInfoOf<T>>;
+
+	/// The next machine id.
+	#[pallet::storage]
+	pub type NextMachineId<T: Config> = StorageValue<_, MachineId, ValueQuery>;
+
+	/// The certified trace of each machine, by step (the last `MaxTraceLength` steps).
+	#[pallet::storage]
+	pub type Trace<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		MachineId,
+		Twox64Concat,
+		u64,
+		TraceEntry<BlockNumberFor<T>>,
+	>;
+
+	/// Rounds.
+	#[pallet::storage]
+	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, RoundId, RoundInfoOf<T>>;
+
+	/// The next round id.
+	#[pallet::storage]
+	pub type NextRoundId<T: Config> = StorageValue<_, RoundId, ValueQuery>;
+
+	/// The committee of each round.
+	#[pallet::storage]
+	pub type Committees<T: Config> = StorageMap<_, Twox64Concat, RoundId, CommitteeOf<T>>;
+
+	/// Recorded statements: round, seat index → body and signature.
+	#[pallet::storage]
+	pub type Votes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RoundId, Twox64Concat, u32, (Body, StoredSignature)>;
+
+	/// Slots behind each value of a round (the value is the body's hash).
+	#[pallet::storage]
+	pub type Tallies<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RoundId, Identity, Hash, u32, ValueQuery>;
+
+	/// The certificate of each decided round.
+	#[pallet::storage]
+	pub type Certificates<T: Config> = StorageMap<_, Twox64Concat, RoundId, CertificateRecordOf<T>>;
+
+	/// The oldest round not yet pruned.
+	#[pallet::storage]
+	pub type PruneCursor<T: Config> = StorageValue<_, RoundId, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Agents bonded at genesis: account, picket key, bond (no proof of possession needed).
+		pub agents: Vec<(T::AccountId, Public, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (agent, key, bond) in &self.agents {
+				Pallet::<T>::do_register(agent.clone(), key.clone(), *bond)
+					.expect("genesis agents must be valid");
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An agent bonded and registered a picket key.
+		AgentRegistered { agent: T::AccountId, key: Public, bond: BalanceOf<T> },
+		/// An agent's bond was increased.
+		BondIncreased { agent: T::AccountId, amount: BalanceOf<T>, bond: BalanceOf<T> },
+		/// An agent left the draw; its bond is held until `until`.
+		UnbondingStarted { agent: T::AccountId, until: BlockNumberFor<T> },
+		/// An agent's bond was released and the agent removed.
+		BondWithdrawn { agent: T::AccountId, amount: BalanceOf<T> },
+		/// An agent's picket key was replaced.
+		KeyRotated { agent: T::AccountId, old: Public, new: Public },
+		/// A machine was created with its decision rule.
+		MachineCreated { machine: MachineId, slots: u32, max_bad: u32, threshold: u32 },
+		/// A round was opened and its committee drawn (agent, slots).
+		RoundOpened {
+			round: RoundId,
+			machine: MachineId,
+			step: u64,
+			deadline: BlockNumberFor<T>,
+			committee: BoundedVec<(T::AccountId, u32), T::MaxCommittee>,
+		},
+		/// A picket's statement was recorded.
+		StatementRecorded { round: RoundId, agent: T::AccountId, slots: u32, value: Hash },
+		/// Agreeing statements reached the threshold: the round is decided.
+		CertificateRecorded {
+			round: RoundId,
+			machine: MachineId,
+			step: u64,
+			value: Hash,
+			slots: u32,
+			signers: u32,
+		},
+		/// A machine's certified state advanced.
+		MachineAdvanced { machine: MachineId, label: Label },
+		/// A round's storage was removed.
+		RoundPruned { round: RoundId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is already a registered agent.
+		AlreadyRegistered,
+		/// The account is not a registered agent.
+		NotRegistered,
+		/// The bond is below `MinBond`.
+		BondTooLow,
+		/// The picket key belongs to another agent (or is this agent's current key).
+		KeyInUse,
+		/// The proof of possession is not a signature of the key over the account and genesis.
+		BadProofOfPossession,
+		/// `MaxAgents` agents are registered.
+		TooManyAgents,
+		/// The amount is zero.
+		ZeroAmount,
+		/// The agent is unbonding: it is out of the draw and cannot sign.
+		AgentNotActive,
+		/// The agent is not unbonding.
+		NotUnbonding,
+		/// The unbonding delay has not passed.
+		StillUnbonding,
+		/// The total stake would overflow.
+		StakeOverflow,
+		/// A committee needs at least one slot.
+		ZeroSlots,
+		/// The committee is larger than `MaxCommittee`.
+		CommitteeTooLarge,
+		/// Even unanimity of this committee would not prove a good slot agreed (`max_bad >= N`).
+		UnsafeCommittee,
+		/// `p` must be below 1/2.
+		ProbabilityNotBelowHalf,
+		/// The timeout is zero or above `MaxRoundDuration`.
+		InvalidTimeout,
+		/// No machine with this id.
+		UnknownMachine,
+		/// The machine has a round open whose deadline has not passed.
+		RoundAlreadyOpen,
+		/// No active stake to draw from.
+		NoAgents,
+		/// No round with this id (never opened, or pruned).
+		UnknownRound,
+		/// The statement names another chain's genesis hash.
+		WrongGenesis,
+		/// The statement names another machine than its round's.
+		WrongMachine,
+		/// The statement names another level than its round's.
+		WrongLevel,
+		/// The statement is for another step than the machine's next one.
+		StaleStep,
+		/// The statement starts from another state than the machine's latest certified one.
+		WrongFromHash,
+		/// The round is already decided.
+		RoundDecided,
+		/// The round's deadline has passed.
+		RoundClosed,
+		/// The signer holds no seat in the round's committee.
+		NotAPicket,
+		/// This seat already has a statement in this round.
+		DuplicateStatement,
+		/// A signature does not verify.
+		BadSignature,
+		/// The certificate has no signatures.
+		NoSignatures,
+		/// The certificate has more signatures than the committee has seats.
+		TooManySigners,
+		/// The certificate names a seat twice.
+		DuplicateSigner,
+		/// The certificate's signers hold fewer slots than the threshold.
+		BelowThreshold,
+		/// Storage is inconsistent; this is a bug.
+		Corrupt,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::prune_rounds(now, remaining)
+		}
+
+		fn integrity_test() {
+			assert!(
+				T::UnbondingDelay::get() > T::MaxRoundDuration::get(),
+				"UnbondingDelay must exceed MaxRoundDuration so that a bond outlives its rounds"
+			);
+			assert!(T::MaxCommittee::get() > 0, "MaxCommittee must be positive");
+			assert!(
+				T::MaxCommittee::get() <= consensus_machine_primitives::stochastic::MAX_SLOTS,
+				"MaxCommittee is above what the exact thresholds support"
+			);
+			assert!(T::MaxAgents::get() > 0, "MaxAgents must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Bond `bond` and register `key` as the caller's picket key.
+		///
+		/// Origin: signed (the agent). `proof` is the key's signature over
+		/// [`possession_payload`](consensus_machine_primitives::statement::possession_payload)
+		/// of the caller and the genesis hash.
+		///
+		/// Errors: [`Error::AlreadyRegistered`], [`Error::BondTooLow`], [`Error::KeyInUse`],
+		/// [`Error::TooManyAgents`], [`Error::BadProofOfPossession`], or the currency's error
+		/// when the bond cannot be held. Complexity: `O(log MaxAgents)`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register())]
+		pub fn register(
+			origin: OriginFor<T>,
+			key: Public,
+			bond: BalanceOf<T>,
+			proof: Signature,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Agents::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+			ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+			ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
+			Self::ensure_possession(&who, &key, &proof)?;
+			Self::do_register(who, key, bond)
+		}
+
+		/// Add `amount` to the caller's bond (and stake in the draw).
+		///
+		/// Origin: signed (an active agent). Errors: [`Error::NotRegistered`],
+		/// [`Error::AgentNotActive`], [`Error::ZeroAmount`], [`Error::StakeOverflow`], or the
+		/// currency's error. Complexity: `O(log MaxAgents)`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bond_extra(who, amount)
+		}
+
+		/// Leave the draw. The bond stays held for `UnbondingDelay` blocks.
+		///
+		/// Origin: signed (an active agent). Errors: [`Error::NotRegistered`],
+		/// [`Error::AgentNotActive`]. Complexity: `O(log MaxAgents)`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_unbond(who)
+		}
+
+		/// Release the bond of an agent whose unbonding delay has passed, and remove the agent.
+		///
+		/// Origin: signed (the agent). Errors: [`Error::NotRegistered`],
+		/// [`Error::NotUnbonding`], [`Error::StillUnbonding`]. Complexity: `O(1)`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_unbonded(who)
+		}
+
+		/// Replace the caller's picket key by `key`, with a proof of possession as for
+		/// [`Call::register`]. Rounds already drawn keep the old key.
+		///
+		/// Origin: signed (an agent). Errors: [`Error::NotRegistered`], [`Error::KeyInUse`],
+		/// [`Error::BadProofOfPossession`]. Complexity: `O(1)`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::rotate_key())]
+		pub fn rotate_key(origin: OriginFor<T>, key: Public, proof: Signature) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
+			Self::ensure_possession(&who, &key, &proof)?;
+			Self::do_rotate_key(who, agent, key)
+		}
+
+		/// Create a machine whose rounds draw `slots` slots, for bad-stake bound `p` and
+		/// tolerance `epsilon`; rounds stay open `timeout` blocks and cost `round_deposit`.
+		/// `initial_state` is the hash of the high-level machine's first state.
+		///
+		/// The decision rule is computed here, exactly, and stored. Origin:
+		/// [`Config::MachineOrigin`]. Errors: [`Error::ZeroSlots`], [`Error::CommitteeTooLarge`],
+		/// [`Error::ProbabilityNotBelowHalf`], [`Error::InvalidTimeout`],
+		/// [`Error::UnsafeCommittee`]. Complexity: `O(slots · max_bad)` big-integer steps.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::create_machine(*slots))]
+		pub fn create_machine(
+			origin: OriginFor<T>,
+			slots: u32,
+			p: Probability,
+			epsilon: Epsilon,
+			timeout: BlockNumberFor<T>,
+			round_deposit: BalanceOf<T>,
+			initial_state: Hash,
+		) -> DispatchResult {
+			T::MachineOrigin::ensure_origin(origin)?;
+			Self::do_create_machine(slots, p, epsilon, timeout, round_deposit, initial_state)
+				.map(|_| ())
+		}
+
+		/// Open a round deciding `machine`'s next step and draw its committee.
+		///
+		/// Origin: [`Config::RoundOrigin`], which pays the machine's round deposit (held until
+		/// the round is decided or pruned). `subject` is the opener's commitment to what the
+		/// step is about. Errors: [`Error::UnknownMachine`], [`Error::RoundAlreadyOpen`],
+		/// [`Error::NoAgents`], or the currency's error. Complexity: `O(N log MaxAgents)`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::open_round(T::MaxCommittee::get()))]
+		pub fn open_round(
+			origin: OriginFor<T>,
+			machine: MachineId,
+			subject: Hash,
+		) -> DispatchResult {
+			let who = T::RoundOrigin::ensure_origin(origin)?;
+			Self::do_open_round(who, machine, subject).map(|_| ())
+		}
+
+		/// A picket's signed statement, submitted without fees.
+		///
+		/// Origin: authorised by [`Pallet::authorize_statement`] (round open, `signer` holds a
+		/// seat, no statement from that seat yet, agent active, then the signature). The call
+		/// re-checks everything that can change between the pool and the block. Errors: those
+		/// of the checks ([`Error::UnknownRound`], [`Error::WrongGenesis`],
+		/// [`Error::WrongMachine`], [`Error::WrongLevel`], [`Error::StaleStep`],
+		/// [`Error::WrongFromHash`], [`Error::RoundDecided`], [`Error::RoundClosed`],
+		/// [`Error::NotAPicket`], [`Error::DuplicateStatement`], [`Error::AgentNotActive`]).
+		/// Complexity: `O(N)` (the decision gathers the agreeing signatures).
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::submit_statement(T::MaxCommittee::get()))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_statement(T::MaxCommittee::get()))]
+		#[pallet::authorize(Self::authorize_statement)]
+		pub fn submit_statement(
+			origin: OriginFor<T>,
+			statement: Statement,
+			signer: Public,
+			// Verified in `authorize_statement`, which also runs when the block is built.
+			signature: Signature,
+		) -> DispatchResult {
+			ensure_authorized(origin)?;
+			Self::do_submit_statement(statement, signer, signature)
+		}
+
+		/// A certificate: one statement and the signatures of distinct seats (by index), whose
+		/// slots reach the round's threshold. Records every signer as if each had submitted.
+		///
+		/// Origin: signed (anyone). Errors: the statement checks of [`Call::submit_statement`],
+		/// then [`Error::NoSignatures`], [`Error::TooManySigners`], [`Error::NotAPicket`],
+		/// [`Error::DuplicateSigner`], [`Error::BelowThreshold`], [`Error::BadSignature`],
+		/// [`Error::AgentNotActive`]. Complexity: `O(S)` signature checks for `S` signatures.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::submit_certificate(signatures.len() as u32))]
+		pub fn submit_certificate(
+			origin: OriginFor<T>,
+			statement: Statement,
+			signatures: SignaturesOf<T>,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_submit_certificate(statement, signatures)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The chain's genesis hash, as statements carry it.
+		pub fn genesis_hash() -> Hash {
+			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero()).0
+		}
+
+		/// A machine's latest certified state.
+		pub fn latest_label(machine: MachineId) -> Option<Label> {
+			Machines::<T>::get(machine).map(|m| m.label)
+		}
+
+		/// The rule of a machine's level.
+		pub fn decision_rule(machine: MachineId, level: u8) -> Option<DecisionRule> {
+			Machines::<T>::get(machine)?.levels.get(level as usize).map(|l| l.rule)
+		}
+	}
+}

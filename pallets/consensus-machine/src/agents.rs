@@ -1,0 +1,167 @@
+//! Agents: bonds held with `fungible` holds, picket keys, and the stake tree the draws use.
+
+use crate::{
+	crypto::{Public, Signature},
+	pallet::*,
+	types::{AgentInfo, AgentStatus},
+};
+use consensus_machine_primitives::{selection, statement::possession_payload};
+use core::marker::PhantomData;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{
+	traits::{Saturating, UniqueSaturatedInto, Zero},
+	RuntimeAppPublic,
+};
+
+/// The stake tree in storage ([`StakeNodes`]), for [`selection`].
+pub(crate) struct StorageTree<T>(PhantomData<T>);
+
+impl<T: Config> StorageTree<T> {
+	pub(crate) fn new() -> Self {
+		Self(PhantomData)
+	}
+}
+
+impl<T: Config> selection::StakeTree for StorageTree<T> {
+	fn capacity(&self) -> u32 {
+		T::MaxAgents::get()
+	}
+	fn node(&self, i: u32) -> u128 {
+		StakeNodes::<T>::get(i)
+	}
+	fn set_node(&mut self, i: u32, value: u128) {
+		if value == 0 {
+			StakeNodes::<T>::remove(i);
+		} else {
+			StakeNodes::<T>::insert(i, value);
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// A bond's weight in the draw.
+	pub(crate) fn stake_weight(bond: BalanceOf<T>) -> u128 {
+		bond.unique_saturated_into()
+	}
+
+	/// Checks `proof` is `key`'s signature over the possession payload of `who`.
+	pub(crate) fn ensure_possession(
+		who: &T::AccountId,
+		key: &Public,
+		proof: &Signature,
+	) -> DispatchResult {
+		let payload = possession_payload(who, &Self::genesis_hash());
+		ensure!(key.verify(&payload, proof), Error::<T>::BadProofOfPossession);
+		Ok(())
+	}
+
+	/// Adds `bond` at `index` to the draw.
+	fn enter_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
+		let weight = Self::stake_weight(bond);
+		let total = TotalStake::<T>::get().checked_add(weight).ok_or(Error::<T>::StakeOverflow)?;
+		ensure!(selection::add(&mut StorageTree::<T>::new(), index, weight), Error::<T>::StakeOverflow);
+		TotalStake::<T>::put(total);
+		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
+		Ok(())
+	}
+
+	/// Removes `bond` at `index` from the draw.
+	fn leave_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
+		let weight = Self::stake_weight(bond);
+		ensure!(selection::sub(&mut StorageTree::<T>::new(), index, weight), Error::<T>::Corrupt);
+		TotalStake::<T>::mutate(|t| *t = t.saturating_sub(weight));
+		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
+		Ok(())
+	}
+
+	/// Registers `who` with `key` and `bond`; the caller has checked the inputs (or they come
+	/// from genesis).
+	pub(crate) fn do_register(who: T::AccountId, key: Public, bond: BalanceOf<T>) -> DispatchResult {
+		ensure!(!Agents::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+		ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
+		let mut free = FreeIndices::<T>::get();
+		let index = match free.pop() {
+			Some(index) => index,
+			None => {
+				let next = NextIndex::<T>::get();
+				ensure!(next < T::MaxAgents::get(), Error::<T>::TooManyAgents);
+				NextIndex::<T>::put(next + 1);
+				next
+			},
+		};
+		T::Currency::hold(&HoldReason::Bond.into(), &who, bond)?;
+		Self::enter_draw(index, bond)?;
+		FreeIndices::<T>::put(free);
+		AgentAt::<T>::insert(index, &who);
+		KeyOwner::<T>::insert(&key, &who);
+		Agents::<T>::insert(
+			&who,
+			AgentInfo { key: key.clone(), bond, index, status: AgentStatus::Active },
+		);
+		Self::deposit_event(Event::AgentRegistered { agent: who, key, bond });
+		Ok(())
+	}
+
+	pub(crate) fn do_bond_extra(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(agent.status == AgentStatus::Active, Error::<T>::AgentNotActive);
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		T::Currency::hold(&HoldReason::Bond.into(), &who, amount)?;
+		Self::enter_draw(agent.index, amount)?;
+		agent.bond = agent.bond.saturating_add(amount);
+		let bond = agent.bond;
+		Agents::<T>::insert(&who, agent);
+		Self::deposit_event(Event::BondIncreased { agent: who, amount, bond });
+		Ok(())
+	}
+
+	pub(crate) fn do_unbond(who: T::AccountId) -> DispatchResult {
+		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(agent.status == AgentStatus::Active, Error::<T>::AgentNotActive);
+		Self::leave_draw(agent.index, agent.bond)?;
+		let until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+		agent.status = AgentStatus::Unbonding { until };
+		Agents::<T>::insert(&who, agent);
+		Self::deposit_event(Event::UnbondingStarted { agent: who, until });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
+		let agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		let AgentStatus::Unbonding { until } = agent.status else {
+			return Err(Error::<T>::NotUnbonding.into());
+		};
+		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
+		ensure!(now >= until, Error::<T>::StillUnbonding);
+		let mut free = FreeIndices::<T>::get();
+		free.try_push(agent.index).map_err(|_| Error::<T>::Corrupt)?;
+		let amount =
+			T::Currency::release(&HoldReason::Bond.into(), &who, agent.bond, Precision::BestEffort)?;
+		FreeIndices::<T>::put(free);
+		AgentAt::<T>::remove(agent.index);
+		KeyOwner::<T>::remove(&agent.key);
+		Agents::<T>::remove(&who);
+		Self::deposit_event(Event::BondWithdrawn { agent: who, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_rotate_key(
+		who: T::AccountId,
+		mut agent: AgentInfoOf<T>,
+		key: Public,
+	) -> DispatchResult {
+		let old = core::mem::replace(&mut agent.key, key.clone());
+		KeyOwner::<T>::remove(&old);
+		KeyOwner::<T>::insert(&key, &who);
+		Agents::<T>::insert(&who, agent);
+		Self::deposit_event(Event::KeyRotated { agent: who, old, new: key });
+		Ok(())
+	}
+}

@@ -1,0 +1,268 @@
+//! Machines and rounds: creation, committee draws, decisions, the certified trace, pruning.
+
+use crate::{
+	agents::StorageTree,
+	pallet::*,
+	types::{CertificateRecord, LevelConfig, MachineInfo, RoundInfo, Seat, TraceEntry},
+	weights::WeightInfo,
+};
+use alloc::vec::Vec;
+use codec::Encode;
+use consensus_machine_primitives::{
+	selection,
+	statement::{Body, Hash, Label, MachineId, RoundId, Statement},
+	DecisionRule, Epsilon, Probability,
+};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision, Randomness},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::{Saturating, Zero};
+
+/// Domain tag of a round's randomness subject.
+const ROUND_SEED_TAG: [u8; 8] = *b"cm/round";
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_create_machine(
+		slots: u32,
+		p: Probability,
+		epsilon: Epsilon,
+		timeout: BlockNumberFor<T>,
+		round_deposit: BalanceOf<T>,
+		initial_state: Hash,
+	) -> Result<MachineId, DispatchError> {
+		ensure!(slots > 0, Error::<T>::ZeroSlots);
+		ensure!(slots <= T::MaxCommittee::get(), Error::<T>::CommitteeTooLarge);
+		ensure!(p.is_below_half(), Error::<T>::ProbabilityNotBelowHalf);
+		ensure!(
+			!timeout.is_zero() && timeout <= T::MaxRoundDuration::get(),
+			Error::<T>::InvalidTimeout
+		);
+		let rule = DecisionRule::exact(slots, p, epsilon).map_err(|e| match e {
+			consensus_machine_primitives::Error::UnsafeCommittee => Error::<T>::UnsafeCommittee,
+			consensus_machine_primitives::Error::ZeroSlots => Error::<T>::ZeroSlots,
+			_ => Error::<T>::CommitteeTooLarge,
+		})?;
+		let machine = NextMachineId::<T>::get();
+		let next = machine.checked_add(1).ok_or(Error::<T>::Corrupt)?;
+		let levels = BoundedVec::truncate_from(alloc::vec![LevelConfig { p, epsilon, rule, timeout }]);
+		Machines::<T>::insert(
+			machine,
+			MachineInfo {
+				levels,
+				round_deposit,
+				label: Label::genesis(machine, &initial_state),
+				trace_start: 0,
+				open_round: None,
+			},
+		);
+		NextMachineId::<T>::put(next);
+		Self::deposit_event(Event::MachineCreated {
+			machine,
+			slots,
+			max_bad: rule.max_bad,
+			threshold: rule.strong(),
+		});
+		Ok(machine)
+	}
+
+	/// The seed of round `round`'s draw.
+	fn round_seed(round: RoundId) -> Hash {
+		T::Randomness::random(&(ROUND_SEED_TAG, round).encode()).0 .0
+	}
+
+	/// Draws `slots` seats from the current stake tree.
+	pub(crate) fn draw_committee(seed: &Hash, slots: u32) -> Result<CommitteeOf<T>, DispatchError> {
+		let total = TotalStake::<T>::get();
+		let drawn = selection::draw(&StorageTree::<T>::new(), seed, slots, total)
+			.ok_or(Error::<T>::NoAgents)?;
+		let seats = selection::group(&drawn)
+			.into_iter()
+			.map(|(index, slots)| {
+				let agent = AgentAt::<T>::get(index).ok_or(Error::<T>::Corrupt)?;
+				let info = Agents::<T>::get(&agent).ok_or(Error::<T>::Corrupt)?;
+				Ok(Seat { agent, key: info.key, slots })
+			})
+			.collect::<Result<Vec<_>, DispatchError>>()?;
+		BoundedVec::try_from(seats).map_err(|_| Error::<T>::CommitteeTooLarge.into())
+	}
+
+	pub(crate) fn do_open_round(
+		who: T::AccountId,
+		machine_id: MachineId,
+		subject: Hash,
+	) -> Result<RoundId, DispatchError> {
+		let mut machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::UnknownMachine)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		if let Some(open) = machine.open_round.and_then(Rounds::<T>::get) {
+			ensure!(open.decided.is_some() || now > open.deadline, Error::<T>::RoundAlreadyOpen);
+		}
+		ensure!(TotalStake::<T>::get() > 0, Error::<T>::NoAgents);
+		let level = machine.levels.first().ok_or(Error::<T>::Corrupt)?.clone();
+		let round = NextRoundId::<T>::get();
+		let next = round.checked_add(1).ok_or(Error::<T>::Corrupt)?;
+		let seed = Self::round_seed(round);
+		let committee = Self::draw_committee(&seed, level.rule.n)?;
+		T::Currency::hold(&HoldReason::RoundDeposit.into(), &who, machine.round_deposit)?;
+
+		let deadline = now.saturating_add(level.timeout);
+		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
+		Rounds::<T>::insert(
+			round,
+			RoundInfo {
+				machine: machine_id,
+				level: 0,
+				step: machine.label.step,
+				subject,
+				opener: who,
+				deposit: machine.round_deposit,
+				opened: now,
+				deadline,
+				seed,
+				population_version: PopulationVersion::<T>::get(),
+				total_stake: TotalStake::<T>::get(),
+				slots: level.rule.n,
+				threshold: level.rule.strong(),
+				decided: None,
+			},
+		);
+		Committees::<T>::insert(round, committee);
+		NextRoundId::<T>::put(next);
+		machine.open_round = Some(round);
+		let step = machine.label.step;
+		Machines::<T>::insert(machine_id, machine);
+		Self::deposit_event(Event::RoundOpened {
+			round,
+			machine: machine_id,
+			step,
+			deadline,
+			committee: BoundedVec::truncate_from(summary),
+		});
+		Ok(round)
+	}
+
+	/// Records the certificate of `round` for `statement` (whose tally reached the threshold),
+	/// advances the machine and returns the deposit.
+	pub(crate) fn do_decide(
+		round_id: RoundId,
+		mut round: RoundInfoOf<T>,
+		statement: Statement,
+		slots: u32,
+	) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut machine = Machines::<T>::get(round.machine).ok_or(Error::<T>::Corrupt)?;
+		let label = machine.label.advance(&statement.body).ok_or(Error::<T>::Corrupt)?;
+		let value = statement.body.value_hash();
+		// Bounded by the committee size; sorted by seat index whichever path recorded them.
+		let mut signatures: Vec<(u32, _)> = Votes::<T>::iter_prefix(round_id)
+			.filter(|(_, (body, _))| *body == statement.body)
+			.map(|(seat, (_, signature))| (seat, signature))
+			.collect();
+		signatures.sort_by_key(|(seat, _)| *seat);
+		let signers = signatures.len() as u32;
+		let signatures = BoundedVec::try_from(signatures).map_err(|_| Error::<T>::Corrupt)?;
+
+		if !round.deposit.is_zero() {
+			T::Currency::release(
+				&HoldReason::RoundDeposit.into(),
+				&round.opener,
+				round.deposit,
+				Precision::BestEffort,
+			)?;
+			round.deposit = Zero::zero();
+		}
+		let machine_id = round.machine;
+		let (step, output, to) = match &statement.body {
+			Body::Transition { step, output, to, .. } => (*step, *output, *to),
+		};
+		Certificates::<T>::insert(
+			round_id,
+			CertificateRecord { statement: statement.clone(), signatures, slots, block: now },
+		);
+		round.decided = Some(now);
+		Rounds::<T>::insert(round_id, round);
+		Trace::<T>::insert(
+			machine_id,
+			step,
+			TraceEntry { round: round_id, output, to, label, block: now },
+		);
+		if label.step.saturating_sub(machine.trace_start) > u64::from(T::MaxTraceLength::get()) {
+			Trace::<T>::remove(machine_id, machine.trace_start);
+			machine.trace_start = machine.trace_start.saturating_add(1);
+		}
+		machine.label = label;
+		machine.open_round = None;
+		Machines::<T>::insert(machine_id, machine);
+		Self::deposit_event(Event::CertificateRecorded {
+			round: round_id,
+			machine: machine_id,
+			step,
+			value,
+			slots,
+			signers,
+		});
+		Self::deposit_event(Event::MachineAdvanced { machine: machine_id, label });
+		Ok(())
+	}
+
+	/// Prunes rounds whose retention has passed, oldest first, within `remaining` weight and
+	/// `MaxPrunePerBlock` rounds.
+	pub(crate) fn prune_rounds(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+		let db = T::DbWeight::get();
+		let per_round = T::WeightInfo::prune_round(T::MaxCommittee::get());
+		let mut used = db.reads_writes(2, 1);
+		if remaining.any_lt(used) {
+			return Weight::zero();
+		}
+		let (mut cursor, end) = (PruneCursor::<T>::get(), NextRoundId::<T>::get());
+		let mut pruned = 0u32;
+		while cursor < end &&
+			pruned < T::MaxPrunePerBlock::get() &&
+			remaining.all_gte(used.saturating_add(per_round))
+		{
+			if let Some(round) = Rounds::<T>::get(cursor) {
+				let closed = round.decided.unwrap_or(round.deadline);
+				if now <= closed.saturating_add(T::RoundRetention::get()) {
+					break;
+				}
+				Self::do_prune(cursor, round);
+			}
+			used = used.saturating_add(per_round);
+			pruned += 1;
+			cursor += 1;
+		}
+		PruneCursor::<T>::put(cursor);
+		used
+	}
+
+	fn do_prune(round_id: RoundId, round: RoundInfoOf<T>) {
+		let limit = T::MaxCommittee::get();
+		let _ = Votes::<T>::clear_prefix(round_id, limit, None);
+		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
+		Committees::<T>::remove(round_id);
+		Certificates::<T>::remove(round_id);
+		Rounds::<T>::remove(round_id);
+		if !round.deposit.is_zero() {
+			let released = T::Currency::release(
+				&HoldReason::RoundDeposit.into(),
+				&round.opener,
+				round.deposit,
+				Precision::BestEffort,
+			);
+			if released.is_err() {
+				frame_support::defensive!("a round deposit was held when the round was opened");
+			}
+		}
+		Machines::<T>::mutate(round.machine, |m| {
+			if let Some(m) = m {
+				if m.open_round == Some(round_id) {
+					m.open_round = None;
+				}
+			}
+		});
+		Self::deposit_event(Event::RoundPruned { round: round_id });
+	}
+}

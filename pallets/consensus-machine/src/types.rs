@@ -1,0 +1,162 @@
+//! Storage types of the consensus-machine pallet.
+
+use crate::crypto::Public;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use consensus_machine_primitives::{
+	certificate::Seat as SeatTrait,
+	statement::{Hash, Label, Level, MachineId, Statement},
+	DecisionRule, Epsilon, Probability,
+};
+use frame_support::{pallet_prelude::ConstU32, BoundedVec};
+use scale_info::TypeInfo;
+
+/// A signature as stored (the application signature's inner sr25519 signature, which has a
+/// known maximum encoded length).
+pub type StoredSignature = sp_core::sr25519::Signature;
+
+/// Levels a machine may have (primary plus backups). Issue #5 uses more than one.
+pub const MAX_LEVELS: u32 = 4;
+
+/// Whether an agent can be drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub enum AgentStatus<BlockNumber> {
+	/// Bonded and in the draw.
+	Active,
+	/// Left the draw; the bond stays held (and slashable) until `until`.
+	Unbonding {
+		/// First block at which `withdraw_unbonded` succeeds.
+		until: BlockNumber,
+	},
+}
+
+/// A bonded agent.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct AgentInfo<Balance, BlockNumber> {
+	/// The picket key that signs for the agent.
+	pub key: Public,
+	/// The bond, held under [`crate::HoldReason::Bond`].
+	pub bond: Balance,
+	/// The agent's position in the stake tree.
+	pub index: u32,
+	/// Active or unbonding.
+	pub status: AgentStatus<BlockNumber>,
+}
+
+/// One level of a machine: its committee's size, decision rule and timeout.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct LevelConfig<BlockNumber> {
+	/// The bad-slot bound the rule was computed for.
+	pub p: Probability,
+	/// The tolerance the rule was computed for.
+	pub epsilon: Epsilon,
+	/// `N` and `max_bad`, computed exactly once when the machine is created.
+	pub rule: DecisionRule,
+	/// Blocks a round stays open at this level.
+	pub timeout: BlockNumber,
+}
+
+/// A consensus machine: its levels and the certified state of its unitary trace.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct MachineInfo<Balance, BlockNumber> {
+	/// Level 0 is the primary; later levels are backups (issue #5).
+	pub levels: BoundedVec<LevelConfig<BlockNumber>, ConstU32<MAX_LEVELS>>,
+	/// Held from whoever opens a round, returned when the round is decided or pruned.
+	pub round_deposit: Balance,
+	/// The latest certified state label.
+	pub label: Label,
+	/// The oldest step still kept in the trace.
+	pub trace_start: u64,
+	/// The round currently deciding the next step, if any.
+	pub open_round: Option<u64>,
+}
+
+/// One seat of a round's committee: an agent, the key it had when drawn, and its slots.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Seat<AccountId> {
+	/// The agent.
+	pub agent: AccountId,
+	/// Its picket key at the time of the draw: the key that signs for this round.
+	pub key: Public,
+	/// Slots drawn for it.
+	pub slots: u32,
+}
+
+impl<AccountId> SeatTrait for Seat<AccountId> {
+	type Key = Public;
+	fn key(&self) -> &Public {
+		&self.key
+	}
+	fn slots(&self) -> u32 {
+		self.slots
+	}
+}
+
+/// A round: one level of one machine deciding one step.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct RoundInfo<AccountId, Balance, BlockNumber> {
+	/// The machine.
+	pub machine: MachineId,
+	/// The committee level deciding.
+	pub level: Level,
+	/// The machine step this round decides.
+	pub step: u64,
+	/// What the round is about (e.g. a commitment to the step's inputs), chosen by the opener.
+	pub subject: Hash,
+	/// Who opened it and holds the deposit.
+	pub opener: AccountId,
+	/// The deposit held from the opener; zero once returned.
+	pub deposit: Balance,
+	/// Block of opening.
+	pub opened: BlockNumber,
+	/// Last block at which statements are accepted.
+	pub deadline: BlockNumber,
+	/// The draw's seed, from `T::Randomness`.
+	pub seed: Hash,
+	/// The stake snapshot the committee was drawn from (see [`crate::PopulationVersion`]).
+	pub population_version: u32,
+	/// Total stake at the draw.
+	pub total_stake: u128,
+	/// The committee's slots, `N`.
+	pub slots: u32,
+	/// Slots needed to decide: the level's strong threshold.
+	pub threshold: u32,
+	/// The block of the decision, once decided.
+	pub decided: Option<BlockNumber>,
+}
+
+/// A recorded certificate: the statement, and the signatures (by seat index) that decided it.
+///
+/// [`consensus_machine_primitives::certificate::verify`] re-checks it against the round's
+/// committee anywhere.
+///
+/// `Signatures` is a `BoundedVec<(u32, Signature), _>` bounded by the committee size.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct CertificateRecord<BlockNumber, Signatures> {
+	/// The certified statement.
+	pub statement: Statement,
+	/// Seat index and signature of every counted signer, in the order they were recorded.
+	pub signatures: Signatures,
+	/// Slots the signers hold.
+	pub slots: u32,
+	/// Block of recording.
+	pub block: BlockNumber,
+}
+
+/// One entry of a machine's certified trace.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct TraceEntry<BlockNumber> {
+	/// The round whose certificate made this step.
+	pub round: u64,
+	/// Hash of the step's output.
+	pub output: Hash,
+	/// Hash of the high-level machine's state after the step.
+	pub to: Hash,
+	/// The label after the step.
+	pub label: Label,
+	/// Block of certification.
+	pub block: BlockNumber,
+}

@@ -1,0 +1,165 @@
+//! Certificates: one statement and the signatures of distinct committee members (DESIGN §4).
+//!
+//! The check is generic over how one signature is verified (the `sp_io` host function in the
+//! runtime, the contract environment in ink!, a native library in a light client), so this crate
+//! stays free of FRAME and of any execution environment.
+
+use crate::statement::Statement;
+use alloc::vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// A member of a committee snapshot: a picket key and the slots it was drawn for.
+///
+/// Selection is with replacement, so one agent may hold several slots; it signs once and counts
+/// for all of them.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Member<Key> {
+	/// The member's picket key at the time of the draw.
+	pub key: Key,
+	/// Slots held.
+	pub slots: u32,
+}
+
+/// Anything that can stand for a committee member in [`verify`]: the pallet's seats carry the
+/// agent's account as well.
+pub trait Seat {
+	/// The picket key type.
+	type Key;
+	/// The key that signs for this seat.
+	fn key(&self) -> &Self::Key;
+	/// Slots the seat holds.
+	fn slots(&self) -> u32;
+}
+
+impl<Key> Seat for Member<Key> {
+	type Key = Key;
+	fn key(&self) -> &Key {
+		&self.key
+	}
+	fn slots(&self) -> u32 {
+		self.slots
+	}
+}
+
+/// Why a certificate does not prove its statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertificateError {
+	/// No signatures at all.
+	NoSignatures,
+	/// More signatures than the committee has members.
+	TooManySigners,
+	/// A signature names a member index outside the committee.
+	UnknownSigner(u32),
+	/// Two signatures name the same member.
+	DuplicateSigner(u32),
+	/// The signers hold fewer slots than the threshold.
+	BelowThreshold {
+		/// Slots the signers hold.
+		slots: u32,
+		/// Slots needed.
+		needed: u32,
+	},
+	/// A signature does not verify against the member's key.
+	BadSignature(u32),
+}
+
+/// Checks that `signatures` (member index, signature) prove `statement` for `committee` at
+/// `threshold` slots and returns the slots they hold.
+///
+/// The cheap checks (indices, duplicates, slot count) run before any signature is verified.
+/// Cost: one `verify` call per signer, `O(members)` memory.
+pub fn verify<S: Seat, Signature>(
+	committee: &[S],
+	threshold: u32,
+	statement: &Statement,
+	signatures: &[(u32, Signature)],
+	verify: impl Fn(&S::Key, &[u8], &Signature) -> bool,
+) -> Result<u32, CertificateError> {
+	if signatures.is_empty() {
+		return Err(CertificateError::NoSignatures);
+	}
+	if signatures.len() > committee.len() {
+		return Err(CertificateError::TooManySigners);
+	}
+	let mut seen = vec![false; committee.len()];
+	let mut slots = 0u32;
+	for (index, _) in signatures {
+		let i = *index as usize;
+		let member = committee.get(i).ok_or(CertificateError::UnknownSigner(*index))?;
+		if core::mem::replace(&mut seen[i], true) {
+			return Err(CertificateError::DuplicateSigner(*index));
+		}
+		slots = slots.saturating_add(member.slots());
+	}
+	if slots < threshold {
+		return Err(CertificateError::BelowThreshold { slots, needed: threshold });
+	}
+	let payload = statement.signing_payload();
+	for (index, signature) in signatures {
+		// In range: checked above.
+		let member = &committee[*index as usize];
+		if !verify(member.key(), &payload, signature) {
+			return Err(CertificateError::BadSignature(*index));
+		}
+	}
+	Ok(slots)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::statement::Body;
+
+	/// A toy scheme for the unit tests: the "signature" of key k over m is (k, len(m)).
+	fn check(key: &u8, msg: &[u8], sig: &(u8, usize)) -> bool {
+		*sig == (*key, msg.len())
+	}
+
+	fn statement() -> Statement {
+		Statement {
+			genesis: [0; 32],
+			machine: 0,
+			round: 0,
+			level: 0,
+			body: Body::Transition { step: 0, from: [0; 32], output: [0; 32], to: [0; 32] },
+		}
+	}
+
+	fn committee() -> Vec<Member<u8>> {
+		vec![Member { key: 1, slots: 3 }, Member { key: 2, slots: 1 }, Member { key: 3, slots: 2 }]
+	}
+
+	fn sig(key: u8) -> (u8, usize) {
+		(key, statement().signing_payload().len())
+	}
+
+	#[test]
+	fn counts_slots_not_signers() {
+		let c = committee();
+		assert_eq!(verify(&c, 5, &statement(), &[(0, sig(1)), (2, sig(3))], check), Ok(5));
+	}
+
+	#[test]
+	fn refuses_each_bad_input() {
+		let (c, s) = (committee(), statement());
+		assert_eq!(verify::<Member<u8>, (u8, usize)>(&c, 1, &s, &[], check), Err(CertificateError::NoSignatures));
+		let four = [(0, sig(1)), (1, sig(2)), (2, sig(3)), (0, sig(1))];
+		assert_eq!(verify(&c, 1, &s, &four, check), Err(CertificateError::TooManySigners));
+		assert_eq!(verify(&c, 1, &s, &[(3, sig(1))], check), Err(CertificateError::UnknownSigner(3)));
+		assert_eq!(
+			verify(&c, 1, &s, &[(0, sig(1)), (0, sig(1))], check),
+			Err(CertificateError::DuplicateSigner(0))
+		);
+		assert_eq!(
+			verify(&c, 5, &s, &[(0, sig(1)), (1, sig(2))], check),
+			Err(CertificateError::BelowThreshold { slots: 4, needed: 5 })
+		);
+		assert_eq!(
+			verify(&c, 4, &s, &[(0, sig(1)), (1, sig(1))], check),
+			Err(CertificateError::BadSignature(1))
+		);
+	}
+}

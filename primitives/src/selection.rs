@@ -1,0 +1,250 @@
+//! Stake-weighted selection with replacement (paper §6, DESIGN §8).
+//!
+//! Each slot is an independent draw: a target in `[0, total stake)` derived from the seed and the
+//! slot number, mapped to the agent whose stake interval contains it. Agents' stakes live in a
+//! Fenwick (binary indexed) tree, so a draw costs `O(log P)` node reads for `P` agents and a bond
+//! change `O(log P)` node writes. The tree's nodes are reached through [`StakeTree`], so the
+//! pallet keeps them in storage while anyone else can rebuild the same tree in memory
+//! ([`MemoryTree`]) and reproduce a committee from `(seed, stakes)`.
+
+use crate::statement::Hash;
+use alloc::vec::Vec;
+use codec::Encode;
+
+/// Domain tag of a slot's draw.
+pub const SLOT_TAG: [u8; 8] = *b"cm/slot1";
+
+/// Node access for a Fenwick tree over agent indices `0..capacity`; node `i` is 1-based.
+pub trait StakeTree {
+	/// Number of agent indices.
+	fn capacity(&self) -> u32;
+	/// Node `i` (`1..=capacity`).
+	fn node(&self, i: u32) -> u128;
+	/// Sets node `i`.
+	fn set_node(&mut self, i: u32, value: u128);
+}
+
+/// Adds `amount` to agent `index`'s stake. Returns `false` (and changes nothing) when `index` is
+/// out of range or a node would overflow.
+pub fn add<T: StakeTree>(tree: &mut T, index: u32, amount: u128) -> bool {
+	update(tree, index, |v| v.checked_add(amount))
+}
+
+/// Subtracts `amount` from agent `index`'s stake. Returns `false` (and changes nothing) when
+/// `index` is out of range or the stake is smaller than `amount`.
+pub fn sub<T: StakeTree>(tree: &mut T, index: u32, amount: u128) -> bool {
+	if stake_of(tree, index) < amount {
+		return false;
+	}
+	update(tree, index, |v| v.checked_sub(amount))
+}
+
+fn update<T: StakeTree>(tree: &mut T, index: u32, f: impl Fn(u128) -> Option<u128>) -> bool {
+	let cap = tree.capacity();
+	if index >= cap {
+		return false;
+	}
+	// Compute every new node first so that a failure changes nothing.
+	let mut writes = Vec::new();
+	let mut i = index + 1;
+	while i <= cap {
+		match f(tree.node(i)) {
+			Some(v) => writes.push((i, v)),
+			None => return false,
+		}
+		i = match i.checked_add(i & i.wrapping_neg()) {
+			Some(next) => next,
+			None => break,
+		};
+	}
+	for (i, v) in writes {
+		tree.set_node(i, v);
+	}
+	true
+}
+
+/// Sum of the stakes of agents `0..=index`.
+pub fn prefix<T: StakeTree>(tree: &T, index: u32) -> u128 {
+	let mut i = index.saturating_add(1).min(tree.capacity());
+	let mut sum = 0u128;
+	while i > 0 {
+		sum = sum.saturating_add(tree.node(i));
+		i &= i - 1;
+	}
+	sum
+}
+
+/// Agent `index`'s stake.
+pub fn stake_of<T: StakeTree>(tree: &T, index: u32) -> u128 {
+	if index >= tree.capacity() {
+		return 0;
+	}
+	let below = if index == 0 { 0 } else { prefix(tree, index - 1) };
+	prefix(tree, index) - below
+}
+
+/// The agent whose stake interval contains `target`, i.e. the smallest `index` with
+/// `prefix(index) > target`; `None` when `target >= total`.
+pub fn find<T: StakeTree>(tree: &T, target: u128) -> Option<u32> {
+	let cap = tree.capacity();
+	let mut step = if cap == 0 { 0 } else { 1u32 << (31 - cap.leading_zeros()) };
+	let (mut pos, mut rest) = (0u32, target);
+	while step > 0 {
+		let next = pos + step;
+		if next <= cap {
+			let node = tree.node(next);
+			if node <= rest {
+				pos = next;
+				rest -= node;
+			}
+		}
+		step >>= 1;
+	}
+	// `pos` agents lie entirely at or below the target; the next one contains it.
+	(pos < cap).then_some(pos)
+}
+
+/// The draw target of slot `slot`: uniform in `[0, total)` up to a bias below `total / 2^128`.
+pub fn slot_target(seed: &Hash, slot: u32, total: u128) -> u128 {
+	let h = sp_crypto_hashing::blake2_256(&(SLOT_TAG, seed, slot).encode());
+	let mut low = [0u8; 16];
+	low.copy_from_slice(&h[..16]);
+	u128::from_le_bytes(low) % total.max(1)
+}
+
+/// Draws `slots` agent indices, slot by slot, with replacement. `total` must be the tree's total
+/// stake; returns `None` when it is zero.
+pub fn draw<T: StakeTree>(tree: &T, seed: &Hash, slots: u32, total: u128) -> Option<Vec<u32>> {
+	if total == 0 {
+		return None;
+	}
+	(0..slots).map(|slot| find(tree, slot_target(seed, slot, total))).collect()
+}
+
+/// Groups drawn indices into `(index, slots)` in order of first appearance, in `O(N log N)`.
+pub fn group(drawn: &[u32]) -> Vec<(u32, u32)> {
+	let mut position = alloc::collections::BTreeMap::<u32, usize>::new();
+	let mut out: Vec<(u32, u32)> = Vec::new();
+	for &index in drawn {
+		match position.get(&index) {
+			Some(&at) => out[at].1 += 1,
+			None => {
+				position.insert(index, out.len());
+				out.push((index, 1));
+			},
+		}
+	}
+	out
+}
+
+/// A Fenwick tree in memory, for reproducing a committee off chain and for tests.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryTree {
+	nodes: Vec<u128>,
+}
+
+impl MemoryTree {
+	/// A tree with these stakes at indices `0..stakes.len()`.
+	pub fn from_stakes(stakes: &[u128]) -> Self {
+		let mut tree = Self { nodes: alloc::vec![0; stakes.len()] };
+		for (i, &s) in stakes.iter().enumerate() {
+			// Cannot fail for in-range indices unless the total overflows u128.
+			let _ = add(&mut tree, i as u32, s);
+		}
+		tree
+	}
+}
+
+impl StakeTree for MemoryTree {
+	fn capacity(&self) -> u32 {
+		self.nodes.len() as u32
+	}
+	fn node(&self, i: u32) -> u128 {
+		self.nodes.get(i as usize - 1).copied().unwrap_or(0)
+	}
+	fn set_node(&mut self, i: u32, value: u128) {
+		if let Some(n) = self.nodes.get_mut(i as usize - 1) {
+			*n = value;
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn find_maps_targets_to_stake_intervals() {
+		let tree = MemoryTree::from_stakes(&[5, 0, 3, 2]);
+		let expected = [0, 0, 0, 0, 0, 2, 2, 2, 3, 3];
+		for (target, want) in expected.iter().enumerate() {
+			assert_eq!(find(&tree, target as u128), Some(*want), "target {target}");
+		}
+		assert_eq!(find(&tree, 10), None);
+		assert_eq!(prefix(&tree, 3), 10);
+		assert_eq!(stake_of(&tree, 2), 3);
+		assert_eq!(stake_of(&tree, 1), 0);
+	}
+
+	#[test]
+	fn updates_are_all_or_nothing() {
+		let mut tree = MemoryTree::from_stakes(&[5, 1, 3]);
+		assert!(!sub(&mut tree, 1, 2));
+		assert!(!add(&mut tree, 3, 1), "out of range");
+		assert!(!add(&mut tree, 0, u128::MAX));
+		assert_eq!(prefix(&tree, 2), 9);
+		assert!(sub(&mut tree, 0, 5));
+		assert_eq!(find(&tree, 0), Some(1));
+		assert!(add(&mut tree, 2, 7));
+		assert_eq!(stake_of(&tree, 2), 10);
+	}
+
+	#[test]
+	fn every_capacity_agrees_with_a_linear_scan() {
+		for cap in 1..40u32 {
+			let stakes: Vec<u128> = (0..cap).map(|i| u128::from((i * 7 + 3) % 5)).collect();
+			let tree = MemoryTree::from_stakes(&stakes);
+			let total: u128 = stakes.iter().sum();
+			for target in 0..total {
+				let mut acc = 0;
+				let linear = stakes.iter().position(|s| {
+					acc += s;
+					acc > target
+				});
+				assert_eq!(find(&tree, target), linear.map(|i| i as u32), "cap {cap} t {target}");
+			}
+		}
+	}
+
+	#[test]
+	fn draws_are_deterministic_and_with_replacement() {
+		let tree = MemoryTree::from_stakes(&[90, 5, 5]);
+		let a = draw(&tree, &[1; 32], 20, 100).unwrap();
+		assert_eq!(a, draw(&tree, &[1; 32], 20, 100).unwrap());
+		assert_ne!(a, draw(&tree, &[2; 32], 20, 100).unwrap());
+		let grouped = group(&a);
+		assert!(grouped.iter().any(|(i, n)| *i == 0 && *n > 1), "the big agent holds several slots");
+		assert_eq!(grouped.iter().map(|(_, n)| n).sum::<u32>(), 20);
+		assert_eq!(draw(&MemoryTree::from_stakes(&[0, 0]), &[1; 32], 3, 0), None);
+	}
+
+	#[test]
+	fn slot_frequencies_follow_stake() {
+		// 60,000 draws; stake shares 50%, 30%, 15%, 5%. Binomial σ of a share is at most
+		// √(0.25/60000) ≈ 0.2%, so 1% is five σ.
+		let stakes = [500u128, 300, 150, 50];
+		let tree = MemoryTree::from_stakes(&stakes);
+		let mut counts = [0u32; 4];
+		for round in 0..600u32 {
+			let seed = sp_crypto_hashing::blake2_256(&round.encode());
+			for i in draw(&tree, &seed, 100, 1000).unwrap() {
+				counts[i as usize] += 1;
+			}
+		}
+		for (i, &c) in counts.iter().enumerate() {
+			let share = f64::from(c) / 60_000.0;
+			let want = stakes[i] as f64 / 1000.0;
+			assert!((share - want).abs() < 0.01, "agent {i}: {share} vs {want}");
+		}
+	}
+}

@@ -145,10 +145,16 @@ mod tests {
 	#[test]
 	fn refuses_each_bad_input() {
 		let (c, s) = (committee(), statement());
-		assert_eq!(verify::<Member<u8>, (u8, usize)>(&c, 1, &s, &[], check), Err(CertificateError::NoSignatures));
+		assert_eq!(
+			verify::<Member<u8>, (u8, usize)>(&c, 1, &s, &[], check),
+			Err(CertificateError::NoSignatures)
+		);
 		let four = [(0, sig(1)), (1, sig(2)), (2, sig(3)), (0, sig(1))];
 		assert_eq!(verify(&c, 1, &s, &four, check), Err(CertificateError::TooManySigners));
-		assert_eq!(verify(&c, 1, &s, &[(3, sig(1))], check), Err(CertificateError::UnknownSigner(3)));
+		assert_eq!(
+			verify(&c, 1, &s, &[(3, sig(1))], check),
+			Err(CertificateError::UnknownSigner(3))
+		);
 		assert_eq!(
 			verify(&c, 1, &s, &[(0, sig(1)), (0, sig(1))], check),
 			Err(CertificateError::DuplicateSigner(0))

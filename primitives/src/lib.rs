@@ -22,9 +22,9 @@
 
 extern crate alloc;
 
+pub mod certificate;
 #[cfg(feature = "std")]
 pub mod paper;
-pub mod certificate;
 pub mod rule;
 pub mod selection;
 pub mod statement;

@@ -131,7 +131,7 @@ pub fn group(drawn: &[u32]) -> Vec<(u32, u32)> {
 			None => {
 				position.insert(index, out.len());
 				out.push((index, 1));
-			},
+			}
 		}
 	}
 	out
@@ -223,7 +223,10 @@ mod tests {
 		assert_eq!(a, draw(&tree, &[1; 32], 20, 100).unwrap());
 		assert_ne!(a, draw(&tree, &[2; 32], 20, 100).unwrap());
 		let grouped = group(&a);
-		assert!(grouped.iter().any(|(i, n)| *i == 0 && *n > 1), "the big agent holds several slots");
+		assert!(
+			grouped.iter().any(|(i, n)| *i == 0 && *n > 1),
+			"the big agent holds several slots"
+		);
 		assert_eq!(grouped.iter().map(|(_, n)| n).sum::<u32>(), 20);
 		assert_eq!(draw(&MemoryTree::from_stakes(&[0, 0]), &[1; 32], 3, 0), None);
 	}

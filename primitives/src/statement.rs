@@ -47,7 +47,16 @@ pub enum Body {
 /// The kind of a body: two different statements of one kind by one key for the same (machine,
 /// round, level) are an equivocation.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Kind {
 	/// [`Body::Transition`].
@@ -101,7 +110,16 @@ pub fn possession_payload<AccountId: Encode>(account: &AccountId, genesis: &Hash
 /// A unitary machine's state label `(step, hash)`: the hash chains over the trace, so a state the
 /// high-level machine revisits gets a new label.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct Label {
 	/// Steps certified so far.
@@ -131,7 +149,7 @@ impl Label {
 				let hash =
 					sp_crypto_hashing::blake2_256(&(LABEL_TAG, from, step, output, to).encode());
 				Some(Self { step: self.step.checked_add(1)?, hash })
-			},
+			}
 		}
 	}
 }

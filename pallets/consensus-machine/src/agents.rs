@@ -64,7 +64,10 @@ impl<T: Config> Pallet<T> {
 	fn enter_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
 		let weight = Self::stake_weight(bond);
 		let total = TotalStake::<T>::get().checked_add(weight).ok_or(Error::<T>::StakeOverflow)?;
-		ensure!(selection::add(&mut StorageTree::<T>::new(), index, weight), Error::<T>::StakeOverflow);
+		ensure!(
+			selection::add(&mut StorageTree::<T>::new(), index, weight),
+			Error::<T>::StakeOverflow
+		);
 		TotalStake::<T>::put(total);
 		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
 		Ok(())
@@ -81,7 +84,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Registers `who` with `key` and `bond`; the caller has checked the inputs (or they come
 	/// from genesis).
-	pub(crate) fn do_register(who: T::AccountId, key: Public, bond: BalanceOf<T>) -> DispatchResult {
+	pub(crate) fn do_register(
+		who: T::AccountId,
+		key: Public,
+		bond: BalanceOf<T>,
+	) -> DispatchResult {
 		ensure!(!Agents::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 		ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
@@ -93,7 +100,7 @@ impl<T: Config> Pallet<T> {
 				ensure!(next < T::MaxAgents::get(), Error::<T>::TooManyAgents);
 				NextIndex::<T>::put(next + 1);
 				next
-			},
+			}
 		};
 		T::Currency::hold(&HoldReason::Bond.into(), &who, bond)?;
 		Self::enter_draw(index, bond)?;
@@ -142,8 +149,12 @@ impl<T: Config> Pallet<T> {
 		ensure!(now >= until, Error::<T>::StillUnbonding);
 		let mut free = FreeIndices::<T>::get();
 		free.try_push(agent.index).map_err(|_| Error::<T>::Corrupt)?;
-		let amount =
-			T::Currency::release(&HoldReason::Bond.into(), &who, agent.bond, Precision::BestEffort)?;
+		let amount = T::Currency::release(
+			&HoldReason::Bond.into(),
+			&who,
+			agent.bond,
+			Precision::BestEffort,
+		)?;
 		FreeIndices::<T>::put(free);
 		AgentAt::<T>::remove(agent.index);
 		KeyOwner::<T>::remove(&agent.key);

@@ -36,21 +36,21 @@
 //!
 //! ```ignore
 //! impl pallet_consensus_machine::Config for Runtime {
-//! 	type Currency = Balances;
-//! 	type RuntimeHoldReason = RuntimeHoldReason;
-//! 	type Randomness = RandomnessCollectiveFlip; // BABE's VRF randomness on a production chain
-//! 	type MachineOrigin = EnsureRoot<AccountId>;
-//! 	type RoundOrigin = EnsureSigned<AccountId>;
-//! 	type MinBond = ConstU128<{ 100 * UNIT }>;
-//! 	type MaxAgents = ConstU32<10_000>;
-//! 	type MaxCommittee = ConstU32<1_000>;
-//! 	type MaxRoundDuration = ConstU32<600>;
-//! 	type UnbondingDelay = ConstU32<14_400>;
-//! 	type MaxTraceLength = ConstU32<1_024>;
-//! 	type RoundRetention = ConstU32<600>;
-//! 	type MaxPrunePerBlock = ConstU32<4>;
-//! 	type StatementPriority = ConstU64<{ TransactionPriority::MAX / 2 }>;
-//! 	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
+//!     type Currency = Balances;
+//!     type RuntimeHoldReason = RuntimeHoldReason;
+//!     type Randomness = RandomnessCollectiveFlip; // BABE's VRF randomness on a production chain
+//!     type MachineOrigin = EnsureRoot<AccountId>;
+//!     type RoundOrigin = EnsureSigned<AccountId>;
+//!     type MinBond = ConstU128<{ 100 * UNIT }>;
+//!     type MaxAgents = ConstU32<10_000>;
+//!     type MaxCommittee = ConstU32<1_000>;
+//!     type MaxRoundDuration = ConstU32<600>;
+//!     type UnbondingDelay = ConstU32<14_400>;
+//!     type MaxTraceLength = ConstU32<1_024>;
+//!     type RoundRetention = ConstU32<600>;
+//!     type MaxPrunePerBlock = ConstU32<4>;
+//!     type StatementPriority = ConstU64<{ TransactionPriority::MAX / 2 }>;
+//!     type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 //! }
 //! ```
 //!
@@ -79,6 +79,8 @@ pub use pallet::*;
 mod agents;
 mod rounds;
 mod statements;
+#[cfg(any(feature = "try-runtime", test))]
+mod try_state;
 pub mod types;
 pub mod weights;
 

@@ -1,0 +1,172 @@
+//! Test runtime: System, Balances and this pallet, with a deterministic randomness source.
+
+use crate::{self as pallet_consensus_machine, crypto};
+use codec::Encode;
+use consensus_machine_primitives::statement::{possession_payload, Hash, Statement};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Hooks, Randomness},
+	weights::Weight,
+};
+use frame_system::EnsureRoot;
+use sp_core::{sr25519, Pair, H256};
+use sp_runtime::BuildStorage;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeHoldReason,
+		RuntimeFreezeReason,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type ConsensusMachine = pallet_consensus_machine;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Deterministic randomness: the hash of the subject and the block number, so every round gets
+/// its own seed and a test can predict nothing but reproduce everything.
+pub struct TestRandomness;
+impl Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let block = System::block_number();
+		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+	}
+}
+
+pub const MIN_BOND: Balance = 100;
+pub const MAX_COMMITTEE: u32 = 64;
+pub const MAX_ROUND_DURATION: u64 = 50;
+pub const UNBONDING_DELAY: u64 = 100;
+pub const RETENTION: u64 = 20;
+pub const MAX_TRACE: u32 = 3;
+
+parameter_types! {
+	pub const MinBond: Balance = MIN_BOND;
+}
+
+impl pallet_consensus_machine::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Randomness = TestRandomness;
+	type MachineOrigin = EnsureRoot<AccountId>;
+	type RoundOrigin = frame_system::EnsureSigned<AccountId>;
+	type MinBond = MinBond;
+	type MaxAgents = ConstU32<32>;
+	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
+	type MaxRoundDuration = ConstU64<MAX_ROUND_DURATION>;
+	type UnbondingDelay = ConstU64<UNBONDING_DELAY>;
+	type MaxTraceLength = ConstU32<MAX_TRACE>;
+	type RoundRetention = ConstU64<RETENTION>;
+	type MaxPrunePerBlock = ConstU32<2>;
+	type StatementPriority = ConstU64<1_000>;
+	type WeightInfo = ();
+}
+
+/// The picket key pair of test account `who`: derived from a well-known seed.
+pub fn pair(who: AccountId) -> sr25519::Pair {
+	sr25519::Pair::from_string(&format!("//picket//{who}"), None).expect("valid derivation")
+}
+
+pub fn key(who: AccountId) -> crypto::Public {
+	pair(who).public().into()
+}
+
+/// A proof of possession of `signer`'s key for account `who`.
+pub fn proof(signer: AccountId, who: AccountId) -> crypto::Signature {
+	let payload = possession_payload(&who, &ConsensusMachine::genesis_hash());
+	pair(signer).sign(&payload).into()
+}
+
+pub fn sign(signer: AccountId, statement: &Statement) -> crypto::Signature {
+	pair(signer).sign(&statement.signing_payload()).into()
+}
+
+pub fn stored(signature: crypto::Signature) -> sr25519::Signature {
+	signature.into_inner()
+}
+
+/// Accounts 1..=agents start with `bond` bonded, every account 1..=100 with 10_000 free.
+pub struct ExtBuilder {
+	agents: Vec<(AccountId, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { agents: (1..=10).map(|a| (a, 1_000)).collect() }
+	}
+}
+
+impl ExtBuilder {
+	pub fn agents(mut self, agents: Vec<(AccountId, Balance)>) -> Self {
+		self.agents = agents;
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: (1..=100).map(|a| (a, 10_000)).collect(),
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		pallet_consensus_machine::GenesisConfig::<Test> {
+			agents: self.agents.iter().map(|&(a, bond)| (a, key(a), bond)).collect(),
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Runs `test`, then checks the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			ConsensusMachine::do_try_state().expect("invariants hold");
+		});
+	}
+}
+
+/// Moves to block `n`, running `on_idle` with a full block's weight on the way.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let now = System::block_number() + 1;
+		System::set_block_number(now);
+		ConsensusMachine::on_idle(now, Weight::MAX);
+	}
+}
+
+/// Hash helper for subjects and states.
+pub fn h(x: u8) -> Hash {
+	[x; 32]
+}

@@ -48,7 +48,8 @@ impl<T: Config> Pallet<T> {
 		})?;
 		let machine = NextMachineId::<T>::get();
 		let next = machine.checked_add(1).ok_or(Error::<T>::Corrupt)?;
-		let levels = BoundedVec::truncate_from(alloc::vec![LevelConfig { p, epsilon, rule, timeout }]);
+		let levels =
+			BoundedVec::truncate_from(alloc::vec![LevelConfig { p, epsilon, rule, timeout }]);
 		Machines::<T>::insert(
 			machine,
 			MachineInfo {
@@ -219,9 +220,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let (mut cursor, end) = (PruneCursor::<T>::get(), NextRoundId::<T>::get());
 		let mut pruned = 0u32;
-		while cursor < end &&
-			pruned < T::MaxPrunePerBlock::get() &&
-			remaining.all_gte(used.saturating_add(per_round))
+		while cursor < end
+			&& pruned < T::MaxPrunePerBlock::get()
+			&& remaining.all_gte(used.saturating_add(per_round))
 		{
 			if let Some(round) = Rounds::<T>::get(cursor) {
 				let closed = round.decided.unwrap_or(round.deadline);

@@ -16,6 +16,13 @@ use sp_runtime::{traits::Saturating, RuntimeAppPublic, SaturatedConversion};
 /// Tag prefix of statement transactions in the pool.
 const TAG_PREFIX: &str = "ConsensusMachine";
 
+/// A statement that passed every check but the signature: its round and the signer's seat.
+struct Accepted<T: Config> {
+	round: RoundInfoOf<T>,
+	index: u32,
+	seat: Seat<T::AccountId>,
+}
+
 impl<T: Config> Pallet<T> {
 	/// The checks on a statement that need no signer: chain, round, machine, level, step, and
 	/// that the round is still open. Returns the round.
@@ -27,13 +34,16 @@ impl<T: Config> Pallet<T> {
 		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		ensure!(round.decided.is_none(), Error::<T>::RoundDecided);
-		ensure!(frame_system::Pallet::<T>::block_number() <= round.deadline, Error::<T>::RoundClosed);
+		ensure!(
+			frame_system::Pallet::<T>::block_number() <= round.deadline,
+			Error::<T>::RoundClosed
+		);
 		let machine = Machines::<T>::get(round.machine).ok_or(Error::<T>::Corrupt)?;
 		match &statement.body {
 			Body::Transition { step, from, .. } => {
 				ensure!(*step == round.step && *step == machine.label.step, Error::<T>::StaleStep);
 				ensure!(*from == machine.label.hash, Error::<T>::WrongFromHash);
-			},
+			}
 		}
 		Ok(round)
 	}
@@ -44,7 +54,8 @@ impl<T: Config> Pallet<T> {
 		committee: &CommitteeOf<T>,
 		signer: &Public,
 	) -> Result<(u32, Seat<T::AccountId>), Error<T>> {
-		let index = committee.iter().position(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
+		let index =
+			committee.iter().position(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
 		let seat = committee[index].clone();
 		let index = index as u32;
 		ensure!(!Votes::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
@@ -59,14 +70,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Every check of a single statement except the signature.
-	fn ensure_statement(
-		statement: &Statement,
-		signer: &Public,
-	) -> Result<(RoundInfoOf<T>, CommitteeOf<T>, u32, Seat<T::AccountId>), Error<T>> {
+	fn ensure_statement(statement: &Statement, signer: &Public) -> Result<Accepted<T>, Error<T>> {
 		let round = Self::ensure_statement_context(statement)?;
 		let committee = Committees::<T>::get(statement.round).ok_or(Error::<T>::Corrupt)?;
 		let (index, seat) = Self::ensure_seat(statement.round, &committee, signer)?;
-		Ok((round, committee, index, seat))
+		Ok(Accepted { round, index, seat })
 	}
 
 	/// Authorises [`Call::submit_statement`]: the cheap checks, then the signature.
@@ -81,16 +89,19 @@ impl<T: Config> Pallet<T> {
 	) -> TransactionValidityWithRefund {
 		let invalid = |e: Error<T>| -> TransactionValidityError {
 			match e {
-				Error::<T>::UnknownRound |
-				Error::<T>::RoundDecided |
-				Error::<T>::RoundClosed |
-				Error::<T>::StaleStep |
-				Error::<T>::DuplicateStatement => InvalidTransaction::Stale.into(),
-				Error::<T>::WrongGenesis | Error::<T>::NotAPicket => InvalidTransaction::BadProof.into(),
+				Error::<T>::UnknownRound
+				| Error::<T>::RoundDecided
+				| Error::<T>::RoundClosed
+				| Error::<T>::StaleStep
+				| Error::<T>::DuplicateStatement => InvalidTransaction::Stale.into(),
+				Error::<T>::WrongGenesis | Error::<T>::NotAPicket => {
+					InvalidTransaction::BadProof.into()
+				}
 				other => InvalidTransaction::Custom(error_code(&other)).into(),
 			}
 		};
-		let (round, _, _, seat) = Self::ensure_statement(statement, signer).map_err(invalid)?;
+		let Accepted { round, seat, .. } =
+			Self::ensure_statement(statement, signer).map_err(invalid)?;
 		if !signer.verify(&statement.signing_payload(), signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
@@ -112,7 +123,7 @@ impl<T: Config> Pallet<T> {
 		signer: Public,
 		signature: Signature,
 	) -> DispatchResult {
-		let (round, _, index, seat) = Self::ensure_statement(&statement, &signer)?;
+		let Accepted { round, index, seat } = Self::ensure_statement(&statement, &signer)?;
 		Self::do_record(statement, round, index, seat, signature.into_inner())?;
 		Ok(())
 	}
@@ -130,7 +141,7 @@ impl<T: Config> Pallet<T> {
 			&statement,
 			&signatures,
 			|key: &Public, payload, signature| {
-				key.verify(&payload, &Signature::from(signature.clone()))
+				key.verify(&payload, &Signature::from(*signature))
 			},
 		)
 		.map_err(|e| match e {

@@ -1,0 +1,866 @@
+//! Tests of the pallet core: every call's success path and failure paths.
+
+use crate::{
+	mock::*,
+	pallet::*,
+	types::{AgentStatus, Seat},
+	Call as CmCall,
+};
+use consensus_machine_primitives::{
+	certificate,
+	statement::{Body, Label, MachineId, RoundId, Statement},
+	DecisionRule, Epsilon, Probability,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	pallet_prelude::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	traits::{
+		fungible::{Inspect, InspectHold},
+		Authorize,
+	},
+	BoundedVec,
+};
+use sp_core::{sr25519, Pair};
+use sp_runtime::{DispatchError, TokenError};
+
+const P: (u64, u64) = (1, 10);
+const SLOTS: u32 = 10;
+const TIMEOUT: u64 = 10;
+const DEPOSIT: Balance = 50;
+const OPENER: AccountId = 50;
+
+fn p() -> Probability {
+	Probability::new(P.0, P.1).unwrap()
+}
+
+fn eps() -> Epsilon {
+	Epsilon::from_exponent(3).unwrap()
+}
+
+/// The rule of the test machine: N = 10, p = 1/10, ε = 1e-3 → max_bad 5, strong 8.
+fn rule() -> DecisionRule {
+	DecisionRule::exact(SLOTS, p(), eps()).unwrap()
+}
+
+fn create_machine() -> MachineId {
+	let id = NextMachineId::<Test>::get();
+	assert_ok!(ConsensusMachine::create_machine(
+		RuntimeOrigin::root(),
+		SLOTS,
+		p(),
+		eps(),
+		TIMEOUT,
+		DEPOSIT,
+		h(0)
+	));
+	id
+}
+
+fn open(machine: MachineId) -> RoundId {
+	let id = NextRoundId::<Test>::get();
+	assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+	id
+}
+
+fn label(machine: MachineId) -> Label {
+	Machines::<Test>::get(machine).unwrap().label
+}
+
+/// The transition statement a good picket makes in `round` of `machine`.
+fn statement(machine: MachineId, round: RoundId) -> Statement {
+	let l = label(machine);
+	Statement {
+		genesis: ConsensusMachine::genesis_hash(),
+		machine,
+		round,
+		level: 0,
+		body: Body::Transition { step: l.step, from: l.hash, output: h(1), to: h(2) },
+	}
+}
+
+fn seats(round: RoundId) -> Vec<Seat<AccountId>> {
+	Committees::<Test>::get(round).unwrap().into_inner()
+}
+
+fn authorize(
+	signer: AccountId,
+	statement: &Statement,
+	signature: crate::crypto::Signature,
+) -> Result<(), TransactionValidityError> {
+	let call = RuntimeCall::ConsensusMachine(CmCall::submit_statement {
+		statement: statement.clone(),
+		signer: key(signer),
+		signature,
+	});
+	call.authorize(TransactionSource::External)
+		.expect("submit_statement has an authorize function")
+		.map(|_| ())
+}
+
+fn dispatch(signer: AccountId, statement: &Statement) -> sp_runtime::DispatchResult {
+	ConsensusMachine::submit_statement(
+		RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+		statement.clone(),
+		key(signer),
+		sign(signer, statement),
+	)
+}
+
+/// Submits as the pool and the block would: authorise, then dispatch.
+fn submit(signer: AccountId, statement: &Statement) {
+	authorize(signer, statement, sign(signer, statement)).expect("authorised");
+	assert_ok!(dispatch(signer, statement));
+}
+
+fn held_bond(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::Bond.into(), &who)
+}
+
+fn certificate_of(round: RoundId, signers: &[Seat<AccountId>]) -> (Statement, SignaturesOf<Test>) {
+	let committee = seats(round);
+	let s = statement(Rounds::<Test>::get(round).unwrap().machine, round);
+	let sigs = signers
+		.iter()
+		.map(|seat| {
+			let index = committee.iter().position(|c| c.agent == seat.agent).unwrap() as u32;
+			(index, stored(sign(seat.agent, &s)))
+		})
+		.collect::<Vec<_>>();
+	(s, BoundedVec::truncate_from(sigs))
+}
+
+/// Seats in committee order until their slots reach the threshold.
+fn seats_to_threshold(round: RoundId) -> Vec<Seat<AccountId>> {
+	let threshold = Rounds::<Test>::get(round).unwrap().threshold;
+	let mut slots = 0;
+	seats(round)
+		.into_iter()
+		.take_while(|s| {
+			let before = slots;
+			slots += s.slots;
+			before < threshold
+		})
+		.collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents
+
+#[test]
+fn register_holds_the_bond_and_enters_the_draw() {
+	ExtBuilder::default().build_and_execute(|| {
+		let total = TotalStake::<Test>::get();
+		assert_ok!(ConsensusMachine::register(
+			RuntimeOrigin::signed(20),
+			key(20),
+			500,
+			proof(20, 20)
+		));
+		assert_eq!(held_bond(20), 500);
+		assert_eq!(Balances::balance(&20), 10_000 - 500);
+		assert_eq!(TotalStake::<Test>::get(), total + 500);
+		assert_eq!(KeyOwner::<Test>::get(key(20)), Some(20));
+		System::assert_last_event(
+			Event::AgentRegistered { agent: 20, key: key(20), bond: 500 }.into(),
+		);
+	});
+}
+
+#[test]
+fn register_refuses_bad_input() {
+	ExtBuilder::default().build_and_execute(|| {
+		let register = |who, signer, bond, pop| {
+			ConsensusMachine::register(RuntimeOrigin::signed(who), key(signer), bond, pop)
+		};
+		assert_noop!(register(1, 1, 500, proof(1, 1)), Error::<Test>::AlreadyRegistered);
+		assert_noop!(register(20, 20, MIN_BOND - 1, proof(20, 20)), Error::<Test>::BondTooLow);
+		assert_noop!(register(20, 1, 500, proof(1, 20)), Error::<Test>::KeyInUse);
+		// A proof made by another key, or for another account.
+		assert_noop!(register(20, 20, 500, proof(21, 20)), Error::<Test>::BadProofOfPossession);
+		assert_noop!(register(20, 20, 500, proof(20, 21)), Error::<Test>::BadProofOfPossession);
+		assert_noop!(
+			register(20, 20, 20_000, proof(20, 20)),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		assert_noop!(
+			ConsensusMachine::register(RuntimeOrigin::none(), key(20), 500, proof(20, 20)),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn register_refuses_past_max_agents() {
+	ExtBuilder::default().agents((1..=32).map(|a| (a, 100)).collect()).build_and_execute(|| {
+		assert_noop!(
+			ConsensusMachine::register(RuntimeOrigin::signed(40), key(40), 500, proof(40, 40)),
+			Error::<Test>::TooManyAgents
+		);
+	});
+}
+
+#[test]
+fn bond_extra_adds_stake() {
+	ExtBuilder::default().build_and_execute(|| {
+		let total = TotalStake::<Test>::get();
+		assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 250));
+		assert_eq!(held_bond(1), 1_250);
+		assert_eq!(TotalStake::<Test>::get(), total + 250);
+		System::assert_last_event(
+			Event::BondIncreased { agent: 1, amount: 250, bond: 1_250 }.into(),
+		);
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(20), 1),
+			Error::<Test>::NotRegistered
+		);
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 1_000_000),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 1),
+			Error::<Test>::AgentNotActive
+		);
+	});
+}
+
+#[test]
+fn unbond_leaves_the_draw_but_keeps_the_bond_held() {
+	ExtBuilder::default().build_and_execute(|| {
+		let total = TotalStake::<Test>::get();
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		let until = 1 + UNBONDING_DELAY;
+		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Unbonding { until });
+		assert_eq!(held_bond(1), 1_000);
+		assert_eq!(TotalStake::<Test>::get(), total - 1_000);
+		System::assert_last_event(Event::UnbondingStarted { agent: 1, until }.into());
+		assert_noop!(
+			ConsensusMachine::unbond(RuntimeOrigin::signed(1)),
+			Error::<Test>::AgentNotActive
+		);
+		assert_noop!(
+			ConsensusMachine::unbond(RuntimeOrigin::signed(20)),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+#[test]
+fn withdraw_releases_after_the_delay_and_frees_the_index() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::NotUnbonding
+		);
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(20)),
+			Error::<Test>::NotRegistered
+		);
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		run_to_block(UNBONDING_DELAY);
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::StillUnbonding
+		);
+		run_to_block(1 + UNBONDING_DELAY);
+		let index = Agents::<Test>::get(1).unwrap().index;
+		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::BondWithdrawn { agent: 1, amount: 1_000 }.into());
+		assert_eq!(held_bond(1), 0);
+		assert_eq!(Balances::balance(&1), 10_000);
+		assert!(Agents::<Test>::get(1).is_none());
+		assert!(KeyOwner::<Test>::get(key(1)).is_none());
+		// The freed index and key can be used again.
+		assert_ok!(ConsensusMachine::register(
+			RuntimeOrigin::signed(20),
+			key(1),
+			500,
+			proof(1, 20)
+		));
+		assert_eq!(Agents::<Test>::get(20).unwrap().index, index);
+	});
+}
+
+#[test]
+fn rotate_key_replaces_the_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(20), proof(20, 1)));
+		assert_eq!(Agents::<Test>::get(1).unwrap().key, key(20));
+		assert_eq!(KeyOwner::<Test>::get(key(20)), Some(1));
+		assert!(KeyOwner::<Test>::get(key(1)).is_none());
+		System::assert_last_event(Event::KeyRotated { agent: 1, old: key(1), new: key(20) }.into());
+		assert_noop!(
+			ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(2), proof(2, 1)),
+			Error::<Test>::KeyInUse
+		);
+		assert_noop!(
+			ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(21), proof(22, 1)),
+			Error::<Test>::BadProofOfPossession
+		);
+		assert_noop!(
+			ConsensusMachine::rotate_key(RuntimeOrigin::signed(30), key(31), proof(31, 30)),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machines and rounds
+
+#[test]
+fn create_machine_stores_the_exact_rule() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = create_machine();
+		let machine = Machines::<Test>::get(id).unwrap();
+		assert_eq!(machine.levels[0].rule, rule());
+		assert_eq!(rule().max_bad, 5);
+		assert_eq!(rule().strong(), 8);
+		assert_eq!(machine.label, Label::genesis(id, &h(0)));
+		System::assert_last_event(
+			Event::MachineCreated { machine: id, slots: SLOTS, max_bad: 5, threshold: 8 }.into(),
+		);
+	});
+}
+
+#[test]
+fn create_machine_refuses_bad_configurations() {
+	ExtBuilder::default().build_and_execute(|| {
+		let create = |slots, p: Probability, timeout| {
+			ConsensusMachine::create_machine(
+				RuntimeOrigin::root(),
+				slots,
+				p,
+				eps(),
+				timeout,
+				0,
+				h(0),
+			)
+		};
+		assert_noop!(
+			ConsensusMachine::create_machine(RuntimeOrigin::signed(1), 10, p(), eps(), 5, 0, h(0)),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(create(0, p(), 5), Error::<Test>::ZeroSlots);
+		assert_noop!(create(MAX_COMMITTEE + 1, p(), 5), Error::<Test>::CommitteeTooLarge);
+		let half = Probability::new(1, 2).unwrap();
+		assert_noop!(create(10, half, 5), Error::<Test>::ProbabilityNotBelowHalf);
+		assert_noop!(create(10, p(), 0), Error::<Test>::InvalidTimeout);
+		assert_noop!(create(10, p(), MAX_ROUND_DURATION + 1), Error::<Test>::InvalidTimeout);
+		// Two slots at p = 1/10 and ε = 1e-3: P(both bad) = 1e-2, unanimity proves nothing.
+		assert_noop!(create(2, p(), 5), Error::<Test>::UnsafeCommittee);
+	});
+}
+
+#[test]
+fn open_round_draws_a_committee_and_holds_the_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let info = Rounds::<Test>::get(round).unwrap();
+		assert_eq!(info.slots, SLOTS);
+		assert_eq!(info.threshold, 8);
+		assert_eq!(info.deadline, 1 + TIMEOUT);
+		let committee = seats(round);
+		assert_eq!(committee.iter().map(|s| s.slots).sum::<u32>(), SLOTS);
+		for seat in &committee {
+			assert_eq!(seat.key, key(seat.agent));
+		}
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), DEPOSIT);
+		let summary = committee.iter().map(|s| (s.agent, s.slots)).collect::<Vec<_>>();
+		System::assert_last_event(
+			Event::RoundOpened {
+				round,
+				machine,
+				step: 0,
+				deadline: 1 + TIMEOUT,
+				committee: BoundedVec::truncate_from(summary),
+			}
+			.into(),
+		);
+		// The draw is reproducible off chain from the seed and the stakes.
+		let stakes: Vec<u128> = (1..=10).map(|_| 1_000).collect();
+		let tree = consensus_machine_primitives::selection::MemoryTree::from_stakes(&stakes);
+		let drawn = consensus_machine_primitives::selection::draw(&tree, &info.seed, SLOTS, 10_000)
+			.unwrap();
+		let expected: Vec<(AccountId, u32)> =
+			consensus_machine_primitives::selection::group(&drawn)
+				.into_iter()
+				.map(|(i, n)| (AgentAt::<Test>::get(i).unwrap(), n))
+				.collect();
+		assert_eq!(committee.iter().map(|s| (s.agent, s.slots)).collect::<Vec<_>>(), expected);
+	});
+}
+
+#[test]
+fn open_round_refuses_bad_input() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), 7, h(1)),
+			Error::<Test>::UnknownMachine
+		);
+		let machine = create_machine();
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::none(), machine, h(1)),
+			DispatchError::BadOrigin
+		);
+		// Account 200 has no funds for the deposit.
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(200), machine, h(1)),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		open(machine);
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			Error::<Test>::RoundAlreadyOpen
+		);
+		// Once the deadline passed undecided, the step can be tried again.
+		run_to_block(2 + TIMEOUT);
+		open(machine);
+	});
+}
+
+#[test]
+fn open_round_needs_agents() {
+	ExtBuilder::default().agents(vec![]).build_and_execute(|| {
+		let machine = create_machine();
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			Error::<Test>::NoAgents
+		);
+	});
+}
+
+#[test]
+fn unbonding_agents_are_never_drawn() {
+	ExtBuilder::default().build_and_execute(|| {
+		for a in 1..=7 {
+			assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(a)));
+		}
+		let machine = create_machine();
+		for _ in 0..20 {
+			let round = open(machine);
+			assert!(seats(round).iter().all(|s| s.agent > 7), "only agents 8..=10 are active");
+			run_to_block(System::block_number() + TIMEOUT + 1);
+		}
+	});
+}
+
+#[test]
+fn draws_are_stake_weighted_with_replacement() {
+	// Agent 1 has 60% of the stake, agents 2..=5 10% each. Over 300 rounds of 10 slots the
+	// slot shares must match within 0.05 (σ of the big share is √(0.24/3000) ≈ 0.009).
+	let stakes = [(1, 6_000), (2, 1_000), (3, 1_000), (4, 1_000), (5, 1_000)];
+	ExtBuilder::default().agents(stakes.to_vec()).build_and_execute(|| {
+		let machine = create_machine();
+		let mut counts = [0u32; 6];
+		let mut big_agent_had_several_slots = 0;
+		for _ in 0..300 {
+			let round = open(machine);
+			for seat in seats(round) {
+				counts[seat.agent as usize] += seat.slots;
+				if seat.agent == 1 && seat.slots > 1 {
+					big_agent_had_several_slots += 1;
+				}
+			}
+			run_to_block(System::block_number() + TIMEOUT + 1);
+		}
+		let total: u32 = counts.iter().sum();
+		assert_eq!(total, 3_000);
+		for (agent, stake) in stakes {
+			let share = f64::from(counts[agent as usize]) / f64::from(total);
+			let expected = stake as f64 / 10_000.0;
+			assert!((share - expected).abs() < 0.05, "agent {agent}: {share} vs {expected}");
+		}
+		assert!(big_agent_had_several_slots > 250, "{big_agent_had_several_slots} of 300 rounds");
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+#[test]
+fn statements_reaching_the_threshold_record_a_certificate() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let s = statement(machine, round);
+		let signers = seats_to_threshold(round);
+		let before = label(machine);
+		for seat in &signers {
+			submit(seat.agent, &s);
+			System::assert_has_event(
+				Event::StatementRecorded {
+					round,
+					agent: seat.agent,
+					slots: seat.slots,
+					value: s.body.value_hash(),
+				}
+				.into(),
+			);
+		}
+		let cert = Certificates::<Test>::get(round).expect("decided");
+		assert!(cert.slots >= 8);
+		assert_eq!(cert.signatures.len(), signers.len());
+		assert_eq!(Rounds::<Test>::get(round).unwrap().decided, Some(1));
+		let after = before.advance(&s.body).unwrap();
+		assert_eq!(label(machine), after);
+		assert_eq!(ConsensusMachine::latest_label(machine), Some(after));
+		assert_eq!(Trace::<Test>::get(machine, 0).unwrap().label, after);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
+		System::assert_has_event(
+			Event::CertificateRecorded {
+				round,
+				machine,
+				step: 0,
+				value: s.body.value_hash(),
+				slots: cert.slots,
+				signers: signers.len() as u32,
+			}
+			.into(),
+		);
+		System::assert_last_event(Event::MachineAdvanced { machine, label: after }.into());
+
+		// Anyone can re-verify the stored certificate with the primitives alone.
+		let committee = seats(round);
+		let signatures = cert.signatures.into_inner();
+		let verified = certificate::verify(
+			&committee,
+			Rounds::<Test>::get(round).unwrap().threshold,
+			&cert.statement,
+			&signatures,
+			|key: &crate::crypto::Public, msg, sig: &sr25519::Signature| {
+				sr25519::Pair::verify(sig, msg, &key.clone().into())
+			},
+		);
+		assert_eq!(verified, Ok(cert.slots));
+	});
+}
+
+#[test]
+fn statement_failures_are_precise_and_change_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let s = statement(machine, round);
+		let seat = seats(round)[0].clone();
+		let outsider = (1..=10).find(|a| seats(round).iter().all(|s| s.agent != *a));
+
+		// Bad signature: only the authorisation checks it.
+		assert_eq!(
+			authorize(seat.agent, &s, sign(seat.agent + 1, &s)),
+			Err(InvalidTransaction::BadProof.into())
+		);
+		// Replay from another chain.
+		let mut foreign = s.clone();
+		foreign.genesis = h(77);
+		assert_noop!(dispatch(seat.agent, &foreign), Error::<Test>::WrongGenesis);
+		assert_eq!(
+			authorize(seat.agent, &foreign, sign(seat.agent, &foreign)),
+			Err(InvalidTransaction::BadProof.into())
+		);
+		// Wrong machine, level, round.
+		let mut wrong = s.clone();
+		wrong.machine = 5;
+		assert_noop!(dispatch(seat.agent, &wrong), Error::<Test>::WrongMachine);
+		wrong = s.clone();
+		wrong.level = 1;
+		assert_noop!(dispatch(seat.agent, &wrong), Error::<Test>::WrongLevel);
+		wrong = s.clone();
+		wrong.round = 9;
+		assert_noop!(dispatch(seat.agent, &wrong), Error::<Test>::UnknownRound);
+		// Stale step and wrong from-hash.
+		wrong = s.clone();
+		wrong.body =
+			Body::Transition { step: 1, from: label(machine).hash, output: h(1), to: h(2) };
+		assert_noop!(dispatch(seat.agent, &wrong), Error::<Test>::StaleStep);
+		wrong.body = Body::Transition { step: 0, from: h(3), output: h(1), to: h(2) };
+		assert_noop!(dispatch(seat.agent, &wrong), Error::<Test>::WrongFromHash);
+		// Not in the committee.
+		if let Some(outsider) = outsider {
+			assert_noop!(dispatch(outsider, &s), Error::<Test>::NotAPicket);
+		}
+		assert_noop!(dispatch(20, &s), Error::<Test>::NotAPicket);
+		// Only the authorised origin.
+		assert_noop!(
+			ConsensusMachine::submit_statement(
+				RuntimeOrigin::signed(seat.agent),
+				s.clone(),
+				key(seat.agent),
+				sign(seat.agent, &s)
+			),
+			DispatchError::BadOrigin
+		);
+		// Duplicate.
+		submit(seat.agent, &s);
+		assert_noop!(dispatch(seat.agent, &s), Error::<Test>::DuplicateStatement);
+		assert_eq!(
+			authorize(seat.agent, &s, sign(seat.agent, &s)),
+			Err(InvalidTransaction::Stale.into())
+		);
+		// Closed round.
+		run_to_block(2 + TIMEOUT);
+		let other = seats(round)[1].agent;
+		assert_noop!(dispatch(other, &s), Error::<Test>::RoundClosed);
+	});
+}
+
+#[test]
+fn a_statement_for_a_decided_round_or_an_old_step_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let s = statement(machine, round);
+		for seat in seats_to_threshold(round) {
+			submit(seat.agent, &s);
+		}
+		let late = seats(round).into_iter().find(|seat| {
+			!Votes::<Test>::contains_key(round, {
+				seats(round).iter().position(|c| c.agent == seat.agent).unwrap() as u32
+			})
+		});
+		if let Some(late) = late {
+			assert_noop!(dispatch(late.agent, &s), Error::<Test>::RoundDecided);
+		}
+		// The next round decides step 1: the step-0 statement, re-signed for it, is stale.
+		let next = open(machine);
+		let mut old = s.clone();
+		old.round = next;
+		let signer = seats(next)[0].agent;
+		assert_noop!(dispatch(signer, &old), Error::<Test>::StaleStep);
+	});
+}
+
+#[test]
+fn a_statement_signed_for_one_round_does_not_count_in_another() {
+	// One agent holds all the stake, so it sits in every committee.
+	ExtBuilder::default().agents(vec![(1, 1_000)]).build_and_execute(|| {
+		let machine = create_machine();
+		let first = open(machine);
+		let s = statement(machine, first);
+		let signature = sign(1, &s);
+		run_to_block(2 + TIMEOUT);
+		let second = open(machine);
+		let mut replay = s.clone();
+		replay.round = second;
+		assert_eq!(authorize(1, &replay, signature), Err(InvalidTransaction::BadProof.into()));
+	});
+}
+
+#[test]
+fn an_unbonding_agent_cannot_sign_for_its_open_rounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let s = statement(machine, round);
+		let seat = seats(round)[0].clone();
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(seat.agent)));
+		assert_noop!(dispatch(seat.agent, &s), Error::<Test>::AgentNotActive);
+		assert_eq!(
+			authorize(seat.agent, &s, sign(seat.agent, &s)),
+			Err(InvalidTransaction::Custom(error_index(Error::<Test>::AgentNotActive)).into())
+		);
+	});
+}
+
+fn error_index(e: Error<Test>) -> u8 {
+	codec::Encode::encode(&e)[0]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates
+
+#[test]
+fn certificate_and_statements_give_identical_storage_and_events() {
+	// sr25519 signatures are randomised: sign once, then replay the same bytes both ways.
+	let (s, signers, sigs) = ExtBuilder::default().build().execute_with(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let signers = seats_to_threshold(round);
+		let (s, sigs) = certificate_of(round, &signers);
+		(s, signers, sigs)
+	});
+	let run = |aggregated: bool| {
+		ExtBuilder::default().build().execute_with(|| {
+			let machine = create_machine();
+			let round = open(machine);
+			if aggregated {
+				assert_ok!(ConsensusMachine::submit_certificate(
+					RuntimeOrigin::signed(99),
+					s.clone(),
+					sigs.clone()
+				));
+			} else {
+				for (seat, (_, signature)) in signers.iter().zip(sigs.iter()) {
+					let signature: crate::crypto::Signature = (*signature).into();
+					authorize(seat.agent, &s, signature.clone()).expect("authorised");
+					assert_ok!(ConsensusMachine::submit_statement(
+						RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+						s.clone(),
+						key(seat.agent),
+						signature,
+					));
+				}
+			}
+			assert!(Certificates::<Test>::get(round).is_some());
+			ConsensusMachine::do_try_state().unwrap();
+			(sp_io::storage::root(sp_runtime::StateVersion::V1), System::events())
+		})
+	};
+	let (one_by_one, events_a) = run(false);
+	let (aggregated, events_b) = run(true);
+	assert!(events_a.iter().any(|e| matches!(
+		e.event,
+		RuntimeEvent::ConsensusMachine(Event::CertificateRecorded { .. })
+	)));
+	assert_eq!(events_a, events_b);
+	assert_eq!(one_by_one, aggregated);
+}
+
+#[test]
+fn a_certificate_completes_what_single_statements_started() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let signers = seats_to_threshold(round);
+		let (s, sigs) = certificate_of(round, &signers);
+		submit(signers[0].agent, &s);
+		assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs));
+		assert_eq!(Certificates::<Test>::get(round).unwrap().signatures.len(), signers.len());
+	});
+}
+
+#[test]
+fn certificate_failures_are_precise_and_change_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let committee = seats(round);
+		let signers = seats_to_threshold(round);
+		let (s, sigs) = certificate_of(round, &signers);
+		let submit_cert = |s: &Statement, sigs: Vec<(u32, sr25519::Signature)>| {
+			ConsensusMachine::submit_certificate(
+				RuntimeOrigin::signed(99),
+				s.clone(),
+				BoundedVec::truncate_from(sigs),
+			)
+		};
+		let good = sigs.clone().into_inner();
+		assert_noop!(submit_cert(&s, vec![]), Error::<Test>::NoSignatures);
+		let mut too_many = good.clone();
+		while too_many.len() <= committee.len() {
+			too_many.push(good[0]);
+		}
+		assert_noop!(submit_cert(&s, too_many), Error::<Test>::TooManySigners);
+		let mut unknown = good.clone();
+		unknown[0].0 = committee.len() as u32;
+		assert_noop!(submit_cert(&s, unknown), Error::<Test>::NotAPicket);
+		let mut duplicate = good.clone();
+		duplicate.push(good[0]);
+		assert_noop!(submit_cert(&s, duplicate), Error::<Test>::DuplicateSigner);
+		let short = good[..good.len() - 1].to_vec();
+		assert_noop!(submit_cert(&s, short), Error::<Test>::BelowThreshold);
+		let mut tampered = good.clone();
+		tampered[0].1 = stored(sign(99, &s));
+		assert_noop!(submit_cert(&s, tampered), Error::<Test>::BadSignature);
+		let mut foreign = s.clone();
+		foreign.genesis = h(77);
+		assert_noop!(submit_cert(&foreign, good.clone()), Error::<Test>::WrongGenesis);
+		assert_noop!(
+			ConsensusMachine::submit_certificate(RuntimeOrigin::none(), s.clone(), sigs),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(signers[0].agent)));
+		assert_noop!(submit_cert(&s, good), Error::<Test>::AgentNotActive);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trace and pruning
+
+fn decide(machine: MachineId) -> RoundId {
+	let round = open(machine);
+	let (s, sigs) = certificate_of(round, &seats_to_threshold(round));
+	assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs));
+	round
+}
+
+#[test]
+fn the_trace_chains_labels_and_keeps_the_last_steps() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let mut expected = Label::genesis(machine, &h(0));
+		for _ in 0..5 {
+			let round = decide(machine);
+			expected = expected
+				.advance(&Certificates::<Test>::get(round).unwrap().statement.body)
+				.unwrap();
+		}
+		assert_eq!(label(machine), expected);
+		assert_eq!(expected.step, 5);
+		// MAX_TRACE = 3: steps 0 and 1 are gone, 2..=4 kept.
+		assert!(Trace::<Test>::get(machine, 1).is_none());
+		assert!(Trace::<Test>::get(machine, 2).is_some());
+		assert_eq!(Trace::<Test>::get(machine, 4).unwrap().label, expected);
+		assert_eq!(Trace::<Test>::iter_prefix(machine).count(), MAX_TRACE as usize);
+	});
+}
+
+#[test]
+fn rounds_are_pruned_after_retention_with_bounded_work() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let decided = decide(machine);
+		let expired = open(machine);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), DEPOSIT);
+		run_to_block(1 + RETENTION);
+		assert!(Rounds::<Test>::get(decided).is_some(), "kept during retention");
+		run_to_block(2 + RETENTION);
+		assert!(Rounds::<Test>::get(decided).is_none());
+		assert!(Certificates::<Test>::get(decided).is_none());
+		assert_eq!(Votes::<Test>::iter_prefix(decided).count(), 0);
+		assert_eq!(Tallies::<Test>::iter_prefix(decided).count(), 0);
+		assert!(Committees::<Test>::get(decided).is_none());
+		System::assert_has_event(Event::RoundPruned { round: decided }.into());
+		// The undecided one closes at 1 + TIMEOUT and is pruned RETENTION later, deposit back.
+		assert!(Rounds::<Test>::get(expired).is_some());
+		run_to_block(2 + TIMEOUT + RETENTION);
+		assert!(Rounds::<Test>::get(expired).is_none());
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
+		assert_eq!(Machines::<Test>::get(machine).unwrap().open_round, None);
+	});
+}
+
+#[test]
+fn pruning_stops_at_max_prune_per_block() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		for _ in 0..5 {
+			decide(machine);
+		}
+		// All five are prunable at the same block; MaxPrunePerBlock = 2.
+		System::set_block_number(2 + RETENTION);
+		use frame_support::traits::Hooks;
+		ConsensusMachine::on_idle(2 + RETENTION, frame_support::weights::Weight::MAX);
+		assert_eq!(Rounds::<Test>::iter().count(), 3);
+		assert_eq!(PruneCursor::<Test>::get(), 2);
+		// With no weight left, nothing happens.
+		ConsensusMachine::on_idle(2 + RETENTION, frame_support::weights::Weight::zero());
+		assert_eq!(Rounds::<Test>::iter().count(), 3);
+	});
+}
+
+#[test]
+fn genesis_agents_are_bonded() {
+	ExtBuilder::default().build_and_execute(|| {
+		for a in 1..=10 {
+			assert_eq!(held_bond(a), 1_000);
+			assert_eq!(Agents::<Test>::get(a).unwrap().status, AgentStatus::Active);
+		}
+		assert_eq!(TotalStake::<Test>::get(), 10_000);
+	});
+}

@@ -89,7 +89,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn submit_certificate(s: u32) -> Weight {
 		Weight::from_parts(80_000_000, 10_000)
-			.saturating_add(Weight::from_parts(SIGNATURE_CHECK + 1_000_000, 300).saturating_mul(s.into()))
+			.saturating_add(
+				Weight::from_parts(SIGNATURE_CHECK + 1_000_000, 300).saturating_mul(s.into()),
+			)
 			.saturating_add(D::get().reads_writes(10, 10))
 			.saturating_add(D::get().reads_writes(3, 2).saturating_mul(s.into()))
 	}

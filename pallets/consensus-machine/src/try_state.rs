@@ -1,0 +1,82 @@
+//! Invariants, checked after every test and by `try-runtime`.
+
+use crate::{agents::StorageTree, pallet::*, types::AgentStatus};
+use alloc::collections::{BTreeMap, BTreeSet};
+use consensus_machine_primitives::{selection, statement::Hash};
+use frame_support::traits::{fungible::InspectHold, Get};
+use sp_runtime::{traits::Zero, TryRuntimeError};
+
+impl<T: Config> Pallet<T> {
+	/// - every agent's held bond equals its recorded bond; its key and index point back at it;
+	///   active agents' stakes are in the tree, unbonding ones' are not; the tree's total equals
+	///   `TotalStake`;
+	/// - round deposits held equal the deposits of rounds not yet returned;
+	/// - every committee's seats hold exactly the round's slots, each agent once;
+	/// - a round is decided if and only if it has a certificate, with enough slots;
+	/// - the tallies equal the stored statements.
+	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		let tree = StorageTree::<T>::new();
+		let mut active_total = 0u128;
+		for (who, agent) in Agents::<T>::iter() {
+			let held = T::Currency::balance_on_hold(&HoldReason::Bond.into(), &who);
+			ensure_that(held == agent.bond, "held bond differs from the agent's bond")?;
+			ensure_that(KeyOwner::<T>::get(&agent.key) == Some(who.clone()), "key owner")?;
+			ensure_that(AgentAt::<T>::get(agent.index) == Some(who.clone()), "agent index")?;
+			let in_tree = selection::stake_of(&tree, agent.index);
+			match agent.status {
+				AgentStatus::Active => {
+					ensure_that(in_tree == Self::stake_weight(agent.bond), "stake in the tree")?;
+					active_total += in_tree;
+				}
+				AgentStatus::Unbonding { .. } => {
+					ensure_that(in_tree == 0, "an unbonding agent is still in the draw")?
+				}
+			}
+		}
+		ensure_that(active_total == TotalStake::<T>::get(), "TotalStake")?;
+		let capacity = T::MaxAgents::get();
+		ensure_that(selection::prefix(&tree, capacity - 1) == active_total, "tree total")?;
+		ensure_that(
+			KeyOwner::<T>::iter().count() == Agents::<T>::iter().count(),
+			"a key without an agent",
+		)?;
+
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for (id, round) in Rounds::<T>::iter() {
+			if !round.deposit.is_zero() {
+				let d = deposits.entry(round.opener.clone()).or_insert_with(Zero::zero);
+				*d += round.deposit;
+			}
+			let committee = Committees::<T>::get(id).ok_or("a round without a committee")?;
+			let slots: u32 = committee.iter().map(|s| s.slots).sum();
+			ensure_that(slots == round.slots, "committee slots differ from the round's")?;
+			let agents: BTreeSet<_> = committee.iter().map(|s| s.agent.clone()).collect();
+			ensure_that(agents.len() == committee.len(), "an agent holds two seats")?;
+			let certificate = Certificates::<T>::get(id);
+			ensure_that(round.decided.is_some() == certificate.is_some(), "decided ⇔ certified")?;
+			if let Some(c) = certificate {
+				ensure_that(c.slots >= round.threshold, "certificate below threshold")?;
+			}
+			let mut tallies: BTreeMap<Hash, u32> = BTreeMap::new();
+			for (seat, (body, _)) in Votes::<T>::iter_prefix(id) {
+				let seat = committee.get(seat as usize).ok_or("a vote from no seat")?;
+				*tallies.entry(body.value_hash()).or_default() += seat.slots;
+			}
+			let stored: BTreeMap<Hash, u32> = Tallies::<T>::iter_prefix(id).collect();
+			ensure_that(tallies == stored, "tallies differ from the stored statements")?;
+		}
+		for (who, deposit) in deposits {
+			let held = T::Currency::balance_on_hold(&HoldReason::RoundDeposit.into(), &who);
+			ensure_that(held == deposit, "held round deposits")?;
+		}
+		Ok(())
+	}
+}
+
+fn ensure_that(condition: bool, what: &'static str) -> Result<(), TryRuntimeError> {
+	if condition {
+		Ok(())
+	} else {
+		Err(what.into())
+	}
+}

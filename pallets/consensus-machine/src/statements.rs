@@ -140,9 +140,7 @@ impl<T: Config> Pallet<T> {
 			round.threshold,
 			&statement,
 			&signatures,
-			|key: &Public, payload, signature| {
-				key.verify(&payload, &Signature::from(*signature))
-			},
+			|key: &Public, payload, signature| key.verify(&payload, &Signature::from(*signature)),
 		)
 		.map_err(|e| match e {
 			CertificateError::NoSignatures => Error::<T>::NoSignatures,

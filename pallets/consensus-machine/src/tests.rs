@@ -864,3 +864,26 @@ fn genesis_agents_are_bonded() {
 		assert_eq!(TotalStake::<Test>::get(), 10_000);
 	});
 }
+
+#[test]
+fn authorised_statements_provide_one_tag_per_seat_and_live_until_the_deadline() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let s = statement(machine, round);
+		let seat = seats(round)[0].clone();
+		let (valid, _) = ConsensusMachine::authorize_statement(
+			TransactionSource::External,
+			&s,
+			&key(seat.agent),
+			&sign(seat.agent, &s),
+		)
+		.expect("valid");
+		assert_eq!(valid.priority, 1_000);
+		assert_eq!(valid.longevity, TIMEOUT);
+		assert_eq!(valid.provides.len(), 1);
+		let expected = codec::Encode::encode(&("ConsensusMachine", (round, 0u8, seat.agent)));
+		assert_eq!(valid.provides[0], expected);
+		assert!(valid.propagate);
+	});
+}

@@ -15,6 +15,7 @@
 //! - [`certificate`]: checking a statement's signatures against a committee snapshot, generic
 //!   over the signature scheme.
 //! - [`selection`]: stake-weighted draws with replacement over a Fenwick tree.
+//! - [`light`]: the traffic light (green, amber, red) and checkable red evidence.
 //!
 //! The crate is `no_std` + `alloc`; no floating point is used outside the `normal` comparison
 //! code, which only exists with the `std` feature.
@@ -23,6 +24,7 @@
 extern crate alloc;
 
 pub mod certificate;
+pub mod light;
 #[cfg(feature = "std")]
 pub mod paper;
 pub mod rule;

@@ -5,6 +5,7 @@
 //! [`Statement::signing_payload`]: the SCALE encoding prefixed by [`STATEMENT_TAG`], so the pallet,
 //! the node's agents and any light client build the same bytes.
 
+use crate::light::Verdict;
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -42,6 +43,13 @@ pub enum Body {
 		/// Hash of the high-level machine's next state.
 		to: Hash,
 	},
+	/// A traffic-light verdict on the object of a validity round.
+	Verdict {
+		/// The object's commitment hash.
+		object: Hash,
+		/// Green, amber, or red with the hash of its evidence.
+		verdict: Verdict,
+	},
 }
 
 /// The kind of a body: two different statements of one kind by one key for the same (machine,
@@ -61,6 +69,8 @@ pub enum Body {
 pub enum Kind {
 	/// [`Body::Transition`].
 	Transition,
+	/// [`Body::Verdict`].
+	Verdict,
 }
 
 impl Body {
@@ -68,7 +78,17 @@ impl Body {
 	pub fn kind(&self) -> Kind {
 		match self {
 			Body::Transition { .. } => Kind::Transition,
+			Body::Verdict { .. } => Kind::Verdict,
 		}
+	}
+
+	/// Whether agreeing statements with this body decide a round at the threshold: a
+	/// transition or a green verdict. Amber never decides; a red decides alone, with evidence.
+	pub fn decides_at_threshold(&self) -> bool {
+		matches!(
+			self,
+			Body::Transition { .. } | Body::Verdict { verdict: Verdict::Green, .. }
+		)
 	}
 
 	/// The value a tally counts: agreeing statements have equal bodies, hence equal hashes.
@@ -99,6 +119,32 @@ impl Statement {
 	pub fn signing_payload(&self) -> Vec<u8> {
 		(STATEMENT_TAG, self).encode()
 	}
+}
+
+/// Why two statements are not an equivocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotEquivocation {
+	/// They are for different chains, machines, rounds, levels or kinds of body.
+	DifferentContext,
+	/// They say the same thing.
+	SameBody,
+}
+
+/// Whether two statements, signed by one key, are an equivocation: same (genesis, machine,
+/// round, level, kind), different bodies. The caller checks both signatures.
+pub fn check_equivocation(a: &Statement, b: &Statement) -> Result<(), NotEquivocation> {
+	let same_context = a.genesis == b.genesis &&
+		a.machine == b.machine &&
+		a.round == b.round &&
+		a.level == b.level &&
+		a.body.kind() == b.body.kind();
+	if !same_context {
+		return Err(NotEquivocation::DifferentContext);
+	}
+	if a.body == b.body {
+		return Err(NotEquivocation::SameBody);
+	}
+	Ok(())
 }
 
 /// The bytes a picket key signs to prove it belongs to `account` on the chain with `genesis`
@@ -142,6 +188,7 @@ impl Label {
 	/// not start here (stale step or wrong `from`).
 	pub fn advance(&self, body: &Body) -> Option<Self> {
 		match body {
+			Body::Verdict { .. } => None,
 			Body::Transition { step, from, output, to } => {
 				if *step != self.step || *from != self.hash {
 					return None;
@@ -196,6 +243,29 @@ mod tests {
 		// Revisiting the same high-level state gives a new label.
 		let again = next.advance(&transition(1, next.hash)).unwrap();
 		assert_ne!(again.hash, next.hash);
+	}
+
+	#[test]
+	fn equivocation_needs_one_context_and_two_bodies() {
+		let a = Statement {
+			genesis: [7; 32],
+			machine: 1,
+			round: 2,
+			level: 0,
+			body: Body::Verdict { object: [1; 32], verdict: Verdict::Green },
+		};
+		let mut b = a.clone();
+		assert_eq!(check_equivocation(&a, &b), Err(NotEquivocation::SameBody));
+		b.body = Body::Verdict { object: [1; 32], verdict: Verdict::Amber };
+		assert_eq!(check_equivocation(&a, &b), Ok(()));
+		let mut c = b.clone();
+		c.round = 3;
+		assert_eq!(check_equivocation(&a, &c), Err(NotEquivocation::DifferentContext));
+		c = b.clone();
+		c.body = transition(0, [0; 32]);
+		assert_eq!(check_equivocation(&a, &c), Err(NotEquivocation::DifferentContext));
+		assert!(a.body.decides_at_threshold());
+		assert!(!b.body.decides_at_threshold());
 	}
 
 	#[test]

@@ -61,7 +61,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Adds `bond` at `index` to the draw.
-	fn enter_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
+	pub(crate) fn enter_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
 		let weight = Self::stake_weight(bond);
 		let total = TotalStake::<T>::get().checked_add(weight).ok_or(Error::<T>::StakeOverflow)?;
 		ensure!(
@@ -74,7 +74,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Removes `bond` at `index` from the draw.
-	fn leave_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
+	pub(crate) fn leave_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
 		let weight = Self::stake_weight(bond);
 		ensure!(selection::sub(&mut StorageTree::<T>::new(), index, weight), Error::<T>::Corrupt);
 		TotalStake::<T>::mutate(|t| *t = t.saturating_sub(weight));
@@ -130,8 +130,12 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_unbond(who: T::AccountId) -> DispatchResult {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
-		ensure!(agent.status == AgentStatus::Active, Error::<T>::AgentNotActive);
-		Self::leave_draw(agent.index, agent.bond)?;
+		match agent.status {
+			AgentStatus::Active => Self::leave_draw(agent.index, agent.bond)?,
+			// Already out of the draw.
+			AgentStatus::Banned { .. } | AgentStatus::Suspended => {},
+			AgentStatus::Unbonding { .. } => return Err(Error::<T>::AgentNotActive.into()),
+		}
 		let until =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		agent.status = AgentStatus::Unbonding { until };
@@ -147,6 +151,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
 		ensure!(now >= until, Error::<T>::StillUnbonding);
+		ensure!(PendingPenalties::<T>::get(&who) == 0, Error::<T>::PenaltyPending);
 		let mut free = FreeIndices::<T>::get();
 		free.try_push(agent.index).map_err(|_| Error::<T>::Corrupt)?;
 		let amount = T::Currency::release(

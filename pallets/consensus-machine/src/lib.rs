@@ -77,11 +77,13 @@ extern crate alloc;
 pub use pallet::*;
 
 mod agents;
+mod penalties;
 mod rounds;
 mod statements;
 #[cfg(any(feature = "try-runtime", test))]
 mod try_state;
 pub mod types;
+mod validity;
 pub mod weights;
 
 #[cfg(test)]
@@ -111,18 +113,20 @@ pub mod pallet {
 	};
 	use alloc::vec::Vec;
 	use consensus_machine_primitives::{
+		light::{EvidenceVerifier, Light},
 		statement::{Body, Hash, Label, MachineId, RoundId, Statement},
 		DecisionRule, Epsilon, Probability,
 	};
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
-			fungible::{Inspect, Mutate, MutateHold},
-			Randomness,
+			fungible::{Balanced, BalancedHold, Credit, Inspect, Mutate, MutateHold},
+			OnUnbalanced, Randomness,
 		},
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_core::H256;
+	use sp_runtime::Perbill;
 
 	/// The balance type of [`Config::Currency`].
 	pub type BalanceOf<T> =
@@ -141,6 +145,15 @@ pub mod pallet {
 	pub type SignaturesOf<T> = BoundedVec<(u32, StoredSignature), <T as Config>::MaxCommittee>;
 	/// A recorded certificate.
 	pub type CertificateRecordOf<T> = CertificateRecord<BlockNumberFor<T>, SignaturesOf<T>>;
+	/// A recorded penalty.
+	pub type PenaltyOf<T> =
+		Penalty<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	/// Slashed funds on their way to [`Config::Slash`].
+	pub type CreditOf<T> = Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+	/// Red evidence as submitted.
+	pub type EvidenceOf<T> = BoundedVec<u8, <T as Config>::MaxEvidenceLen>;
+	/// A penalty's id.
+	pub type PenaltyId = u32;
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -150,7 +163,18 @@ pub mod pallet {
 		/// The currency bonds and deposits are held in.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
-			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+			+ Balanced<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ BalancedHold<Self::AccountId>;
+
+		/// Where slashed funds go (a treasury in a real runtime).
+		type Slash: OnUnbalanced<CreditOf<Self>>;
+
+		/// Checks the evidence of red verdicts.
+		type EvidenceVerifier: EvidenceVerifier;
+
+		/// Who may cancel a pending penalty during its deferral.
+		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The runtime's hold reason, which includes this pallet's [`HoldReason`].
 		type RuntimeHoldReason: From<HoldReason>;
@@ -200,6 +224,66 @@ pub mod pallet {
 		#[pallet::constant]
 		type StatementPriority: Get<TransactionPriority>;
 
+		/// Longest red evidence accepted, in bytes.
+		#[pallet::constant]
+		type MaxEvidenceLen: Get<u32>;
+
+		/// Largest object size a proposal may declare, in bytes.
+		#[pallet::constant]
+		type MaxObjectSize: Get<u32>;
+
+		/// Bond a proposer puts up for a validity round: lost if the object ends red.
+		#[pallet::constant]
+		type ProposalBond: Get<BalanceOf<Self>>;
+
+		/// Share of the proposal bond kept when the object ends amber (the rest is returned).
+		#[pallet::constant]
+		type AmberFee: Get<Perbill>;
+
+		/// Blocks after a green during which a valid red still overturns it.
+		#[pallet::constant]
+		type ChallengeWindow: Get<BlockNumberFor<Self>>;
+
+		/// Share of the bond slashed for an equivocation.
+		#[pallet::constant]
+		type EquivocationSlash: Get<Perbill>;
+
+		/// Share of the bond slashed for a green verdict on an object that ended red.
+		#[pallet::constant]
+		type WrongVerdictSlash: Get<Perbill>;
+
+		/// Share of the bond slashed for a red whose evidence does not verify.
+		#[pallet::constant]
+		type FalseRedSlash: Get<Perbill>;
+
+		/// Share of the bond slashed for a repeated ban (non-participation).
+		#[pallet::constant]
+		type NonParticipationSlash: Get<Perbill>;
+
+		/// Share of a reported slash paid to the reporter.
+		#[pallet::constant]
+		type ReporterShare: Get<Perbill>;
+
+		/// Blocks between recording a penalty and applying it (cancellable meanwhile).
+		#[pallet::constant]
+		type SlashDeferral: Get<BlockNumberFor<Self>>;
+
+		/// The sliding window in which missed duties are counted.
+		#[pallet::constant]
+		type MissWindow: Get<BlockNumberFor<Self>>;
+
+		/// Misses within the window that ban an agent.
+		#[pallet::constant]
+		type MaxMisses: Get<u32>;
+
+		/// Blocks a ban lasts.
+		#[pallet::constant]
+		type BanPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Penalties applied per block at most.
+		#[pallet::constant]
+		type MaxPenaltiesPerBlock: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -209,7 +293,7 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// An agent's bond.
 		Bond,
-		/// A round opener's deposit.
+		/// A round opener's deposit, or a proposer's bond.
 		RoundDeposit,
 	}
 
@@ -295,6 +379,54 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PruneCursor<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
+	/// The traffic light of every judged object (kept after its round is pruned).
+	#[pallet::storage]
+	pub type Validity<T: Config> =
+		StorageMap<_, Identity, Hash, ValidityRecord<BlockNumberFor<T>>>;
+
+	/// Recorded offences and their penalties.
+	#[pallet::storage]
+	pub type Penalties<T: Config> = StorageMap<_, Twox64Concat, PenaltyId, PenaltyOf<T>>;
+
+	/// The next penalty id.
+	#[pallet::storage]
+	pub type NextPenaltyId<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
+
+	/// The oldest penalty not yet settled (applied or cancelled).
+	#[pallet::storage]
+	pub type PenaltyCursor<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
+
+	/// One penalty per (offender, round, kind): an offence is punished once.
+	#[pallet::storage]
+	pub type OffenceIndex<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Blake2_128Concat, T::AccountId>,
+			NMapKey<Twox64Concat, RoundId>,
+			NMapKey<Twox64Concat, OffenceKind>,
+		),
+		PenaltyId,
+	>;
+
+	/// Pending penalties per offender: the bond cannot be withdrawn while any is pending.
+	#[pallet::storage]
+	pub type PendingPenalties<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// Blocks of each agent's missed duties within the sliding window.
+	#[pallet::storage]
+	pub type Misses<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<BlockNumberFor<T>, T::MaxMisses>,
+		ValueQuery,
+	>;
+
+	/// How many times each agent was banned.
+	#[pallet::storage]
+	pub type Bans<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -350,6 +482,39 @@ pub mod pallet {
 		MachineAdvanced { machine: MachineId, label: Label },
 		/// A round's storage was removed.
 		RoundPruned { round: RoundId },
+		/// A validity round was opened for an object.
+		Proposed { round: RoundId, proposer: T::AccountId, object: Hash, size: u32 },
+		/// An object's traffic light was decided (or changed from green to red).
+		LightDecided { round: RoundId, object: Hash, light: Light },
+		/// A valid red overturned a green within the challenge window.
+		GreenOverturned { round: RoundId, object: Hash },
+		/// A round was closed: misses counted, bonds settled.
+		RoundClosed { round: RoundId, light: Option<Light> },
+		/// The proposer's bond was returned, minus `fee` (amber).
+		ProposalBondReturned { round: RoundId, proposer: T::AccountId, returned: BalanceOf<T>, fee: BalanceOf<T> },
+		/// An offence was recorded; its penalty is applied at `apply_at` unless cancelled.
+		OffenceRecorded {
+			penalty: PenaltyId,
+			offender: T::AccountId,
+			kind: OffenceKind,
+			round: RoundId,
+			apply_at: BlockNumberFor<T>,
+		},
+		/// A penalty was applied: `slashed` taken, `reward` of it paid to the reporter.
+		PenaltyApplied {
+			penalty: PenaltyId,
+			offender: T::AccountId,
+			slashed: BalanceOf<T>,
+			reward: BalanceOf<T>,
+		},
+		/// A pending penalty was cancelled.
+		PenaltyCancelled { penalty: PenaltyId },
+		/// A picket missed its duty in a round.
+		DutyMissed { agent: T::AccountId, round: RoundId, misses: u32 },
+		/// An agent was banned from draws until `until`.
+		AgentBanned { agent: T::AccountId, until: BlockNumberFor<T> },
+		/// A banned (or cleared) agent is back in the draw.
+		AgentRejoined { agent: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -422,6 +587,37 @@ pub mod pallet {
 		DuplicateSigner,
 		/// The certificate's signers hold fewer slots than the threshold.
 		BelowThreshold,
+		/// The statement's kind does not fit the round (a verdict in a transition round, or the
+		/// reverse), or names another object.
+		WrongObject,
+		/// Evidence was given for a statement that is not a red verdict.
+		UnexpectedEvidence,
+		/// A red verdict came without evidence.
+		MissingEvidence,
+		/// The evidence's hash is not the one the red verdict signed.
+		EvidenceMismatch,
+		/// A red verdict cannot be part of an aggregated certificate; submit it with evidence.
+		RedInCertificate,
+		/// The object's declared size is zero or above `MaxObjectSize`.
+		InvalidObjectSize,
+		/// The object is being judged, or was already judged green or red.
+		ObjectAlreadyJudged,
+		/// The round cannot be closed yet (deadline or challenge window not passed).
+		RoundStillOpen,
+		/// The round was already closed.
+		AlreadyClosed,
+		/// The two statements are not an equivocation.
+		NotAnEquivocation,
+		/// This offence was already recorded.
+		AlreadyReported,
+		/// No penalty with this id.
+		UnknownPenalty,
+		/// The penalty is not pending (already applied or cancelled).
+		PenaltyNotPending,
+		/// The agent has pending penalties: its bond cannot leave yet.
+		PenaltyPending,
+		/// The agent is not banned, or its ban has not expired.
+		NotBanned,
 		/// Storage is inconsistent; this is a bug.
 		Corrupt,
 	}
@@ -429,7 +625,8 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			Self::prune_rounds(now, remaining)
+			let used = Self::apply_due_penalties(now, remaining);
+			used.saturating_add(Self::prune_rounds(now, remaining.saturating_sub(used)))
 		}
 
 		fn integrity_test() {
@@ -443,6 +640,19 @@ pub mod pallet {
 				"MaxCommittee is above what the exact thresholds support"
 			);
 			assert!(T::MaxAgents::get() > 0, "MaxAgents must be positive");
+			assert!(
+				T::RoundRetention::get() > T::ChallengeWindow::get(),
+				"a round must outlive its challenge window"
+			);
+			assert!(
+				T::UnbondingDelay::get() >
+					sp_runtime::traits::Saturating::saturating_add(
+						T::MaxRoundDuration::get(),
+						T::RoundRetention::get(),
+					),
+				"an offence reported while its round exists must find the bond still held"
+			);
+			assert!(T::MaxMisses::get() > 0, "MaxMisses must be positive");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -568,16 +778,20 @@ pub mod pallet {
 			Self::do_open_round(who, machine, subject).map(|_| ())
 		}
 
-		/// A picket's signed statement, submitted without fees.
+		/// A picket's signed statement, submitted without fees. A red verdict carries its
+		/// `evidence` (whose hash it signed); any other statement carries none.
 		///
 		/// Origin: authorised by [`Pallet::authorize_statement`] (round open, `signer` holds a
-		/// seat, no statement from that seat yet, agent active, then the signature). The call
-		/// re-checks everything that can change between the pool and the block. Errors: those
-		/// of the checks ([`Error::UnknownRound`], [`Error::WrongGenesis`],
-		/// [`Error::WrongMachine`], [`Error::WrongLevel`], [`Error::StaleStep`],
-		/// [`Error::WrongFromHash`], [`Error::RoundDecided`], [`Error::RoundClosed`],
-		/// [`Error::NotAPicket`], [`Error::DuplicateStatement`], [`Error::AgentNotActive`]).
-		/// Complexity: `O(N)` (the decision gathers the agreeing signatures).
+		/// seat, no statement from that seat yet, agent active, evidence matches, then the
+		/// signature). The call re-checks everything that can change between the pool and the
+		/// block. Errors: those of the checks ([`Error::UnknownRound`], [`Error::WrongGenesis`],
+		/// [`Error::WrongMachine`], [`Error::WrongLevel`], [`Error::WrongObject`],
+		/// [`Error::StaleStep`], [`Error::WrongFromHash`], [`Error::RoundDecided`],
+		/// [`Error::RoundClosed`], [`Error::NotAPicket`], [`Error::DuplicateStatement`],
+		/// [`Error::AgentNotActive`], [`Error::MissingEvidence`], [`Error::UnexpectedEvidence`],
+		/// [`Error::EvidenceMismatch`]). A red whose evidence does not verify is *not* an error:
+		/// it is recorded, does not count, and is an offence ([`OffenceKind::FalseRed`]).
+		/// Complexity: `O(N)` (a decision gathers the agreeing signatures; a red finds the greens).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::submit_statement(T::MaxCommittee::get()))]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_statement(T::MaxCommittee::get()))]
@@ -588,9 +802,10 @@ pub mod pallet {
 			signer: Public,
 			// Verified in `authorize_statement`, which also runs when the block is built.
 			signature: Signature,
+			evidence: Option<EvidenceOf<T>>,
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
-			Self::do_submit_statement(statement, signer, signature)
+			Self::do_submit_statement(statement, signer, signature, evidence)
 		}
 
 		/// A certificate: one statement and the signatures of distinct seats (by index), whose
@@ -607,12 +822,91 @@ pub mod pallet {
 			statement: Statement,
 			signatures: SignaturesOf<T>,
 		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_submit_certificate(who, statement, signatures)
+		}
+
+		/// Propose an object for judgement: opens a validity round of `machine`'s committee
+		/// and holds `ProposalBond` from the caller (returned if green, returned minus
+		/// `AmberFee` if amber, lost if red).
+		///
+		/// Origin: signed (the proposer). Errors: [`Error::UnknownMachine`],
+		/// [`Error::InvalidObjectSize`], [`Error::ObjectAlreadyJudged`], [`Error::NoAgents`], or
+		/// the currency's error. Complexity: `O(N log MaxAgents)`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::open_round(T::MaxCommittee::get()))]
+		pub fn propose(
+			origin: OriginFor<T>,
+			machine: MachineId,
+			object: Hash,
+			size: u32,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_propose(who, machine, object, size).map(|_| ())
+		}
+
+		/// Report an equivocation: two statements signed by `signer` for the same (machine,
+		/// round, level, kind) with different bodies. The reporter gets `ReporterShare` of the
+		/// slash when it is applied.
+		///
+		/// Origin: signed (anyone). Errors: [`Error::NotAnEquivocation`],
+		/// [`Error::WrongGenesis`], [`Error::UnknownRound`], [`Error::NotAPicket`],
+		/// [`Error::BadSignature`], [`Error::AlreadyReported`]. Complexity: two signature checks.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::report_equivocation())]
+		pub fn report_equivocation(
+			origin: OriginFor<T>,
+			signer: Public,
+			first: (Statement, StoredSignature),
+			second: (Statement, StoredSignature),
+		) -> DispatchResult {
+			let reporter = ensure_signed(origin)?;
+			Self::do_report_equivocation(reporter, signer, first, second)
+		}
+
+		/// Close a round whose deadline (and, for a green, challenge window) has passed: an
+		/// undecided validity round becomes amber, seats that made no statement in an undecided
+		/// round get a miss, and the opener's deposit or proposer's bond is settled.
+		///
+		/// Origin: signed (anyone). Errors: [`Error::UnknownRound`], [`Error::AlreadyClosed`],
+		/// [`Error::RoundStillOpen`]. Complexity: `O(N)`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::close_round(T::MaxCommittee::get()))]
+		pub fn close_round(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
 			ensure_signed(origin)?;
-			Self::do_submit_certificate(statement, signatures)
+			let info = Rounds::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
+			Self::do_close_round(round, info)
+		}
+
+		/// Cancel a penalty before it is applied.
+		///
+		/// Origin: [`Config::CancelOrigin`]. Errors: [`Error::UnknownPenalty`],
+		/// [`Error::PenaltyNotPending`]. Complexity: `O(1)`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::cancel_penalty())]
+		pub fn cancel_penalty(origin: OriginFor<T>, penalty: PenaltyId) -> DispatchResult {
+			T::CancelOrigin::ensure_origin(origin)?;
+			Self::do_cancel_penalty(penalty)
+		}
+
+		/// Return to the draw after a ban has expired.
+		///
+		/// Origin: signed (the agent). Errors: [`Error::NotRegistered`], [`Error::NotBanned`],
+		/// [`Error::BondTooLow`]. Complexity: `O(log MaxAgents)`.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn rejoin(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_rejoin(who)
 		}
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Whether `object` was judged green (and not overturned).
+		pub fn is_valid(object: &Hash) -> bool {
+			Validity::<T>::get(object).is_some_and(|v| v.light == Some(Light::Green))
+		}
+
 		/// The chain's genesis hash, as statements carry it.
 		pub fn genesis_hash() -> Hash {
 			frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero()).0

@@ -2,12 +2,16 @@
 
 use crate::{self as pallet_consensus_machine, crypto};
 use codec::Encode;
-use consensus_machine_primitives::statement::{possession_payload, Hash, Statement};
+use consensus_machine_primitives::{
+	light::MerkleChunks,
+	statement::{possession_payload, Hash, Statement},
+};
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, Hooks, Randomness},
+	traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64, Hooks, Randomness},
 	weights::Weight,
 };
+use sp_runtime::Perbill;
 use frame_system::EnsureRoot;
 use sp_core::{sr25519, Pair, H256};
 use sp_runtime::BuildStorage;
@@ -68,8 +72,26 @@ pub const UNBONDING_DELAY: u64 = 100;
 pub const RETENTION: u64 = 20;
 pub const MAX_TRACE: u32 = 3;
 
+pub const TREASURY: AccountId = 1_000;
+pub const PROPOSAL_BOND: Balance = 200;
+pub const CHALLENGE_WINDOW: u64 = 5;
+pub const SLASH_DEFERRAL: u64 = 3;
+pub const MISS_WINDOW: u64 = 100;
+pub const BAN_PERIOD: u64 = 10;
+/// Chunk size of the test evidence rule.
+pub const CHUNK: u32 = 4;
+
 parameter_types! {
 	pub const MinBond: Balance = MIN_BOND;
+	pub const Treasury: AccountId = TREASURY;
+	pub const AmberFee: Perbill = Perbill::from_percent(10);
+	pub const EquivocationSlash: Perbill = Perbill::from_percent(50);
+	pub const WrongVerdictSlash: Perbill = Perbill::from_percent(20);
+	pub const FalseRedSlash: Perbill = Perbill::from_percent(30);
+	pub const NonParticipationSlash: Perbill = Perbill::from_percent(5);
+	pub const ReporterShare: Perbill = Perbill::from_percent(10);
+	/// Misses that ban: high by default so that tests of other things can let rounds expire.
+	pub static MaxMisses: u32 = 100;
 }
 
 impl pallet_consensus_machine::Config for Test {
@@ -88,6 +110,24 @@ impl pallet_consensus_machine::Config for Test {
 	type MaxPrunePerBlock = ConstU32<2>;
 	type StatementPriority = ConstU64<1_000>;
 	type WeightInfo = ();
+	type Slash = ResolveTo<Treasury, Balances>;
+	type EvidenceVerifier = MerkleChunks<CHUNK>;
+	type CancelOrigin = EnsureRoot<AccountId>;
+	type MaxEvidenceLen = ConstU32<1_024>;
+	type MaxObjectSize = ConstU32<4_096>;
+	type ProposalBond = ConstU64<PROPOSAL_BOND>;
+	type AmberFee = AmberFee;
+	type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
+	type EquivocationSlash = EquivocationSlash;
+	type WrongVerdictSlash = WrongVerdictSlash;
+	type FalseRedSlash = FalseRedSlash;
+	type NonParticipationSlash = NonParticipationSlash;
+	type ReporterShare = ReporterShare;
+	type SlashDeferral = ConstU64<SLASH_DEFERRAL>;
+	type MissWindow = ConstU64<MISS_WINDOW>;
+	type MaxMisses = MaxMisses;
+	type BanPeriod = ConstU64<BAN_PERIOD>;
+	type MaxPenaltiesPerBlock = ConstU32<4>;
 }
 
 /// The picket key pair of test account `who`: derived from a well-known seed.
@@ -133,7 +173,7 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> {
-			balances: (1..=100).map(|a| (a, 10_000)).collect(),
+			balances: (1..=100).map(|a| (a, 10_000)).chain([(TREASURY, 1)]).collect(),
 			..Default::default()
 		}
 		.assimilate_storage(&mut storage)

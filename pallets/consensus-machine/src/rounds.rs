@@ -3,12 +3,15 @@
 use crate::{
 	agents::StorageTree,
 	pallet::*,
-	types::{CertificateRecord, LevelConfig, MachineInfo, RoundInfo, Seat, TraceEntry},
+	types::{
+		CertificateRecord, LevelConfig, MachineInfo, RoundInfo, Seat, TraceEntry, ValidityRecord,
+	},
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
 use codec::Encode;
 use consensus_machine_primitives::{
+	light::{Light, ObjectRef},
 	selection,
 	statement::{Body, Hash, Label, MachineId, RoundId, Statement},
 	DecisionRule, Epsilon, Probability,
@@ -101,14 +104,31 @@ impl<T: Config> Pallet<T> {
 		if let Some(open) = machine.open_round.and_then(Rounds::<T>::get) {
 			ensure!(open.decided.is_some() || now > open.deadline, Error::<T>::RoundAlreadyOpen);
 		}
+		let round = Self::start_round(who, machine_id, &machine, machine.round_deposit, subject, None)?;
+		machine.open_round = Some(round);
+		Machines::<T>::insert(machine_id, machine);
+		Ok(round)
+	}
+
+	/// Draws a committee of `machine`'s primary level, holds `deposit` from `opener` and stores
+	/// the round: the part of opening shared by transition and validity rounds.
+	pub(crate) fn start_round(
+		opener: T::AccountId,
+		machine_id: MachineId,
+		machine: &MachineInfoOf<T>,
+		deposit: BalanceOf<T>,
+		subject: Hash,
+		object: Option<ObjectRef>,
+	) -> Result<RoundId, DispatchError> {
 		ensure!(TotalStake::<T>::get() > 0, Error::<T>::NoAgents);
 		let level = machine.levels.first().ok_or(Error::<T>::Corrupt)?.clone();
 		let round = NextRoundId::<T>::get();
 		let next = round.checked_add(1).ok_or(Error::<T>::Corrupt)?;
 		let seed = Self::round_seed(round);
 		let committee = Self::draw_committee(&seed, level.rule.n)?;
-		T::Currency::hold(&HoldReason::RoundDeposit.into(), &who, machine.round_deposit)?;
+		T::Currency::hold(&HoldReason::RoundDeposit.into(), &opener, deposit)?;
 
+		let now = frame_system::Pallet::<T>::block_number();
 		let deadline = now.saturating_add(level.timeout);
 		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
 		Rounds::<T>::insert(
@@ -118,8 +138,8 @@ impl<T: Config> Pallet<T> {
 				level: 0,
 				step: machine.label.step,
 				subject,
-				opener: who,
-				deposit: machine.round_deposit,
+				opener,
+				deposit,
 				opened: now,
 				deadline,
 				seed,
@@ -128,25 +148,26 @@ impl<T: Config> Pallet<T> {
 				slots: level.rule.n,
 				threshold: level.rule.strong(),
 				decided: None,
+				object,
+				light: None,
+				closed: false,
 			},
 		);
 		Committees::<T>::insert(round, committee);
 		NextRoundId::<T>::put(next);
-		machine.open_round = Some(round);
-		let step = machine.label.step;
-		Machines::<T>::insert(machine_id, machine);
 		Self::deposit_event(Event::RoundOpened {
 			round,
 			machine: machine_id,
-			step,
+			step: machine.label.step,
 			deadline,
 			committee: BoundedVec::truncate_from(summary),
 		});
 		Ok(round)
 	}
 
-	/// Records the certificate of `round` for `statement` (whose tally reached the threshold),
-	/// advances the machine and returns the deposit.
+	/// Records the certificate of `round` for `statement` (whose tally reached the threshold).
+	/// A transition advances the machine and returns the opener's deposit; a green verdict makes
+	/// the object green (the proposer's bond waits for the challenge window).
 	pub(crate) fn do_decide(
 		round_id: RoundId,
 		mut round: RoundInfoOf<T>,
@@ -154,8 +175,6 @@ impl<T: Config> Pallet<T> {
 		slots: u32,
 	) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
-		let mut machine = Machines::<T>::get(round.machine).ok_or(Error::<T>::Corrupt)?;
-		let label = machine.label.advance(&statement.body).ok_or(Error::<T>::Corrupt)?;
 		let value = statement.body.value_hash();
 		// Bounded by the committee size; sorted by seat index whichever path recorded them.
 		let mut signatures: Vec<(u32, _)> = Votes::<T>::iter_prefix(round_id)
@@ -165,7 +184,69 @@ impl<T: Config> Pallet<T> {
 		signatures.sort_by_key(|(seat, _)| *seat);
 		let signers = signatures.len() as u32;
 		let signatures = BoundedVec::try_from(signatures).map_err(|_| Error::<T>::Corrupt)?;
+		let machine_id = round.machine;
+		Certificates::<T>::insert(
+			round_id,
+			CertificateRecord { statement: statement.clone(), signatures, slots, block: now },
+		);
+		round.decided = Some(now);
+		let step = round.step;
+		match &statement.body {
+			Body::Transition { output, to, .. } => {
+				let mut machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::Corrupt)?;
+				let label = machine.label.advance(&statement.body).ok_or(Error::<T>::Corrupt)?;
+				Self::release_deposit(&mut round)?;
+				Trace::<T>::insert(
+					machine_id,
+					step,
+					TraceEntry { round: round_id, output: *output, to: *to, label, block: now },
+				);
+				let kept = u64::from(T::MaxTraceLength::get());
+				if label.step.saturating_sub(machine.trace_start) > kept {
+					Trace::<T>::remove(machine_id, machine.trace_start);
+					machine.trace_start = machine.trace_start.saturating_add(1);
+				}
+				machine.label = label;
+				machine.open_round = None;
+				Machines::<T>::insert(machine_id, machine);
+				Rounds::<T>::insert(round_id, round);
+				Self::deposit_event(Event::CertificateRecorded {
+					round: round_id,
+					machine: machine_id,
+					step,
+					value,
+					slots,
+					signers,
+				});
+				Self::deposit_event(Event::MachineAdvanced { machine: machine_id, label });
+			},
+			Body::Verdict { object, .. } => {
+				round.light = Some(Light::Green);
+				Rounds::<T>::insert(round_id, round);
+				Validity::<T>::insert(
+					object,
+					ValidityRecord { round: round_id, light: Some(Light::Green), evidence: None, at: now },
+				);
+				Self::deposit_event(Event::CertificateRecorded {
+					round: round_id,
+					machine: machine_id,
+					step,
+					value,
+					slots,
+					signers,
+				});
+				Self::deposit_event(Event::LightDecided {
+					round: round_id,
+					object: *object,
+					light: Light::Green,
+				});
+			},
+		}
+		Ok(())
+	}
 
+	/// Returns what is left of the round's deposit to its opener.
+	pub(crate) fn release_deposit(round: &mut RoundInfoOf<T>) -> DispatchResult {
 		if !round.deposit.is_zero() {
 			T::Currency::release(
 				&HoldReason::RoundDeposit.into(),
@@ -175,37 +256,6 @@ impl<T: Config> Pallet<T> {
 			)?;
 			round.deposit = Zero::zero();
 		}
-		let machine_id = round.machine;
-		let (step, output, to) = match &statement.body {
-			Body::Transition { step, output, to, .. } => (*step, *output, *to),
-		};
-		Certificates::<T>::insert(
-			round_id,
-			CertificateRecord { statement: statement.clone(), signatures, slots, block: now },
-		);
-		round.decided = Some(now);
-		Rounds::<T>::insert(round_id, round);
-		Trace::<T>::insert(
-			machine_id,
-			step,
-			TraceEntry { round: round_id, output, to, label, block: now },
-		);
-		if label.step.saturating_sub(machine.trace_start) > u64::from(T::MaxTraceLength::get()) {
-			Trace::<T>::remove(machine_id, machine.trace_start);
-			machine.trace_start = machine.trace_start.saturating_add(1);
-		}
-		machine.label = label;
-		machine.open_round = None;
-		Machines::<T>::insert(machine_id, machine);
-		Self::deposit_event(Event::CertificateRecorded {
-			round: round_id,
-			machine: machine_id,
-			step,
-			value,
-			slots,
-			signers,
-		});
-		Self::deposit_event(Event::MachineAdvanced { machine: machine_id, label });
 		Ok(())
 	}
 
@@ -240,23 +290,18 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn do_prune(round_id: RoundId, round: RoundInfoOf<T>) {
+		if !round.closed {
+			// Past retention, so past the deadline and any challenge window: closing succeeds.
+			if let Err(e) = Self::do_close_round(round_id, round.clone()) {
+				log::warn!(target: crate::LOG_TARGET, "closing round {round_id} to prune it: {e:?}");
+			}
+		}
 		let limit = T::MaxCommittee::get();
 		let _ = Votes::<T>::clear_prefix(round_id, limit, None);
 		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
 		Committees::<T>::remove(round_id);
 		Certificates::<T>::remove(round_id);
 		Rounds::<T>::remove(round_id);
-		if !round.deposit.is_zero() {
-			let released = T::Currency::release(
-				&HoldReason::RoundDeposit.into(),
-				&round.opener,
-				round.deposit,
-				Precision::BestEffort,
-			);
-			if released.is_err() {
-				frame_support::defensive!("a round deposit was held when the round was opened");
-			}
-		}
 		Machines::<T>::mutate(round.machine, |m| {
 			if let Some(m) = m {
 				if m.open_round == Some(round_id) {

@@ -91,6 +91,7 @@ fn authorize(
 		statement: statement.clone(),
 		signer: key(signer),
 		signature,
+		evidence: None,
 	});
 	call.authorize(TransactionSource::External)
 		.expect("submit_statement has an authorize function")
@@ -103,6 +104,7 @@ fn dispatch(signer: AccountId, statement: &Statement) -> sp_runtime::DispatchRes
 		statement.clone(),
 		key(signer),
 		sign(signer, statement),
+		None,
 	)
 }
 
@@ -591,7 +593,8 @@ fn statement_failures_are_precise_and_change_nothing() {
 				RuntimeOrigin::signed(seat.agent),
 				s.clone(),
 				key(seat.agent),
-				sign(seat.agent, &s)
+				sign(seat.agent, &s),
+				None
 			),
 			DispatchError::BadOrigin
 		);
@@ -703,6 +706,7 @@ fn certificate_and_statements_give_identical_storage_and_events() {
 						s.clone(),
 						key(seat.agent),
 						signature,
+						None,
 					));
 				}
 			}
@@ -877,6 +881,7 @@ fn authorised_statements_provide_one_tag_per_seat_and_live_until_the_deadline() 
 			&s,
 			&key(seat.agent),
 			&sign(seat.agent, &s),
+			&None,
 		)
 		.expect("valid");
 		assert_eq!(valid.priority, 1_000);

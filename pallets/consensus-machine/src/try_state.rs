@@ -1,6 +1,11 @@
 //! Invariants, checked after every test and by `try-runtime`.
 
-use crate::{agents::StorageTree, pallet::*, types::AgentStatus};
+use crate::{
+	agents::StorageTree,
+	pallet::*,
+	types::{AgentStatus, OffenceKind, PenaltyStatus},
+};
+use sp_runtime::RuntimeAppPublic;
 use alloc::collections::{BTreeMap, BTreeSet};
 use consensus_machine_primitives::{selection, statement::Hash};
 use frame_support::traits::{fungible::InspectHold, Get};
@@ -28,9 +33,9 @@ impl<T: Config> Pallet<T> {
 					ensure_that(in_tree == Self::stake_weight(agent.bond), "stake in the tree")?;
 					active_total += in_tree;
 				}
-				AgentStatus::Unbonding { .. } => {
-					ensure_that(in_tree == 0, "an unbonding agent is still in the draw")?
-				}
+				AgentStatus::Unbonding { .. } | AgentStatus::Banned { .. } | AgentStatus::Suspended => {
+					ensure_that(in_tree == 0, "an inactive agent is still in the draw")?
+				},
 			}
 		}
 		ensure_that(active_total == TotalStake::<T>::get(), "TotalStake")?;
@@ -65,9 +70,39 @@ impl<T: Config> Pallet<T> {
 			let stored: BTreeMap<Hash, u32> = Tallies::<T>::iter_prefix(id).collect();
 			ensure_that(tallies == stored, "tallies differ from the stored statements")?;
 		}
+		let mut pending: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		for (id, penalty) in Penalties::<T>::iter() {
+			let index = (penalty.offender.clone(), penalty.round, penalty.kind);
+			ensure_that(OffenceIndex::<T>::get(&index) == Some(id), "offence index")?;
+			if penalty.status == PenaltyStatus::Pending {
+				*pending.entry(penalty.offender.clone()).or_default() += 1;
+				if let (OffenceKind::RedProposal, Some(bond)) = (penalty.kind, penalty.base) {
+					let d = deposits.entry(penalty.offender.clone()).or_insert_with(Zero::zero);
+					*d += bond;
+				}
+			}
+			// Every overt offence points at real statements signed by the offender's key.
+			if penalty.kind.is_overt() {
+				let key = penalty.key.as_ref().ok_or("an overt offence without a key")?;
+				ensure_that(!penalty.statements.is_empty(), "an overt offence without proof")?;
+				for (statement, signature) in penalty.statements.iter() {
+					let signature = crate::crypto::Signature::from(*signature);
+					ensure_that(
+						key.verify(&statement.signing_payload(), &signature),
+						"an offence's statement is not signed by its key",
+					)?;
+				}
+			}
+		}
+		for (who, count) in PendingPenalties::<T>::iter() {
+			ensure_that(pending.get(&who).copied().unwrap_or(0) == count, "pending penalties")?;
+		}
+		for (who, count) in pending {
+			ensure_that(PendingPenalties::<T>::get(&who) == count, "pending penalties")?;
+		}
 		for (who, deposit) in deposits {
 			let held = T::Currency::balance_on_hold(&HoldReason::RoundDeposit.into(), &who);
-			ensure_that(held == deposit, "held round deposits")?;
+			ensure_that(held == deposit, "held round deposits and forfeited proposal bonds")?;
 		}
 		Ok(())
 	}

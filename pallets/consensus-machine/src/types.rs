@@ -4,10 +4,12 @@ use crate::crypto::Public;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use consensus_machine_primitives::{
 	certificate::Seat as SeatTrait,
+	light::{Light, ObjectRef},
 	statement::{Hash, Label, Level, MachineId, Statement},
 	DecisionRule, Epsilon, Probability,
 };
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
+use sp_runtime::Perbill;
 use scale_info::TypeInfo;
 
 /// A signature as stored (the application signature's inner sr25519 signature, which has a
@@ -17,7 +19,7 @@ pub type StoredSignature = sp_core::sr25519::Signature;
 /// Levels a machine may have (primary plus backups). Issue #5 uses more than one.
 pub const MAX_LEVELS: u32 = 4;
 
-/// Whether an agent can be drawn.
+/// Whether an agent can be drawn: only [`AgentStatus::Active`] agents are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub enum AgentStatus<BlockNumber> {
 	/// Bonded and in the draw.
@@ -27,6 +29,95 @@ pub enum AgentStatus<BlockNumber> {
 		/// First block at which `withdraw_unbonded` succeeds.
 		until: BlockNumber,
 	},
+	/// Out of the draw for missing duties until `until`; `rejoin` brings it back.
+	Banned {
+		/// First block at which `rejoin` succeeds.
+		until: BlockNumber,
+	},
+	/// Out of the draw for an overt offence (or a bond slashed below the minimum).
+	Suspended,
+}
+
+/// The kinds of offence the pallet records.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum OffenceKind {
+	/// Two different statements of one kind for the same (machine, round, level).
+	Equivocation,
+	/// A green verdict on an object that ended red.
+	WrongVerdict,
+	/// A red verdict whose evidence does not verify.
+	FalseRed,
+	/// Repeated bans for missed duties.
+	NonParticipation,
+	/// Proposing an object that ended red: the proposer forfeits its bond.
+	RedProposal,
+}
+
+impl OffenceKind {
+	/// Overt offences are proven by signed statements kept in the record.
+	pub fn is_overt(&self) -> bool {
+		matches!(self, Self::Equivocation | Self::WrongVerdict | Self::FalseRed)
+	}
+}
+
+/// Where a penalty stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub enum PenaltyStatus<Balance> {
+	/// Recorded; applied at `apply_at` unless cancelled first.
+	Pending,
+	/// Applied: `slashed` was taken, `reward` of it went to the reporter. Final.
+	Applied {
+		/// Taken from the hold.
+		slashed: Balance,
+		/// Paid to the reporter.
+		reward: Balance,
+	},
+	/// Cancelled by `CancelOrigin` during the deferral.
+	Cancelled,
+}
+
+/// A recorded offence and its penalty.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct Penalty<AccountId, Balance, BlockNumber> {
+	/// Who is punished (an agent, or a proposer for [`OffenceKind::RedProposal`]).
+	pub offender: AccountId,
+	/// What for.
+	pub kind: OffenceKind,
+	/// The round it happened in.
+	pub round: u64,
+	/// The key that signed the proof, for overt offences.
+	pub key: Option<Public>,
+	/// The signed statements that prove an overt offence (one or two); for a red proposal, the
+	/// valid red that condemned the object. Empty for non-participation.
+	pub statements: BoundedVec<(Statement, StoredSignature), ConstU32<2>>,
+	/// Fraction of the base taken when applied.
+	pub fraction: Perbill,
+	/// The amount the fraction applies to: `None` for the offender's bond at application,
+	/// `Some(bond)` for a proposal bond.
+	pub base: Option<Balance>,
+	/// Who reported it, paid a share of the slash.
+	pub reporter: Option<AccountId>,
+	/// Block of recording.
+	pub recorded: BlockNumber,
+	/// Block from which it is applied.
+	pub apply_at: BlockNumber,
+	/// Pending, applied or cancelled.
+	pub status: PenaltyStatus<Balance>,
+}
+
+/// The traffic light of an object, kept after its round is pruned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct ValidityRecord<BlockNumber> {
+	/// The round that judged it.
+	pub round: u64,
+	/// Its light; `None` while the round is open.
+	pub light: Option<Light>,
+	/// The verified evidence's hash, for a red.
+	pub evidence: Option<Hash>,
+	/// Block of the last change.
+	pub at: BlockNumber,
 }
 
 /// A bonded agent.
@@ -126,6 +217,13 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	pub threshold: u32,
 	/// The block of the decision, once decided.
 	pub decided: Option<BlockNumber>,
+	/// For a validity round: the object judged.
+	pub object: Option<ObjectRef>,
+	/// For a validity round: the light, once known (Green may still turn Red within the
+	/// challenge window).
+	pub light: Option<Light>,
+	/// Whether the round was closed (misses counted, bonds settled).
+	pub closed: bool,
 }
 
 /// A recorded certificate: the statement, and the signatures (by seat index) that decided it.

@@ -31,6 +31,11 @@ pub trait WeightInfo {
 	fn submit_certificate(s: u32) -> Weight;
 	/// `n`: committee seats.
 	fn prune_round(n: u32) -> Weight;
+	fn report_equivocation() -> Weight;
+	/// `n`: committee seats.
+	fn close_round(n: u32) -> Weight;
+	fn cancel_penalty() -> Weight;
+	fn apply_penalty() -> Weight;
 }
 
 /// Stake-tree depth for 2^17 agents: the reads and writes of one tree update.
@@ -96,9 +101,30 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 			.saturating_add(D::get().reads_writes(3, 2).saturating_mul(s.into()))
 	}
 	fn prune_round(n: u32) -> Weight {
-		Weight::from_parts(30_000_000, 2_000)
+		Self::close_round(n)
+			.saturating_add(Weight::from_parts(30_000_000, 2_000))
 			.saturating_add(D::get().reads_writes(3, 6))
 			.saturating_add(D::get().writes(2).saturating_mul(n.into()))
+	}
+	fn report_equivocation() -> Weight {
+		Weight::from_parts(2 * SIGNATURE_CHECK + 60_000_000, 10_000)
+			.saturating_add(D::get().reads_writes(8 + TREE_DEPTH, 8 + TREE_DEPTH))
+	}
+	fn close_round(n: u32) -> Weight {
+		// Each silent seat: a miss, possibly a ban (a tree update) and an offence record.
+		Weight::from_parts(60_000_000, 10_000)
+			.saturating_add(Weight::from_parts(5_000_000, 500).saturating_mul(n.into()))
+			.saturating_add(D::get().reads_writes(8, 6))
+			.saturating_add(
+				D::get().reads_writes(6 + TREE_DEPTH, 6 + TREE_DEPTH).saturating_mul(n.into()),
+			)
+	}
+	fn cancel_penalty() -> Weight {
+		Weight::from_parts(30_000_000, 4_000).saturating_add(D::get().reads_writes(4, 4))
+	}
+	fn apply_penalty() -> Weight {
+		Weight::from_parts(60_000_000, 6_000)
+			.saturating_add(D::get().reads_writes(8 + TREE_DEPTH, 8 + TREE_DEPTH))
 	}
 }
 
@@ -136,5 +162,17 @@ impl WeightInfo for () {
 	}
 	fn prune_round(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::prune_round(n)
+	}
+	fn report_equivocation() -> Weight {
+		WeightsWith::<RocksDbWeight>::report_equivocation()
+	}
+	fn close_round(n: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::close_round(n)
+	}
+	fn cancel_penalty() -> Weight {
+		WeightsWith::<RocksDbWeight>::cancel_penalty()
+	}
+	fn apply_penalty() -> Weight {
+		WeightsWith::<RocksDbWeight>::apply_penalty()
 	}
 }

@@ -1,0 +1,304 @@
+//! Offences and penalties (paper §5 and §7.1, DESIGN §6).
+//!
+//! - **Overt** offences are signed statements that are provably wrong: equivocation, a green on
+//!   an object that ended red, a red whose evidence fails. Recording one takes the agent out of
+//!   the draw at once ([`AgentStatus::Suspended`]) and schedules a slash of a configurable
+//!   fraction of its bond, applied after `SlashDeferral` blocks unless `CancelOrigin` cancels it
+//!   first (as Polkadot defers slashes). Applied penalties are final.
+//! - **Non-participation**: a seat that made no statement in a round that closed undecided
+//!   gets a miss. `MaxMisses` misses within `MissWindow` ban the agent from draws for
+//!   `BanPeriod`; a second ban and every later one is slashed lightly.
+//! - **Covert** misbehaviour cannot be seen on chain: the backup committee makes it pointless.
+//!
+//! Slashed funds go to `T::Slash`, except `ReporterShare` of a reported offence, which goes to
+//! the reporter. Every offence is recorded once per (offender, round, kind), with its proof.
+
+use crate::{
+	crypto::{Public, Signature},
+	pallet::*,
+	types::{AgentStatus, OffenceKind, Penalty, PenaltyStatus, StoredSignature},
+	weights::WeightInfo,
+};
+use alloc::vec::Vec;
+use consensus_machine_primitives::statement::{check_equivocation, RoundId, Statement};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::{Balanced, BalancedHold, MutateHold},
+		tokens::Precision,
+		Imbalance, OnUnbalanced,
+	},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill, RuntimeAppPublic,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Records an offence and schedules its penalty. Errors with [`Error::AlreadyReported`] if
+	/// this (offender, round, kind) was recorded before.
+	pub(crate) fn record_offence(
+		kind: OffenceKind,
+		offender: T::AccountId,
+		round: RoundId,
+		key: Option<Public>,
+		statements: Vec<(Statement, StoredSignature)>,
+		reporter: Option<T::AccountId>,
+		base: Option<BalanceOf<T>>,
+	) -> Result<PenaltyId, DispatchError> {
+		let index = (offender.clone(), round, kind);
+		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
+		let fraction = match kind {
+			OffenceKind::Equivocation => T::EquivocationSlash::get(),
+			OffenceKind::WrongVerdict => T::WrongVerdictSlash::get(),
+			OffenceKind::FalseRed => T::FalseRedSlash::get(),
+			OffenceKind::NonParticipation => T::NonParticipationSlash::get(),
+			OffenceKind::RedProposal => Perbill::one(),
+		};
+		let id = NextPenaltyId::<T>::get();
+		NextPenaltyId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Corrupt)?);
+		let now = frame_system::Pallet::<T>::block_number();
+		let apply_at = now.saturating_add(T::SlashDeferral::get());
+		let statements = BoundedVec::try_from(statements).map_err(|_| Error::<T>::Corrupt)?;
+		Penalties::<T>::insert(
+			id,
+			Penalty {
+				offender: offender.clone(),
+				kind,
+				round,
+				key,
+				statements,
+				fraction,
+				base,
+				reporter,
+				recorded: now,
+				apply_at,
+				status: PenaltyStatus::Pending,
+			},
+		);
+		OffenceIndex::<T>::insert(&index, id);
+		PendingPenalties::<T>::mutate(&offender, |n| *n = n.saturating_add(1));
+		if kind.is_overt() {
+			Self::suspend(&offender)?;
+		}
+		Self::deposit_event(Event::OffenceRecorded { penalty: id, offender, kind, round, apply_at });
+		Ok(id)
+	}
+
+	/// Takes an agent out of the draw for an overt offence.
+	fn suspend(who: &T::AccountId) -> DispatchResult {
+		if let Some(mut agent) = Agents::<T>::get(who) {
+			match agent.status {
+				AgentStatus::Active => {
+					Self::leave_draw(agent.index, agent.bond)?;
+					agent.status = AgentStatus::Suspended;
+				},
+				AgentStatus::Banned { .. } => agent.status = AgentStatus::Suspended,
+				AgentStatus::Suspended | AgentStatus::Unbonding { .. } => {},
+			}
+			Agents::<T>::insert(who, agent);
+		}
+		Ok(())
+	}
+
+	pub(crate) fn do_report_equivocation(
+		reporter: T::AccountId,
+		signer: Public,
+		first: (Statement, StoredSignature),
+		second: (Statement, StoredSignature),
+	) -> DispatchResult {
+		check_equivocation(&first.0, &second.0).map_err(|_| Error::<T>::NotAnEquivocation)?;
+		ensure!(first.0.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
+		let round = first.0.round;
+		ensure!(Rounds::<T>::contains_key(round), Error::<T>::UnknownRound);
+		let committee = Committees::<T>::get(round).ok_or(Error::<T>::Corrupt)?;
+		let seat = committee.iter().find(|s| s.key == signer).ok_or(Error::<T>::NotAPicket)?;
+		let index = (seat.agent.clone(), round, OffenceKind::Equivocation);
+		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
+		for (statement, signature) in [&first, &second] {
+			let signature = Signature::from(*signature);
+			ensure!(signer.verify(&statement.signing_payload(), &signature), Error::<T>::BadSignature);
+		}
+		Self::record_offence(
+			OffenceKind::Equivocation,
+			seat.agent.clone(),
+			round,
+			Some(signer),
+			alloc::vec![first, second],
+			Some(reporter),
+			None,
+		)
+		.map(|_| ())
+	}
+
+	/// Applies pending penalties whose deferral has passed, oldest first, within `remaining`
+	/// weight and `MaxPenaltiesPerBlock`.
+	pub(crate) fn apply_due_penalties(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+		let per_penalty = T::WeightInfo::apply_penalty();
+		let mut used = T::DbWeight::get().reads_writes(2, 1);
+		if remaining.any_lt(used) {
+			return Weight::zero();
+		}
+		let (mut cursor, end) = (PenaltyCursor::<T>::get(), NextPenaltyId::<T>::get());
+		let mut applied = 0u32;
+		while cursor < end &&
+			applied < T::MaxPenaltiesPerBlock::get() &&
+			remaining.all_gte(used.saturating_add(per_penalty))
+		{
+			if let Some(penalty) = Penalties::<T>::get(cursor) {
+				if penalty.status == PenaltyStatus::Pending {
+					if penalty.apply_at > now {
+						break;
+					}
+					Self::do_apply_penalty(cursor, penalty);
+				}
+			}
+			used = used.saturating_add(per_penalty);
+			applied += 1;
+			cursor += 1;
+		}
+		PenaltyCursor::<T>::put(cursor);
+		used
+	}
+
+	fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {
+		let who = penalty.offender.clone();
+		let (reason, base) = match (penalty.kind, penalty.base) {
+			(OffenceKind::RedProposal, base) =>
+				(HoldReason::RoundDeposit, base.unwrap_or_else(Zero::zero)),
+			(_, Some(base)) => (HoldReason::Bond, base),
+			(_, None) =>
+				(HoldReason::Bond, Agents::<T>::get(&who).map(|a| a.bond).unwrap_or_else(Zero::zero)),
+		};
+		let (credit, _) =
+			<T::Currency as BalancedHold<_>>::slash(&reason.into(), &who, penalty.fraction * base);
+		let slashed = credit.peek();
+		if reason == HoldReason::Bond {
+			Self::reduce_bond(&who, slashed);
+		}
+		let mut reward = Zero::zero();
+		let rest = match &penalty.reporter {
+			Some(reporter) => {
+				let (share, rest) = credit.split(T::ReporterShare::get() * slashed);
+				let paid = share.peek();
+				match <T::Currency as Balanced<_>>::resolve(reporter, share) {
+					Ok(()) => reward = paid,
+					Err(unpaid) => T::Slash::on_unbalanced(unpaid),
+				}
+				rest
+			},
+			None => credit,
+		};
+		T::Slash::on_unbalanced(rest);
+		penalty.status = PenaltyStatus::Applied { slashed, reward };
+		Penalties::<T>::insert(id, penalty);
+		PendingPenalties::<T>::mutate(&who, |n| *n = n.saturating_sub(1));
+		Self::deposit_event(Event::PenaltyApplied { penalty: id, offender: who, slashed, reward });
+	}
+
+	/// Lowers an agent's bond after a slash; an active agent's stake in the draw follows, and one
+	/// left below `MinBond` is suspended.
+	fn reduce_bond(who: &T::AccountId, slashed: BalanceOf<T>) {
+		let Some(mut agent) = Agents::<T>::get(who) else { return };
+		agent.bond = agent.bond.saturating_sub(slashed);
+		if agent.status == AgentStatus::Active {
+			let below = agent.bond < T::MinBond::get();
+			let out = if below { slashed.saturating_add(agent.bond) } else { slashed };
+			if Self::leave_draw(agent.index, out).is_err() {
+				frame_support::defensive!("an active agent's stake is in the tree");
+			}
+			if below {
+				agent.status = AgentStatus::Suspended;
+			}
+		}
+		Agents::<T>::insert(who, agent);
+	}
+
+	pub(crate) fn do_cancel_penalty(id: PenaltyId) -> DispatchResult {
+		let mut penalty = Penalties::<T>::get(id).ok_or(Error::<T>::UnknownPenalty)?;
+		ensure!(penalty.status == PenaltyStatus::Pending, Error::<T>::PenaltyNotPending);
+		let who = penalty.offender.clone();
+		if let (OffenceKind::RedProposal, Some(bond)) = (penalty.kind, penalty.base) {
+			T::Currency::release(&HoldReason::RoundDeposit.into(), &who, bond, Precision::BestEffort)?;
+		}
+		penalty.status = PenaltyStatus::Cancelled;
+		Penalties::<T>::insert(id, penalty);
+		let pending = PendingPenalties::<T>::mutate(&who, |n| {
+			*n = n.saturating_sub(1);
+			*n
+		});
+		// A suspended agent with nothing else pending may rejoin the draw.
+		if pending == 0 {
+			if let Some(mut agent) = Agents::<T>::get(&who) {
+				if agent.status == AgentStatus::Suspended {
+					agent.status =
+						AgentStatus::Banned { until: frame_system::Pallet::<T>::block_number() };
+					Agents::<T>::insert(&who, agent);
+				}
+			}
+		}
+		Self::deposit_event(Event::PenaltyCancelled { penalty: id });
+		Ok(())
+	}
+
+	/// Counts a missed duty in `round`; enough of them in the window ban the agent.
+	pub(crate) fn record_miss(who: &T::AccountId, round: RoundId) {
+		let Some(mut agent) = Agents::<T>::get(who) else { return };
+		let now = frame_system::Pallet::<T>::block_number();
+		let window = T::MissWindow::get();
+		let mut misses = Misses::<T>::get(who);
+		misses.retain(|at| now.saturating_sub(*at) < window);
+		// Full means MaxMisses within the window already: the ban below clears it.
+		let _ = misses.try_push(now);
+		let count = misses.len() as u32;
+		Self::deposit_event(Event::DutyMissed { agent: who.clone(), round, misses: count });
+		if count < T::MaxMisses::get() {
+			Misses::<T>::insert(who, misses);
+			return;
+		}
+		Misses::<T>::remove(who);
+		let bans = Bans::<T>::mutate(who, |b| {
+			*b = b.saturating_add(1);
+			*b
+		});
+		if agent.status == AgentStatus::Active {
+			if Self::leave_draw(agent.index, agent.bond).is_err() {
+				frame_support::defensive!("an active agent's stake is in the tree");
+			}
+			let until = now.saturating_add(T::BanPeriod::get());
+			agent.status = AgentStatus::Banned { until };
+			Agents::<T>::insert(who, agent);
+			Self::deposit_event(Event::AgentBanned { agent: who.clone(), until });
+		}
+		if bans > 1 {
+			// At most once per round; a second miss in the same round is impossible anyway.
+			let _ = Self::record_offence(
+				OffenceKind::NonParticipation,
+				who.clone(),
+				round,
+				None,
+				Vec::new(),
+				None,
+				None,
+			);
+		}
+	}
+
+	pub(crate) fn do_rejoin(who: T::AccountId) -> DispatchResult {
+		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		match agent.status {
+			AgentStatus::Banned { until } if now >= until => {},
+			_ => return Err(Error::<T>::NotBanned.into()),
+		}
+		ensure!(agent.bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+		Self::enter_draw(agent.index, agent.bond)?;
+		agent.status = AgentStatus::Active;
+		Agents::<T>::insert(&who, agent);
+		Self::deposit_event(Event::AgentRejoined { agent: who });
+		Ok(())
+	}
+}

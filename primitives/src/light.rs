@@ -22,7 +22,16 @@ use scale_info::TypeInfo;
 
 /// What one evaluator says about an object.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Verdict {
 	/// Strictly good.
@@ -39,7 +48,16 @@ pub enum Verdict {
 
 /// The light of an object.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Light {
 	/// Valid.
@@ -68,7 +86,16 @@ pub fn outcome(valid_red: bool, green_slots: u32, threshold: u32, closed: bool) 
 
 /// An object under judgement: its commitment hash and declared size in bytes.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct ObjectRef {
 	/// The commitment (for [`MerkleChunks`], the Merkle root of the chunks).

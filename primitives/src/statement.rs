@@ -85,10 +85,7 @@ impl Body {
 	/// Whether agreeing statements with this body decide a round at the threshold: a
 	/// transition or a green verdict. Amber never decides; a red decides alone, with evidence.
 	pub fn decides_at_threshold(&self) -> bool {
-		matches!(
-			self,
-			Body::Transition { .. } | Body::Verdict { verdict: Verdict::Green, .. }
-		)
+		matches!(self, Body::Transition { .. } | Body::Verdict { verdict: Verdict::Green, .. })
 	}
 
 	/// The value a tally counts: agreeing statements have equal bodies, hence equal hashes.
@@ -133,11 +130,11 @@ pub enum NotEquivocation {
 /// Whether two statements, signed by one key, are an equivocation: same (genesis, machine,
 /// round, level, kind), different bodies. The caller checks both signatures.
 pub fn check_equivocation(a: &Statement, b: &Statement) -> Result<(), NotEquivocation> {
-	let same_context = a.genesis == b.genesis &&
-		a.machine == b.machine &&
-		a.round == b.round &&
-		a.level == b.level &&
-		a.body.kind() == b.body.kind();
+	let same_context = a.genesis == b.genesis
+		&& a.machine == b.machine
+		&& a.round == b.round
+		&& a.level == b.level
+		&& a.body.kind() == b.body.kind();
 	if !same_context {
 		return Err(NotEquivocation::DifferentContext);
 	}

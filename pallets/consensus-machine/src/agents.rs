@@ -133,7 +133,7 @@ impl<T: Config> Pallet<T> {
 		match agent.status {
 			AgentStatus::Active => Self::leave_draw(agent.index, agent.bond)?,
 			// Already out of the draw.
-			AgentStatus::Banned { .. } | AgentStatus::Suspended => {},
+			AgentStatus::Banned { .. } | AgentStatus::Suspended => {}
 			AgentStatus::Unbonding { .. } => return Err(Error::<T>::AgentNotActive.into()),
 		}
 		let until =

@@ -381,8 +381,7 @@ pub mod pallet {
 
 	/// The traffic light of every judged object (kept after its round is pruned).
 	#[pallet::storage]
-	pub type Validity<T: Config> =
-		StorageMap<_, Identity, Hash, ValidityRecord<BlockNumberFor<T>>>;
+	pub type Validity<T: Config> = StorageMap<_, Identity, Hash, ValidityRecord<BlockNumberFor<T>>>;
 
 	/// Recorded offences and their penalties.
 	#[pallet::storage]
@@ -491,7 +490,12 @@ pub mod pallet {
 		/// A round was closed: misses counted, bonds settled.
 		RoundClosed { round: RoundId, light: Option<Light> },
 		/// The proposer's bond was returned, minus `fee` (amber).
-		ProposalBondReturned { round: RoundId, proposer: T::AccountId, returned: BalanceOf<T>, fee: BalanceOf<T> },
+		ProposalBondReturned {
+			round: RoundId,
+			proposer: T::AccountId,
+			returned: BalanceOf<T>,
+			fee: BalanceOf<T>,
+		},
 		/// An offence was recorded; its penalty is applied at `apply_at` unless cancelled.
 		OffenceRecorded {
 			penalty: PenaltyId,
@@ -645,8 +649,8 @@ pub mod pallet {
 				"a round must outlive its challenge window"
 			);
 			assert!(
-				T::UnbondingDelay::get() >
-					sp_runtime::traits::Saturating::saturating_add(
+				T::UnbondingDelay::get()
+					> sp_runtime::traits::Saturating::saturating_add(
 						T::MaxRoundDuration::get(),
 						T::RoundRetention::get(),
 					),

@@ -11,10 +11,10 @@ use frame_support::{
 	traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64, Hooks, Randomness},
 	weights::Weight,
 };
-use sp_runtime::Perbill;
 use frame_system::EnsureRoot;
 use sp_core::{sr25519, Pair, H256};
 use sp_runtime::BuildStorage;
+use sp_runtime::Perbill;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;

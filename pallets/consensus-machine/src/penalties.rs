@@ -84,7 +84,13 @@ impl<T: Config> Pallet<T> {
 		if kind.is_overt() {
 			Self::suspend(&offender)?;
 		}
-		Self::deposit_event(Event::OffenceRecorded { penalty: id, offender, kind, round, apply_at });
+		Self::deposit_event(Event::OffenceRecorded {
+			penalty: id,
+			offender,
+			kind,
+			round,
+			apply_at,
+		});
 		Ok(id)
 	}
 
@@ -95,9 +101,9 @@ impl<T: Config> Pallet<T> {
 				AgentStatus::Active => {
 					Self::leave_draw(agent.index, agent.bond)?;
 					agent.status = AgentStatus::Suspended;
-				},
+				}
 				AgentStatus::Banned { .. } => agent.status = AgentStatus::Suspended,
-				AgentStatus::Suspended | AgentStatus::Unbonding { .. } => {},
+				AgentStatus::Suspended | AgentStatus::Unbonding { .. } => {}
 			}
 			Agents::<T>::insert(who, agent);
 		}
@@ -120,7 +126,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
 		for (statement, signature) in [&first, &second] {
 			let signature = Signature::from(*signature);
-			ensure!(signer.verify(&statement.signing_payload(), &signature), Error::<T>::BadSignature);
+			ensure!(
+				signer.verify(&statement.signing_payload(), &signature),
+				Error::<T>::BadSignature
+			);
 		}
 		Self::record_offence(
 			OffenceKind::Equivocation,
@@ -144,9 +153,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let (mut cursor, end) = (PenaltyCursor::<T>::get(), NextPenaltyId::<T>::get());
 		let mut applied = 0u32;
-		while cursor < end &&
-			applied < T::MaxPenaltiesPerBlock::get() &&
-			remaining.all_gte(used.saturating_add(per_penalty))
+		while cursor < end
+			&& applied < T::MaxPenaltiesPerBlock::get()
+			&& remaining.all_gte(used.saturating_add(per_penalty))
 		{
 			if let Some(penalty) = Penalties::<T>::get(cursor) {
 				if penalty.status == PenaltyStatus::Pending {
@@ -167,11 +176,14 @@ impl<T: Config> Pallet<T> {
 	fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {
 		let who = penalty.offender.clone();
 		let (reason, base) = match (penalty.kind, penalty.base) {
-			(OffenceKind::RedProposal, base) =>
-				(HoldReason::RoundDeposit, base.unwrap_or_else(Zero::zero)),
+			(OffenceKind::RedProposal, base) => {
+				(HoldReason::RoundDeposit, base.unwrap_or_else(Zero::zero))
+			}
 			(_, Some(base)) => (HoldReason::Bond, base),
-			(_, None) =>
-				(HoldReason::Bond, Agents::<T>::get(&who).map(|a| a.bond).unwrap_or_else(Zero::zero)),
+			(_, None) => (
+				HoldReason::Bond,
+				Agents::<T>::get(&who).map(|a| a.bond).unwrap_or_else(Zero::zero),
+			),
 		};
 		let (credit, _) =
 			<T::Currency as BalancedHold<_>>::slash(&reason.into(), &who, penalty.fraction * base);
@@ -189,7 +201,7 @@ impl<T: Config> Pallet<T> {
 					Err(unpaid) => T::Slash::on_unbalanced(unpaid),
 				}
 				rest
-			},
+			}
 			None => credit,
 		};
 		T::Slash::on_unbalanced(rest);
@@ -222,7 +234,12 @@ impl<T: Config> Pallet<T> {
 		ensure!(penalty.status == PenaltyStatus::Pending, Error::<T>::PenaltyNotPending);
 		let who = penalty.offender.clone();
 		if let (OffenceKind::RedProposal, Some(bond)) = (penalty.kind, penalty.base) {
-			T::Currency::release(&HoldReason::RoundDeposit.into(), &who, bond, Precision::BestEffort)?;
+			T::Currency::release(
+				&HoldReason::RoundDeposit.into(),
+				&who,
+				bond,
+				Precision::BestEffort,
+			)?;
 		}
 		penalty.status = PenaltyStatus::Cancelled;
 		Penalties::<T>::insert(id, penalty);
@@ -291,7 +308,7 @@ impl<T: Config> Pallet<T> {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		match agent.status {
-			AgentStatus::Banned { until } if now >= until => {},
+			AgentStatus::Banned { until } if now >= until => {}
 			_ => return Err(Error::<T>::NotBanned.into()),
 		}
 		ensure!(agent.bond >= T::MinBond::get(), Error::<T>::BondTooLow);

@@ -104,7 +104,8 @@ impl<T: Config> Pallet<T> {
 		if let Some(open) = machine.open_round.and_then(Rounds::<T>::get) {
 			ensure!(open.decided.is_some() || now > open.deadline, Error::<T>::RoundAlreadyOpen);
 		}
-		let round = Self::start_round(who, machine_id, &machine, machine.round_deposit, subject, None)?;
+		let round =
+			Self::start_round(who, machine_id, &machine, machine.round_deposit, subject, None)?;
 		machine.open_round = Some(round);
 		Machines::<T>::insert(machine_id, machine);
 		Ok(round)
@@ -219,13 +220,18 @@ impl<T: Config> Pallet<T> {
 					signers,
 				});
 				Self::deposit_event(Event::MachineAdvanced { machine: machine_id, label });
-			},
+			}
 			Body::Verdict { object, .. } => {
 				round.light = Some(Light::Green);
 				Rounds::<T>::insert(round_id, round);
 				Validity::<T>::insert(
 					object,
-					ValidityRecord { round: round_id, light: Some(Light::Green), evidence: None, at: now },
+					ValidityRecord {
+						round: round_id,
+						light: Some(Light::Green),
+						evidence: None,
+						at: now,
+					},
 				);
 				Self::deposit_event(Event::CertificateRecorded {
 					round: round_id,
@@ -240,7 +246,7 @@ impl<T: Config> Pallet<T> {
 					object: *object,
 					light: Light::Green,
 				});
-			},
+			}
 		}
 		Ok(())
 	}

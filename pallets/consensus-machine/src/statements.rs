@@ -11,8 +11,8 @@ use consensus_machine_primitives::{
 	light::{EvidenceVerifier, Light, Verdict},
 	statement::{Body, RoundId, Statement},
 };
-use sp_io::hashing::blake2_256;
 use frame_support::{ensure, pallet_prelude::*};
+use sp_io::hashing::blake2_256;
 use sp_runtime::{traits::Saturating, RuntimeAppPublic, SaturatedConversion};
 
 /// Tag prefix of statement transactions in the pool.
@@ -43,20 +43,22 @@ impl<T: Config> Pallet<T> {
 				ensure!(now <= round.deadline && !round.closed, Error::<T>::RoundClosed);
 				ensure!(*step == round.step && *step == machine.label.step, Error::<T>::StaleStep);
 				ensure!(*from == machine.label.hash, Error::<T>::WrongFromHash);
-			},
+			}
 			(Body::Verdict { object, verdict }, Some(judged)) => {
 				ensure!(*object == judged.hash, Error::<T>::WrongObject);
 				match round.decided {
 					// After a green, only a red may still come, within the challenge window.
 					Some(at) => ensure!(
-						matches!(verdict, Verdict::Red { .. }) &&
-							round.light == Some(Light::Green) &&
-							now <= at.saturating_add(T::ChallengeWindow::get()),
+						matches!(verdict, Verdict::Red { .. })
+							&& round.light == Some(Light::Green)
+							&& now <= at.saturating_add(T::ChallengeWindow::get()),
 						Error::<T>::RoundDecided
 					),
-					None => ensure!(now <= round.deadline && !round.closed, Error::<T>::RoundClosed),
+					None => {
+						ensure!(now <= round.deadline && !round.closed, Error::<T>::RoundClosed)
+					}
 				}
-			},
+			}
 			_ => return Err(Error::<T>::WrongObject),
 		}
 		Ok(round)
@@ -68,9 +70,10 @@ impl<T: Config> Pallet<T> {
 			(Body::Verdict { verdict: Verdict::Red { evidence: hash }, .. }, Some(bytes)) => {
 				ensure!(blake2_256(bytes) == *hash, Error::<T>::EvidenceMismatch);
 				Ok(())
-			},
-			(Body::Verdict { verdict: Verdict::Red { .. }, .. }, None) =>
-				Err(Error::<T>::MissingEvidence),
+			}
+			(Body::Verdict { verdict: Verdict::Red { .. }, .. }, None) => {
+				Err(Error::<T>::MissingEvidence)
+			}
 			(_, Some(_)) => Err(Error::<T>::UnexpectedEvidence),
 			(_, None) => Ok(()),
 		}
@@ -164,7 +167,8 @@ impl<T: Config> Pallet<T> {
 		evidence: Option<EvidenceOf<T>>,
 	) -> DispatchResult {
 		let evidence = evidence.as_ref().map(|e| &e[..]);
-		let Accepted { round, index, seat } = Self::ensure_statement(&statement, &signer, evidence)?;
+		let Accepted { round, index, seat } =
+			Self::ensure_statement(&statement, &signer, evidence)?;
 		Self::do_record(statement, round, index, seat, signature.into_inner(), evidence)?;
 		Ok(())
 	}

@@ -5,10 +5,10 @@ use crate::{
 	pallet::*,
 	types::{AgentStatus, OffenceKind, PenaltyStatus},
 };
-use sp_runtime::RuntimeAppPublic;
 use alloc::collections::{BTreeMap, BTreeSet};
 use consensus_machine_primitives::{selection, statement::Hash};
 use frame_support::traits::{fungible::InspectHold, Get};
+use sp_runtime::RuntimeAppPublic;
 use sp_runtime::{traits::Zero, TryRuntimeError};
 
 impl<T: Config> Pallet<T> {
@@ -17,7 +17,7 @@ impl<T: Config> Pallet<T> {
 	///   `TotalStake`;
 	/// - round deposits held equal the deposits of rounds not yet returned;
 	/// - every committee's seats hold exactly the round's slots, each agent once;
-	/// - a round is decided if and only if it has a certificate, with enough slots;
+	/// - a round with a certificate is decided, and a decided round has a certificate or is red;
 	/// - the tallies equal the stored statements.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		let tree = StorageTree::<T>::new();
@@ -33,9 +33,11 @@ impl<T: Config> Pallet<T> {
 					ensure_that(in_tree == Self::stake_weight(agent.bond), "stake in the tree")?;
 					active_total += in_tree;
 				}
-				AgentStatus::Unbonding { .. } | AgentStatus::Banned { .. } | AgentStatus::Suspended => {
+				AgentStatus::Unbonding { .. }
+				| AgentStatus::Banned { .. }
+				| AgentStatus::Suspended => {
 					ensure_that(in_tree == 0, "an inactive agent is still in the draw")?
-				},
+				}
 			}
 		}
 		ensure_that(active_total == TotalStake::<T>::get(), "TotalStake")?;
@@ -58,7 +60,14 @@ impl<T: Config> Pallet<T> {
 			let agents: BTreeSet<_> = committee.iter().map(|s| s.agent.clone()).collect();
 			ensure_that(agents.len() == committee.len(), "an agent holds two seats")?;
 			let certificate = Certificates::<T>::get(id);
-			ensure_that(round.decided.is_some() == certificate.is_some(), "decided ⇔ certified")?;
+			// Decided by a certificate, or (validity rounds) by a verified red alone.
+			ensure_that(certificate.is_none() || round.decided.is_some(), "certified ⇒ decided")?;
+			ensure_that(
+				round.decided.is_none()
+					|| certificate.is_some()
+					|| round.light == Some(consensus_machine_primitives::light::Light::Red),
+				"decided ⇒ certified or red",
+			)?;
 			if let Some(c) = certificate {
 				ensure_that(c.slots >= round.threshold, "certificate below threshold")?;
 			}

@@ -9,8 +9,8 @@ use consensus_machine_primitives::{
 	DecisionRule, Epsilon, Probability,
 };
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
-use sp_runtime::Perbill;
 use scale_info::TypeInfo;
+use sp_runtime::Perbill;
 
 /// A signature as stored (the application signature's inner sr25519 signature, which has a
 /// known maximum encoded length).
@@ -40,7 +40,16 @@ pub enum AgentStatus<BlockNumber> {
 
 /// The kinds of offence the pallet records.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum OffenceKind {
 	/// Two different statements of one kind for the same (machine, round, level).

@@ -48,7 +48,10 @@ impl<T: Config> Pallet<T> {
 			Some(ObjectRef { hash: object, size }),
 		)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		Validity::<T>::insert(object, ValidityRecord { round, light: None, evidence: None, at: now });
+		Validity::<T>::insert(
+			object,
+			ValidityRecord { round, light: None, evidence: None, at: now },
+		);
 		Self::deposit_event(Event::Proposed { round, proposer, object, size });
 		Ok(round)
 	}
@@ -72,7 +75,12 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::insert(round_id, &round);
 		Validity::<T>::insert(
 			object.hash,
-			ValidityRecord { round: round_id, light: Some(Light::Red), evidence: Some(evidence), at: now },
+			ValidityRecord {
+				round: round_id,
+				light: Some(Light::Red),
+				evidence: Some(evidence),
+				at: now,
+			},
 		);
 		if overturned {
 			Self::deposit_event(Event::GreenOverturned { round: round_id, object: object.hash });
@@ -145,7 +153,12 @@ impl<T: Config> Pallet<T> {
 			if round.light == Some(Light::Amber) {
 				Validity::<T>::insert(
 					object.hash,
-					ValidityRecord { round: round_id, light: Some(Light::Amber), evidence: None, at: now },
+					ValidityRecord {
+						round: round_id,
+						light: Some(Light::Amber),
+						evidence: None,
+						at: now,
+					},
 				);
 				Self::deposit_event(Event::LightDecided {
 					round: round_id,
@@ -174,8 +187,11 @@ impl<T: Config> Pallet<T> {
 	/// Amber's regime: `AmberFee` of the proposer's bond goes to `T::Slash`, the rest back.
 	fn charge_amber_fee(round_id: RoundId, round: &mut RoundInfoOf<T>) -> DispatchResult {
 		let fee = T::AmberFee::get() * round.deposit;
-		let (credit, _) =
-			<T::Currency as BalancedHold<_>>::slash(&HoldReason::RoundDeposit.into(), &round.opener, fee);
+		let (credit, _) = <T::Currency as BalancedHold<_>>::slash(
+			&HoldReason::RoundDeposit.into(),
+			&round.opener,
+			fee,
+		);
 		let fee = credit.peek();
 		T::Slash::on_unbalanced(credit);
 		let returned = round.deposit.saturating_sub(fee);

@@ -1,0 +1,419 @@
+//! Validity rounds: the traffic light, red evidence, the proposer's two regimes.
+
+use super::*;
+use crate::types::{OffenceKind, PenaltyStatus};
+use consensus_machine_primitives::light::{Light, MerkleChunks, ObjectRef, Verdict};
+
+pub(super) const PROPOSER: AccountId = 60;
+
+type Rule = MerkleChunks<CHUNK>;
+
+/// An object whose chunks match its size: no red can condemn it.
+pub(super) fn good_object() -> (ObjectRef, Vec<Vec<u8>>) {
+	let chunks = Rule::split(b"a consensus machine");
+	(ObjectRef { hash: Rule::commit(&chunks), size: 19 }, chunks)
+}
+
+/// An object declared 8 bytes whose second chunk has 6: chunk 1 condemns it.
+pub(super) fn bad_object() -> (ObjectRef, Vec<Vec<u8>>) {
+	let chunks = vec![b"abcd".to_vec(), b"efghij".to_vec()];
+	(ObjectRef { hash: Rule::commit(&chunks), size: 8 }, chunks)
+}
+
+/// Thirty agents of equal stake: ten slots then mostly land on distinct agents.
+pub(super) fn many_agents() -> Vec<(AccountId, Balance)> {
+	(1..=30).map(|a| (a, 1_000)).collect()
+}
+
+pub(super) fn propose(object: ObjectRef) -> RoundId {
+	let machine = match NextMachineId::<Test>::get() {
+		0 => create_machine(),
+		_ => 0,
+	};
+	let round = NextRoundId::<Test>::get();
+	assert_ok!(ConsensusMachine::propose(
+		RuntimeOrigin::signed(PROPOSER),
+		machine,
+		object.hash,
+		object.size
+	));
+	round
+}
+
+pub(super) fn verdict(round: RoundId, verdict: Verdict) -> Statement {
+	let info = Rounds::<Test>::get(round).unwrap();
+	Statement {
+		genesis: ConsensusMachine::genesis_hash(),
+		machine: info.machine,
+		round,
+		level: 0,
+		body: Body::Verdict { object: info.object.unwrap().hash, verdict },
+	}
+}
+
+pub(super) fn red(round: RoundId, evidence: &[u8]) -> Statement {
+	verdict(round, Verdict::Red { evidence: sp_io::hashing::blake2_256(evidence) })
+}
+
+fn dispatch_with(
+	signer: AccountId,
+	statement: &Statement,
+	evidence: Option<Vec<u8>>,
+) -> sp_runtime::DispatchResult {
+	ConsensusMachine::submit_statement(
+		RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+		statement.clone(),
+		key(signer),
+		sign(signer, statement),
+		evidence.map(BoundedVec::truncate_from),
+	)
+}
+
+/// Authorise, then dispatch, with evidence.
+pub(super) fn submit_with(signer: AccountId, statement: &Statement, evidence: Option<Vec<u8>>) {
+	let call = RuntimeCall::ConsensusMachine(CmCall::submit_statement {
+		statement: statement.clone(),
+		signer: key(signer),
+		signature: sign(signer, statement),
+		evidence: evidence.clone().map(BoundedVec::truncate_from),
+	});
+	call.authorize(TransactionSource::External).unwrap().expect("authorised");
+	assert_ok!(dispatch_with(signer, statement, evidence));
+}
+
+pub(super) fn deposit_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &who)
+}
+
+pub(super) fn penalties_of(who: AccountId) -> Vec<(PenaltyId, crate::PenaltyOf<Test>)> {
+	Penalties::<Test>::iter().filter(|(_, p)| p.offender == who).collect()
+}
+
+#[test]
+fn greens_at_the_threshold_make_the_object_valid() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
+		System::assert_last_event(
+			Event::Proposed { round, proposer: PROPOSER, object: object.hash, size: object.size }
+				.into(),
+		);
+		let green = verdict(round, Verdict::Green);
+		// Decided one block before the deadline, so the challenge window outlasts it.
+		run_to_block(TIMEOUT);
+		for seat in seats_to_threshold(round) {
+			assert!(!ConsensusMachine::is_valid(&object.hash));
+			submit(seat.agent, &green);
+		}
+		assert!(ConsensusMachine::is_valid(&object.hash));
+		System::assert_last_event(
+			Event::LightDecided { round, object: object.hash, light: Light::Green }.into(),
+		);
+		assert!(Certificates::<Test>::get(round).is_some());
+		// Past the deadline the bond still waits for the challenge window.
+		run_to_block(2 + TIMEOUT);
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
+			Error::<Test>::RoundStillOpen
+		);
+		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
+		run_to_block(1 + TIMEOUT + CHALLENGE_WINDOW);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert_eq!(deposit_held(PROPOSER), 0);
+		assert_eq!(Balances::balance(&PROPOSER), 10_000);
+		System::assert_has_event(
+			Event::ProposalBondReturned {
+				round,
+				proposer: PROPOSER,
+				returned: PROPOSAL_BOND,
+				fee: 0,
+			}
+			.into(),
+		);
+		System::assert_last_event(Event::RoundClosed { round, light: Some(Light::Green) }.into());
+		assert!(ConsensusMachine::is_valid(&object.hash));
+		assert!(penalties_of(PROPOSER).is_empty());
+	});
+}
+
+#[test]
+fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
+	ExtBuilder::default().build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let (object, chunks) = bad_object();
+		let round = propose(object);
+		let evidence = Rule::evidence(&chunks, 1);
+		let seat = seats(round)[0].clone();
+		submit_with(seat.agent, &red(round, &evidence), Some(evidence.clone()));
+		assert!(!ConsensusMachine::is_valid(&object.hash));
+		let record = Validity::<Test>::get(object.hash).unwrap();
+		assert_eq!(record.light, Some(Light::Red));
+		assert_eq!(record.evidence, Some(sp_io::hashing::blake2_256(&evidence)));
+		System::assert_has_event(
+			Event::LightDecided { round, object: object.hash, light: Light::Red }.into(),
+		);
+		// Once red, a green cannot change it.
+		let other = seats(round)[1].agent;
+		assert_noop!(dispatch(other, &verdict(round, Verdict::Green)), Error::<Test>::RoundDecided);
+		// The proposer's forfeit is a deferred penalty on the held bond.
+		let [(id, penalty)] = penalties_of(PROPOSER).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::RedProposal);
+		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
+		run_to_block(1 + SLASH_DEFERRAL);
+		assert_eq!(
+			Penalties::<Test>::get(id).unwrap().status,
+			PenaltyStatus::Applied { slashed: PROPOSAL_BOND, reward: 0 }
+		);
+		assert_eq!(deposit_held(PROPOSER), 0);
+		assert_eq!(Balances::balance(&PROPOSER), 10_000 - PROPOSAL_BOND);
+		assert_eq!(Balances::balance(&TREASURY), 1 + PROPOSAL_BOND);
+		assert_eq!(Balances::total_issuance(), issuance);
+		// The good picket that found the red is not punished.
+		assert!(penalties_of(seat.agent).is_empty());
+	});
+}
+
+#[test]
+fn greens_on_an_object_that_ends_red_are_offences() {
+	ExtBuilder::default().build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let (object, chunks) = bad_object();
+		let round = propose(object);
+		let committee = seats(round);
+		let green = verdict(round, Verdict::Green);
+		let greens: Vec<_> = committee.iter().take(2).map(|s| s.agent).collect();
+		for g in &greens {
+			submit(*g, &green);
+		}
+		let finder = committee[2].agent;
+		let evidence = Rule::evidence(&chunks, 1);
+		submit_with(finder, &red(round, &evidence), Some(evidence));
+		for g in &greens {
+			let [(_, penalty)] = penalties_of(*g).try_into().unwrap();
+			assert_eq!(penalty.kind, OffenceKind::WrongVerdict);
+			assert_eq!(penalty.statements[0].0, green);
+			assert_eq!(Agents::<Test>::get(g).unwrap().status, AgentStatus::Suspended);
+		}
+		let stake_before = TotalStake::<Test>::get();
+		run_to_block(1 + SLASH_DEFERRAL);
+		for g in &greens {
+			// 20% of 1_000.
+			assert_eq!(Agents::<Test>::get(g).unwrap().bond, 800);
+			assert_eq!(held_bond(*g), 800);
+			assert_eq!(Balances::balance(g), 9_000);
+		}
+		assert_eq!(TotalStake::<Test>::get(), stake_before, "suspended agents were already out");
+		assert_eq!(Balances::balance(&TREASURY), 1 + 2 * 200 + PROPOSAL_BOND);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn a_valid_red_within_the_challenge_window_overturns_a_green() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let (object, chunks) = bad_object();
+		let round = propose(object);
+		let signers = seats_to_threshold(round);
+		for seat in &signers {
+			submit(seat.agent, &verdict(round, Verdict::Green));
+		}
+		assert!(ConsensusMachine::is_valid(&object.hash));
+		let finder = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
+		run_to_block(1 + CHALLENGE_WINDOW);
+		let evidence = Rule::evidence(&chunks, 1);
+		submit_with(finder.agent, &red(round, &evidence), Some(evidence));
+		assert!(!ConsensusMachine::is_valid(&object.hash));
+		System::assert_has_event(Event::GreenOverturned { round, object: object.hash }.into());
+		for seat in &signers {
+			assert_eq!(penalties_of(seat.agent)[0].1.kind, OffenceKind::WrongVerdict);
+		}
+	});
+}
+
+#[test]
+fn after_the_challenge_window_a_green_stands() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let (object, chunks) = bad_object();
+		let round = propose(object);
+		let signers = seats_to_threshold(round);
+		for seat in &signers {
+			submit(seat.agent, &verdict(round, Verdict::Green));
+		}
+		let late = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
+		run_to_block(2 + CHALLENGE_WINDOW);
+		let evidence = Rule::evidence(&chunks, 1);
+		assert_noop!(
+			dispatch_with(late.agent, &red(round, &evidence), Some(evidence)),
+			Error::<Test>::RoundDecided
+		);
+		assert!(ConsensusMachine::is_valid(&object.hash));
+	});
+}
+
+#[test]
+fn a_false_red_is_recorded_punished_and_does_not_count() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let (object, chunks) = good_object();
+		let round = propose(object);
+		let liar = seats(round)[0].clone();
+		// A genuine chunk of an honest object proves nothing.
+		let evidence = Rule::evidence(&chunks, 0);
+		let false_red = red(round, &evidence);
+		submit_with(liar.agent, &false_red, Some(evidence));
+		assert_eq!(Validity::<Test>::get(object.hash).unwrap().light, None);
+		let [(id, penalty)] = penalties_of(liar.agent).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::FalseRed);
+		assert_eq!(penalty.statements[0].0, false_red);
+		System::assert_has_event(
+			Event::OffenceRecorded {
+				penalty: id,
+				offender: liar.agent,
+				kind: OffenceKind::FalseRed,
+				round,
+				apply_at: 1 + SLASH_DEFERRAL,
+			}
+			.into(),
+		);
+		// Out of the draw at once.
+		assert_eq!(Agents::<Test>::get(liar.agent).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(TotalStake::<Test>::get(), 29_000);
+		// The others still make it green.
+		let green = verdict(round, Verdict::Green);
+		let mut slots = 0;
+		for seat in seats(round).into_iter().skip(1) {
+			if slots >= 8 {
+				break;
+			}
+			submit(seat.agent, &green);
+			slots += seat.slots;
+		}
+		assert!(slots >= 8, "the other seats hold enough slots");
+		assert!(ConsensusMachine::is_valid(&object.hash));
+		run_to_block(1 + SLASH_DEFERRAL);
+		// 30% of 1_000.
+		assert_eq!(held_bond(liar.agent), 700);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
+	ExtBuilder::default().build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let (object, _) = good_object();
+		let round = propose(object);
+		let committee = seats(round);
+		submit(committee[0].agent, &verdict(round, Verdict::Green));
+		submit(committee[1].agent, &verdict(round, Verdict::Amber));
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
+			Error::<Test>::RoundStillOpen
+		);
+		run_to_block(2 + TIMEOUT);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert_eq!(Validity::<Test>::get(object.hash).unwrap().light, Some(Light::Amber));
+		assert!(!ConsensusMachine::is_valid(&object.hash));
+		let fee = PROPOSAL_BOND / 10;
+		System::assert_has_event(
+			Event::ProposalBondReturned {
+				round,
+				proposer: PROPOSER,
+				returned: PROPOSAL_BOND - fee,
+				fee,
+			}
+			.into(),
+		);
+		assert_eq!(Balances::balance(&PROPOSER), 10_000 - fee);
+		assert_eq!(Balances::balance(&TREASURY), 1 + fee);
+		assert_eq!(deposit_held(PROPOSER), 0);
+		assert_eq!(Balances::total_issuance(), issuance);
+		// Silent seats missed their duty; the two who spoke did not.
+		for seat in committee.iter().skip(2) {
+			assert_eq!(Misses::<Test>::get(seat.agent).len(), 1);
+		}
+		assert!(Misses::<Test>::get(committee[0].agent).is_empty());
+		assert!(Misses::<Test>::get(committee[1].agent).is_empty());
+		// Amber is not an offence, and the object may be proposed again.
+		assert!(penalties_of(PROPOSER).is_empty());
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
+			Error::<Test>::AlreadyClosed
+		);
+		propose(object);
+	});
+}
+
+#[test]
+fn verdict_statements_with_bad_evidence_or_object_are_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, chunks) = bad_object();
+		let round = propose(object);
+		let seat = seats(round)[0].agent;
+		let evidence = Rule::evidence(&chunks, 1);
+		let r = red(round, &evidence);
+		assert_noop!(dispatch_with(seat, &r, None), Error::<Test>::MissingEvidence);
+		assert_noop!(
+			dispatch_with(seat, &r, Some(b"other bytes".to_vec())),
+			Error::<Test>::EvidenceMismatch
+		);
+		let green = verdict(round, Verdict::Green);
+		assert_noop!(
+			dispatch_with(seat, &green, Some(evidence.clone())),
+			Error::<Test>::UnexpectedEvidence
+		);
+		let mut other = green.clone();
+		other.body = Body::Verdict { object: h(5), verdict: Verdict::Green };
+		assert_noop!(dispatch(seat, &other), Error::<Test>::WrongObject);
+		// A transition statement in a validity round, and a verdict in a transition round.
+		let mut transition = green.clone();
+		transition.body = Body::Transition { step: 0, from: h(0), output: h(1), to: h(2) };
+		assert_noop!(dispatch(seat, &transition), Error::<Test>::WrongObject);
+		let transition_round = open(0);
+		let mut stray = green.clone();
+		stray.round = transition_round;
+		if let Some(s) = seats(transition_round).first() {
+			assert_noop!(dispatch(s.agent, &stray), Error::<Test>::WrongObject);
+		}
+		// Reds never travel in certificates.
+		let sigs = BoundedVec::truncate_from(vec![(0u32, stored(sign(seat, &r)))]);
+		assert_noop!(
+			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), r, sigs),
+			Error::<Test>::RedInCertificate
+		);
+	});
+}
+
+#[test]
+fn propose_refuses_bad_input() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		assert_noop!(
+			ConsensusMachine::propose(RuntimeOrigin::signed(PROPOSER), 3, object.hash, 19),
+			Error::<Test>::UnknownMachine
+		);
+		let machine = create_machine();
+		assert_noop!(
+			ConsensusMachine::propose(RuntimeOrigin::signed(PROPOSER), machine, object.hash, 0),
+			Error::<Test>::InvalidObjectSize
+		);
+		assert_noop!(
+			ConsensusMachine::propose(RuntimeOrigin::signed(PROPOSER), machine, object.hash, 5_000),
+			Error::<Test>::InvalidObjectSize
+		);
+		assert_noop!(
+			ConsensusMachine::propose(RuntimeOrigin::signed(300), machine, object.hash, 19),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		propose(object);
+		assert_noop!(
+			ConsensusMachine::propose(RuntimeOrigin::signed(PROPOSER), machine, object.hash, 19),
+			Error::<Test>::ObjectAlreadyJudged
+		);
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), 77),
+			Error::<Test>::UnknownRound
+		);
+	});
+}

@@ -1,0 +1,315 @@
+//! Offences: equivocation reports, deferral and cancellation, non-participation and bans.
+
+use super::{light::*, *};
+use crate::types::{OffenceKind, PenaltyStatus};
+use consensus_machine_primitives::light::Verdict;
+
+/// Two different verdicts signed by `who` for one round.
+fn equivocation(
+	who: AccountId,
+	round: RoundId,
+) -> ((Statement, sr25519::Signature), (Statement, sr25519::Signature)) {
+	let a = verdict(round, Verdict::Green);
+	let b = verdict(round, Verdict::Amber);
+	((a.clone(), stored(sign(who, &a))), (b.clone(), stored(sign(who, &b))))
+}
+
+#[test]
+fn a_reported_equivocation_is_slashed_after_the_deferral_and_rewards_the_reporter() {
+	ExtBuilder::default().build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		let (first, second) = equivocation(cheat, round);
+		let reporter = 77;
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(reporter),
+			key(cheat),
+			first.clone(),
+			second.clone()
+		));
+		let [(id, penalty)] = penalties_of(cheat).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::Equivocation);
+		assert_eq!(penalty.reporter, Some(reporter));
+		assert_eq!(penalty.apply_at, 1 + SLASH_DEFERRAL);
+		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(TotalStake::<Test>::get(), 9_000, "out of the draw at once");
+		// Punished once.
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(reporter),
+				key(cheat),
+				second,
+				first
+			),
+			Error::<Test>::AlreadyReported
+		);
+		// Withdrawal waits for the penalty.
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
+		run_to_block(SLASH_DEFERRAL);
+		assert_eq!(held_bond(cheat), 1_000, "deferred");
+		run_to_block(1 + SLASH_DEFERRAL);
+		// 50% of 1_000, of which 10% to the reporter.
+		assert_eq!(
+			Penalties::<Test>::get(id).unwrap().status,
+			PenaltyStatus::Applied { slashed: 500, reward: 50 }
+		);
+		System::assert_has_event(
+			Event::PenaltyApplied { penalty: id, offender: cheat, slashed: 500, reward: 50 }.into(),
+		);
+		assert_eq!(held_bond(cheat), 500);
+		assert_eq!(Agents::<Test>::get(cheat).unwrap().bond, 500);
+		assert_eq!(Balances::balance(&reporter), 10_000 + 50);
+		assert_eq!(Balances::balance(&TREASURY), 1 + 450);
+		assert_eq!(Balances::total_issuance(), issuance);
+		run_to_block(2 + UNBONDING_DELAY);
+		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
+		assert_eq!(Balances::balance(&cheat), 10_000 - 500);
+	});
+}
+
+#[test]
+fn equivocation_reports_are_checked() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		let (first, second) = equivocation(cheat, round);
+		let report = |signer, a: (Statement, sr25519::Signature), b| {
+			ConsensusMachine::report_equivocation(RuntimeOrigin::signed(77), key(signer), a, b)
+		};
+		assert_noop!(report(cheat, first.clone(), first.clone()), Error::<Test>::NotAnEquivocation);
+		let mut elsewhere = second.0.clone();
+		elsewhere.round = round + 1;
+		let elsewhere = (elsewhere.clone(), stored(sign(cheat, &elsewhere)));
+		assert_noop!(report(cheat, first.clone(), elsewhere), Error::<Test>::NotAnEquivocation);
+		let mut foreign = (first.0.clone(), second.0.clone());
+		foreign.0.genesis = h(77);
+		foreign.1.genesis = h(77);
+		assert_noop!(
+			report(
+				cheat,
+				(foreign.0.clone(), stored(sign(cheat, &foreign.0))),
+				(foreign.1.clone(), stored(sign(cheat, &foreign.1)))
+			),
+			Error::<Test>::WrongGenesis
+		);
+		let mut unknown = (first.0.clone(), second.0.clone());
+		unknown.0.round = 99;
+		unknown.1.round = 99;
+		assert_noop!(
+			report(
+				cheat,
+				(unknown.0.clone(), stored(sign(cheat, &unknown.0))),
+				(unknown.1.clone(), stored(sign(cheat, &unknown.1)))
+			),
+			Error::<Test>::UnknownRound
+		);
+		assert_noop!(report(20, first.clone(), second.clone()), Error::<Test>::NotAPicket);
+		let forged = (second.0.clone(), stored(sign(20, &second.0)));
+		assert_noop!(report(cheat, first.clone(), forged), Error::<Test>::BadSignature);
+		assert_noop!(
+			ConsensusMachine::report_equivocation(RuntimeOrigin::none(), key(cheat), first, second),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn a_certificate_that_contradicts_a_recorded_statement_convicts_its_signer() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let signers = seats_to_threshold(round);
+		let cheat = signers[0].agent;
+		submit(cheat, &verdict(round, Verdict::Amber));
+		let green = verdict(round, Verdict::Green);
+		let committee = seats(round);
+		let sigs: Vec<_> = signers
+			.iter()
+			.map(|s| {
+				let i = committee.iter().position(|c| c.agent == s.agent).unwrap() as u32;
+				(i, stored(sign(s.agent, &green)))
+			})
+			.collect();
+		assert_ok!(ConsensusMachine::submit_certificate(
+			RuntimeOrigin::signed(88),
+			green,
+			BoundedVec::truncate_from(sigs)
+		));
+		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::Equivocation);
+		assert_eq!(penalty.reporter, Some(88));
+		// Its first statement stands: the green tally lacks its slots.
+		assert_eq!(Votes::<Test>::get(round, 0).unwrap().0, verdict(round, Verdict::Amber).body);
+	});
+}
+
+#[test]
+fn a_penalty_can_be_cancelled_during_the_deferral_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		let (first, second) = equivocation(cheat, round);
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(77),
+			key(cheat),
+			first,
+			second
+		));
+		let id = penalties_of(cheat)[0].0;
+		assert_noop!(
+			ConsensusMachine::cancel_penalty(RuntimeOrigin::signed(1), id),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id + 1),
+			Error::<Test>::UnknownPenalty
+		);
+		assert_ok!(ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id));
+		System::assert_last_event(Event::PenaltyCancelled { penalty: id }.into());
+		run_to_block(2 + SLASH_DEFERRAL);
+		assert_eq!(held_bond(cheat), 1_000, "nothing slashed");
+		assert_eq!(Penalties::<Test>::get(id).unwrap().status, PenaltyStatus::Cancelled);
+		assert_noop!(
+			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
+			Error::<Test>::PenaltyNotPending
+		);
+		// Cleared, the agent may rejoin the draw.
+		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(cheat)));
+		assert_eq!(TotalStake::<Test>::get(), 10_000);
+	});
+}
+
+#[test]
+fn applied_penalties_are_final() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		let (first, second) = equivocation(cheat, round);
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(77),
+			key(cheat),
+			first,
+			second
+		));
+		let id = penalties_of(cheat)[0].0;
+		run_to_block(1 + SLASH_DEFERRAL);
+		assert_noop!(
+			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
+			Error::<Test>::PenaltyNotPending
+		);
+		assert_noop!(
+			ConsensusMachine::rejoin(RuntimeOrigin::signed(cheat)),
+			Error::<Test>::NotBanned
+		);
+	});
+}
+
+#[test]
+fn a_slash_below_the_minimum_bond_takes_the_agent_out_of_the_draw() {
+	// Agent 1 bonds 150; a 50% slash leaves 75 < MIN_BOND.
+	ExtBuilder::default().agents(vec![(1, 150), (2, 1_000)]).build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		assert!(seats(round).iter().any(|s| s.agent == 1), "agent 1 is drawn");
+		let (first, second) = equivocation(1, round);
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(77),
+			key(1),
+			first,
+			second
+		));
+		run_to_block(1 + SLASH_DEFERRAL);
+		let agent = Agents::<Test>::get(1).unwrap();
+		assert_eq!(agent.bond, 75);
+		assert_eq!(agent.status, AgentStatus::Suspended);
+		assert_eq!(TotalStake::<Test>::get(), 1_000);
+	});
+}
+
+/// Lets a transition round of `machine` expire undecided, with nobody signing, and closes it.
+fn expire(machine: MachineId) -> Vec<AccountId> {
+	let round = open(machine);
+	let silent = seats(round).into_iter().map(|s| s.agent).collect();
+	run_to_block(System::block_number() + TIMEOUT + 1);
+	assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+	silent
+}
+
+#[test]
+fn missed_duties_ban_then_repeated_bans_slash() {
+	MaxMisses::set(2);
+	ExtBuilder::default().agents(vec![(1, 1_000)]).build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let machine = create_machine();
+		assert_eq!(expire(machine), vec![1]);
+		assert_eq!(Misses::<Test>::get(1).len(), 1);
+		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
+		expire(machine);
+		let until = System::block_number() + BAN_PERIOD;
+		System::assert_has_event(Event::AgentBanned { agent: 1, until }.into());
+		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { until });
+		// A banned agent is never drawn: here nobody is left to draw.
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			Error::<Test>::NoAgents
+		);
+		assert!(penalties_of(1).is_empty(), "a first ban is not slashed");
+		assert_noop!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)), Error::<Test>::NotBanned);
+		run_to_block(until);
+		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
+		assert_eq!(TotalStake::<Test>::get(), 1_000);
+		// Two more misses: a second ban, now slashed lightly.
+		expire(machine);
+		expire(machine);
+		let [(_, penalty)] = penalties_of(1).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::NonParticipation);
+		run_to_block(System::block_number() + SLASH_DEFERRAL);
+		assert_eq!(held_bond(1), 950);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+	MaxMisses::set(100);
+}
+
+#[test]
+fn misses_outside_the_window_are_forgotten() {
+	MaxMisses::set(2);
+	ExtBuilder::default().agents(vec![(1, 1_000)]).build_and_execute(|| {
+		let machine = create_machine();
+		expire(machine);
+		run_to_block(System::block_number() + MISS_WINDOW);
+		expire(machine);
+		assert_eq!(Misses::<Test>::get(1).len(), 1);
+		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
+	});
+	MaxMisses::set(100);
+}
+
+#[test]
+fn withdrawal_waits_for_pending_penalties() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
+		let (first, second) = equivocation(cheat, round);
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(77),
+			key(cheat),
+			first,
+			second
+		));
+		// Make the penalty still pending when the unbonding delay ends.
+		let id = penalties_of(cheat)[0].0;
+		Penalties::<Test>::mutate(id, |p| p.as_mut().unwrap().apply_at = 10 * UNBONDING_DELAY);
+		run_to_block(1 + UNBONDING_DELAY);
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			Error::<Test>::PenaltyPending
+		);
+	});
+}

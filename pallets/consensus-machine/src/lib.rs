@@ -29,8 +29,25 @@
 //!   state labels `(step, hash)`, the hash chained over the trace. A round decides
 //!   `(step, from, output, to)`; a statement for a stale step or another `from` is refused.
 //!   The trace keeps the last [`Config::MaxTraceLength`] steps.
-//! - Decided and expired rounds are pruned after [`Config::RoundRetention`] blocks by `on_idle`,
-//!   at most [`Config::MaxPrunePerBlock`] rounds per block.
+//! - **Validity rounds** ([`Call::propose`], with [`Config::ProposalBond`]) judge an object with
+//!   the traffic light: pickets sign Green, Amber, or Red with evidence that
+//!   [`Config::EvidenceVerifier`] checks on chain. One verified red makes the object red (and
+//!   overturns a green within [`Config::ChallengeWindow`]); greens at the strong threshold make
+//!   it green; otherwise it is amber when the round closes ([`Call::close_round`]).
+//!   [`Pallet::is_valid`] is true only for green. The proposer of a red object forfeits its
+//!   bond; an amber one gets it back minus [`Config::AmberFee`].
+//! - **Offences** are recorded once each with their proof and a deferred penalty
+//!   ([`Config::SlashDeferral`], cancellable by [`Config::CancelOrigin`]): equivocation
+//!   ([`Call::report_equivocation`], or detected when a certificate contradicts a recorded
+//!   statement), a green on a red object, a false red. An overt offence takes the agent out of
+//!   the draw at once. Slashes take a fraction of the held bond (per-kind `*Slash` constants),
+//!   pay [`Config::ReporterShare`] to the reporter and the rest to [`Config::Slash`].
+//!   Missed duties in rounds that closed undecided are counted in [`Config::MissWindow`];
+//!   [`Config::MaxMisses`] of them ban the agent for [`Config::BanPeriod`] ([`Call::rejoin`]
+//!   after), and a repeated ban is slashed by [`Config::NonParticipationSlash`].
+//! - Decided and expired rounds are pruned after [`Config::RoundRetention`] blocks by `on_idle`
+//!   (closing them first if nobody did), at most [`Config::MaxPrunePerBlock`] rounds per block;
+//!   due penalties are applied there too, at most [`Config::MaxPenaltiesPerBlock`] per block.
 //!
 //! ## Including it in a runtime
 //!
@@ -51,6 +68,24 @@
 //!     type MaxPrunePerBlock = ConstU32<4>;
 //!     type StatementPriority = ConstU64<{ TransactionPriority::MAX / 2 }>;
 //!     type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
+//!     type Slash = ResolveTo<TreasuryAccount, Balances>;
+//!     type EvidenceVerifier = consensus_machine_primitives::light::MerkleChunks<1024>;
+//!     type CancelOrigin = EnsureRoot<AccountId>;
+//!     type MaxEvidenceLen = ConstU32<4_096>;
+//!     type MaxObjectSize = ConstU32<1_048_576>;
+//!     type ProposalBond = ConstU128<{ 10 * UNIT }>;
+//!     type AmberFee = AmberFee; // e.g. Perbill::from_percent(10)
+//!     type ChallengeWindow = ConstU32<100>;
+//!     type EquivocationSlash = EquivocationSlash; // e.g. 50%
+//!     type WrongVerdictSlash = WrongVerdictSlash; // e.g. 20%
+//!     type FalseRedSlash = FalseRedSlash; // e.g. 30%
+//!     type NonParticipationSlash = NonParticipationSlash; // e.g. 1%
+//!     type ReporterShare = ReporterShare; // e.g. 10%
+//!     type SlashDeferral = ConstU32<300>;
+//!     type MissWindow = ConstU32<14_400>;
+//!     type MaxMisses = ConstU32<3>;
+//!     type BanPeriod = ConstU32<14_400>;
+//!     type MaxPenaltiesPerBlock = ConstU32<8>;
 //! }
 //! ```
 //!
@@ -67,6 +102,14 @@
 //! - A machine has at most one round open at a time; once its deadline passes undecided, a new
 //!   round for the same step may be opened. The deposit is returned when the round is decided,
 //!   or when an undecided round is pruned.
+//! - Red evidence travels beside the statement (`evidence`), and the statement signs its hash,
+//!   so a relayer cannot swap it; a red never travels in an aggregated certificate.
+//! - Misses are counted only in rounds that closed undecided: once a round is decided, the
+//!   remaining seats' statements are not needed and are refused, so they are not duties.
+//! - A validity round's proposer bond is held until the round closes (after a green's challenge
+//!   window), so a late valid red can still take it.
+//! - An overt offence suspends the agent at once; a cancelled penalty (with nothing else
+//!   pending) lets it `rejoin`. A slash that leaves a bond below `MinBond` suspends the agent.
 //! - A certificate's signatures are stored sorted by seat index, whichever path recorded them;
 //!   an aggregated certificate records its signers in the order given and stops counting once
 //!   the threshold is reached, as one-by-one submission would.

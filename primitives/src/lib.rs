@@ -16,6 +16,8 @@
 //!   over the signature scheme.
 //! - [`selection`]: stake-weighted draws with replacement over a Fenwick tree.
 //! - [`light`]: the traffic light (green, amber, red) and checkable red evidence.
+//! - [`handover`]: the primary → backup handover of a hierarchical machine, as a pure state
+//!   machine over a [`handover::Store`].
 //!
 //! The crate is `no_std` + `alloc`; no floating point is used outside the `normal` comparison
 //! code, which only exists with the `std` feature.
@@ -24,6 +26,7 @@
 extern crate alloc;
 
 pub mod certificate;
+pub mod handover;
 pub mod light;
 #[cfg(feature = "std")]
 pub mod paper;

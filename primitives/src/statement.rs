@@ -43,6 +43,12 @@ pub enum Body {
 		/// Hash of the high-level machine's next state.
 		to: Hash,
 	},
+	/// A vote in a round of a hierarchical machine (see [`crate::handover`]): at level 0 a
+	/// pre-decision (`None` is `Null`, "I cannot endorse anything"), at a backup level a value.
+	Decision {
+		/// The value endorsed, if any.
+		value: Option<Hash>,
+	},
 	/// A traffic-light verdict on the object of a validity round.
 	Verdict {
 		/// The object's commitment hash.
@@ -71,6 +77,8 @@ pub enum Kind {
 	Transition,
 	/// [`Body::Verdict`].
 	Verdict,
+	/// [`Body::Decision`].
+	Decision,
 }
 
 impl Body {
@@ -79,6 +87,26 @@ impl Body {
 		match self {
 			Body::Transition { .. } => Kind::Transition,
 			Body::Verdict { .. } => Kind::Verdict,
+			Body::Decision { .. } => Kind::Decision,
+		}
+	}
+
+	/// The key a tally counts this body under: a decision's value itself (so the handover can
+	/// read values back from tallies), any other body's [`value_hash`](Self::value_hash).
+	/// `None` for a `Null` decision, which is never counted.
+	pub fn tally_key(&self) -> Option<Hash> {
+		match self {
+			Body::Decision { value } => *value,
+			other => Some(other.value_hash()),
+		}
+	}
+
+	/// The body as a handover vote, for [`Body::Decision`].
+	pub fn as_vote(&self) -> Option<crate::handover::Vote<Hash>> {
+		match self {
+			Body::Decision { value: Some(v) } => Some(crate::handover::Vote::Value(*v)),
+			Body::Decision { value: None } => Some(crate::handover::Vote::Null),
+			_ => None,
 		}
 	}
 
@@ -185,7 +213,7 @@ impl Label {
 	/// not start here (stale step or wrong `from`).
 	pub fn advance(&self, body: &Body) -> Option<Self> {
 		match body {
-			Body::Verdict { .. } => None,
+			Body::Verdict { .. } | Body::Decision { .. } => None,
 			Body::Transition { step, from, output, to } => {
 				if *step != self.step || *from != self.hash {
 					return None;

@@ -120,6 +120,7 @@ extern crate alloc;
 pub use pallet::*;
 
 mod agents;
+mod hierarchy;
 mod penalties;
 mod rounds;
 mod statements;
@@ -298,6 +299,10 @@ pub mod pallet {
 		/// Share of the bond slashed for a red whose evidence does not verify.
 		#[pallet::constant]
 		type FalseRedSlash: Get<Perbill>;
+
+		/// Share of the bond slashed for a backup vote that breaks the adoption rule.
+		#[pallet::constant]
+		type BackupRuleSlash: Get<Perbill>;
 
 		/// Share of the bond slashed for a repeated ban (non-participation).
 		#[pallet::constant]
@@ -558,6 +563,19 @@ pub mod pallet {
 		PenaltyCancelled { penalty: PenaltyId },
 		/// A picket missed its duty in a round.
 		DutyMissed { agent: T::AccountId, round: RoundId, misses: u32 },
+		/// A primary picket pre-decided (`None`: it cannot endorse anything).
+		PreDecided { round: RoundId, agent: T::AccountId, value: Option<Hash> },
+		/// A level's deadline passed undecided: the next level started with its own committee
+		/// (`backup_round`), and must adopt `required` if set.
+		HandoverStarted {
+			round: RoundId,
+			from_level: u8,
+			to_level: u8,
+			backup_round: RoundId,
+			required: Option<Hash>,
+		},
+		/// A hierarchical round was decided.
+		Decided { round: RoundId, level: u8, value: Hash },
 		/// An agent was banned from draws until `until`.
 		AgentBanned { agent: T::AccountId, until: BlockNumberFor<T> },
 		/// A banned (or cleared) agent is back in the draw.
@@ -665,6 +683,25 @@ pub mod pallet {
 		PenaltyPending,
 		/// The agent is not banned, or its ban has not expired.
 		NotBanned,
+		/// The statement is for a level that has handed over: its votes are frozen.
+		HandedOver,
+		/// The level's deadline has not passed: it cannot hand over yet.
+		DeadlineNotPassed,
+		/// The round is at its machine's last level: there is nothing to hand over to.
+		LastLevel,
+		/// The backup vote is not the value the previous level's pre-decisions require.
+		BreaksAdoptionRule,
+		/// `Null` is a primary's pre-decision; a backup votes a value.
+		NullInBackup,
+		/// A hierarchical machine's last level must be complete (`3 · max_bad < slots`), so that
+		/// bad slots cannot block it; the primary need only be safe.
+		BackupNotComplete,
+		/// A hierarchical machine needs at least two levels (and at most `MAX_LEVELS`).
+		WrongLevelCount,
+		/// The reported backup vote keeps the adoption rule.
+		NotAViolation,
+		/// The round is not a round of a hierarchical machine.
+		NotADecisionRound,
 		/// Storage is inconsistent; this is a bug.
 		Corrupt,
 	}
@@ -934,6 +971,65 @@ pub mod pallet {
 		pub fn cancel_penalty(origin: OriginFor<T>, penalty: PenaltyId) -> DispatchResult {
 			T::CancelOrigin::ensure_origin(origin)?;
 			Self::do_cancel_penalty(penalty)
+		}
+
+		/// Create a hierarchical machine: level 0 is the primary (safe, possibly incomplete), the
+		/// last level a backup that must be complete. Rounds then decide 32-byte values.
+		///
+		/// Origin: [`Config::MachineOrigin`]. Errors: [`Error::WrongLevelCount`], those of
+		/// [`Call::create_machine`] for each level, [`Error::BackupNotComplete`].
+		/// Complexity: the exact thresholds of each level.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::create_machine(T::MaxCommittee::get()).saturating_mul(crate::types::MAX_LEVELS.into()))]
+		pub fn create_hierarchical_machine(
+			origin: OriginFor<T>,
+			levels: BoundedVec<
+				LevelSpec<BlockNumberFor<T>>,
+				ConstU32<{ crate::types::MAX_LEVELS }>,
+			>,
+			round_deposit: BalanceOf<T>,
+		) -> DispatchResult {
+			T::MachineOrigin::ensure_origin(origin)?;
+			Self::do_create_hierarchical_machine(levels.into_inner(), round_deposit).map(|_| ())
+		}
+
+		/// Hand a round of a hierarchical machine over to its next level, once the current
+		/// level's deadline passed undecided: freezes the current level's pre-decisions, counts
+		/// its silent seats' misses, fixes the value the next level must adopt, and draws the
+		/// next level's committee. Needs nothing from the current level's pickets.
+		///
+		/// Origin: signed (anyone), or fee-less through [`Pallet::authorize_handover`] (one per
+		/// round and level in the pool). `round` is the round of the current level. Errors:
+		/// [`Error::UnknownRound`], [`Error::NotADecisionRound`], [`Error::RoundDecided`],
+		/// [`Error::HandedOver`], [`Error::DeadlineNotPassed`], [`Error::LastLevel`],
+		/// [`Error::NoAgents`]. Complexity: `O(N log MaxAgents)`.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::open_round(T::MaxCommittee::get()).saturating_add(T::WeightInfo::close_round(T::MaxCommittee::get())))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_statement(0))]
+		#[pallet::authorize(Self::authorize_handover)]
+		pub fn start_handover(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+			if ensure_signed(origin.clone()).is_err() {
+				ensure_authorized(origin)?;
+			}
+			Self::do_start_handover(round).map(|_| ())
+		}
+
+		/// Report a backup vote that breaks the adoption rule (a failed extrinsic leaves no
+		/// record, so the signed vote itself is the proof).
+		///
+		/// Origin: signed (anyone; paid `ReporterShare`). Errors: [`Error::WrongGenesis`],
+		/// [`Error::UnknownRound`], [`Error::NotADecisionRound`], [`Error::NotAPicket`],
+		/// [`Error::BadSignature`], [`Error::NotAViolation`], [`Error::AlreadyReported`].
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::report_equivocation())]
+		pub fn report_backup_vote(
+			origin: OriginFor<T>,
+			signer: Public,
+			statement: Statement,
+			signature: StoredSignature,
+		) -> DispatchResult {
+			let reporter = ensure_signed(origin)?;
+			Self::do_report_backup_vote(reporter, signer, statement, signature)
 		}
 
 		/// Return to the draw after a ban has expired.

@@ -56,6 +56,7 @@ impl<T: Config> Pallet<T> {
 			OffenceKind::WrongVerdict => T::WrongVerdictSlash::get(),
 			OffenceKind::FalseRed => T::FalseRedSlash::get(),
 			OffenceKind::NonParticipation => T::NonParticipationSlash::get(),
+			OffenceKind::BackupRuleViolation => T::BackupRuleSlash::get(),
 			OffenceKind::RedProposal => Perbill::one(),
 		};
 		let id = NextPenaltyId::<T>::get();

@@ -4,7 +4,8 @@ use crate::{
 	agents::StorageTree,
 	pallet::*,
 	types::{
-		CertificateRecord, LevelConfig, MachineInfo, RoundInfo, Seat, TraceEntry, ValidityRecord,
+		CertificateRecord, LevelConfig, LevelSpec, MachineInfo, RoundInfo, Seat, TraceEntry,
+		ValidityRecord,
 	},
 	weights::WeightInfo,
 };
@@ -25,6 +26,18 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
 
+/// What kind of round [`Pallet::start_round`] opens.
+pub(crate) struct NewRound {
+	/// The machine level whose committee is drawn.
+	pub level: u8,
+	/// For a backup level, the family's level-0 round.
+	pub root: Option<RoundId>,
+	/// For a backup level, the value it must adopt.
+	pub required: Option<Hash>,
+	/// For a validity round, the object.
+	pub object: Option<ObjectRef>,
+}
+
 /// Domain tag of a round's randomness subject.
 const ROUND_SEED_TAG: [u8; 8] = *b"cm/round";
 
@@ -37,22 +50,54 @@ impl<T: Config> Pallet<T> {
 		round_deposit: BalanceOf<T>,
 		initial_state: Hash,
 	) -> Result<MachineId, DispatchError> {
-		ensure!(slots > 0, Error::<T>::ZeroSlots);
-		ensure!(slots <= T::MaxCommittee::get(), Error::<T>::CommitteeTooLarge);
-		ensure!(p.is_below_half(), Error::<T>::ProbabilityNotBelowHalf);
+		let level = LevelSpec { slots, p, epsilon, timeout };
+		Self::do_create_machine_with_levels(alloc::vec![level], round_deposit, initial_state)
+	}
+
+	pub(crate) fn do_create_hierarchical_machine(
+		levels: Vec<LevelSpec<BlockNumberFor<T>>>,
+		round_deposit: BalanceOf<T>,
+	) -> Result<MachineId, DispatchError> {
+		ensure!(levels.len() >= 2, Error::<T>::WrongLevelCount);
+		Self::do_create_machine_with_levels(levels, round_deposit, [0; 32])
+	}
+
+	/// Validates every level, computes its exact rule, and stores the machine. A machine with
+	/// several levels must end in a complete level.
+	fn do_create_machine_with_levels(
+		specs: Vec<LevelSpec<BlockNumberFor<T>>>,
+		round_deposit: BalanceOf<T>,
+		initial_state: Hash,
+	) -> Result<MachineId, DispatchError> {
 		ensure!(
-			!timeout.is_zero() && timeout <= T::MaxRoundDuration::get(),
-			Error::<T>::InvalidTimeout
+			!specs.is_empty() && specs.len() <= crate::types::MAX_LEVELS as usize,
+			Error::<T>::WrongLevelCount
 		);
-		let rule = DecisionRule::exact(slots, p, epsilon).map_err(|e| match e {
-			consensus_machine_primitives::Error::UnsafeCommittee => Error::<T>::UnsafeCommittee,
-			consensus_machine_primitives::Error::ZeroSlots => Error::<T>::ZeroSlots,
-			_ => Error::<T>::CommitteeTooLarge,
-		})?;
+		let mut levels = Vec::new();
+		for LevelSpec { slots, p, epsilon, timeout } in specs {
+			ensure!(slots > 0, Error::<T>::ZeroSlots);
+			ensure!(slots <= T::MaxCommittee::get(), Error::<T>::CommitteeTooLarge);
+			ensure!(p.is_below_half(), Error::<T>::ProbabilityNotBelowHalf);
+			ensure!(
+				!timeout.is_zero() && timeout <= T::MaxRoundDuration::get(),
+				Error::<T>::InvalidTimeout
+			);
+			let rule = DecisionRule::exact(slots, p, epsilon).map_err(|e| match e {
+				consensus_machine_primitives::Error::UnsafeCommittee => Error::<T>::UnsafeCommittee,
+				consensus_machine_primitives::Error::ZeroSlots => Error::<T>::ZeroSlots,
+				_ => Error::<T>::CommitteeTooLarge,
+			})?;
+			levels.push(LevelConfig { p, epsilon, rule, timeout });
+		}
+		let hierarchical = levels.len() > 1;
+		if hierarchical {
+			let last = levels.last().ok_or(Error::<T>::WrongLevelCount)?;
+			ensure!(last.rule.is_complete(), Error::<T>::BackupNotComplete);
+		}
+		let first = levels[0].rule;
 		let machine = NextMachineId::<T>::get();
 		let next = machine.checked_add(1).ok_or(Error::<T>::Corrupt)?;
-		let levels =
-			BoundedVec::truncate_from(alloc::vec![LevelConfig { p, epsilon, rule, timeout }]);
+		let levels = BoundedVec::try_from(levels).map_err(|_| Error::<T>::WrongLevelCount)?;
 		Machines::<T>::insert(
 			machine,
 			MachineInfo {
@@ -66,9 +111,9 @@ impl<T: Config> Pallet<T> {
 		NextMachineId::<T>::put(next);
 		Self::deposit_event(Event::MachineCreated {
 			machine,
-			slots,
-			max_bad: rule.max_bad,
-			threshold: rule.strong(),
+			slots: first.n,
+			max_bad: first.max_bad,
+			threshold: first.strong(),
 		});
 		Ok(machine)
 	}
@@ -100,43 +145,64 @@ impl<T: Config> Pallet<T> {
 		subject: Hash,
 	) -> Result<RoundId, DispatchError> {
 		let mut machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::UnknownMachine)?;
+		if machine.levels.len() > 1 {
+			// A hierarchical machine decides independent questions: rounds may overlap.
+			let level0 = NewRound { level: 0, root: None, required: None, object: None };
+			return Self::start_round(
+				who,
+				machine_id,
+				&machine,
+				machine.round_deposit,
+				subject,
+				level0,
+			);
+		}
 		let now = frame_system::Pallet::<T>::block_number();
 		if let Some(open) = machine.open_round.and_then(Rounds::<T>::get) {
 			ensure!(open.decided.is_some() || now > open.deadline, Error::<T>::RoundAlreadyOpen);
 		}
+		let spec = NewRound { level: 0, root: None, required: None, object: None };
 		let round =
-			Self::start_round(who, machine_id, &machine, machine.round_deposit, subject, None)?;
+			Self::start_round(who, machine_id, &machine, machine.round_deposit, subject, spec)?;
 		machine.open_round = Some(round);
 		Machines::<T>::insert(machine_id, machine);
 		Ok(round)
 	}
 
-	/// Draws a committee of `machine`'s primary level, holds `deposit` from `opener` and stores
-	/// the round: the part of opening shared by transition and validity rounds.
+	/// Draws a committee of one of `machine`'s levels, holds `deposit` from `opener` and stores
+	/// the round: the part of opening shared by transition, validity and decision rounds, and by
+	/// the handover to a backup level.
 	pub(crate) fn start_round(
 		opener: T::AccountId,
 		machine_id: MachineId,
 		machine: &MachineInfoOf<T>,
 		deposit: BalanceOf<T>,
 		subject: Hash,
-		object: Option<ObjectRef>,
+		spec: NewRound,
 	) -> Result<RoundId, DispatchError> {
 		ensure!(TotalStake::<T>::get() > 0, Error::<T>::NoAgents);
-		let level = machine.levels.first().ok_or(Error::<T>::Corrupt)?.clone();
+		let level = machine.levels.get(spec.level as usize).ok_or(Error::<T>::Corrupt)?.clone();
 		let round = NextRoundId::<T>::get();
 		let next = round.checked_add(1).ok_or(Error::<T>::Corrupt)?;
 		let seed = Self::round_seed(round);
 		let committee = Self::draw_committee(&seed, level.rule.n)?;
-		T::Currency::hold(&HoldReason::RoundDeposit.into(), &opener, deposit)?;
+		if !deposit.is_zero() {
+			T::Currency::hold(&HoldReason::RoundDeposit.into(), &opener, deposit)?;
+		}
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let deadline = now.saturating_add(level.timeout);
 		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
+		let family = if spec.root.is_none() && spec.object.is_none() && machine.levels.len() > 1 {
+			BoundedVec::truncate_from(alloc::vec![round])
+		} else {
+			BoundedVec::new()
+		};
 		Rounds::<T>::insert(
 			round,
 			RoundInfo {
 				machine: machine_id,
-				level: 0,
+				level: spec.level,
 				step: machine.label.step,
 				subject,
 				opener,
@@ -149,9 +215,13 @@ impl<T: Config> Pallet<T> {
 				slots: level.rule.n,
 				threshold: level.rule.strong(),
 				decided: None,
-				object,
+				object: spec.object,
 				light: None,
 				closed: false,
+				root: spec.root.unwrap_or(round),
+				family,
+				required: spec.required,
+				value: None,
 			},
 		);
 		Committees::<T>::insert(round, committee);
@@ -193,6 +263,8 @@ impl<T: Config> Pallet<T> {
 		round.decided = Some(now);
 		let step = round.step;
 		match &statement.body {
+			// Decision rounds decide through the handover machine (`hierarchy.rs`).
+			Body::Decision { .. } => return Err(Error::<T>::Corrupt.into()),
 			Body::Transition { output, to, .. } => {
 				let mut machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::Corrupt)?;
 				let label = machine.label.advance(&statement.body).ok_or(Error::<T>::Corrupt)?;
@@ -281,7 +353,7 @@ impl<T: Config> Pallet<T> {
 			&& remaining.all_gte(used.saturating_add(per_round))
 		{
 			if let Some(round) = Rounds::<T>::get(cursor) {
-				let closed = round.decided.unwrap_or(round.deadline);
+				let closed = Self::round_end(cursor, &round);
 				if now <= closed.saturating_add(T::RoundRetention::get()) {
 					break;
 				}
@@ -293,6 +365,23 @@ impl<T: Config> Pallet<T> {
 		}
 		PruneCursor::<T>::put(cursor);
 		used
+	}
+
+	/// When a round stopped taking statements. A level of a hierarchical round lives as long as
+	/// its family: until the decision, or the deadline of the family's current level.
+	fn round_end(round_id: RoundId, round: &RoundInfoOf<T>) -> BlockNumberFor<T> {
+		if !round.is_decision() {
+			return round.decided.unwrap_or(round.deadline);
+		}
+		let Ok(root) = Self::root_of(round_id, round) else { return round.deadline };
+		if let Some(at) = root.decided {
+			return at;
+		}
+		root.family
+			.last()
+			.and_then(|current| Rounds::<T>::get(*current))
+			.map(|current| current.deadline)
+			.unwrap_or(round.deadline)
 	}
 
 	fn do_prune(round_id: RoundId, round: RoundInfoOf<T>) {

@@ -37,6 +37,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		let now = frame_system::Pallet::<T>::block_number();
 		match (&statement.body, &round.object) {
+			(Body::Decision { value }, None) if round.is_decision() => {
+				Self::ensure_decision_vote(statement.round, &round, value)?;
+				ensure!(now <= round.deadline && !round.closed, Error::<T>::RoundClosed);
+			}
+			(_, None) if round.is_decision() => return Err(Error::<T>::WrongObject),
 			(Body::Transition { step, from, .. }, None) => {
 				let machine = Machines::<T>::get(round.machine).ok_or(Error::<T>::Corrupt)?;
 				ensure!(round.decided.is_none(), Error::<T>::RoundDecided);
@@ -243,6 +248,9 @@ impl<T: Config> Pallet<T> {
 		signature: StoredSignature,
 		evidence: Option<&[u8]>,
 	) -> Result<Option<RoundInfoOf<T>>, DispatchError> {
+		if let Body::Decision { .. } = statement.body {
+			return Self::record_decision_vote(statement, round, index, seat, signature);
+		}
 		let round_id = statement.round;
 		let value = statement.body.value_hash();
 		Votes::<T>::insert(round_id, index, (statement.body.clone(), signature));

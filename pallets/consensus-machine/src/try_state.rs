@@ -60,11 +60,16 @@ impl<T: Config> Pallet<T> {
 			let agents: BTreeSet<_> = committee.iter().map(|s| s.agent.clone()).collect();
 			ensure_that(agents.len() == committee.len(), "an agent holds two seats")?;
 			let certificate = Certificates::<T>::get(id);
-			// Decided by a certificate, or (validity rounds) by a verified red alone.
+			// Decided by a certificate, by a verified red alone (validity rounds), or (the root
+			// of a hierarchical round) by a certificate of one of its levels.
 			ensure_that(certificate.is_none() || round.decided.is_some(), "certified ⇒ decided")?;
+			let family_certified = round.value.is_some()
+				&& round.family.iter().filter(|r| Certificates::<T>::contains_key(**r)).count()
+					== 1;
 			ensure_that(
 				round.decided.is_none()
 					|| certificate.is_some()
+					|| family_certified
 					|| round.light == Some(consensus_machine_primitives::light::Light::Red),
 				"decided ⇒ certified or red",
 			)?;
@@ -74,7 +79,9 @@ impl<T: Config> Pallet<T> {
 			let mut tallies: BTreeMap<Hash, u32> = BTreeMap::new();
 			for (seat, (body, _)) in Votes::<T>::iter_prefix(id) {
 				let seat = committee.get(seat as usize).ok_or("a vote from no seat")?;
-				*tallies.entry(body.value_hash()).or_default() += seat.slots;
+				if let Some(key) = body.tally_key() {
+					*tallies.entry(key).or_default() += seat.slots;
+				}
 			}
 			let stored: BTreeMap<Hash, u32> = Tallies::<T>::iter_prefix(id).collect();
 			ensure_that(tallies == stored, "tallies differ from the stored statements")?;

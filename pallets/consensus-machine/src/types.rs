@@ -60,6 +60,8 @@ pub enum OffenceKind {
 	FalseRed,
 	/// Repeated bans for missed duties.
 	NonParticipation,
+	/// A backup vote that breaks the adoption rule of the handover.
+	BackupRuleViolation,
 	/// Proposing an object that ended red: the proposer forfeits its bond.
 	RedProposal,
 }
@@ -67,7 +69,10 @@ pub enum OffenceKind {
 impl OffenceKind {
 	/// Overt offences are proven by signed statements kept in the record.
 	pub fn is_overt(&self) -> bool {
-		matches!(self, Self::Equivocation | Self::WrongVerdict | Self::FalseRed)
+		matches!(
+			self,
+			Self::Equivocation | Self::WrongVerdict | Self::FalseRed | Self::BackupRuleViolation
+		)
 	}
 }
 
@@ -233,6 +238,38 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	pub light: Option<Light>,
 	/// Whether the round was closed (misses counted, bonds settled).
 	pub closed: bool,
+	/// For a round of a hierarchical machine: the level-0 round of its family (itself at
+	/// level 0). Each level of a round is a round of its own, with its own committee.
+	pub root: u64,
+	/// On a level-0 round of a hierarchical machine: the round of each started level.
+	pub family: BoundedVec<u64, ConstU32<MAX_LEVELS>>,
+	/// For a backup level: the value it must adopt from the level before, if any.
+	pub required: Option<Hash>,
+	/// On a level-0 round of a hierarchical machine: the decided value.
+	pub value: Option<Hash>,
+}
+
+impl<AccountId, Balance, BlockNumber> RoundInfo<AccountId, Balance, BlockNumber> {
+	/// Whether this is a level of a round of a hierarchical machine (its statements are
+	/// [`consensus_machine_primitives::statement::Body::Decision`]s).
+	pub fn is_decision(&self) -> bool {
+		self.object.is_none() && (self.level > 0 || !self.family.is_empty())
+	}
+}
+
+/// One level of a hierarchical machine, as `create_hierarchical_machine` takes it.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct LevelSpec<BlockNumber> {
+	/// Committee slots.
+	pub slots: u32,
+	/// Bad-stake bound.
+	pub p: Probability,
+	/// Tolerance.
+	pub epsilon: Epsilon,
+	/// Blocks the level stays open before it can hand over.
+	pub timeout: BlockNumber,
 }
 
 /// A recorded certificate: the statement, and the signatures (by seat index) that decided it.

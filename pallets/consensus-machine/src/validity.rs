@@ -39,13 +39,19 @@ impl<T: Config> Pallet<T> {
 			// Amber objects may be proposed again; pending, green and red ones may not.
 			ensure!(record.light == Some(Light::Amber), Error::<T>::ObjectAlreadyJudged);
 		}
+		let spec = crate::rounds::NewRound {
+			level: 0,
+			root: None,
+			required: None,
+			object: Some(ObjectRef { hash: object, size }),
+		};
 		let round = Self::start_round(
 			proposer.clone(),
 			machine_id,
 			&machine,
 			T::ProposalBond::get(),
 			object,
-			Some(ObjectRef { hash: object, size }),
+			spec,
 		)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		Validity::<T>::insert(
@@ -131,6 +137,9 @@ impl<T: Config> Pallet<T> {
 		if let (Some(Light::Green), Some(at)) = (round.light, round.decided) {
 			ensure!(now > at.saturating_add(T::ChallengeWindow::get()), Error::<T>::RoundStillOpen);
 		}
+		if round.is_decision() {
+			Self::close_decision_level(round_id, &round)?;
+		}
 		if round.decided.is_none() {
 			let committee = Committees::<T>::get(round_id).ok_or(Error::<T>::Corrupt)?;
 			for (index, seat) in committee.iter().enumerate() {
@@ -181,6 +190,22 @@ impl<T: Config> Pallet<T> {
 		let light = round.light;
 		Rounds::<T>::insert(round_id, round);
 		Self::deposit_event(Event::RoundClosed { round: round_id, light });
+		Ok(())
+	}
+
+	/// Closing a level of a hierarchical round: only the last level closes undecided (earlier
+	/// ones hand over, and were closed then); the family's deposit then goes back.
+	fn close_decision_level(round_id: RoundId, round: &RoundInfoOf<T>) -> DispatchResult {
+		let mut root = Self::root_of(round_id, round)?;
+		if root.value.is_some() {
+			return Ok(());
+		}
+		let machine = Machines::<T>::get(round.machine).ok_or(Error::<T>::Corrupt)?;
+		ensure!(round.level as usize + 1 == machine.levels.len(), Error::<T>::RoundStillOpen);
+		if round.root != round_id {
+			Self::release_deposit(&mut root)?;
+			Rounds::<T>::insert(round.root, root);
+		}
 		Ok(())
 	}
 

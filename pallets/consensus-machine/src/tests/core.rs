@@ -527,10 +527,6 @@ fn an_unbonding_agent_cannot_sign_for_its_open_rounds() {
 	});
 }
 
-fn error_index(e: Error<Test>) -> u8 {
-	codec::Encode::encode(&e)[0]
-}
-
 // ---------------------------------------------------------------------------------------------
 // Certificates
 

@@ -1,6 +1,7 @@
 //! Tests of the pallet: every call's success path and failure paths, by topic.
 
 mod core;
+mod handover;
 mod light;
 mod penalties;
 
@@ -12,7 +13,7 @@ use crate::{
 };
 use consensus_machine_primitives::{
 	certificate,
-	statement::{Body, Label, MachineId, RoundId, Statement},
+	statement::{Body, Hash, Label, MachineId, RoundId, Statement},
 	DecisionRule, Epsilon, Probability,
 };
 use frame_support::{
@@ -84,6 +85,11 @@ fn statement(machine: MachineId, round: RoundId) -> Statement {
 
 fn seats(round: RoundId) -> Vec<Seat<AccountId>> {
 	Committees::<Test>::get(round).unwrap().into_inner()
+}
+
+/// The index of a pallet error, as `InvalidTransaction::Custom` carries it.
+fn error_index(e: Error<Test>) -> u8 {
+	codec::Encode::encode(&e)[0]
 }
 
 fn authorize(

@@ -1,0 +1,346 @@
+//! Hierarchical machines: the primary → backup handover.
+
+use super::{light::penalties_of, *};
+use crate::types::{LevelSpec, OffenceKind};
+
+const LEVEL_TIMEOUT: u64 = 5;
+
+fn spec(slots: u32) -> LevelSpec<u64> {
+	LevelSpec {
+		slots,
+		p: Probability::new(1, 100).unwrap(),
+		epsilon: Epsilon::from_exponent(3).unwrap(),
+		timeout: LEVEL_TIMEOUT,
+	}
+}
+
+/// G: 4 slots (max_bad 1, threshold 3); then the given levels. H of 10 slots is complete
+/// (max_bad 2, threshold 7); a middle level of 6 slots is not (max_bad 2, threshold 5).
+fn hierarchical(more: &[u32]) -> MachineId {
+	let id = NextMachineId::<Test>::get();
+	let levels: Vec<_> = [4].iter().chain(more).map(|n| spec(*n)).collect();
+	assert_ok!(ConsensusMachine::create_hierarchical_machine(
+		RuntimeOrigin::root(),
+		BoundedVec::truncate_from(levels),
+		DEPOSIT
+	));
+	id
+}
+
+fn decision(round: RoundId, value: Option<Hash>) -> Statement {
+	let info = Rounds::<Test>::get(round).unwrap();
+	Statement {
+		genesis: ConsensusMachine::genesis_hash(),
+		machine: info.machine,
+		round,
+		level: info.level,
+		body: Body::Decision { value },
+	}
+}
+
+fn handover(round: RoundId) -> sp_runtime::DispatchResult {
+	ConsensusMachine::start_handover(RuntimeOrigin::signed(99), round)
+}
+
+/// The round of the family's current level.
+fn current(root: RoundId) -> RoundId {
+	*Rounds::<Test>::get(root).unwrap().family.last().unwrap()
+}
+
+/// Seats of `round`, in order, whose slots add up to exactly `slots`.
+fn seats_with(round: RoundId, slots: u32) -> Vec<Seat<AccountId>> {
+	let mut total = 0;
+	let chosen: Vec<_> = seats(round)
+		.into_iter()
+		.filter(|s| {
+			if total + s.slots <= slots {
+				total += s.slots;
+				true
+			} else {
+				false
+			}
+		})
+		.collect();
+	assert_eq!(total, slots, "the draw allows exactly {slots} slots");
+	chosen
+}
+
+#[test]
+fn the_primary_decides_before_its_deadline() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		let v = h(42);
+		for seat in seats_with(root, 3) {
+			submit(seat.agent, &decision(root, Some(v)));
+			System::assert_has_event(
+				Event::PreDecided { round: root, agent: seat.agent, value: Some(v) }.into(),
+			);
+		}
+		System::assert_last_event(Event::Decided { round: root, level: 0, value: v }.into());
+		assert_eq!(Rounds::<Test>::get(root).unwrap().value, Some(v));
+		assert!(Certificates::<Test>::get(root).is_some());
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_noop!(handover(root), Error::<Test>::RoundDecided);
+	});
+}
+
+#[test]
+fn a_stalled_primary_hands_over_and_the_backup_decides_its_own_value() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		// One slot endorses v: not more than max_bad, so nothing is required.
+		let early = seats_with(root, 1);
+		submit(early[0].agent, &decision(root, Some(h(1))));
+		assert_noop!(handover(root), Error::<Test>::DeadlineNotPassed);
+		run_to_block(2 + LEVEL_TIMEOUT);
+		let late = seats(root).into_iter().find(|s| s.agent != early[0].agent).unwrap();
+		// Past the deadline the primary takes no statement, handed over or not.
+		assert_noop!(dispatch(late.agent, &decision(root, Some(h(1)))), Error::<Test>::RoundClosed);
+		assert_ok!(handover(root));
+		let backup = current(root);
+		System::assert_has_event(
+			Event::HandoverStarted {
+				round: root,
+				from_level: 0,
+				to_level: 1,
+				backup_round: backup,
+				required: None,
+			}
+			.into(),
+		);
+		// Frozen: a late pre-decision is refused, and the handover happens once.
+		assert_noop!(dispatch(late.agent, &decision(root, Some(h(1)))), Error::<Test>::HandedOver);
+		assert_noop!(handover(root), Error::<Test>::HandedOver);
+		// The silent primary seats missed their duty; the early one did not.
+		assert!(Misses::<Test>::get(early[0].agent).is_empty());
+		assert_eq!(Misses::<Test>::get(late.agent).len(), 1);
+		let w = h(2);
+		for seat in seats_with(backup, 7) {
+			submit(seat.agent, &decision(backup, Some(w)));
+		}
+		System::assert_last_event(Event::Decided { round: root, level: 1, value: w }.into());
+		assert_eq!(Rounds::<Test>::get(root).unwrap().value, Some(w));
+		assert!(Certificates::<Test>::get(backup).is_some());
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
+	});
+}
+
+#[test]
+fn the_backup_adopts_what_more_than_max_bad_primary_slots_pre_decided() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		let v = h(7);
+		for seat in seats_with(root, 2) {
+			submit(seat.agent, &decision(root, Some(v)));
+		}
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_ok!(handover(root));
+		let backup = current(root);
+		assert_eq!(Rounds::<Test>::get(backup).unwrap().required, Some(v));
+		let seat = seats(backup)[0].clone();
+		let own = decision(backup, Some(h(8)));
+		assert_noop!(dispatch(seat.agent, &own), Error::<Test>::BreaksAdoptionRule);
+		assert_eq!(
+			authorize(seat.agent, &own, sign(seat.agent, &own)),
+			Err(InvalidTransaction::Custom(error_index(Error::<Test>::BreaksAdoptionRule)).into())
+		);
+		assert_noop!(dispatch(seat.agent, &decision(backup, None)), Error::<Test>::NullInBackup);
+		for seat in seats_with(backup, 7) {
+			submit(seat.agent, &decision(backup, Some(v)));
+		}
+		System::assert_last_event(Event::Decided { round: root, level: 1, value: v }.into());
+	});
+}
+
+#[test]
+fn a_backup_vote_breaking_the_rule_is_reportable_once() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		for seat in seats_with(root, 2) {
+			submit(seat.agent, &decision(root, Some(h(7))));
+		}
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_ok!(handover(root));
+		let backup = current(root);
+		let cheat = seats(backup)[0].agent;
+		let bad = decision(backup, Some(h(8)));
+		let report = |s: &Statement, signer| {
+			ConsensusMachine::report_backup_vote(
+				RuntimeOrigin::signed(77),
+				key(signer),
+				s.clone(),
+				stored(sign(signer, s)),
+			)
+		};
+		let good = decision(backup, Some(h(7)));
+		assert_noop!(report(&good, cheat), Error::<Test>::NotAViolation);
+		assert_noop!(report(&bad, 20), Error::<Test>::NotAPicket);
+		assert_noop!(report(&decision(root, Some(h(8))), cheat), Error::<Test>::NotADecisionRound);
+		assert_ok!(report(&bad, cheat));
+		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::BackupRuleViolation);
+		assert_eq!(penalty.reporter, Some(77));
+		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
+		assert_noop!(report(&bad, cheat), Error::<Test>::AlreadyReported);
+		run_to_block(2 + LEVEL_TIMEOUT + SLASH_DEFERRAL);
+		// 40% of 1_000.
+		assert_eq!(held_bond(cheat), 600);
+	});
+}
+
+#[test]
+fn three_levels_carry_the_primarys_work_over_a_stalled_middle_level() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[6, 10]);
+		let root = open(machine);
+		let v = h(7);
+		for seat in seats_with(root, 2) {
+			submit(seat.agent, &decision(root, Some(v)));
+		}
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_ok!(handover(root));
+		let middle = current(root);
+		assert_noop!(handover(middle), Error::<Test>::DeadlineNotPassed);
+		run_to_block(3 + 2 * LEVEL_TIMEOUT);
+		assert_ok!(handover(middle));
+		let last = current(root);
+		assert_eq!(Rounds::<Test>::get(last).unwrap().level, 2);
+		assert_eq!(Rounds::<Test>::get(last).unwrap().required, Some(v));
+		run_to_block(4 + 3 * LEVEL_TIMEOUT);
+		assert_noop!(handover(last), Error::<Test>::LastLevel);
+	});
+}
+
+#[test]
+fn the_last_level_closes_undecided_and_returns_the_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), root),
+			Error::<Test>::RoundStillOpen
+		);
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), root),
+			Error::<Test>::RoundStillOpen
+		);
+		assert_ok!(handover(root));
+		let backup = current(root);
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), root),
+			Error::<Test>::AlreadyClosed
+		);
+		run_to_block(3 + 2 * LEVEL_TIMEOUT);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), backup));
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
+		// Both levels are pruned once the family's retention passes.
+		run_to_block(4 + 2 * LEVEL_TIMEOUT + RETENTION);
+		assert!(Rounds::<Test>::get(root).is_none());
+		assert!(Rounds::<Test>::get(backup).is_none());
+	});
+}
+
+#[test]
+fn a_primary_certificate_after_the_handover_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		let v = decision(root, Some(h(7)));
+		let committee = seats(root);
+		let sigs: Vec<_> = seats_with(root, 3)
+			.iter()
+			.map(|s| {
+				let i = committee.iter().position(|c| c.agent == s.agent).unwrap() as u32;
+				(i, stored(sign(s.agent, &v)))
+			})
+			.collect();
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_ok!(handover(root));
+		assert_noop!(
+			ConsensusMachine::submit_certificate(
+				RuntimeOrigin::signed(99),
+				v,
+				BoundedVec::truncate_from(sigs)
+			),
+			Error::<Test>::HandedOver
+		);
+	});
+}
+
+#[test]
+fn a_null_pre_decision_is_recorded_but_endorses_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		let seat = seats(root)[0].agent;
+		submit(seat, &decision(root, None));
+		System::assert_last_event(
+			Event::PreDecided { round: root, agent: seat, value: None }.into(),
+		);
+		assert_eq!(Tallies::<Test>::iter_prefix(root).count(), 0);
+		// Statements of other kinds do not belong in a decision round.
+		let other = seats(root)[1].agent;
+		let mut transition = decision(root, None);
+		transition.body = Body::Transition { step: 0, from: h(0), output: h(1), to: h(2) };
+		assert_noop!(dispatch(other, &transition), Error::<Test>::WrongObject);
+	});
+}
+
+#[test]
+fn the_handover_is_fee_less_once_per_level() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		let call = RuntimeCall::ConsensusMachine(CmCall::start_handover { round: root });
+		assert_eq!(
+			call.authorize(TransactionSource::External).unwrap(),
+			Err(InvalidTransaction::Stale.into())
+		);
+		run_to_block(2 + LEVEL_TIMEOUT);
+		let (valid, _) = call.authorize(TransactionSource::External).unwrap().unwrap();
+		let tag = codec::Encode::encode(&("ConsensusMachineHandover", (root, 0u8)));
+		assert_eq!(valid.provides, vec![tag]);
+		assert_ok!(ConsensusMachine::start_handover(
+			RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+			root
+		));
+		assert_noop!(
+			ConsensusMachine::start_handover(RuntimeOrigin::none(), current(root)),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn a_hierarchical_machine_needs_a_complete_last_level() {
+	ExtBuilder::default().build_and_execute(|| {
+		let create = |levels: Vec<LevelSpec<u64>>| {
+			ConsensusMachine::create_hierarchical_machine(
+				RuntimeOrigin::root(),
+				BoundedVec::truncate_from(levels),
+				DEPOSIT,
+			)
+		};
+		assert_noop!(create(vec![spec(4)]), Error::<Test>::WrongLevelCount);
+		// 6 slots at p = 1/100, ε = 1e-3: max_bad 2, and 3·2 >= 6.
+		assert_noop!(create(vec![spec(4), spec(6)]), Error::<Test>::BackupNotComplete);
+		let mut unsafe_level = spec(1);
+		unsafe_level.p = Probability::new(1, 10).unwrap();
+		assert_noop!(create(vec![unsafe_level, spec(10)]), Error::<Test>::UnsafeCommittee);
+		assert_noop!(
+			ConsensusMachine::create_hierarchical_machine(
+				RuntimeOrigin::signed(1),
+				BoundedVec::truncate_from(vec![spec(4), spec(10)]),
+				DEPOSIT
+			),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(create(vec![spec(4), spec(10)]));
+	});
+}

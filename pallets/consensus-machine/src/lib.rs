@@ -45,6 +45,13 @@
 //!   Missed duties in rounds that closed undecided are counted in [`Config::MissWindow`];
 //!   [`Config::MaxMisses`] of them ban the agent for [`Config::BanPeriod`] ([`Call::rejoin`]
 //!   after), and a repeated ban is slashed by [`Config::NonParticipationSlash`].
+//! - **Hierarchical machines** ([`Call::create_hierarchical_machine`]) have a primary level and
+//!   backups, the last complete. Their rounds decide 32-byte values through the handover
+//!   (`consensus_machine_primitives::handover`, model-checked in the workspace's `tests/`): the
+//!   primary's pre-decisions are final until its deadline passes and anyone calls
+//!   [`Call::start_handover`] (fee-less); then the backup, drawn at that moment, must adopt a
+//!   value more than the primary's `max_bad` slots pre-decided. A vote that breaks that rule is
+//!   refused and reportable ([`Call::report_backup_vote`], [`Config::BackupRuleSlash`]).
 //! - Decided and expired rounds are pruned after [`Config::RoundRetention`] blocks by `on_idle`
 //!   (closing them first if nobody did), at most [`Config::MaxPrunePerBlock`] rounds per block;
 //!   due penalties are applied there too, at most [`Config::MaxPenaltiesPerBlock`] per block.
@@ -86,6 +93,7 @@
 //!     type MaxMisses = ConstU32<3>;
 //!     type BanPeriod = ConstU32<14_400>;
 //!     type MaxPenaltiesPerBlock = ConstU32<8>;
+//!     type BackupRuleSlash = BackupRuleSlash; // e.g. 40%
 //! }
 //! ```
 //!

@@ -41,7 +41,17 @@ pub use stochastic::{Epsilon, Probability};
 /// Why a threshold computation or a committee configuration was refused.
 ///
 /// Every variant is a condition a caller can cause; nothing in this crate panics on caller input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	scale_info::TypeInfo,
+)]
 pub enum Error {
 	/// A committee must have at least one slot.
 	ZeroSlots,

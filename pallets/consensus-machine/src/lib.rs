@@ -206,6 +206,11 @@ pub mod pallet {
 	pub type EvidenceOf<T> = BoundedVec<u8, <T as Config>::MaxEvidenceLen>;
 	/// A penalty's id.
 	pub type PenaltyId = u32;
+	/// A machine level in the genesis config: `(slots, p numerator, p denominator, ε
+	/// exponent, timeout)`.
+	pub type GenesisLevelOf<T> = (u32, u32, u32, u8, BlockNumberFor<T>);
+	/// A machine in the genesis config: its levels, round deposit and initial state hash.
+	pub type GenesisMachineOf<T> = (Vec<GenesisLevelOf<T>>, BalanceOf<T>, Hash);
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -487,6 +492,10 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// Agents bonded at genesis: account, picket key, bond (no proof of possession needed).
 		pub agents: Vec<(T::AccountId, Public, BalanceOf<T>)>,
+		/// Machines created at genesis: levels as `(slots, p numerator, p denominator, ε
+		/// exponent, timeout)`, the round deposit and the initial state hash. One level makes
+		/// a unitary machine; several a hierarchical one.
+		pub machines: Vec<GenesisMachineOf<T>>,
 	}
 
 	#[pallet::genesis_build]
@@ -495,6 +504,21 @@ pub mod pallet {
 			for (agent, key, bond) in &self.agents {
 				Pallet::<T>::do_register(agent.clone(), key.clone(), *bond)
 					.expect("genesis agents must be valid");
+			}
+			for (levels, deposit, initial) in &self.machines {
+				let specs = levels
+					.iter()
+					.map(|(slots, num, den, e, timeout)| LevelSpec {
+						slots: *slots,
+						p: Probability::new((*num).into(), (*den).into())
+							.expect("genesis machines have a valid p"),
+						epsilon: Epsilon::from_exponent(*e)
+							.expect("genesis machines have a valid ε"),
+						timeout: *timeout,
+					})
+					.collect();
+				Pallet::<T>::do_create_machine_with_levels(specs, *deposit, *initial)
+					.expect("genesis machines must be valid");
 			}
 		}
 	}
@@ -1071,6 +1095,56 @@ pub mod pallet {
 		/// The rule of a machine's level.
 		pub fn decision_rule(machine: MachineId, level: u8) -> Option<DecisionRule> {
 			Machines::<T>::get(machine)?.levels.get(level as usize).map(|l| l.rule)
+		}
+
+		/// What `key` should sign now: every unpruned round that still takes statements, where
+		/// `key` holds a seat without a statement. Off chain only (runtime API): it reads every
+		/// live round.
+		pub fn duties(key: &Public) -> Vec<Duty<BlockNumberFor<T>>> {
+			let now = frame_system::Pallet::<T>::block_number();
+			let mut duties = Vec::new();
+			for id in PruneCursor::<T>::get()..NextRoundId::<T>::get() {
+				let Some(round) = Rounds::<T>::get(id) else { continue };
+				if round.closed || round.decided.is_some() || now > round.deadline {
+					continue;
+				}
+				let Some(committee) = Committees::<T>::get(id) else { continue };
+				let Some(seat) = committee.iter().position(|s| &s.key == key) else { continue };
+				if Votes::<T>::contains_key(id, seat as u32) {
+					continue;
+				}
+				let task = match (round.object, round.is_decision()) {
+					(Some(object), _) => DutyTask::Verdict { object },
+					(None, true) => {
+						let root = Self::root_of(id, &round).ok();
+						let current = root.as_ref().is_some_and(|r| {
+							r.value.is_none() && r.family.len() == round.level as usize + 1
+						});
+						if !current {
+							continue;
+						}
+						DutyTask::Decision { subject: round.subject, required: round.required }
+					}
+					(None, false) => {
+						let Some(machine) = Machines::<T>::get(round.machine) else { continue };
+						DutyTask::Transition {
+							step: round.step,
+							from: machine.label.hash,
+							subject: round.subject,
+						}
+					}
+				};
+				duties.push(Duty {
+					round: id,
+					machine: round.machine,
+					level: round.level,
+					seat: seat as u32,
+					slots: committee[seat].slots,
+					deadline: round.deadline,
+					task,
+				});
+			}
+			duties
 		}
 	}
 }

@@ -182,6 +182,7 @@ impl ExtBuilder {
 		.unwrap();
 		pallet_consensus_machine::GenesisConfig::<Test> {
 			agents: self.agents.iter().map(|&(a, bond)| (a, key(a), bond)).collect(),
+			machines: vec![],
 		}
 		.assimilate_storage(&mut storage)
 		.unwrap();

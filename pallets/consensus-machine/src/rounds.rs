@@ -64,7 +64,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Validates every level, computes its exact rule, and stores the machine. A machine with
 	/// several levels must end in a complete level.
-	fn do_create_machine_with_levels(
+	pub(crate) fn do_create_machine_with_levels(
 		specs: Vec<LevelSpec<BlockNumberFor<T>>>,
 		round_deposit: BalanceOf<T>,
 		initial_state: Hash,

@@ -304,3 +304,48 @@ pub struct TraceEntry<BlockNumber> {
 	/// Block of certification.
 	pub block: BlockNumber,
 }
+
+/// What a picket should sign now (the runtime API's `duties`).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct Duty<BlockNumber> {
+	/// The round (for a hierarchical machine, the round of the current level).
+	pub round: u64,
+	/// The machine.
+	pub machine: MachineId,
+	/// The committee level.
+	pub level: Level,
+	/// The seat index, as certificates name it.
+	pub seat: u32,
+	/// Slots the seat holds.
+	pub slots: u32,
+	/// Last block for the statement.
+	pub deadline: BlockNumber,
+	/// What to judge.
+	pub task: DutyTask,
+}
+
+/// The kind of statement a duty asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub enum DutyTask {
+	/// Sign the transition from the machine's latest label at `step`.
+	Transition {
+		/// The step.
+		step: u64,
+		/// The current label hash.
+		from: Hash,
+		/// The opener's subject (what the step is about).
+		subject: Hash,
+	},
+	/// Judge an object.
+	Verdict {
+		/// The object.
+		object: ObjectRef,
+	},
+	/// Vote in a hierarchical round: the value to adopt, if any, else one's own on `subject`.
+	Decision {
+		/// The question.
+		subject: Hash,
+		/// The value a backup must vote.
+		required: Option<Hash>,
+	},
+}

@@ -1,0 +1,42 @@
+//! The runtime API of `pallet-consensus-machine`: what the node's picket agents, `cm` and any
+//! client read without decoding storage themselves.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+use consensus_machine_primitives::{
+	statement::{Hash, MachineId, RoundId},
+	DecisionRule, Epsilon, Error as ThresholdError, Probability,
+};
+use pallet_consensus_machine::{
+	crypto::Public,
+	types::{CertificateRecord, Duty, MachineInfo, RoundInfo, Seat, StoredSignature},
+};
+
+sp_api::decl_runtime_apis! {
+	/// Consensus machines: thresholds, machines, rounds, committees, certificates, duties.
+	pub trait ConsensusMachineApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// The exact decision rule of `n` slots at `p` and `epsilon` (unsafe ones included).
+		fn thresholds(n: u32, p: Probability, epsilon: Epsilon) -> Result<DecisionRule, ThresholdError>;
+		/// A machine: its levels' rules and its latest certified state.
+		fn machine(machine: MachineId) -> Option<MachineInfo<Balance, BlockNumber>>;
+		/// A round (its seed and stake snapshot id reproduce the draw).
+		fn round(round: RoundId) -> Option<RoundInfo<AccountId, Balance, BlockNumber>>;
+		/// A round's committee.
+		fn committee(round: RoundId) -> Option<Vec<Seat<AccountId>>>;
+		/// A decided round's certificate, to re-verify with the primitives alone.
+		fn certificate(round: RoundId) -> Option<CertificateRecord<BlockNumber, Vec<(u32, StoredSignature)>>>;
+		/// What the picket `key` should sign now: open rounds where it holds a seat and has not
+		/// made a statement.
+		fn duties(key: Public) -> Vec<Duty<BlockNumber>>;
+		/// The genesis hash statements must carry.
+		fn genesis_hash() -> Hash;
+	}
+}

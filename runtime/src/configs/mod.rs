@@ -1,0 +1,176 @@
+//! Pallet configurations.
+
+use crate::*;
+use consensus_machine_primitives::light::MerkleChunks;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{
+		tokens::imbalance::ResolveTo, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8,
+		VariantCountOf,
+	},
+	weights::{
+		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		IdentityFee, Weight,
+	},
+	PalletId,
+};
+use frame_system::{EnsureRoot, EnsureSigned};
+use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use sp_runtime::{
+	traits::{AccountIdConversion, One},
+	Perbill,
+};
+
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+
+/// 5 MiB blocks, 75% of them for normal extrinsics.
+#[allow(deprecated)] // Its suggested replacement, `builder().normal_ratio`, is not in this release.
+fn block_length() -> frame_system::limits::BlockLength {
+	frame_system::limits::BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO)
+}
+
+parameter_types! {
+	pub const BlockHashCount: BlockNumber = 2400;
+	pub const Version: RuntimeVersion = VERSION;
+	/// Two seconds of compute in a six-second block.
+	pub RuntimeBlockWeights: frame_system::limits::BlockWeights =
+		frame_system::limits::BlockWeights::with_sensible_defaults(
+			Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+			NORMAL_DISPATCH_RATIO,
+		);
+	pub RuntimeBlockLength: frame_system::limits::BlockLength = block_length();
+	pub const SS58Prefix: u8 = 42;
+}
+
+#[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
+impl frame_system::Config for Runtime {
+	type Block = Block;
+	type BlockWeights = RuntimeBlockWeights;
+	type BlockLength = RuntimeBlockLength;
+	type AccountId = AccountId;
+	type Nonce = Nonce;
+	type Hash = Hash;
+	type BlockHashCount = BlockHashCount;
+	type DbWeight = RocksDbWeight;
+	type Version = Version;
+	type AccountData = pallet_balances::AccountData<Balance>;
+	type SS58Prefix = SS58Prefix;
+	type MaxConsumers = ConstU32<16>;
+}
+
+impl pallet_aura::Config for Runtime {
+	type AuthorityId = sp_consensus_aura::sr25519::AuthorityId;
+	type DisabledValidators = ();
+	type MaxAuthorities = ConstU32<32>;
+	type AllowMultipleBlocksPerSlot = ConstBool<false>;
+	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<32>;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_timestamp::Config for Runtime {
+	type Moment = u64;
+	type OnTimestampSet = Aura;
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type WeightInfo = ();
+}
+
+impl pallet_balances::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type MaxLocks = ConstU32<50>;
+	type MaxReserves = ();
+	type ReserveIdentifier = [u8; 8];
+	type Balance = Balance;
+	type DustRemoval = ();
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
+	type AccountStore = System;
+	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type FreezeIdentifier = RuntimeFreezeReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeFreezeReason = RuntimeFreezeReason;
+	type DoneSlashHandler = ();
+}
+
+parameter_types! {
+	pub FeeMultiplier: Multiplier = Multiplier::one();
+}
+
+impl pallet_transaction_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	type OperationalFeeMultiplier = ConstU8<5>;
+	type WeightToFee = IdentityFee<Balance>;
+	type LengthToFee = IdentityFee<Balance>;
+	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_sudo::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+/// Dev-only randomness: see the crate docs.
+impl pallet_insecure_randomness_collective_flip::Config for Runtime {}
+
+/// The dev chain's evidence rule: objects are Merkle roots of 1 KiB chunks.
+pub const CHUNK_SIZE: u32 = 1024;
+
+parameter_types! {
+	/// Where slashes go: an account derived from a pallet id (a treasury stand-in).
+	pub TreasuryAccount: AccountId = PalletId(*b"cm/trsry").into_account_truncating();
+	pub const AmberFee: Perbill = Perbill::from_percent(10);
+	pub const EquivocationSlash: Perbill = Perbill::from_percent(50);
+	pub const WrongVerdictSlash: Perbill = Perbill::from_percent(20);
+	pub const FalseRedSlash: Perbill = Perbill::from_percent(30);
+	pub const NonParticipationSlash: Perbill = Perbill::from_percent(1);
+	pub const BackupRuleSlash: Perbill = Perbill::from_percent(40);
+	pub const ReporterShare: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_consensus_machine::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Randomness = RandomnessCollectiveFlip;
+	type MachineOrigin = EnsureRoot<AccountId>;
+	type RoundOrigin = EnsureSigned<AccountId>;
+	type MinBond = ConstU128<{ 100 * UNIT }>;
+	type MaxAgents = ConstU32<1_024>;
+	type MaxCommittee = ConstU32<256>;
+	type MaxRoundDuration = ConstU32<{ 10 * MINUTES }>;
+	type UnbondingDelay = ConstU32<{ 2 * HOURS }>;
+	type MaxTraceLength = ConstU32<1_024>;
+	type RoundRetention = ConstU32<{ 10 * MINUTES }>;
+	type MaxPrunePerBlock = ConstU32<4>;
+	type StatementPriority = ConstU64<{ u64::MAX / 2 }>;
+	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
+	type Slash = ResolveTo<TreasuryAccount, Balances>;
+	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
+	type CancelOrigin = EnsureRoot<AccountId>;
+	type MaxEvidenceLen = ConstU32<{ 16 * 1024 }>;
+	type MaxObjectSize = ConstU32<{ 1024 * 1024 }>;
+	type ProposalBond = ConstU128<{ 10 * UNIT }>;
+	type AmberFee = AmberFee;
+	type ChallengeWindow = ConstU32<{ MINUTES }>;
+	type EquivocationSlash = EquivocationSlash;
+	type WrongVerdictSlash = WrongVerdictSlash;
+	type FalseRedSlash = FalseRedSlash;
+	type NonParticipationSlash = NonParticipationSlash;
+	type BackupRuleSlash = BackupRuleSlash;
+	type ReporterShare = ReporterShare;
+	type SlashDeferral = ConstU32<{ 2 * MINUTES }>;
+	type MissWindow = ConstU32<{ HOURS }>;
+	type MaxMisses = ConstU32<3>;
+	type BanPeriod = ConstU32<{ 10 * MINUTES }>;
+	type MaxPenaltiesPerBlock = ConstU32<8>;
+}

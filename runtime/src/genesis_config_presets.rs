@@ -1,0 +1,133 @@
+//! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice, Bob and
+//! Charlie), both with 20 bonded dev agents and two demo machines.
+//!
+//! Dev agent `i` (0..20) has the account of the dev seed `//Agent{i}` and the picket key of
+//! `//Agent{i}//picket`, so a node can put them in its keystore and anyone can re-derive them.
+
+use crate::{AccountId, Balance, Runtime, RuntimeGenesisConfig, UNIT};
+use alloc::{format, vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_core::{sr25519, Pair};
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::traits::{BlakeTwo256, Hash, IdentifyAccount};
+
+/// Number of dev agents.
+pub const DEV_AGENTS: u32 = 20;
+/// Each dev agent's bond.
+pub const DEV_AGENT_BOND: Balance = 1_000 * UNIT;
+
+/// The dev seed of agent `i`'s account.
+pub fn agent_seed(i: u32) -> alloc::string::String {
+	format!("//Agent{i}")
+}
+
+/// The dev seed of agent `i`'s picket key.
+pub fn picket_seed(i: u32) -> alloc::string::String {
+	format!("//Agent{i}//picket")
+}
+
+fn pair(seed: &str) -> sr25519::Pair {
+	sr25519::Pair::from_string(seed, None).expect("dev seeds are valid")
+}
+
+/// Agent `i`'s account.
+pub fn agent_account(i: u32) -> AccountId {
+	sp_runtime::MultiSigner::from(pair(&agent_seed(i)).public()).into_account()
+}
+
+/// Agent `i`'s picket key.
+pub fn agent_picket(i: u32) -> pallet_consensus_machine::crypto::Public {
+	pair(&picket_seed(i)).public().into()
+}
+
+/// The demo machines: a notary log (unitary, 12 slots) and a hierarchical oracle (a primary
+/// of 6 slots, a complete backup of 40), both for p = 1/20 and ε = 1e-6.
+fn demo_machines() -> Vec<pallet_consensus_machine::GenesisMachineOf<Runtime>> {
+	vec![
+		(vec![(12, 1, 20, 6, 10)], UNIT, <BlakeTwo256 as Hash>::hash(b"notary log: genesis").0),
+		(vec![(6, 1, 20, 6, 5), (40, 1, 20, 6, 10)], UNIT, [0; 32]),
+	]
+}
+
+fn genesis(
+	authorities: Vec<(AuraId, GrandpaId)>,
+	endowed: Vec<AccountId>,
+	root: AccountId,
+) -> Value {
+	let agents: Vec<_> =
+		(0..DEV_AGENTS).map(|i| (agent_account(i), agent_picket(i), DEV_AGENT_BOND)).collect();
+	let balances: Vec<(AccountId, Balance)> = endowed
+		.iter()
+		.cloned()
+		.map(|a| (a, 1_000_000 * UNIT))
+		.chain(agents.iter().map(|(a, _, _)| (a.clone(), 10 * DEV_AGENT_BOND)))
+		.collect();
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig { balances },
+		aura: pallet_aura::GenesisConfig {
+			authorities: authorities.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(),
+		},
+		grandpa: pallet_grandpa::GenesisConfig {
+			authorities: authorities.iter().map(|(_, g)| (g.clone(), 1)).collect::<Vec<_>>(),
+		},
+		sudo: pallet_sudo::GenesisConfig { key: Some(root) },
+		consensus_machine: pallet_consensus_machine::GenesisConfig {
+			agents,
+			machines: demo_machines(),
+		},
+	})
+}
+
+fn authority(k: Sr25519Keyring) -> (AuraId, GrandpaId) {
+	(
+		k.public().into(),
+		sp_core::ed25519::Pair::from_string(&format!("//{}", <&'static str>::from(k)), None)
+			.expect("dev seeds are valid")
+			.public()
+			.into(),
+	)
+}
+
+/// The `development` preset.
+pub fn development_config_genesis() -> Value {
+	genesis(
+		vec![authority(Sr25519Keyring::Alice)],
+		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The `local_testnet` preset.
+pub fn local_config_genesis() -> Value {
+	genesis(
+		vec![
+			authority(Sr25519Keyring::Alice),
+			authority(Sr25519Keyring::Bob),
+			authority(Sr25519Keyring::Charlie),
+		],
+		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The preset `id`, as JSON.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		_ => return None,
+	};
+	Some(serde_json::to_string(&patch).expect("presets serialise").into_bytes())
+}
+
+/// The presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

@@ -1,0 +1,143 @@
+//! The real runtime, natively: genesis from its own `development` preset, calls dispatched as
+//! `RuntimeCall`s, and the consensus-machine runtime API.
+
+use consensus_machine_primitives::{
+	certificate,
+	statement::{Body, Statement},
+	DecisionRule, Epsilon, Probability,
+};
+use consensus_machine_runtime::{
+	genesis_config_presets::{self, agent_account, agent_picket, picket_seed, DEV_AGENTS},
+	AccountId, Runtime, RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, System,
+};
+use consensus_machine_runtime_api::runtime_decl_for_consensus_machine_api::ConsensusMachineApiV1;
+use frame_support::{
+	assert_ok,
+	genesis_builder_helper::build_state,
+	pallet_prelude::TransactionSource,
+	traits::{Authorize, UnfilteredDispatchable},
+};
+use pallet_consensus_machine::{types::DutyTask, Agents, Event};
+use sp_core::{sr25519, Pair};
+use sp_runtime::traits::IdentifyAccount;
+
+/// The dev account `//Alice` (endowed by the preset).
+fn alice() -> AccountId {
+	let public = sr25519::Pair::from_string("//Alice", None).unwrap().public();
+	sp_runtime::MultiSigner::from(public).into_account()
+}
+
+/// Applies a preset (a JSON patch) to a full config, as the node's chain-spec builder does.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			}
+		}
+		(base, patch) => *base = patch,
+	}
+}
+
+fn development() -> sp_io::TestExternalities {
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, genesis_config_presets::development_config_genesis());
+	let json = serde_json::to_vec(&config).unwrap();
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		build_state::<RuntimeGenesisConfig>(json).expect("the development preset builds");
+		System::set_block_number(1);
+	});
+	ext
+}
+
+fn picket(i: u32) -> sr25519::Pair {
+	sr25519::Pair::from_string(&picket_seed(i), None).unwrap()
+}
+
+#[test]
+fn the_development_preset_bonds_the_dev_agents_and_creates_the_demo_machines() {
+	development().execute_with(|| {
+		assert_eq!(Agents::<Runtime>::iter().count(), DEV_AGENTS as usize);
+		for i in 0..DEV_AGENTS {
+			let agent = Agents::<Runtime>::get(agent_account(i)).expect("agent bonded");
+			assert_eq!(agent.key, agent_picket(i));
+			assert_eq!(agent.key, picket(i).public().into());
+		}
+		let notary = Runtime::machine(0).expect("notary machine");
+		assert_eq!(notary.levels.len(), 1);
+		let oracle = Runtime::machine(1).expect("hierarchical machine");
+		assert_eq!(oracle.levels.len(), 2);
+		assert!(oracle.levels[1].rule.is_complete(), "the backup is complete");
+		let p = Probability::new(1, 20).unwrap();
+		let e = Epsilon::from_exponent(6).unwrap();
+		assert_eq!(Runtime::thresholds(40, p, e), DecisionRule::exact_allowing_unsafe(40, p, e));
+		assert_eq!(oracle.levels[1].rule, DecisionRule::exact(40, p, e).unwrap());
+		assert!(Runtime::machine(2).is_none());
+	});
+}
+
+#[test]
+fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
+	development().execute_with(|| {
+		let genesis = Runtime::genesis_hash();
+		assert_ok!(RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+			machine: 1,
+			subject: [9; 32],
+		})
+		.dispatch_bypass_filter(RuntimeOrigin::signed(alice())));
+		let round = 0;
+		let committee = Runtime::committee(round).expect("drawn");
+		let info = Runtime::round(round).unwrap();
+		let value = [5u8; 32];
+		let mut decided = false;
+		for i in 0..DEV_AGENTS {
+			let key = agent_picket(i);
+			let duties = Runtime::duties(key.clone());
+			let Some(duty) = duties.iter().find(|d| d.round == round) else {
+				assert!(committee.iter().all(|s| s.key != key), "a seat holder has a duty");
+				continue;
+			};
+			assert!(matches!(duty.task, DutyTask::Decision { required: None, .. }));
+			let statement = Statement {
+				genesis,
+				machine: 1,
+				round,
+				level: 0,
+				body: Body::Decision { value: Some(value) },
+			};
+			let signature = picket(i).sign(&statement.signing_payload());
+			let call =
+				RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
+					statement,
+					signer: key,
+					signature: signature.into(),
+					evidence: None,
+				});
+			call.authorize(TransactionSource::External).unwrap().expect("authorised");
+			assert_ok!(call
+				.dispatch_bypass_filter(RuntimeOrigin::from(frame_system::RawOrigin::Authorized)));
+			if Runtime::round(round).unwrap().value.is_some() {
+				decided = true;
+				break;
+			}
+		}
+		assert!(decided, "the primary decides when all its seats agree");
+		System::assert_has_event(Event::<Runtime>::Decided { round, level: 0, value }.into());
+		let cert = Runtime::certificate(round).expect("certificate");
+		let verified = certificate::verify(
+			&committee,
+			info.threshold,
+			&cert.statement,
+			&cert.signatures,
+			|key: &pallet_consensus_machine::crypto::Public, msg, sig: &sr25519::Signature| {
+				sr25519::Pair::verify(sig, msg, &key.clone().into())
+			},
+		);
+		assert_eq!(verified, Ok(cert.slots));
+		// Nothing is left to do for anyone in that round.
+		for i in 0..DEV_AGENTS {
+			assert!(Runtime::duties(agent_picket(i)).iter().all(|d| d.round != round));
+		}
+	});
+}

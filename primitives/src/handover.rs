@@ -53,6 +53,23 @@ pub enum Vote<V> {
 	Null,
 }
 
+impl<V> Vote<V> {
+	/// The value endorsed, if any.
+	pub fn value(&self) -> Option<&V> {
+		match self {
+			Vote::Value(v) => Some(v),
+			Vote::Null => None,
+		}
+	}
+}
+
+impl<V> From<Option<V>> for Vote<V> {
+	/// `Some(v)` endorses `v`; `None` is `Null`.
+	fn from(value: Option<V>) -> Self {
+		value.map_or(Vote::Null, Vote::Value)
+	}
+}
+
 /// One level's thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct LevelRule {

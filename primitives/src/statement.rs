@@ -104,8 +104,7 @@ impl Body {
 	/// The body as a handover vote, for [`Body::Decision`].
 	pub fn as_vote(&self) -> Option<crate::handover::Vote<Hash>> {
 		match self {
-			Body::Decision { value: Some(v) } => Some(crate::handover::Vote::Value(*v)),
-			Body::Decision { value: None } => Some(crate::handover::Vote::Null),
+			Body::Decision { value } => Some((*value).into()),
 			_ => None,
 		}
 	}

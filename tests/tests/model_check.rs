@@ -10,23 +10,27 @@ use consensus_machine_tests::{
 use stateright::{Checker, Model};
 use std::time::Instant;
 
-/// Checks `model` exhaustively; returns unique states and whether every property held.
+/// The properties that failed, given whether the checker made a discovery for each: an
+/// `always` or `eventually` with a counterexample, or a `sometimes` without an example.
+fn failed<M: Model>(
+	properties: Vec<stateright::Property<M>>,
+	discovered: impl Fn(&'static str) -> bool,
+) -> Vec<&'static str> {
+	properties
+		.iter()
+		.filter(|p| match p.expectation {
+			stateright::Expectation::Sometimes => !discovered(p.name),
+			_ => discovered(p.name),
+		})
+		.map(|p| p.name)
+		.collect()
+}
+
+/// Checks `model` exhaustively (breadth first); returns unique states and failed properties.
 fn check(model: HandoverModel) -> (usize, Vec<&'static str>) {
 	let properties = model.properties();
 	let checker = model.checker().spawn_bfs().join();
-	let failed = properties
-		.iter()
-		.filter(|p| {
-			let found = checker.discovery(p.name).is_some();
-			// `always`/`eventually` fail when a counterexample is found; `sometimes` when not.
-			match p.expectation {
-				stateright::Expectation::Sometimes => !found,
-				_ => found,
-			}
-		})
-		.map(|p| p.name)
-		.collect();
-	(checker.unique_state_count(), failed)
+	(checker.unique_state_count(), failed(properties, |name| checker.discovery(name).is_some()))
 }
 
 /// Every level spec with `slots` in `sizes`, each `max_bad` allowed by `complete`, each number
@@ -156,21 +160,11 @@ fn a_backup_threshold_one_below_strong_admits_conflicting_certificates() {
 	));
 }
 
+/// Checks the distributed model depth first with symmetry reduction.
 fn check_distributed(model: DistributedModel) -> (usize, Vec<&'static str>) {
 	let properties = model.properties();
 	let checker = model.checker().symmetry().spawn_dfs().join();
-	let failed = properties
-		.iter()
-		.filter(|p| {
-			let found = checker.discovery(p.name).is_some();
-			match p.expectation {
-				stateright::Expectation::Sometimes => !found,
-				_ => found,
-			}
-		})
-		.map(|p| p.name)
-		.collect();
-	(checker.unique_state_count(), failed)
+	(checker.unique_state_count(), failed(properties, |name| checker.discovery(name).is_some()))
 }
 
 #[test]

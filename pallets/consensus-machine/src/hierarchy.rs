@@ -18,7 +18,7 @@ use consensus_machine_primitives::{
 	handover::{self, HandoverError, LevelRule, Rules, Store, Vote},
 	statement::{Body, Hash, RoundId, Statement},
 };
-use frame_support::{ensure, pallet_prelude::*, BoundedVec};
+use frame_support::{ensure, pallet_prelude::*};
 use sp_runtime::{traits::Zero, RuntimeAppPublic};
 
 /// One family of rounds seen through [`Store`]: what the handover machine reads and writes.
@@ -72,12 +72,9 @@ impl<T: Config> Store<Hash> for FamilyStore<T> {
 		Votes::<T>::contains_key(self.round_at(level), seat)
 	}
 	fn record_vote(&mut self, level: u8, seat: u32, vote: &Vote<Hash>) {
-		let value = match vote {
-			Vote::Value(v) => Some(*v),
-			Vote::Null => None,
-		};
 		if let Some(signature) = self.signature {
-			Votes::<T>::insert(self.round_at(level), seat, (Body::Decision { value }, signature));
+			let body = Body::Decision { value: vote.value().copied() };
+			Votes::<T>::insert(self.round_at(level), seat, (body, signature));
 		}
 	}
 	fn tally(&self, level: u8, value: &Hash) -> u32 {
@@ -137,11 +134,8 @@ impl<T: Config> Pallet<T> {
 		let root = Self::root_of(round_id, round)?;
 		ensure!(root.value.is_none(), Error::<T>::RoundDecided);
 		ensure!(round.level as usize + 1 == root.family.len(), Error::<T>::HandedOver);
-		let vote = match value {
-			Some(v) => Vote::Value(*v),
-			None => Vote::Null,
-		};
-		handover::check_vote(round.level, round.required.as_ref(), &vote).map_err(handover_error)
+		handover::check_vote(round.level, round.required.as_ref(), &Vote::from(*value))
+			.map_err(handover_error)
 	}
 
 	/// Records a vote of a decision round through the handover machine; decides the family when
@@ -173,10 +167,7 @@ impl<T: Config> Pallet<T> {
 			value: statement.body.value_hash(),
 		});
 		if statement.level == 0 {
-			let value = match vote {
-				Vote::Value(v) => Some(v),
-				Vote::Null => None,
-			};
+			let value = vote.value().copied();
 			Self::deposit_event(Event::PreDecided { round: round.root, agent: seat.agent, value });
 		}
 		match decided {
@@ -193,14 +184,9 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let (root_id, mut root) = (store.root_id, store.root);
 		let round_id = statement.round;
-		let mut signatures: Vec<(u32, StoredSignature)> = Votes::<T>::iter_prefix(round_id)
-			.filter(|(_, (body, _))| *body == statement.body)
-			.map(|(seat, (_, signature))| (seat, signature))
-			.collect();
-		signatures.sort_by_key(|(seat, _)| *seat);
+		let signatures = Self::agreeing_signatures(round_id, &statement.body)?;
 		let signers = signatures.len() as u32;
 		let slots = Tallies::<T>::get(round_id, value);
-		let signatures = BoundedVec::try_from(signatures).map_err(|_| Error::<T>::Corrupt)?;
 		Certificates::<T>::insert(
 			round_id,
 			CertificateRecord { statement: statement.clone(), signatures, slots, block: now },
@@ -314,12 +300,8 @@ impl<T: Config> Pallet<T> {
 			signer.verify(&statement.signing_payload(), &Signature::from(signature)),
 			Error::<T>::BadSignature
 		);
-		let vote = match value {
-			Some(v) => Vote::Value(v),
-			None => Vote::Null,
-		};
 		ensure!(
-			handover::check_vote(round.level, round.required.as_ref(), &vote).is_err(),
+			handover::check_vote(round.level, round.required.as_ref(), &Vote::from(value)).is_err(),
 			Error::<T>::NotAViolation
 		);
 		Self::record_offence(

@@ -247,19 +247,21 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
 		let value = statement.body.value_hash();
-		// Bounded by the committee size; sorted by seat index whichever path recorded them.
-		let mut signatures: Vec<(u32, _)> = Votes::<T>::iter_prefix(round_id)
-			.filter(|(_, (body, _))| *body == statement.body)
-			.map(|(seat, (_, signature))| (seat, signature))
-			.collect();
-		signatures.sort_by_key(|(seat, _)| *seat);
+		let signatures = Self::agreeing_signatures(round_id, &statement.body)?;
 		let signers = signatures.len() as u32;
-		let signatures = BoundedVec::try_from(signatures).map_err(|_| Error::<T>::Corrupt)?;
 		let machine_id = round.machine;
 		Certificates::<T>::insert(
 			round_id,
 			CertificateRecord { statement: statement.clone(), signatures, slots, block: now },
 		);
+		Self::deposit_event(Event::CertificateRecorded {
+			round: round_id,
+			machine: machine_id,
+			step: round.step,
+			value,
+			slots,
+			signers,
+		});
 		round.decided = Some(now);
 		let step = round.step;
 		match &statement.body {
@@ -283,14 +285,6 @@ impl<T: Config> Pallet<T> {
 				machine.open_round = None;
 				Machines::<T>::insert(machine_id, machine);
 				Rounds::<T>::insert(round_id, round);
-				Self::deposit_event(Event::CertificateRecorded {
-					round: round_id,
-					machine: machine_id,
-					step,
-					value,
-					slots,
-					signers,
-				});
 				Self::deposit_event(Event::MachineAdvanced { machine: machine_id, label });
 			}
 			Body::Verdict { object, .. } => {
@@ -305,14 +299,6 @@ impl<T: Config> Pallet<T> {
 						at: now,
 					},
 				);
-				Self::deposit_event(Event::CertificateRecorded {
-					round: round_id,
-					machine: machine_id,
-					step,
-					value,
-					slots,
-					signers,
-				});
 				Self::deposit_event(Event::LightDecided {
 					round: round_id,
 					object: *object,
@@ -321,6 +307,20 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Ok(())
+	}
+
+	/// The signatures of every recorded statement of `round_id` with `body`, by seat index:
+	/// the signer set of a certificate, whichever path recorded them. Bounded by the committee.
+	pub(crate) fn agreeing_signatures(
+		round_id: RoundId,
+		body: &Body,
+	) -> Result<SignaturesOf<T>, Error<T>> {
+		let mut signatures: Vec<(u32, _)> = Votes::<T>::iter_prefix(round_id)
+			.filter(|(_, (b, _))| b == body)
+			.map(|(seat, (_, signature))| (seat, signature))
+			.collect();
+		signatures.sort_by_key(|(seat, _)| *seat);
+		BoundedVec::try_from(signatures).map_err(|_| Error::<T>::Corrupt)
 	}
 
 	/// Returns what is left of the round's deposit to its opener.

@@ -141,3 +141,45 @@ fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 		}
 	});
 }
+
+#[test]
+fn picket_agents_on_the_real_runtime_submit_statements_the_runtime_accepts() {
+	use codec::Decode;
+	use consensus_machine_runtime::{Executive, UncheckedExtrinsic};
+	use sp_core::offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+
+	let mut ext = development();
+	let (offchain, _) = TestOffchainExt::new();
+	let (pool, state) = TestTransactionPoolExt::new();
+	let keystore = MemoryKeystore::new();
+	for i in 0..DEV_AGENTS {
+		keystore
+			.sr25519_generate_new(pallet_consensus_machine::crypto::KEY_TYPE, Some(&picket_seed(i)))
+			.unwrap();
+	}
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext.execute_with(|| {
+		assert_ok!(RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+			machine: 0,
+			subject: [7; 32],
+		})
+		.dispatch_bypass_filter(RuntimeOrigin::signed(alice())));
+		<consensus_machine_runtime::ConsensusMachine as frame_support::traits::Hooks<_>>::offchain_worker(1);
+		let txs = std::mem::take(&mut state.write().transactions);
+		assert_eq!(txs.len(), Runtime::committee(0).unwrap().len(), "one statement per seat");
+		let parent = System::parent_hash();
+		for tx in txs {
+			let xt = UncheckedExtrinsic::decode(&mut &tx[..]).unwrap();
+			// The full transaction-extension pipeline accepts it without a signature or fee.
+			let valid = Executive::validate_transaction(TransactionSource::Local, xt, parent);
+			assert!(valid.is_ok(), "{valid:?}");
+		}
+	});
+}

@@ -127,6 +127,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+pub mod agent;
 mod agents;
 mod hierarchy;
 mod penalties;
@@ -216,7 +217,10 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config<Hash = H256> {
+	pub trait Config:
+		frame_system::Config<Hash = H256>
+		+ frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
+	{
 		/// The currency bonds and deposits are held in.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
@@ -229,6 +233,9 @@ pub mod pallet {
 
 		/// Checks the evidence of red verdicts.
 		type EvidenceVerifier: EvidenceVerifier;
+
+		/// What this chain's good pickets say about a duty: the off-chain picket agents sign it.
+		type Evaluator: crate::agent::Evaluate;
 
 		/// Who may cancel a pending penalty during its deferral.
 		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -740,6 +747,10 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn offchain_worker(_now: BlockNumberFor<T>) {
+			Self::run_agents();
+		}
+
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 			let used = Self::apply_due_penalties(now, remaining);
 			used.saturating_add(Self::prune_rounds(now, remaining.saturating_sub(used)))

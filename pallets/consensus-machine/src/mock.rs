@@ -55,6 +55,36 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+/// Authorised (fee-less) transactions, as the off-chain picket agents create them.
+pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, frame_system::AuthorizeCall<Test>>;
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type RuntimeCall = RuntimeCall;
+	type Extrinsic = Extrinsic;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extension = frame_system::AuthorizeCall<Test>;
+	fn create_transaction(call: RuntimeCall, extension: Self::Extension) -> Extrinsic {
+		Extrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<LocalCall> frame_system::offchain::CreateAuthorizedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_extension() -> Self::Extension {
+		frame_system::AuthorizeCall::new()
+	}
+}
+
 /// Deterministic randomness: the hash of the subject and the block number, so every round gets
 /// its own seed and a test can predict nothing but reproduce everything.
 pub struct TestRandomness;
@@ -113,6 +143,7 @@ impl pallet_consensus_machine::Config for Test {
 	type WeightInfo = ();
 	type Slash = ResolveTo<Treasury, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK>;
+	type Evaluator = crate::agent::DemoEvaluator;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<1_024>;
 	type MaxObjectSize = ConstU32<4_096>;

@@ -156,6 +156,7 @@ impl pallet_consensus_machine::Config for Runtime {
 	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 	type Slash = ResolveTo<TreasuryAccount, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
+	type Evaluator = pallet_consensus_machine::agent::DemoEvaluator;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<{ 16 * 1024 }>;
 	type MaxObjectSize = ConstU32<{ 1024 * 1024 }>;
@@ -173,4 +174,45 @@ impl pallet_consensus_machine::Config for Runtime {
 	type MaxMisses = ConstU32<3>;
 	type BanPeriod = ConstU32<{ 10 * MINUTES }>;
 	type MaxPenaltiesPerBlock = ConstU32<8>;
+}
+
+/// Off-chain picket agents submit fee-less authorised transactions.
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type RuntimeCall = RuntimeCall;
+	type Extrinsic = UncheckedExtrinsic;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransaction<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extension = TxExtension;
+	fn create_transaction(call: RuntimeCall, extension: TxExtension) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<LocalCall> frame_system::offchain::CreateAuthorizedTransaction<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	/// Without a signer, nonce and payment checks pass through; `AuthorizeCall` runs the
+	/// pallet's `authorize` function.
+	fn create_extension() -> TxExtension {
+		(
+			frame_system::AuthorizeCall::new(),
+			frame_system::CheckNonZeroSender::new(),
+			frame_system::CheckSpecVersion::new(),
+			frame_system::CheckTxVersion::new(),
+			frame_system::CheckGenesis::new(),
+			frame_system::CheckEra::from(sp_runtime::generic::Era::Immortal),
+			frame_system::CheckNonce::from(0),
+			frame_system::CheckWeight::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::from(0),
+			frame_system::WeightReclaim::new(),
+		)
+	}
 }

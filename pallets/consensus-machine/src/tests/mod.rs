@@ -1,5 +1,6 @@
 //! Tests of the pallet: every call's success path and failure paths, by topic.
 
+mod agent;
 mod core;
 mod handover;
 mod light;

@@ -14,6 +14,18 @@ fn equivocation(
 	((a.clone(), stored(sign(who, &a))), (b.clone(), stored(sign(who, &b))))
 }
 
+/// Account 77 reports `who`'s equivocation in `round`; returns the penalty's id.
+fn report(who: AccountId, round: RoundId) -> PenaltyId {
+	let (first, second) = equivocation(who, round);
+	assert_ok!(ConsensusMachine::report_equivocation(
+		RuntimeOrigin::signed(77),
+		key(who),
+		first,
+		second
+	));
+	penalties_of(who)[0].0
+}
+
 #[test]
 fn a_reported_equivocation_is_slashed_after_the_deferral_and_rewards_the_reporter() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -152,14 +164,7 @@ fn a_penalty_can_be_cancelled_during_the_deferral_only() {
 		let (object, _) = good_object();
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
-		let (first, second) = equivocation(cheat, round);
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(77),
-			key(cheat),
-			first,
-			second
-		));
-		let id = penalties_of(cheat)[0].0;
+		let id = report(cheat, round);
 		assert_noop!(
 			ConsensusMachine::cancel_penalty(RuntimeOrigin::signed(1), id),
 			DispatchError::BadOrigin
@@ -189,14 +194,7 @@ fn applied_penalties_are_final() {
 		let (object, _) = good_object();
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
-		let (first, second) = equivocation(cheat, round);
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(77),
-			key(cheat),
-			first,
-			second
-		));
-		let id = penalties_of(cheat)[0].0;
+		let id = report(cheat, round);
 		run_to_block(1 + SLASH_DEFERRAL);
 		assert_noop!(
 			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
@@ -216,13 +214,7 @@ fn a_slash_below_the_minimum_bond_takes_the_agent_out_of_the_draw() {
 		let (object, _) = good_object();
 		let round = propose(object);
 		assert!(seats(round).iter().any(|s| s.agent == 1), "agent 1 is drawn");
-		let (first, second) = equivocation(1, round);
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(77),
-			key(1),
-			first,
-			second
-		));
+		report(1, round);
 		run_to_block(1 + SLASH_DEFERRAL);
 		let agent = Agents::<Test>::get(1).unwrap();
 		assert_eq!(agent.bond, 75);
@@ -296,15 +288,8 @@ fn withdrawal_waits_for_pending_penalties() {
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
 		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
-		let (first, second) = equivocation(cheat, round);
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(77),
-			key(cheat),
-			first,
-			second
-		));
+		let id = report(cheat, round);
 		// Make the penalty still pending when the unbonding delay ends.
-		let id = penalties_of(cheat)[0].0;
 		Penalties::<Test>::mutate(id, |p| p.as_mut().unwrap().apply_at = 10 * UNBONDING_DELAY);
 		run_to_block(1 + UNBONDING_DELAY);
 		assert_noop!(

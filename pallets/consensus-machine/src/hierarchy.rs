@@ -250,12 +250,7 @@ impl<T: Config> Pallet<T> {
 		let required = handover::start_next_level(&mut store, &Self::rules_of(&machine))
 			.map_err(handover_error::<T>)?;
 		// The frozen level's silent seats missed their duty.
-		let committee = Committees::<T>::get(round_id).ok_or(Error::<T>::Corrupt)?;
-		for (index, seat) in committee.iter().enumerate() {
-			if !Votes::<T>::contains_key(round_id, index as u32) {
-				Self::record_miss(&seat.agent, round_id);
-			}
-		}
+		Self::record_silent_seats(round_id)?;
 		round.closed = true;
 		Rounds::<T>::insert(round_id, &round);
 		let to_level = round.level + 1;

@@ -262,6 +262,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Counts a missed duty for every seat of `round` without a statement. Bounded by the
+	/// committee size.
+	pub(crate) fn record_silent_seats(round: RoundId) -> DispatchResult {
+		let committee = Committees::<T>::get(round).ok_or(Error::<T>::Corrupt)?;
+		for (index, seat) in committee.iter().enumerate() {
+			if !Votes::<T>::contains_key(round, index as u32) {
+				Self::record_miss(&seat.agent, round);
+			}
+		}
+		Ok(())
+	}
+
 	/// Counts a missed duty in `round`; enough of them in the window ban the agent.
 	pub(crate) fn record_miss(who: &T::AccountId, round: RoundId) {
 		let Some(mut agent) = Agents::<T>::get(who) else { return };

@@ -141,12 +141,7 @@ impl<T: Config> Pallet<T> {
 			Self::close_decision_level(round_id, &round)?;
 		}
 		if round.decided.is_none() {
-			let committee = Committees::<T>::get(round_id).ok_or(Error::<T>::Corrupt)?;
-			for (index, seat) in committee.iter().enumerate() {
-				if !Votes::<T>::contains_key(round_id, index as u32) {
-					Self::record_miss(&seat.agent, round_id);
-				}
-			}
+			Self::record_silent_seats(round_id)?;
 		}
 		if let Some(object) = round.object {
 			let green_slots = Tallies::<T>::get(

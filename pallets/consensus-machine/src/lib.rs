@@ -976,18 +976,25 @@ pub mod pallet {
 		/// round, level, kind) with different bodies. The reporter gets `ReporterShare` of the
 		/// slash when it is applied.
 		///
-		/// Origin: signed (anyone). Errors: [`Error::NotAnEquivocation`],
+		/// Origin: signed (anyone), or fee-less through
+		/// [`Pallet::authorize_equivocation_report`] (a complete proof authorises itself; the
+		/// reporter's share then stays with the slash). Errors: [`Error::NotAnEquivocation`],
 		/// [`Error::WrongGenesis`], [`Error::UnknownRound`], [`Error::NotAPicket`],
 		/// [`Error::BadSignature`], [`Error::AlreadyReported`]. Complexity: two signature checks.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::report_equivocation())]
+		#[pallet::weight_of_authorize(T::WeightInfo::report_equivocation())]
+		#[pallet::authorize(Self::authorize_equivocation_report)]
 		pub fn report_equivocation(
 			origin: OriginFor<T>,
 			signer: Public,
 			first: (Statement, StoredSignature),
 			second: (Statement, StoredSignature),
 		) -> DispatchResult {
-			let reporter = ensure_signed(origin)?;
+			let reporter = match ensure_signed(origin.clone()) {
+				Ok(reporter) => Some(reporter),
+				Err(_) => ensure_authorized(origin).map(|_| None)?,
+			};
 			Self::do_report_equivocation(reporter, signer, first, second)
 		}
 

@@ -143,7 +143,7 @@ impl pallet_consensus_machine::Config for Test {
 	type WeightInfo = ();
 	type Slash = ResolveTo<Treasury, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK>;
-	type Evaluator = crate::agent::DemoEvaluator;
+	type Evaluator = crate::agent::DemoEvaluator<CHUNK>;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<1_024>;
 	type MaxObjectSize = ConstU32<4_096>;

@@ -111,34 +111,68 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_report_equivocation(
-		reporter: T::AccountId,
-		signer: Public,
-		first: (Statement, StoredSignature),
-		second: (Statement, StoredSignature),
-	) -> DispatchResult {
+	/// The offender of a proven equivocation, if it is one and not reported yet.
+	fn ensure_equivocation(
+		signer: &Public,
+		first: &(Statement, StoredSignature),
+		second: &(Statement, StoredSignature),
+	) -> Result<T::AccountId, Error<T>> {
 		check_equivocation(&first.0, &second.0).map_err(|_| Error::<T>::NotAnEquivocation)?;
 		ensure!(first.0.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		let round = first.0.round;
 		ensure!(Rounds::<T>::contains_key(round), Error::<T>::UnknownRound);
 		let committee = Committees::<T>::get(round).ok_or(Error::<T>::Corrupt)?;
-		let seat = committee.iter().find(|s| s.key == signer).ok_or(Error::<T>::NotAPicket)?;
+		let seat = committee.iter().find(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
 		let index = (seat.agent.clone(), round, OffenceKind::Equivocation);
 		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
-		for (statement, signature) in [&first, &second] {
+		for (statement, signature) in [first, second] {
 			let signature = Signature::from(*signature);
 			ensure!(
 				signer.verify(&statement.signing_payload(), &signature),
 				Error::<T>::BadSignature
 			);
 		}
+		Ok(seat.agent.clone())
+	}
+
+	/// Authorises a fee-less [`Call::report_equivocation`]: a complete proof is its own
+	/// authority. `provides` is `(signer, round)`, so the pool keeps one report per offence.
+	pub fn authorize_equivocation_report(
+		_source: TransactionSource,
+		signer: &Public,
+		first: &(Statement, StoredSignature),
+		second: &(Statement, StoredSignature),
+	) -> TransactionValidityWithRefund {
+		Self::ensure_equivocation(signer, first, second).map_err(|e| {
+			TransactionValidityError::from(match e {
+				Error::<T>::AlreadyReported | Error::<T>::UnknownRound => InvalidTransaction::Stale,
+				_ => InvalidTransaction::BadProof,
+			})
+		})?;
+		ValidTransaction::with_tag_prefix("ConsensusMachineReport")
+			.priority(T::StatementPriority::get())
+			.and_provides((signer, first.0.round))
+			.longevity(16)
+			.propagate(true)
+			.build()
+			.map(|v| (v, Weight::zero()))
+	}
+
+	pub(crate) fn do_report_equivocation(
+		reporter: Option<T::AccountId>,
+		signer: Public,
+		first: (Statement, StoredSignature),
+		second: (Statement, StoredSignature),
+	) -> DispatchResult {
+		let offender = Self::ensure_equivocation(&signer, &first, &second)?;
+		let round = first.0.round;
 		Self::record_offence(
 			OffenceKind::Equivocation,
-			seat.agent.clone(),
+			offender,
 			round,
 			Some(signer),
 			alloc::vec![first, second],
-			Some(reporter),
+			reporter,
 			None,
 		)
 		.map(|_| ())

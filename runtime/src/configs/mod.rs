@@ -156,7 +156,7 @@ impl pallet_consensus_machine::Config for Runtime {
 	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 	type Slash = ResolveTo<TreasuryAccount, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
-	type Evaluator = pallet_consensus_machine::agent::DemoEvaluator;
+	type Evaluator = pallet_consensus_machine::agent::DemoEvaluator<CHUNK_SIZE>;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<{ 16 * 1024 }>;
 	type MaxObjectSize = ConstU32<{ 1024 * 1024 }>;

@@ -1,5 +1,6 @@
 //! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice, Bob and
-//! Charlie), both with 20 bonded dev agents and two demo machines.
+//! Charlie), both with 20 bonded dev agents, two demo machines and the demo driver
+//! ([`crate::demo`]) stepping every [`DEMO_PERIOD`] blocks.
 //!
 //! Dev agent `i` (0..20) has the account of the dev seed `//Agent{i}` and the picket key of
 //! `//Agent{i}//picket`, so a node can put them in its keystore and anyone can re-derive them.
@@ -17,6 +18,8 @@ use sp_runtime::traits::{BlakeTwo256, Hash, IdentifyAccount};
 
 /// Number of dev agents.
 pub const DEV_AGENTS: u32 = 20;
+/// Blocks between two steps of the demo driver.
+pub const DEMO_PERIOD: u32 = 3;
 /// Each dev agent's bond.
 pub const DEV_AGENT_BOND: Balance = 1_000 * UNIT;
 
@@ -65,6 +68,7 @@ fn genesis(
 		.cloned()
 		.map(|a| (a, 1_000_000 * UNIT))
 		.chain(agents.iter().map(|(a, _, _)| (a.clone(), 10 * DEV_AGENT_BOND)))
+		.chain([(crate::demo::account(), 1_000_000 * UNIT)])
 		.collect();
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: pallet_balances::GenesisConfig { balances },
@@ -79,6 +83,7 @@ fn genesis(
 			agents,
 			machines: demo_machines(),
 		},
+		demo_driver: crate::demo::GenesisConfig { period: DEMO_PERIOD },
 	})
 }
 

@@ -21,6 +21,7 @@ use alloc::vec::Vec;
 
 pub mod apis;
 pub mod configs;
+pub mod demo;
 pub mod genesis_config_presets;
 
 use sp_runtime::{
@@ -167,4 +168,6 @@ mod runtime {
 	pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
 	#[runtime::pallet_index(8)]
 	pub type ConsensusMachine = pallet_consensus_machine;
+	#[runtime::pallet_index(9)]
+	pub type DemoDriver = crate::demo;
 }

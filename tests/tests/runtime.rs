@@ -183,3 +183,52 @@ fn picket_agents_on_the_real_runtime_submit_statements_the_runtime_accepts() {
 		}
 	});
 }
+
+#[test]
+fn the_demo_driver_opens_rounds_every_period_and_stays_bounded() {
+	use consensus_machine_runtime::{
+		demo::{self, Tracked, MAX_TRACKED, NOTARY, ORACLE},
+		genesis_config_presets::DEMO_PERIOD,
+		DemoDriver,
+	};
+	use frame_support::traits::Hooks;
+	use pallet_consensus_machine::{NextRoundId, Rounds};
+	development().execute_with(|| {
+		let driver: AccountId = demo::account();
+		let funds = consensus_machine_runtime::Balances::free_balance(&driver);
+		assert!(funds > 0, "the preset endows the driver");
+		for n in 1..DEMO_PERIOD {
+			System::set_block_number(n);
+			DemoDriver::on_initialize(n);
+		}
+		assert_eq!(NextRoundId::<Runtime>::get(), 0, "nothing before the first period");
+		System::set_block_number(DEMO_PERIOD);
+		DemoDriver::on_initialize(DEMO_PERIOD);
+		let opened: Vec<_> = (0..NextRoundId::<Runtime>::get())
+			.map(|id| {
+				let info = Rounds::<Runtime>::get(id).unwrap();
+				(info.machine, info.object.is_some(), info.opener)
+			})
+			.collect();
+		assert_eq!(
+			opened,
+			vec![
+				(NOTARY, false, driver.clone()),
+				(ORACLE, false, driver.clone()),
+				(NOTARY, true, driver.clone())
+			]
+		);
+		assert_eq!(Tracked::<Runtime>::get().len(), 3);
+		// Nobody signs: the driver closes what timed out and never tracks more than its bound.
+		for n in DEMO_PERIOD + 1..=40 * DEMO_PERIOD {
+			System::set_block_number(n);
+			DemoDriver::on_initialize(n);
+			assert!(Tracked::<Runtime>::get().len() as u32 <= MAX_TRACKED);
+		}
+		let closed = (0..NextRoundId::<Runtime>::get())
+			.filter(|id| Rounds::<Runtime>::get(id).is_some_and(|r| r.closed))
+			.count();
+		assert!(closed > 3, "timed-out rounds were closed ({closed})");
+		assert!(NextRoundId::<Runtime>::get() > 6, "the driver kept opening rounds");
+	});
+}

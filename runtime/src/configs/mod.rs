@@ -216,3 +216,6 @@ where
 		)
 	}
 }
+
+/// Dev-only: see [`crate::demo`].
+impl crate::demo::Config for Runtime {}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Everything CI checks: formatting, clippy (-D warnings) on the workspace's own crates, and all
-# tests. Unit and integration tests run natively: SKIP_WASM_BUILD=1.
+# Everything CI checks: formatting, clippy (-D warnings) on the workspace's own crates, all
+# tests natively (SKIP_WASM_BUILD=1), then the end-to-end tests on the real node (scripts/e2e.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -19,6 +19,7 @@ echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked 2>&1 | tee "$log"
+SKIP_WASM_BUILD= bash scripts/e2e.sh 2>&1 | tee -a "$log"
 # One closing line for the whole run (cargo's own last line is a doc-test crate's, often empty).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
 	END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

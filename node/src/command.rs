@@ -58,8 +58,9 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let agents = cli.agents.clone();
 			runner.run_node_until_exit(|config| async move {
-				service::new_full::<sc_network::NetworkWorker<_, _>>(config)
+				service::new_full::<sc_network::NetworkWorker<_, _>>(config, agents)
 					.map_err(sc_cli::Error::Service)
 			})
 		}

@@ -9,6 +9,7 @@ mod cli;
 mod command;
 mod rpc;
 mod service;
+mod watch;
 
 fn main() -> sc_cli::Result<()> {
 	command::run()

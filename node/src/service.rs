@@ -1,8 +1,10 @@
 //! The full node: Aura block production, GRANDPA finality, off-chain workers (the picket
 //! agents), standard RPC. ParityDB is the database (no RocksDB in this build).
 
+use crate::cli::AgentParams;
 use consensus_machine_runtime::{apis::RuntimeApi, opaque::Block};
 use futures::FutureExt;
+use pallet_consensus_machine::agent::BEHAVIOUR_KEY;
 use sc_client_api::{Backend, BlockBackend};
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
@@ -11,7 +13,7 @@ use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair};
 use sp_keystore::Keystore;
-use std::{sync::Arc, time::Duration};
+use std::{ops::Range, sync::Arc, time::Duration};
 
 pub(crate) type FullClient = sc_service::TFullClient<
 	Block,
@@ -128,10 +130,10 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// Puts the dev agents' picket keys in the keystore, so the off-chain workers sign for them.
-fn insert_dev_picket_keys(keystore: &dyn Keystore) -> Result<(), ServiceError> {
-	use consensus_machine_runtime::genesis_config_presets::{picket_seed, DEV_AGENTS};
-	for i in 0..DEV_AGENTS {
+/// Puts dev agents' picket keys in the keystore, so the off-chain workers sign for them.
+fn insert_dev_picket_keys(keystore: &dyn Keystore, agents: Range<u32>) -> Result<(), ServiceError> {
+	use consensus_machine_runtime::genesis_config_presets::picket_seed;
+	for i in agents {
 		keystore
 			.sr25519_generate_new(pallet_consensus_machine::crypto::KEY_TYPE, Some(&picket_seed(i)))
 			.map_err(|e| ServiceError::Other(format!("cannot insert a dev picket key: {e}")))?;
@@ -144,6 +146,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	agents: AgentParams,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -156,8 +159,20 @@ pub fn new_full<
 		other: (block_import, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
 
-	if config.chain_spec.id() == "dev" {
-		insert_dev_picket_keys(&*keystore_container.keystore())?;
+	let dev_pickets = match (agents.dev_pickets, config.chain_spec.id() == "dev") {
+		(Some(range), _) => range,
+		(None, true) => 0..consensus_machine_runtime::genesis_config_presets::DEV_AGENTS,
+		(None, false) => 0..0,
+	};
+	insert_dev_picket_keys(&*keystore_container.keystore(), dev_pickets)?;
+	// Always written, so a node restarted without the flag has good pickets again.
+	if let Some(mut storage) = backend.offchain_storage() {
+		use sp_core::offchain::OffchainStorage;
+		let behaviours = codec::Encode::encode(&agents.picket_behaviour);
+		storage.set(sp_core::offchain::STORAGE_PREFIX, BEHAVIOUR_KEY, &behaviours);
+	}
+	if !agents.picket_behaviour.is_empty() {
+		log::warn!("local picket agents misbehave on request: {:?}", agents.picket_behaviour);
 	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
@@ -201,6 +216,12 @@ pub fn new_full<
 			block_relay: None,
 			metrics,
 		})?;
+
+	task_manager.spawn_handle().spawn(
+		"consensus-machine-watch",
+		None,
+		crate::watch::run(client.clone()),
+	);
 
 	if config.offchain_worker.enabled {
 		let offchain_workers =

@@ -19,7 +19,7 @@ pub const NOTARY: u32 = 0;
 /// The presets' hierarchical oracle.
 pub const ORACLE: u32 = 1;
 /// Rounds the driver keeps in flight at most.
-pub const MAX_TRACKED: u32 = 6;
+pub const MAX_TRACKED: u32 = 16;
 /// Size of the first demo object; each next one is a byte longer.
 pub const FIRST_OBJECT_SIZE: u32 = 2_048;
 

@@ -40,3 +40,25 @@ sp_api::decl_runtime_apis! {
 		fn genesis_hash() -> Hash;
 	}
 }
+
+/// Re-verifies a certificate the API returned against the committee and threshold the API
+/// returned, with the primitives' check and sr25519: how a client trusts a decision without
+/// trusting the node that served it. Returns the slots the valid signers hold (a sound
+/// record's `slots`).
+#[cfg(feature = "std")]
+pub fn verify_certificate<AccountId, BlockNumber>(
+	committee: &[Seat<AccountId>],
+	threshold: u32,
+	record: &CertificateRecord<BlockNumber, Vec<(u32, StoredSignature)>>,
+) -> Result<u32, consensus_machine_primitives::certificate::CertificateError> {
+	use sp_core::Pair;
+	consensus_machine_primitives::certificate::verify(
+		committee,
+		threshold,
+		&record.statement,
+		&record.signatures,
+		|key: &Public, message, signature: &StoredSignature| {
+			sp_core::sr25519::Pair::verify(signature, message, &key.clone().into())
+		},
+	)
+}

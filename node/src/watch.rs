@@ -1,0 +1,112 @@
+//! The node's account of what the consensus machines do: for every imported best block it
+//! reads the block's events and logs (target `consensus-machine`) rounds opened, decisions
+//! (with their certificate re-verified off chain through the runtime API and the
+//! primitives), handovers, traffic lights, offences, slashes and bans. This is what a newcomer
+//! watches in the dev node's output; nothing depends on it.
+
+use crate::service::FullClient;
+use codec::Decode;
+use consensus_machine_runtime::{Hash, Runtime, RuntimeEvent};
+use consensus_machine_runtime_api::{verify_certificate, ConsensusMachineApi};
+use futures::StreamExt;
+use pallet_consensus_machine::Event;
+use sc_client_api::{BlockchainEvents, StorageProvider};
+use sp_api::ProvideRuntimeApi;
+use sp_core::storage::StorageKey;
+use sp_runtime::traits::Header;
+use std::sync::Arc;
+
+const TARGET: &str = "consensus-machine";
+
+/// Runs until the node stops.
+pub async fn run(client: Arc<FullClient>) {
+	let mut imports = client.import_notification_stream();
+	while let Some(block) = imports.next().await {
+		if !block.is_new_best {
+			continue;
+		}
+		let number = *block.header.number();
+		for event in events(&client, block.hash) {
+			if let Some(line) = describe(&client, block.hash, event) {
+				log::info!(target: TARGET, "#{number} {line}");
+			}
+		}
+	}
+}
+
+fn events(client: &FullClient, at: Hash) -> Vec<Event<Runtime>> {
+	let key = StorageKey(
+		[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat(),
+	);
+	let Ok(Some(data)) = client.storage(at, &key) else { return Vec::new() };
+	Vec::<frame_system::EventRecord<RuntimeEvent, Hash>>::decode(&mut &data.0[..])
+		.unwrap_or_default()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::ConsensusMachine(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+/// The certificate of `round` at `at`, re-verified.
+fn check(client: &FullClient, at: Hash, round: u64) -> String {
+	let api = client.runtime_api();
+	let found = (api.certificate(at, round), api.committee(at, round), api.round(at, round));
+	match found {
+		(Ok(Some(cert)), Ok(Some(committee)), Ok(Some(info))) => {
+			match verify_certificate(&committee, info.threshold, &cert) {
+				Ok(slots) if slots == cert.slots => {
+					format!("certificate re-verified off chain ({slots} of {} slots)", info.slots)
+				}
+				Ok(slots) => format!("certificate MISMATCH ({slots} verified, {})", cert.slots),
+				Err(e) => format!("certificate FAILED verification: {e:?}"),
+			}
+		}
+		_ => "certificate not found".into(),
+	}
+}
+
+fn short(hash: &[u8; 32]) -> String {
+	format!("0x{}…", sp_core::hexdisplay::HexDisplay::from(&&hash[..4]))
+}
+
+fn describe(client: &FullClient, at: Hash, event: Event<Runtime>) -> Option<String> {
+	Some(match event {
+		Event::RoundOpened { round, machine, deadline, committee, .. } => format!(
+			"round {round} opened on machine {machine}: {} agents hold its seats, deadline #{deadline}",
+			committee.len()
+		),
+		Event::Proposed { round, object, size, .. } => {
+			format!("object {} ({size} bytes) proposed: validity round {round}", short(&object))
+		}
+		Event::CertificateRecorded { round, machine, value, signers, .. } => format!(
+			"round {round} of machine {machine} DECIDED {} by {signers} pickets; {}",
+			short(&value),
+			check(client, at, round)
+		),
+		Event::HandoverStarted { round, from_level, to_level, backup_round, required } => format!(
+			"round {round} timed out at level {from_level}: HANDOVER to level {to_level} (round \
+			 {backup_round}){}",
+			required.map(|v| format!(", which must adopt {}", short(&v))).unwrap_or_default()
+		),
+		Event::LightDecided { round, object, light } => {
+			format!("object {} judged {light:?} (round {round})", short(&object))
+		}
+		Event::GreenOverturned { round, object } => {
+			format!("object {}: green OVERTURNED by a red (round {round})", short(&object))
+		}
+		Event::OffenceRecorded { penalty, offender, kind, round, apply_at } => format!(
+			"OFFENCE {kind:?} by {offender} in round {round}: penalty {penalty} due at #{apply_at}"
+		),
+		Event::PenaltyApplied { penalty, offender, slashed, reward } => {
+			format!("SLASHED {offender}: {slashed} (penalty {penalty}; {reward} to the reporter)")
+		}
+		Event::DutyMissed { agent, round, misses } => {
+			format!("{agent} missed its duty in round {round} ({misses} in the window)")
+		}
+		Event::AgentBanned { agent, until } => format!("{agent} BANNED until #{until}"),
+		Event::RoundClosed { round, light } => format!("round {round} closed ({light:?})"),
+		_ => return None,
+	})
+}

@@ -33,7 +33,7 @@ pub fn account<AccountId: codec::Codec>() -> AccountId {
 pub mod pallet {
 	use crate::configs::CHUNK_SIZE;
 	use consensus_machine_primitives::statement::RoundId;
-	use frame_support::{dispatch::DispatchResult, pallet_prelude::*};
+	use frame_support::pallet_prelude::*;
 	use frame_system::{pallet_prelude::*, RawOrigin};
 	use pallet_consensus_machine::{
 		agent::DemoEvaluator, weights::WeightInfo, Pallet as Machines, Rounds,
@@ -122,22 +122,22 @@ pub mod pallet {
 			let count = Proposed::<T>::get();
 			let size = super::FIRST_OBJECT_SIZE.saturating_add(count);
 			let object = DemoEvaluator::<CHUNK_SIZE>::object(size, count % 3 != 2);
-			let steps: [(&str, fn(OriginFor<T>, Hash32, u32) -> DispatchResult, Hash32); 3] = [
-				("notary round", |o, s, _| Machines::<T>::open_round(o, super::NOTARY, s), subject),
-				("oracle round", |o, s, _| Machines::<T>::open_round(o, super::ORACLE, s), subject),
-				(
-					"proposal",
-					|o, h, size| Machines::<T>::propose(o, super::NOTARY, h, size),
-					object.hash,
-				),
-			];
-			for (what, open, arg) in steps {
+			for what in ["notary round", "oracle round", "proposal"] {
 				if tracked.is_full() {
 					break;
 				}
 				weight.saturating_accrue(CmWeights::<T>::open_round(max));
 				let round = pallet_consensus_machine::NextRoundId::<T>::get();
-				match open(Self::origin(), arg, size) {
+				let opened = match what {
+					"notary round" => {
+						Machines::<T>::open_round(Self::origin(), super::NOTARY, subject)
+					}
+					"oracle round" => {
+						Machines::<T>::open_round(Self::origin(), super::ORACLE, subject)
+					}
+					_ => Machines::<T>::propose(Self::origin(), super::NOTARY, object.hash, size),
+				};
+				match opened {
 					Ok(()) => {
 						let _ = tracked.try_push(round);
 						if what == "proposal" {
@@ -151,6 +151,4 @@ pub mod pallet {
 			weight
 		}
 	}
-
-	type Hash32 = [u8; 32];
 }

@@ -19,6 +19,7 @@ echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked 2>&1 | tee "$log"
+bash scripts/contract.sh 2>&1 | tee -a "$log"
 SKIP_WASM_BUILD= bash scripts/e2e.sh 2>&1 | tee -a "$log"
 # One closing line for the whole run (cargo's own last line is a doc-test crate's, often empty).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }

@@ -5,7 +5,7 @@
 //! stays free of FRAME and of any execution environment.
 
 use crate::statement::Statement;
-use alloc::vec;
+use alloc::{vec, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
@@ -41,6 +41,35 @@ impl<Key> Seat for Member<Key> {
 	}
 	fn slots(&self) -> u32 {
 		self.slots
+	}
+}
+
+/// A certificate as it travels off chain (to a contract or a light client): one statement and
+/// the (member index, signature) pairs of the members who signed it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct Certificate<Signature> {
+	/// The certified statement.
+	pub statement: Statement,
+	/// Member index in the committee snapshot, and that member's signature of the statement's
+	/// signing payload.
+	pub signatures: Vec<(u32, Signature)>,
+}
+
+/// A committee snapshot: its members (key, slots) in draw order and the threshold of its
+/// decision rule. A committee hands over to the next by certifying a decision whose value is
+/// the next snapshot's [`Snapshot::hash`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct Snapshot<Key> {
+	/// The members, indexed as certificates index them.
+	pub members: Vec<Member<Key>>,
+	/// Slots a certificate's signers must hold.
+	pub threshold: u32,
+}
+
+impl<Key: Encode> Snapshot<Key> {
+	/// `blake2_256` of the SCALE encoding: what a previous committee certifies.
+	pub fn hash(&self) -> crate::statement::Hash {
+		sp_crypto_hashing::blake2_256(&self.encode())
 	}
 }
 

@@ -1,8 +1,8 @@
 //! End to end on the real dev node: `--dev --tmp` with a share of the local pickets silent
 //! and a few equivocating. Waits (bounded) until rounds are decided with certificates that
 //! re-verify off chain with the primitives, a hierarchical round was handed over and its
-//! backup decided, an equivocation was recorded as an offence, and demo objects were judged
-//! green and red. The node is killed when the test ends, also when it fails.
+//! backup decided, an equivocation was recorded as an offence and slashed after the deferral,
+//! and demo objects were judged green and red. The node is killed when the test ends, also when it fails.
 //!
 //! Ignored by plain `cargo test` (it needs the node binary): `scripts/e2e.sh` builds the node
 //! and runs it, and `.ci/run` runs that script after the unit tests.
@@ -29,6 +29,9 @@ struct Seen {
 	/// Backup rounds decided (certificate re-verified).
 	backups_decided: BTreeSet<RoundId>,
 	equivocations: u32,
+	/// Penalties of recorded equivocations, and how many of them were applied (slashed).
+	equivocation_penalties: BTreeSet<u32>,
+	equivocations_slashed: u32,
 	misses: u32,
 	lights: BTreeSet<String>,
 	slashes: u32,
@@ -40,7 +43,7 @@ impl Seen {
 	fn done(&self) -> bool {
 		self.verified.len() >= 3
 			&& !self.backups_decided.is_empty()
-			&& self.equivocations > 0
+			&& self.equivocations_slashed > 0
 			&& self.lights.contains("Green")
 			&& self.lights.contains("Red")
 	}
@@ -76,7 +79,8 @@ fn the_dev_node_decides_hands_over_and_punishes() {
 			for event in node.events(hash) {
 				let RuntimeEvent::ConsensusMachine(event) = event else { continue };
 				let name = format!("{event:?}");
-				let kind = name.split([' ', '(']).next().unwrap_or_default().to_string();
+				let kind = name.split([' ', '(']).next().unwrap_or_default();
+				let kind = kind.trim_start_matches("Event::").to_string();
 				seen.first.entry(kind).or_insert(next);
 				match event {
 					Event::CertificateRecorded { round, .. } => {
@@ -90,11 +94,17 @@ fn the_dev_node_decides_hands_over_and_punishes() {
 					Event::HandoverStarted { backup_round, .. } => {
 						seen.backups.insert(backup_round);
 					}
-					Event::OffenceRecorded { kind: OffenceKind::Equivocation, .. } => {
-						seen.equivocations += 1
+					Event::OffenceRecorded { kind: OffenceKind::Equivocation, penalty, .. } => {
+						seen.equivocations += 1;
+						seen.equivocation_penalties.insert(penalty);
 					}
 					Event::DutyMissed { .. } => seen.misses += 1,
-					Event::PenaltyApplied { .. } => seen.slashes += 1,
+					Event::PenaltyApplied { penalty, .. } => {
+						seen.slashes += 1;
+						if seen.equivocation_penalties.contains(&penalty) {
+							seen.equivocations_slashed += 1;
+						}
+					}
 					Event::LightDecided { light, .. } => {
 						seen.lights.insert(format!("{light:?}"));
 					}

@@ -2,6 +2,7 @@
 
 mod agent;
 mod core;
+mod fixtures;
 mod handover;
 mod light;
 mod penalties;

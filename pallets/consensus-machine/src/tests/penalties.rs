@@ -129,6 +129,45 @@ fn equivocation_reports_are_checked() {
 }
 
 #[test]
+fn fee_less_equivocation_reports_must_prove_themselves() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		let (first, second) = equivocation(cheat, round);
+		let authorize = |signer, a: &(Statement, sr25519::Signature), b: &(Statement, _)| {
+			RuntimeCall::ConsensusMachine(CmCall::report_equivocation {
+				signer: key(signer),
+				first: a.clone(),
+				second: b.clone(),
+			})
+			.authorize(TransactionSource::External)
+			.expect("report_equivocation has an authorize function")
+			.map(|_| ())
+		};
+		let bad_proof = Err(TransactionValidityError::Invalid(InvalidTransaction::BadProof));
+		assert_eq!(authorize(cheat, &first, &first), bad_proof);
+		assert_eq!(authorize(20, &first, &second), bad_proof);
+		let forged = (second.0.clone(), stored(sign(20, &second.0)));
+		assert_eq!(authorize(cheat, &first, &forged), bad_proof);
+		assert_eq!(authorize(cheat, &first, &second), Ok(()));
+		// Authorised, it records the offence without a reporter.
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+			key(cheat),
+			first.clone(),
+			second.clone()
+		));
+		let (id, penalty) = penalties_of(cheat)[0].clone();
+		assert_eq!((penalty.kind, penalty.reporter), (OffenceKind::Equivocation, None));
+		assert!(Penalties::<Test>::contains_key(id));
+		// Once reported, the same proof is stale.
+		let stale = Err(TransactionValidityError::Invalid(InvalidTransaction::Stale));
+		assert_eq!(authorize(cheat, &first, &second), stale);
+	});
+}
+
+#[test]
 fn a_certificate_that_contradicts_a_recorded_statement_convicts_its_signer() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (object, _) = good_object();

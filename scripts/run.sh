@@ -5,7 +5,7 @@
 # opened, decision (certificate re-verified), handover, traffic light, offence and slash.
 #
 # With no arguments a share of the pickets misbehaves, so handovers and penalties show up:
-#   --picket-behaviour silent=30 --picket-behaviour equivocate=10
+#   --picket-behaviour silent=20 --picket-behaviour equivocate=10
 # Any arguments replace those (e.g. `scripts/run.sh` with `--picket-behaviour wrong-green=20`,
 # or none of them: `scripts/run.sh --`). RPC: ws/http on 127.0.0.1:9944. Ctrl-C stops it.
 set -euo pipefail
@@ -15,7 +15,7 @@ unset SKIP_WASM_BUILD
 scripts/setup.sh
 echo "== cargo build -p consensus-machine-node (first build: ~15 min on 2 cores)"
 cargo build --locked -p consensus-machine-node
-args=(--picket-behaviour silent=30 --picket-behaviour equivocate=10)
+args=(--picket-behaviour silent=20 --picket-behaviour equivocate=10)
 if [ "$#" -gt 0 ]; then
 	[ "$1" = "--" ] && shift
 	args=("$@")

@@ -1,4 +1,4 @@
-//! End to end on the real dev node: `--dev --tmp` with a share of the local pickets silent
+//! End to end on the real dev node: `--dev --tmp` with 20 % of the local pickets silent
 //! and a few equivocating. Waits (bounded) until rounds are decided with certificates that
 //! re-verify off chain with the primitives, a hierarchical round was handed over and its
 //! backup decided, an equivocation was recorded as an offence and slashed after the deferral,
@@ -59,7 +59,7 @@ fn the_dev_node_decides_hands_over_and_punishes() {
 		"--port",
 		&port,
 		"--picket-behaviour",
-		"silent=30",
+		"silent=20",
 		"--picket-behaviour",
 		"equivocate=10",
 	];

@@ -1,7 +1,8 @@
 //! The three-node local network on loopback: `--chain local` with `--alice`, `--bob` and
-//! `--charlie`, each holding a third of the dev pickets. Waits (bounded) until all three
-//! finalise, and checks they agree on the finalised chain and on a decided round's
-//! certificate (which re-verifies off chain). The nodes are killed when the test ends.
+//! `--charlie`, each holding a third of the dev pickets. Waits (bounded) until all three have
+//! finalised a block with a decided round and six blocks more, then checks they agree on the
+//! finalised chain and on every certificate decided in it (each re-verifies off chain). The
+//! nodes are killed when the test ends.
 //!
 //! Ignored by plain `cargo test` (it needs the node binary): `scripts/e2e.sh` runs it.
 
@@ -72,24 +73,44 @@ fn three_nodes_finalise_and_agree_on_decided_rounds() {
 		}
 		std::thread::sleep(Duration::from_secs(2));
 	};
-	// Every node has the same block at that height, and the same certificate in it.
-	let hashes: Vec<_> = nodes.iter().map(|n| n.block_hash(finalized).unwrap()).collect();
+	// Run on a few blocks more, then compare everything decided up to there.
+	let target = finalized + 6;
+	while nodes.iter().map(|n| n.finalized().0).min().unwrap_or(0) < target {
+		if Instant::now() > deadline {
+			nodes[0].fail(&format!("the nodes did not all finalise #{target}"));
+		}
+		std::thread::sleep(Duration::from_secs(2));
+	}
+	// Every node has the same block at that height, and the same certificates in it.
+	let hashes: Vec<_> = nodes.iter().map(|n| n.block_hash(target).unwrap()).collect();
 	assert!(hashes.iter().all(|h| *h == hashes[0]), "the nodes finalised different blocks");
 	type Cert = Option<
 		CertificateRecord<u32, Vec<(u32, pallet_consensus_machine::types::StoredSignature)>>,
 	>;
-	let certificates: Vec<Vec<u8>> = nodes
-		.iter()
-		.map(|n| {
-			n.verify_certificate(round, hashes[0]).unwrap_or_else(|e| n.fail(&e));
-			n.call::<Cert>("ConsensusMachineApi_certificate", round, hashes[0]).encode()
-		})
-		.collect();
-	assert!(certificates.iter().all(|c| *c == certificates[0]), "the nodes disagree");
+	let mut rounds = vec![round];
+	for n in finalized + 1..=target {
+		for event in nodes[0].events(nodes[0].block_hash(n).unwrap()) {
+			if let RuntimeEvent::ConsensusMachine(Event::CertificateRecorded { round, .. }) = event
+			{
+				rounds.push(round);
+			}
+		}
+	}
+	for round in &rounds {
+		let certificates: Vec<Vec<u8>> = nodes
+			.iter()
+			.map(|n| {
+				n.verify_certificate(*round, hashes[0]).unwrap_or_else(|e| n.fail(&e));
+				n.call::<Cert>("ConsensusMachineApi_certificate", *round, hashes[0]).encode()
+			})
+			.collect();
+		assert!(certificates.iter().all(|c| *c == certificates[0]), "the nodes disagree");
+	}
 	let heights: Vec<_> = nodes.iter().map(|n| n.finalized().0).collect();
 	println!(
-		"three-node network: round {round} decided in finalised block #{finalized}; finalised \
-		 heights {heights:?}; {:.0?} from start",
+		"three-node network: rounds {rounds:?} decided by finalised block #{target} (first at \
+		 #{finalized}), same certificates on all nodes; finalised heights {heights:?}; {:.0?} \
+		 from start",
 		started.elapsed()
 	);
 }

@@ -19,6 +19,11 @@ echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked 2>&1 | tee "$log"
+echo "== benchmarks: the pallet's, run as tests; pallet and runtime with runtime-benchmarks linted"
+cargo clippy --locked -p pallet-consensus-machine -p consensus-machine-runtime \
+	--features runtime-benchmarks --all-targets -- -D warnings
+cargo test --locked -p pallet-consensus-machine --features runtime-benchmarks --lib benchmarking \
+	2>&1 | tee -a "$log"
 bash scripts/contract.sh 2>&1 | tee -a "$log"
 SKIP_WASM_BUILD= bash scripts/e2e.sh 2>&1 | tee -a "$log"
 # One closing line for the whole run (cargo's own last line is a doc-test crate's, often empty).

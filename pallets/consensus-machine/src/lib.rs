@@ -129,6 +129,8 @@ pub use pallet::*;
 
 pub mod agent;
 mod agents;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod hierarchy;
 mod penalties;
 mod rounds;

@@ -1,0 +1,429 @@
+//! Benchmarks of `pallet-consensus-machine` (frame-benchmarking v2), one per [`WeightInfo`]
+//! function, each on its worst case: committees of `n` distinct agents (as many as
+//! `MaxAgents` allows), deciding statements that gather every seat, closes that record a miss
+//! for every seat. Keys are generated in the benchmark's keystore and sign for real.
+//!
+//! [`WeightInfo`]: crate::weights::WeightInfo
+
+use super::*;
+use crate::{
+	crypto::{Public, Signature},
+	types::StoredSignature,
+};
+use alloc::vec::Vec;
+use consensus_machine_primitives::{
+	statement::{possession_payload, Body, MachineId, RoundId, Statement},
+	Epsilon, Probability,
+};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	pallet_prelude::{TransactionSource, Weight},
+	traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_runtime::{RuntimeAppPublic, Saturating};
+
+/// Enough for bonds, deposits and proposal bonds, and small enough that hundreds of funded
+/// accounts do not overflow the total issuance.
+fn plenty<T: Config>() -> BalanceOf<T> {
+	T::MinBond::get().saturating_add(T::ProposalBond::get()).saturating_mul(1_000u32.into())
+}
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, plenty::<T>());
+	who
+}
+
+/// Registers agent `index` with a fresh key in the keystore.
+fn agent<T: Config>(index: u32) -> (T::AccountId, Public) {
+	let who = funded::<T>("agent", index);
+	let key = Public::generate_pair(None);
+	let proof = sign_possession::<T>(&who, &key);
+	Pallet::<T>::register(
+		RawOrigin::Signed(who.clone()).into(),
+		key.clone(),
+		T::MinBond::get(),
+		proof,
+	)
+	.expect("a funded agent registers");
+	(who, key)
+}
+
+fn sign_possession<T: Config>(who: &T::AccountId, key: &Public) -> Signature {
+	key.sign(&possession_payload(who, &Pallet::<T>::genesis_hash())).expect("key in the keystore")
+}
+
+/// As many agents as a committee of `n` slots can seat, capped by `MaxAgents`.
+fn agents<T: Config>(n: u32) -> Vec<(T::AccountId, Public)> {
+	(0..n.min(T::MaxAgents::get())).map(agent::<T>).collect()
+}
+
+fn p() -> Probability {
+	Probability::new(1, 100).expect("valid")
+}
+
+fn eps() -> Epsilon {
+	Epsilon::from_exponent(3).expect("valid")
+}
+
+/// A unitary machine of `n` slots.
+fn machine<T: Config>(n: u32) -> Result<MachineId, BenchmarkError> {
+	let origin =
+		T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+	let id = NextMachineId::<T>::get();
+	Pallet::<T>::create_machine(
+		origin,
+		n,
+		p(),
+		eps(),
+		T::MaxRoundDuration::get(),
+		T::MinBond::get(),
+		[0; 32],
+	)
+	.map_err(|_| BenchmarkError::Stop("create_machine"))?;
+	Ok(id)
+}
+
+/// Opens a round of `machine` paid by a funded opener.
+fn open<T: Config>(machine: MachineId) -> Result<RoundId, BenchmarkError> {
+	let origin = T::RoundOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+	let opener =
+		T::RoundOrigin::ensure_origin(origin.clone()).map_err(|_| BenchmarkError::Weightless)?;
+	T::Currency::set_balance(&opener, plenty::<T>());
+	let id = NextRoundId::<T>::get();
+	Pallet::<T>::open_round(origin, machine, [9; 32])
+		.map_err(|_| BenchmarkError::Stop("open_round"))?;
+	Ok(id)
+}
+
+/// The transition statement for `round` of `machine`.
+fn transition<T: Config>(machine: MachineId, round: RoundId) -> Statement {
+	let label = Machines::<T>::get(machine).expect("machine exists").label;
+	Statement {
+		genesis: Pallet::<T>::genesis_hash(),
+		machine,
+		round,
+		level: 0,
+		body: Body::Transition { step: label.step, from: label.hash, output: [1; 32], to: [2; 32] },
+	}
+}
+
+fn seat_keys<T: Config>(round: RoundId) -> Vec<(u32, Public, u32)> {
+	Committees::<T>::get(round)
+		.expect("drawn")
+		.iter()
+		.enumerate()
+		.map(|(i, s)| (i as u32, s.key.clone(), s.slots))
+		.collect()
+}
+
+fn sign(key: &Public, statement: &Statement) -> Signature {
+	key.sign(&statement.signing_payload()).expect("key in the keystore")
+}
+
+/// Every seat but the last (the one that decides) submits; returns the last seat's key.
+fn all_but_the_deciding_seat<T: Config>(machine: MachineId, round: RoundId) -> Public {
+	let statement = transition::<T>(machine, round);
+	let mut seats = seat_keys::<T>(round);
+	let threshold = Rounds::<T>::get(round).expect("open").threshold;
+	// Put the largest seat last, so that the others stay below the threshold for sure.
+	seats.sort_by_key(|(_, _, slots)| *slots);
+	let (_, last, _) = seats.pop().expect("a seat");
+	let mut slots = 0;
+	for (_, key, s) in seats {
+		if slots + s >= threshold {
+			break;
+		}
+		slots += s;
+		Pallet::<T>::submit_statement(
+			RawOrigin::Authorized.into(),
+			statement.clone(),
+			key.clone(),
+			sign(&key, &statement),
+			None,
+		)
+		.expect("a seat's statement is accepted");
+	}
+	last
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register() {
+		let who = funded::<T>("new", 0);
+		let key = Public::generate_pair(None);
+		let proof = sign_possession::<T>(&who, &key);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), key, T::MinBond::get(), proof);
+		assert!(Agents::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn bond_extra() {
+		let (who, _) = agent::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), T::MinBond::get());
+		assert_eq!(
+			Agents::<T>::get(&who).expect("agent").bond,
+			T::MinBond::get() + T::MinBond::get()
+		);
+	}
+
+	#[benchmark]
+	fn unbond() {
+		let (who, _) = agent::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(Agents::<T>::get(&who).expect("agent").status != crate::types::AgentStatus::Active);
+	}
+
+	#[benchmark]
+	fn withdraw_unbonded() {
+		let (who, _) = agent::<T>(0);
+		Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into()).expect("unbonds");
+		let later = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::UnbondingDelay::get())
+			.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(later);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!Agents::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn rotate_key() {
+		let (who, _) = agent::<T>(0);
+		let key = Public::generate_pair(None);
+		let proof = sign_possession::<T>(&who, &key);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), key.clone(), proof);
+		assert_eq!(Agents::<T>::get(&who).expect("agent").key, key);
+	}
+
+	#[benchmark]
+	fn create_machine(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		let origin =
+			T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(
+			origin as T::RuntimeOrigin,
+			n,
+			p(),
+			eps(),
+			T::MaxRoundDuration::get(),
+			T::MinBond::get(),
+			[0; 32],
+		);
+		assert!(Machines::<T>::contains_key(0));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn open_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		agents::<T>(n);
+		let machine = machine::<T>(n)?;
+		let origin =
+			T::RoundOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let opener = T::RoundOrigin::ensure_origin(origin.clone())
+			.map_err(|_| BenchmarkError::Weightless)?;
+		T::Currency::set_balance(&opener, plenty::<T>());
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, machine, [9; 32]);
+		assert!(Committees::<T>::contains_key(0));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		agents::<T>(n);
+		let machine = machine::<T>(n)?;
+		let round = open::<T>(machine)?;
+		let last = all_but_the_deciding_seat::<T>(machine, round);
+		let statement = transition::<T>(machine, round);
+		let signature = sign(&last, &statement);
+		#[extrinsic_call]
+		_(RawOrigin::Authorized, statement, last, signature, None);
+		assert!(Certificates::<T>::contains_key(round), "the last statement decides");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn authorize_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		agents::<T>(n);
+		let machine = machine::<T>(n)?;
+		let round = open::<T>(machine)?;
+		// The last seat: the longest search of the committee.
+		let (_, key, _) = seat_keys::<T>(round).pop().expect("a seat");
+		let statement = transition::<T>(machine, round);
+		let signature = sign(&key, &statement);
+		let result;
+		#[block]
+		{
+			result = Pallet::<T>::authorize_statement(
+				TransactionSource::External,
+				&statement,
+				&key,
+				&signature,
+				&None,
+			);
+		}
+		assert!(result.is_ok());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_certificate(s: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		// A committee of `s` slots over `s` agents (as distinct as the draw makes them); every
+		// seat signs.
+		agents::<T>(s.max(4));
+		let machine = machine::<T>(s.max(4))?;
+		let round = open::<T>(machine)?;
+		let statement = transition::<T>(machine, round);
+		let signatures: Vec<(u32, StoredSignature)> = seat_keys::<T>(round)
+			.into_iter()
+			.map(|(i, key, _)| (i, sign(&key, &statement).into_inner()))
+			.collect();
+		let signatures = BoundedVec::truncate_from(signatures);
+		let caller = funded::<T>("submitter", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), statement, signatures);
+		assert!(Certificates::<T>::contains_key(round));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn report_equivocation() -> Result<(), BenchmarkError> {
+		agents::<T>(4);
+		let machine = machine::<T>(4)?;
+		let round = open::<T>(machine)?;
+		let (_, key, _) = seat_keys::<T>(round).remove(0);
+		let first = transition::<T>(machine, round);
+		let mut second = first.clone();
+		if let Body::Transition { output, .. } = &mut second.body {
+			*output = [3; 32];
+		}
+		let first = (first.clone(), sign(&key, &first).into_inner());
+		let second = (second.clone(), sign(&key, &second).into_inner());
+		let reporter = funded::<T>("reporter", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(reporter), key, first, second);
+		assert_eq!(NextPenaltyId::<T>::get(), 1);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn close_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		// Nobody signed: every seat gets a miss.
+		agents::<T>(n);
+		let machine = machine::<T>(n)?;
+		let round = open::<T>(machine)?;
+		let deadline = Rounds::<T>::get(round).expect("open").deadline;
+		frame_system::Pallet::<T>::set_block_number(deadline.saturating_add(1u32.into()));
+		let caller = funded::<T>("closer", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), round);
+		assert!(Rounds::<T>::get(round).expect("kept").closed);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn cancel_penalty() -> Result<(), BenchmarkError> {
+		agents::<T>(4);
+		let machine = machine::<T>(4)?;
+		let round = open::<T>(machine)?;
+		let (_, key, _) = seat_keys::<T>(round).remove(0);
+		let first = transition::<T>(machine, round);
+		let mut second = first.clone();
+		second.round = round;
+		if let Body::Transition { to, .. } = &mut second.body {
+			*to = [3; 32];
+		}
+		Pallet::<T>::report_equivocation(
+			RawOrigin::Authorized.into(),
+			key.clone(),
+			(first.clone(), sign(&key, &first).into_inner()),
+			(second.clone(), sign(&key, &second).into_inner()),
+		)
+		.map_err(|_| BenchmarkError::Stop("report"))?;
+		let origin =
+			T::CancelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, 0);
+		assert!(
+			Penalties::<T>::get(0).expect("kept").status != crate::types::PenaltyStatus::Pending
+		);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn apply_penalty() -> Result<(), BenchmarkError> {
+		agents::<T>(4);
+		let machine = machine::<T>(4)?;
+		let round = open::<T>(machine)?;
+		let (_, key, _) = seat_keys::<T>(round).remove(0);
+		let first = transition::<T>(machine, round);
+		let mut second = first.clone();
+		if let Body::Transition { to, .. } = &mut second.body {
+			*to = [3; 32];
+		}
+		let reporter = funded::<T>("reporter", 0);
+		Pallet::<T>::report_equivocation(
+			RawOrigin::Signed(reporter).into(),
+			key.clone(),
+			(first.clone(), sign(&key, &first).into_inner()),
+			(second.clone(), sign(&key, &second).into_inner()),
+		)
+		.map_err(|_| BenchmarkError::Stop("report"))?;
+		let due = Penalties::<T>::get(0).expect("pending").apply_at;
+		frame_system::Pallet::<T>::set_block_number(due);
+		#[block]
+		{
+			Pallet::<T>::apply_due_penalties(due, Weight::MAX);
+		}
+		assert_eq!(PenaltyCursor::<T>::get(), 1, "applied");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn prune_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		// A decided round with every seat's statement stored.
+		agents::<T>(n);
+		let machine = machine::<T>(n)?;
+		let round = open::<T>(machine)?;
+		let statement = transition::<T>(machine, round);
+		for (_, key, _) in seat_keys::<T>(round) {
+			if Certificates::<T>::contains_key(round) {
+				break;
+			}
+			Pallet::<T>::submit_statement(
+				RawOrigin::Authorized.into(),
+				statement.clone(),
+				key.clone(),
+				sign(&key, &statement),
+				None,
+			)
+			.map_err(|_| BenchmarkError::Stop("statement"))?;
+		}
+		let info = Rounds::<T>::get(round).expect("kept");
+		let end = info.decided.unwrap_or(info.deadline);
+		let now = end.saturating_add(T::RoundRetention::get()).saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::on_idle(now, Weight::MAX);
+		}
+		assert!(!Rounds::<T>::contains_key(round), "pruned");
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().agents(alloc::vec![]).build_with_keystore(),
+		crate::mock::Test
+	);
+}

@@ -1,0 +1,17 @@
+//! The pallets benchmarked in this runtime (built with `--features runtime-benchmarks`).
+//!
+//! `pallet_consensus_machine`'s benchmarks are in `pallets/consensus-machine/src/benchmarking.rs`
+//! and run as tests in CI; the generated weights are not in the repository yet (the runtime
+//! uses the pallet's hand-written `weights.rs`, see README).
+
+frame_benchmarking::define_benchmarks!(
+	[frame_benchmarking, BaselineBench::<Runtime>]
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_sudo, Sudo]
+	[pallet_consensus_machine, ConsensusMachine]
+);
+
+impl frame_system_benchmarking::Config for crate::Runtime {}
+impl frame_benchmarking::baseline::Config for crate::Runtime {}

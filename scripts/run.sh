@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 unset SKIP_WASM_BUILD
 scripts/setup.sh
-echo "== cargo build -p consensus-machine-node (first build: ~15 min on 2 cores)"
+echo "== cargo build -p consensus-machine-node (first build: ~19 min on 2 cores)"
 cargo build --locked -p consensus-machine-node
 args=(--picket-behaviour silent=20 --picket-behaviour equivocate=10)
 if [ "$#" -gt 0 ]; then

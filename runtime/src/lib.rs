@@ -3,7 +3,10 @@
 //! A solo-chain runtime (Aura + GRANDPA) with balances, timestamp, transaction payment, sudo,
 //! a randomness source and the consensus-machine pallet. The layout follows the solochain
 //! template: `configs/` (pallet configurations), `apis.rs` (runtime APIs),
-//! `genesis_config_presets.rs` (the `development` and `local_testnet` presets).
+//! `genesis_config_presets.rs` (the `development` and `local_testnet` presets), `benchmarks.rs`
+//! (with `--features runtime-benchmarks`), and `demo.rs`: a **dev-only demo driver** that opens
+//! rounds every few blocks so that a dev chain has work without a human (a production runtime
+//! leaves it out).
 //!
 //! **Randomness is not production-grade:** committees are seeded by
 //! `pallet-insecure-randomness-collective-flip`, which a block author can bias. A production

@@ -37,8 +37,10 @@ pub type Sig = [u8; 64];
 pub type Value = Hash;
 
 /// Why a call failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, scale::Encode, scale::Decode)]
-#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[ink::scale_derive(Encode, Decode, TypeInfo)]
+// parity-scale-codec 3.7's derive casts variant indices, which cargo-contract's lints flag.
+#[allow(clippy::cast_possible_truncation)]
 pub enum Error {
 	/// Only the owner may set the committee.
 	NotOwner,

@@ -98,6 +98,30 @@ fn open<T: Config>(machine: MachineId) -> Result<RoundId, BenchmarkError> {
 	Ok(id)
 }
 
+/// A fresh machine of `n` slots over as many agents as it can seat, with a round open.
+fn open_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
+	agents::<T>(n);
+	let machine = machine::<T>(n)?;
+	let round = open::<T>(machine)?;
+	Ok((machine, round))
+}
+
+type Signed = (Statement, StoredSignature);
+
+/// A seat holder of a fresh round and two different statements it signed for that round.
+fn equivocation<T: Config>() -> Result<(Public, Signed, Signed), BenchmarkError> {
+	let (machine, round) = open_round_of::<T>(4)?;
+	let (_, key, _) = seat_keys::<T>(round).remove(0);
+	let first = transition::<T>(machine, round);
+	let mut second = first.clone();
+	if let Body::Transition { to, .. } = &mut second.body {
+		*to = [3; 32];
+	}
+	let first = (first.clone(), sign(&key, &first).into_inner());
+	let second = (second.clone(), sign(&key, &second).into_inner());
+	Ok((key, first, second))
+}
+
 /// The transition statement for `round` of `machine`.
 fn transition<T: Config>(machine: MachineId, round: RoundId) -> Statement {
 	let label = Machines::<T>::get(machine).expect("machine exists").label;
@@ -240,9 +264,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn submit_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		agents::<T>(n);
-		let machine = machine::<T>(n)?;
-		let round = open::<T>(machine)?;
+		let (machine, round) = open_round_of::<T>(n)?;
 		let last = all_but_the_deciding_seat::<T>(machine, round);
 		let statement = transition::<T>(machine, round);
 		let signature = sign(&last, &statement);
@@ -254,9 +276,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn authorize_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		agents::<T>(n);
-		let machine = machine::<T>(n)?;
-		let round = open::<T>(machine)?;
+		let (machine, round) = open_round_of::<T>(n)?;
 		// The last seat: the longest search of the committee.
 		let (_, key, _) = seat_keys::<T>(round).pop().expect("a seat");
 		let statement = transition::<T>(machine, round);
@@ -280,9 +300,7 @@ mod benchmarks {
 	fn submit_certificate(s: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		// A committee of `s` slots over `s` agents (as distinct as the draw makes them); every
 		// seat signs.
-		agents::<T>(s.max(4));
-		let machine = machine::<T>(s.max(4))?;
-		let round = open::<T>(machine)?;
+		let (machine, round) = open_round_of::<T>(s.max(4))?;
 		let statement = transition::<T>(machine, round);
 		let signatures: Vec<(u32, StoredSignature)> = seat_keys::<T>(round)
 			.into_iter()
@@ -298,17 +316,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn report_equivocation() -> Result<(), BenchmarkError> {
-		agents::<T>(4);
-		let machine = machine::<T>(4)?;
-		let round = open::<T>(machine)?;
-		let (_, key, _) = seat_keys::<T>(round).remove(0);
-		let first = transition::<T>(machine, round);
-		let mut second = first.clone();
-		if let Body::Transition { output, .. } = &mut second.body {
-			*output = [3; 32];
-		}
-		let first = (first.clone(), sign(&key, &first).into_inner());
-		let second = (second.clone(), sign(&key, &second).into_inner());
+		let (key, first, second) = equivocation::<T>()?;
 		let reporter = funded::<T>("reporter", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(reporter), key, first, second);
@@ -319,9 +327,7 @@ mod benchmarks {
 	#[benchmark]
 	fn close_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		// Nobody signed: every seat gets a miss.
-		agents::<T>(n);
-		let machine = machine::<T>(n)?;
-		let round = open::<T>(machine)?;
+		let (_, round) = open_round_of::<T>(n)?;
 		let deadline = Rounds::<T>::get(round).expect("open").deadline;
 		frame_system::Pallet::<T>::set_block_number(deadline.saturating_add(1u32.into()));
 		let caller = funded::<T>("closer", 0);
@@ -333,23 +339,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn cancel_penalty() -> Result<(), BenchmarkError> {
-		agents::<T>(4);
-		let machine = machine::<T>(4)?;
-		let round = open::<T>(machine)?;
-		let (_, key, _) = seat_keys::<T>(round).remove(0);
-		let first = transition::<T>(machine, round);
-		let mut second = first.clone();
-		second.round = round;
-		if let Body::Transition { to, .. } = &mut second.body {
-			*to = [3; 32];
-		}
-		Pallet::<T>::report_equivocation(
-			RawOrigin::Authorized.into(),
-			key.clone(),
-			(first.clone(), sign(&key, &first).into_inner()),
-			(second.clone(), sign(&key, &second).into_inner()),
-		)
-		.map_err(|_| BenchmarkError::Stop("report"))?;
+		let (key, first, second) = equivocation::<T>()?;
+		Pallet::<T>::report_equivocation(RawOrigin::Authorized.into(), key, first, second)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
 		let origin =
 			T::CancelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
@@ -362,23 +354,11 @@ mod benchmarks {
 
 	#[benchmark]
 	fn apply_penalty() -> Result<(), BenchmarkError> {
-		agents::<T>(4);
-		let machine = machine::<T>(4)?;
-		let round = open::<T>(machine)?;
-		let (_, key, _) = seat_keys::<T>(round).remove(0);
-		let first = transition::<T>(machine, round);
-		let mut second = first.clone();
-		if let Body::Transition { to, .. } = &mut second.body {
-			*to = [3; 32];
-		}
+		// Reported by a signed reporter: the application also pays the reward.
+		let (key, first, second) = equivocation::<T>()?;
 		let reporter = funded::<T>("reporter", 0);
-		Pallet::<T>::report_equivocation(
-			RawOrigin::Signed(reporter).into(),
-			key.clone(),
-			(first.clone(), sign(&key, &first).into_inner()),
-			(second.clone(), sign(&key, &second).into_inner()),
-		)
-		.map_err(|_| BenchmarkError::Stop("report"))?;
+		Pallet::<T>::report_equivocation(RawOrigin::Signed(reporter).into(), key, first, second)
+			.map_err(|_| BenchmarkError::Stop("report"))?;
 		let due = Penalties::<T>::get(0).expect("pending").apply_at;
 		frame_system::Pallet::<T>::set_block_number(due);
 		#[block]
@@ -392,9 +372,7 @@ mod benchmarks {
 	#[benchmark]
 	fn prune_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		// A decided round with every seat's statement stored.
-		agents::<T>(n);
-		let machine = machine::<T>(n)?;
-		let round = open::<T>(machine)?;
+		let (machine, round) = open_round_of::<T>(n)?;
 		let statement = transition::<T>(machine, round);
 		for (_, key, _) in seat_keys::<T>(round) {
 			if Certificates::<T>::contains_key(round) {

@@ -147,6 +147,18 @@ fn sign(key: &Public, statement: &Statement) -> Signature {
 	key.sign(&statement.signing_payload()).expect("key in the keystore")
 }
 
+/// `key`'s signed statement, submitted as the block would after its authorisation.
+fn submit<T: Config>(key: &Public, statement: &Statement) -> sp_runtime::DispatchResult {
+	let signature = sign(key, statement);
+	Pallet::<T>::submit_statement(
+		RawOrigin::Authorized.into(),
+		statement.clone(),
+		key.clone(),
+		signature,
+		None,
+	)
+}
+
 /// Every seat but the last (the one that decides) submits; returns the last seat's key.
 fn all_but_the_deciding_seat<T: Config>(machine: MachineId, round: RoundId) -> Public {
 	let statement = transition::<T>(machine, round);
@@ -161,14 +173,7 @@ fn all_but_the_deciding_seat<T: Config>(machine: MachineId, round: RoundId) -> P
 			break;
 		}
 		slots += s;
-		Pallet::<T>::submit_statement(
-			RawOrigin::Authorized.into(),
-			statement.clone(),
-			key.clone(),
-			sign(&key, &statement),
-			None,
-		)
-		.expect("a seat's statement is accepted");
+		submit::<T>(&key, &statement).expect("a seat's statement is accepted");
 	}
 	last
 }
@@ -378,14 +383,7 @@ mod benchmarks {
 			if Certificates::<T>::contains_key(round) {
 				break;
 			}
-			Pallet::<T>::submit_statement(
-				RawOrigin::Authorized.into(),
-				statement.clone(),
-				key.clone(),
-				sign(&key, &statement),
-				None,
-			)
-			.map_err(|_| BenchmarkError::Stop("statement"))?;
+			submit::<T>(&key, &statement).map_err(|_| BenchmarkError::Stop("statement"))?;
 		}
 		let info = Rounds::<T>::get(round).expect("kept");
 		let end = info.decided.unwrap_or(info.deadline);

@@ -246,9 +246,15 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 		let mut keys = Public::all();
 		keys.sort();
 		let roles = deal(keys.len(), &local_behaviours());
+		// Every local seat of a round at a level has the same task: evaluate it once.
+		let mut judged = alloc::collections::BTreeMap::new();
 		for (key, role) in keys.into_iter().zip(roles) {
 			for duty in Self::duties(&key) {
-				let Some(judgement) = T::Evaluator::evaluate(&duty.task) else { continue };
+				let judgement = judged
+					.entry((duty.round, duty.level))
+					.or_insert_with(|| T::Evaluator::evaluate(&duty.task))
+					.clone();
+				let Some(judgement) = judgement else { continue };
 				let Some(judgement) = misbehave(role, judgement, duty.round) else { continue };
 				let statement = Statement {
 					genesis,

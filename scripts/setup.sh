@@ -2,7 +2,8 @@
 # Installs what building and testing this workspace needs, idempotently:
 #   - the Rust toolchain's wasm32v1-none target and rust-src (the runtime's wasm build),
 #   - clippy and rustfmt (the checks in .ci/run),
-#   - protoc (Debian protobuf-compiler: the node's networking crates).
+#   - protoc (Debian protobuf-compiler: the node's networking crates),
+#   - zepter (cargo install: the feature-propagation check in scripts/test.sh).
 # Fails with a message that says what is missing and how to get it.
 set -euo pipefail
 
@@ -39,3 +40,13 @@ if ! command -v protoc >/dev/null 2>&1; then
 		|| fail "apt-get install protobuf-compiler failed"
 fi
 command -v cc >/dev/null 2>&1 || fail "no C compiler (cc): install Debian package build-essential"
+
+# Feature propagation check (.config/zepter.yaml); the version the config was written for.
+zepter_version=1.88.2
+if ! zepter --version 2>/dev/null | grep -qx "zepter $zepter_version"; then
+	echo "setup: installing zepter $zepter_version (cargo install, a few minutes)"
+	cargo install zepter --locked --version "$zepter_version" --quiet \
+		|| fail "'cargo install zepter --locked --version $zepter_version' failed: scripts/test.sh checks feature propagation with it"
+	command -v zepter >/dev/null 2>&1 \
+		|| fail "zepter installed but not on PATH: add \$HOME/.cargo/bin (cargo's bin directory) to PATH"
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Everything CI checks: formatting, clippy (-D warnings) on the workspace's own crates, all
-# tests natively (SKIP_WASM_BUILD=1), then the end-to-end tests on the real node (scripts/e2e.sh).
+# Everything CI checks: formatting, feature propagation (zepter), clippy (-D warnings) on the
+# workspace's own crates, all tests natively (SKIP_WASM_BUILD=1), then the end-to-end tests on the
+# real node (scripts/e2e.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -8,6 +9,9 @@ export SKIP_WASM_BUILD=1
 scripts/setup.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== feature propagation (zepter)"
+# std, runtime-benchmarks and try-runtime reach every dependency that has them (.config/zepter.yaml).
+zepter run check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== no_std: the runtime-side crates build for wasm32v1-none"

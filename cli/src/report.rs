@@ -258,7 +258,7 @@ pub fn plan(p: Probability, epsilon: Epsilon, silent: u32, json: bool) -> Result
 	if !plan.primary.is_two_thirds_good() {
 		println!(
 			"note: the smallest primary is not two-thirds good: only certificates recorded on \
-			 chain before the handover count (DESIGN 7); N >= {} makes off-chain ones safe too.",
+			 chain before the handover count; N >= {} makes off-chain ones safe too.",
 			plan.primary_two_thirds.n
 		);
 	}

@@ -1,4 +1,4 @@
-//! Criterion benchmark of the exact `max_bad` (DESIGN §10: N = 10,000 in milliseconds).
+//! Criterion benchmark of the exact `max_bad` (the aim: N = 10,000 in milliseconds).
 use consensus_machine_primitives::stochastic::{max_bad, Epsilon, Probability};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 

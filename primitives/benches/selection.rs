@@ -1,4 +1,4 @@
-//! Criterion benchmark of committee draws (DESIGN §10: 1,000 slots from 100,000 agents in
+//! Criterion benchmark of committee draws (the aim: 1,000 slots from 100,000 agents in
 //! milliseconds).
 use consensus_machine_primitives::selection::{draw, group, MemoryTree};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};

@@ -1,4 +1,4 @@
-//! Certificates: one statement and the signatures of distinct committee members (DESIGN §4).
+//! Certificates: one statement and the signatures of distinct committee members.
 //!
 //! The check is generic over how one signature is verified (the `sp_io` host function in the
 //! runtime, the contract environment in ink!, a native library in a light client), so this crate

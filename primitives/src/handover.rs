@@ -1,4 +1,4 @@
-//! The primary → backup handover of a hierarchical consensus machine (paper §8–9, DESIGN §7).
+//! The primary → backup handover of a hierarchical consensus machine (paper §8–9).
 //!
 //! A round has levels `0..L`: level 0 is the primary G, the last level a complete backup H.
 //! On chain, the chain's storage is the paper's storage locations and one extrinsic is one

@@ -1,4 +1,4 @@
-//! The traffic light (paper §7.2, DESIGN §5).
+//! The traffic light (paper §7.2).
 //!
 //! Each evaluator signs a [`Verdict`] on a candidate object: Green (strictly good), Amber
 //! (liberally good: e.g. it ran out of time) or Red (bad, with evidence any node can check).

@@ -1,4 +1,4 @@
-//! Decision rules: what a committee's certificate needs (paper §7, DESIGN §3).
+//! Decision rules: what a committee's certificate needs (paper §7).
 //!
 //! From `N` and `max_bad = b` (see [`crate::stochastic::max_bad`]):
 //!
@@ -83,7 +83,7 @@ impl DecisionRule {
 	}
 
 	/// `strong >= 2·max_bad + 1`: the committee is about two-thirds good, which a primary needs
-	/// before a certificate gathered off chain can be trusted against a backup (DESIGN §7).
+	/// before a certificate gathered off chain can be trusted against a backup.
 	pub fn is_two_thirds_good(&self) -> bool {
 		u64::from(self.strong()) > 2 * u64::from(self.max_bad)
 	}

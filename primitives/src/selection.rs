@@ -1,4 +1,4 @@
-//! Stake-weighted selection with replacement (paper §6, DESIGN §8).
+//! Stake-weighted selection with replacement (paper §6).
 //!
 //! Each slot is an independent draw: a target in `[0, total stake)` derived from the seed and the
 //! slot number, mapped to the agent whose stake interval contains it. Agents' stakes live in a

@@ -1,4 +1,4 @@
-//! Signed statements (paper §5, DESIGN §4).
+//! Signed statements (paper §5).
 //!
 //! Every picket action is a [`Statement`]: the chain's genesis hash (no cross-chain replay), the
 //! machine, the round, the committee level and a [`Body`]. What a picket key signs is
@@ -31,8 +31,8 @@ pub const LABEL_TAG: [u8; 8] = *b"cm/label";
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub enum Body {
-	/// A unitary machine's step (DESIGN §4): from the state labelled `from` at step `step`, the
-	/// high-level machine outputs `output` and moves to the state with hash `to`.
+	/// A unitary machine's step: from the state labelled `from` at step `step`, the high-level
+	/// machine outputs `output` and moves to the state with hash `to`.
 	Transition {
 		/// The step being decided.
 		step: u64,

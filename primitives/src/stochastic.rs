@@ -1,4 +1,4 @@
-//! Stochastic thresholds (paper §6–7 and Appendix 1, DESIGN §3).
+//! Stochastic thresholds (paper §6–7 and Appendix 1).
 //!
 //! A committee has `N` slots, each filled by an independent stake-weighted draw, so the number of
 //! bad slots is `X ~ Binomial(N, p)` where `p` bounds the bad share of stake. Given a tolerance
@@ -599,8 +599,8 @@ mod tests {
 	}
 
 	#[test]
-	fn design_example_p_005_n_50() {
-		// DESIGN §3: the paper's 17 is far too small; P(X >= 17) ≈ 1e-10.
+	fn papers_17_is_far_too_small_for_p_005_n_50() {
+		// p = 0.05, N = 50: the paper's 17 is far too small; P(X >= 17) ≈ 1e-10.
 		let (num, den) = upper_tail(50, p(1, 20), 17).unwrap();
 		let ratio = num.to_string().len() as i64 - den.to_string().len() as i64;
 		assert!((-11..=-9).contains(&ratio), "P(X >= 17) should be about 1e-10, ratio {ratio}");

@@ -118,7 +118,7 @@ fn sp_arithmetic_perbill(parts: u32) -> sp_arithmetic::Perbill {
 
 #[test]
 fn the_exact_threshold_is_above_the_papers_for_small_p() {
-	// DESIGN §3: p = 0.05, N = 50, the paper's 17 has a tail of about 1e-10.
+	// p = 0.05, N = 50: the paper's 17 has a tail of about 1e-10.
 	let rule = DecisionRule::exact(50, prob(1, 20), Epsilon::default()).unwrap();
 	assert!(rule.safe() > 17);
 	assert_eq!(rule.strong(), (50 + rule.max_bad) / 2 + 1);

@@ -35,7 +35,7 @@ pub enum Val {
 /// What good backup slots vote when nothing is required.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OwnValue {
-	/// All good slots of a level compute the same value (deterministic evaluation, DESIGN §7):
+	/// All good slots of a level compute the same value (deterministic evaluation):
 	/// the assumption under which termination is claimed. Both values are explored.
 	Common,
 	/// Each good backup slot picks either value: termination is not claimed, safety still is.

@@ -1,4 +1,4 @@
-//! Exhaustive model checks of the handover protocol (DESIGN §7).
+//! Exhaustive model checks of the handover protocol (paper §8–9).
 //!
 //! Run with `-- --nocapture` to see states explored and time per configuration.
 

@@ -14,7 +14,7 @@ echo "== feature propagation (zepter)"
 zepter run check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== no_std: the runtime-side crates build for wasm32v1-none"
+echo "== no_std: the runtime-side crates build for wasm32v1-none (the runtime without demo code)"
 # substrate_runtime is the cfg substrate-wasm-builder sets; without it sp-io pulls native crypto.
 RUSTFLAGS="--cfg substrate_runtime" cargo check --locked --target wasm32v1-none --no-default-features \
 	-p consensus-machine-primitives -p pallet-consensus-machine \
@@ -23,11 +23,14 @@ echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked 2>&1 | tee "$log"
-echo "== benchmarks: the pallet's, run as tests; pallet and runtime with runtime-benchmarks linted"
+echo "== benchmarks and try-runtime: linted; the pallet's benchmarks run as tests; every pallet's"
+echo "   try_state and the runtime's migrations checked on the development preset's genesis"
+# One feature set for both, so the frame crates build once more, not twice.
+features="runtime-benchmarks try-runtime"
 cargo clippy --locked -p pallet-consensus-machine -p consensus-machine-runtime \
-	--features runtime-benchmarks --all-targets -- -D warnings
-cargo test --locked -p pallet-consensus-machine --features runtime-benchmarks --lib benchmarking \
-	2>&1 | tee -a "$log"
+	-p consensus-machine-tests --features "$features" --all-targets -- -D warnings
+cargo test --locked -p pallet-consensus-machine -p consensus-machine-tests --features "$features" \
+	-- benchmarking try_state 2>&1 | tee -a "$log"
 bash scripts/contract.sh 2>&1 | tee -a "$log"
 SKIP_WASM_BUILD= bash scripts/e2e.sh 2>&1 | tee -a "$log"
 # One closing line for the whole run (cargo's own last line is a doc-test crate's, often empty).

@@ -4,7 +4,7 @@
 use crate::cli::AgentParams;
 use consensus_machine_runtime::{apis::RuntimeApi, opaque::Block};
 use futures::FutureExt;
-use pallet_consensus_machine::agent::BEHAVIOUR_KEY;
+use pallet_consensus_machine::demo::BEHAVIOUR_KEY;
 use sc_client_api::{Backend, BlockBackend};
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;

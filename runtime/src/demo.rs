@@ -3,14 +3,14 @@
 //! Keeps a dev chain busy without a human: every `period` blocks (genesis; `0` switches it
 //! off) it opens a round of the notary log ([`NOTARY`]), a round of the hierarchical oracle
 //! ([`ORACLE`]) and proposes a demo object for judgement on the notary's committee (every
-//! third object is provably bad, see `pallet_consensus_machine::agent::DemoEvaluator`). It
+//! third object is provably bad, see `pallet_consensus_machine::demo::DemoEvaluator`). It
 //! pays the deposits and bonds from its own account ([`account`], endowed by the presets) and
 //! closes what it opened once the pallet lets it. It is bounded: at most
 //! [`MAX_TRACKED`] rounds of its own in flight, and one step's work every `period` blocks.
 //!
 //! It goes through the pallet's public calls with a signed origin, exactly as a user would,
-//! so the chain does nothing for it that it would not do for anyone. Not for production:
-//! a production runtime leaves this pallet out.
+//! so the chain does nothing for it that it would not do for anyone. Not for production: it
+//! exists only with the runtime's `demo` feature.
 
 pub use pallet::*;
 
@@ -36,7 +36,7 @@ pub mod pallet {
 	use frame_support::pallet_prelude::*;
 	use frame_system::{pallet_prelude::*, RawOrigin};
 	use pallet_consensus_machine::{
-		agent::DemoEvaluator, weights::WeightInfo, Pallet as Machines, Rounds,
+		demo::DemoEvaluator, types::RoundKind, weights::WeightInfo, Pallet as Machines, Rounds,
 	};
 	use sp_runtime::traits::Zero;
 
@@ -99,13 +99,17 @@ pub mod pallet {
 			for mut round in Tracked::<T>::get() {
 				let Some(mut info) = Rounds::<T>::get(round) else { continue };
 				// A handed-over oracle round: follow it to its current level.
-				if let Some(&last) =
-					info.family.last().filter(|last| info.closed && **last != round)
-				{
-					let Some(next) = Rounds::<T>::get(last) else { continue };
-					(round, info) = (last, next);
+				if let RoundKind::Primary { levels, .. } = &info.kind {
+					if let Some(&last) = levels.last().filter(|last| info.closed && **last != round)
+					{
+						let Some(next) = Rounds::<T>::get(last) else { continue };
+						(round, info) = (last, next);
+					}
 				}
-				if info.closed || (info.object.is_none() && info.decided.is_some()) {
+				// Decided rounds close themselves but for validity rounds (their bond waits for
+				// the challenge window).
+				let validity = matches!(info.kind, RoundKind::Validity { .. });
+				if info.closed || (!validity && info.decided.is_some()) {
 					continue;
 				}
 				if info.deadline < now {

@@ -1,13 +1,15 @@
 //! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice, Bob and
-//! Charlie), both with 20 bonded dev agents, two demo machines and the demo driver
-//! ([`crate::demo`]) stepping every [`DEMO_PERIOD`] blocks.
+//! Charlie), both with 20 bonded dev agents and two demo machines; with the `demo` feature, also
+//! the demo driver (`crate::demo`) stepping every [`DEMO_PERIOD`] blocks, with its account
+//! endowed.
 //!
 //! Dev agent `i` (0..20) has the account of the dev seed `//Agent{i}` and the picket key of
 //! `//Agent{i}//picket`, so a node can put them in its keystore and anyone can re-derive them.
 
-use crate::{AccountId, Balance, Runtime, RuntimeGenesisConfig, UNIT};
+use crate::{AccountId, Balance, BlockNumber, Runtime, RuntimeGenesisConfig, UNIT};
 use alloc::{format, vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use pallet_consensus_machine::types::{GenesisAgent, GenesisLevel, GenesisMachine};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -50,9 +52,24 @@ pub fn agent_picket(i: u32) -> pallet_consensus_machine::crypto::Public {
 /// The demo machines: a notary log (unitary, 12 slots) and a hierarchical oracle (a primary
 /// of 6 slots, a complete backup of 40), both for p = 1/20 and ε = 1e-6.
 fn demo_machines() -> Vec<pallet_consensus_machine::GenesisMachineOf<Runtime>> {
+	let level = |slots, timeout| GenesisLevel::<BlockNumber> {
+		slots,
+		p_numerator: 1,
+		p_denominator: 20,
+		epsilon_exponent: 6,
+		timeout,
+	};
 	vec![
-		(vec![(12, 1, 20, 6, 10)], UNIT, <BlakeTwo256 as Hash>::hash(b"notary log: genesis").0),
-		(vec![(6, 1, 20, 6, 5), (40, 1, 20, 6, 10)], UNIT, [0; 32]),
+		GenesisMachine {
+			levels: vec![level(12, 10)],
+			round_deposit: UNIT,
+			initial_state: <BlakeTwo256 as Hash>::hash(b"notary log: genesis").0,
+		},
+		GenesisMachine {
+			levels: vec![level(6, 5), level(40, 10)],
+			round_deposit: UNIT,
+			initial_state: [0; 32],
+		},
 	]
 }
 
@@ -61,16 +78,24 @@ fn genesis(
 	endowed: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
-	let agents: Vec<_> =
-		(0..DEV_AGENTS).map(|i| (agent_account(i), agent_picket(i), DEV_AGENT_BOND)).collect();
-	let balances: Vec<(AccountId, Balance)> = endowed
+	let agents: Vec<_> = (0..DEV_AGENTS)
+		.map(|i| GenesisAgent {
+			account: agent_account(i),
+			key: agent_picket(i),
+			bond: DEV_AGENT_BOND,
+		})
+		.collect();
+	#[allow(unused_mut)] // Only the demo driver's account joins below.
+	let mut balances: Vec<(AccountId, Balance)> = endowed
 		.iter()
 		.cloned()
 		.map(|a| (a, 1_000_000 * UNIT))
-		.chain(agents.iter().map(|(a, _, _)| (a.clone(), 10 * DEV_AGENT_BOND)))
-		.chain([(crate::demo::account(), 1_000_000 * UNIT)])
+		.chain(agents.iter().map(|a| (a.account.clone(), 10 * DEV_AGENT_BOND)))
 		.collect();
-	build_struct_json_patch!(RuntimeGenesisConfig {
+	#[cfg(feature = "demo")]
+	balances.push((crate::demo::account(), 1_000_000 * UNIT));
+	#[allow(unused_mut)] // Only the demo driver's genesis joins below.
+	let mut patch = build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: pallet_balances::GenesisConfig { balances },
 		aura: pallet_aura::GenesisConfig {
 			authorities: authorities.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(),
@@ -83,8 +108,12 @@ fn genesis(
 			agents,
 			machines: demo_machines(),
 		},
-		demo_driver: crate::demo::GenesisConfig { period: DEMO_PERIOD },
-	})
+	});
+	#[cfg(feature = "demo")]
+	if let Value::Object(fields) = &mut patch {
+		fields.insert("demoDriver".into(), serde_json::json!({ "period": DEMO_PERIOD }));
+	}
+	patch
 }
 
 fn authority(k: Sr25519Keyring) -> (AuraId, GrandpaId) {

@@ -5,8 +5,14 @@
 //! template: `configs/` (pallet configurations), `apis.rs` (runtime APIs),
 //! `genesis_config_presets.rs` (the `development` and `local_testnet` presets), `benchmarks.rs`
 //! (with `--features runtime-benchmarks`), and `demo.rs`: a **dev-only demo driver** that opens
-//! rounds every few blocks so that a dev chain has work without a human (a production runtime
-//! leaves it out).
+//! rounds every few blocks so that a dev chain has work without a human. The driver, the demo
+//! evaluator of the off-chain pickets and misbehaviour on request come with the `demo` cargo
+//! feature, which the dev node enables; without it the runtime has none of them (the pickets'
+//! evaluator is then `()`: a production runtime plugs in its own).
+//!
+//! Upgrades: [`Migrations`] lists the migrations `Executive` runs on a runtime upgrade (none
+//! yet: every pallet is at its first storage version); with the `try-runtime` feature the
+//! runtime offers the `TryRuntime` API and every pallet's `try_state` checks.
 //!
 //! **Randomness is not production-grade:** committees are seeded by
 //! `pallet-insecure-randomness-collective-flip`, which a block author can bias. A production
@@ -26,6 +32,7 @@ pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
 pub mod configs;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod genesis_config_presets;
 
@@ -129,6 +136,11 @@ pub type UncheckedExtrinsic =
 /// The payload signed in a transaction.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
+/// Migrations run on the next runtime upgrade, in order (as
+/// `frame_support::migrations::VersionedMigration`s). Empty: every pallet's storage is at its
+/// first version.
+pub type Migrations = ();
+
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<
 	Runtime,
@@ -136,6 +148,7 @@ pub type Executive = frame_executive::Executive<
 	frame_system::ChainContext<Runtime>,
 	Runtime,
 	AllPalletsWithSystem,
+	Migrations,
 >;
 
 #[frame_support::runtime]
@@ -173,6 +186,7 @@ mod runtime {
 	pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
 	#[runtime::pallet_index(8)]
 	pub type ConsensusMachine = pallet_consensus_machine;
+	#[cfg(feature = "demo")]
 	#[runtime::pallet_index(9)]
 	pub type DemoDriver = crate::demo;
 }

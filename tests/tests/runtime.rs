@@ -17,7 +17,10 @@ use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{Authorize, UnfilteredDispatchable},
 };
-use pallet_consensus_machine::{types::DutyTask, Agents, Event};
+use pallet_consensus_machine::{
+	types::{DutyTask, RoundKind},
+	Agents, Event,
+};
 use sp_core::{sr25519, Pair};
 use sp_runtime::traits::IdentifyAccount;
 
@@ -117,14 +120,26 @@ fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 			call.authorize(TransactionSource::External).unwrap().expect("authorised");
 			assert_ok!(call
 				.dispatch_bypass_filter(RuntimeOrigin::from(frame_system::RawOrigin::Authorized)));
-			if Runtime::round(round).unwrap().value.is_some() {
+			let info = Runtime::round(round).unwrap();
+			if matches!(info.kind, RoundKind::Primary { value: Some(_), .. }) {
 				decided = true;
 				break;
 			}
 		}
 		assert!(decided, "the primary decides when all its seats agree");
-		System::assert_has_event(Event::<Runtime>::Decided { round, level: 0, value }.into());
 		let cert = Runtime::certificate(round).expect("certificate");
+		System::assert_has_event(
+			Event::<Runtime>::CertificateRecorded {
+				round,
+				family: Some(round),
+				machine: 1,
+				level: 0,
+				value,
+				slots: cert.slots,
+				signers: cert.signatures.len() as u32,
+			}
+			.into(),
+		);
 		let verified = certificate::verify(
 			&committee,
 			info.threshold,
@@ -207,7 +222,7 @@ fn the_demo_driver_opens_rounds_every_period_and_stays_bounded() {
 		let opened: Vec<_> = (0..NextRoundId::<Runtime>::get())
 			.map(|id| {
 				let info = Rounds::<Runtime>::get(id).unwrap();
-				(info.machine, info.object.is_some(), info.opener)
+				(info.machine, info.object().is_some(), info.opener)
 			})
 			.collect();
 		assert_eq!(
@@ -230,5 +245,32 @@ fn the_demo_driver_opens_rounds_every_period_and_stays_bounded() {
 			.count();
 		assert!(closed > 3, "timed-out rounds were closed ({closed})");
 		assert!(NextRoundId::<Runtime>::get() > 6, "the driver kept opening rounds");
+	});
+}
+
+/// The upgrade path: on the development preset's genesis, every pallet is at its storage
+/// version, the (empty) migrations run with their checks, and every pallet's `try_state`
+/// passes, before and after the demo driver has opened rounds.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn try_state_of_every_pallet_passes_on_the_development_genesis() {
+	use consensus_machine_runtime::{AllPalletsWithSystem, Executive};
+	use frame_support::traits::{
+		GetStorageVersion, StorageVersion, TryState, TryStateSelect, UpgradeCheckSelect,
+	};
+	development().execute_with(|| {
+		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
+		assert_eq!(version, StorageVersion::new(1));
+		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
+		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
+		use consensus_machine_runtime::{genesis_config_presets::DEMO_PERIOD, DemoDriver};
+		use frame_support::traits::Hooks;
+		for n in 2..=4 * DEMO_PERIOD {
+			System::set_block_number(n);
+			DemoDriver::on_initialize(n);
+		}
+		assert!(pallet_consensus_machine::NextRoundId::<Runtime>::get() > 0);
+		AllPalletsWithSystem::try_state(4 * DEMO_PERIOD, TryStateSelect::All)
+			.expect("consistent with rounds open");
 	});
 }

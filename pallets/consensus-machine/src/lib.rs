@@ -77,6 +77,7 @@
 //!     type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 //!     type Slash = ResolveTo<TreasuryAccount, Balances>;
 //!     type EvidenceVerifier = consensus_machine_primitives::light::MerkleChunks<1024>;
+//!     type Evaluator = MyEvaluator; // what this chain's good pickets sign (`offchain::Evaluate`)
 //!     type CancelOrigin = EnsureRoot<AccountId>;
 //!     type MaxEvidenceLen = ConstU32<4_096>;
 //!     type MaxObjectSize = ConstU32<1_048_576>;
@@ -101,6 +102,24 @@
 //! [`Call::submit_statement`] to be valid without a signed origin. The pallet requires
 //! `frame_system::Config<Hash = H256>`: the genesis hash is part of every signed statement.
 //!
+//! ## Where things are
+//!
+//! A round is typed by what it decides ([`types::RoundKind`]: a transition of a unitary
+//! machine, a validity judgement, or the primary or a backup level of a hierarchical round),
+//! and every kind goes through the same phases, one module each under `rounds/`: `open` (the
+//! committee is drawn), `vote` (statements and certificates), `decide` (certificates and
+//! verified reds), `handover` (a hierarchical round's next level), `close` (misses, amber,
+//! deposits) and `prune`. Beside them: `bonds` (agents, bonds, keys, the stake tree),
+//! `machines` (creation and exact rules), `penalties` (offences, slashes, misses and bans),
+//! `offchain` (the picket agents' worker and their duties), `try_state` (the invariants) and,
+//! with the `demo` cargo feature only, `demo` (the dev chain's evaluator and misbehaviour on
+//! request; a production runtime builds without it).
+//!
+//! ## Storage versions
+//!
+//! The storage layout is at version 1 ([`STORAGE_VERSION`]); a change of layout bumps it and
+//! ships a `VersionedMigration` for the runtime's migrations.
+//!
 //! ## Decisions where the spec was silent
 //!
 //! - A key rotation does not change committees already drawn: a round's seats keep the key the
@@ -110,6 +129,8 @@
 //! - A machine has at most one round open at a time; once its deadline passes undecided, a new
 //!   round for the same step may be opened. The deposit is returned when the round is decided,
 //!   or when an undecided round is pruned.
+//! - A condition only a bug can produce is a `defensive` check: loud in debug builds and
+//!   tests, [`Error::Corrupt`] in production. Calls check before they write.
 //! - Red evidence travels beside the statement (`evidence`), and the statement signs its hash,
 //!   so a relayer cannot swap it; a red never travels in an aggregated certificate.
 //! - Misses are counted only in rounds that closed undecided: once a round is decided, the
@@ -127,18 +148,18 @@ extern crate alloc;
 
 pub use pallet::*;
 
-pub mod agent;
-mod agents;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-mod hierarchy;
+mod bonds;
+#[cfg(any(feature = "demo", test))]
+pub mod demo;
+mod machines;
+pub mod offchain;
 mod penalties;
 mod rounds;
-mod statements;
 #[cfg(any(feature = "try-runtime", test))]
 mod try_state;
 pub mod types;
-mod validity;
 pub mod weights;
 
 #[cfg(test)]
@@ -209,13 +230,17 @@ pub mod pallet {
 	pub type EvidenceOf<T> = BoundedVec<u8, <T as Config>::MaxEvidenceLen>;
 	/// A penalty's id.
 	pub type PenaltyId = u32;
-	/// A machine level in the genesis config: `(slots, p numerator, p denominator, ε
-	/// exponent, timeout)`.
-	pub type GenesisLevelOf<T> = (u32, u32, u32, u8, BlockNumberFor<T>);
-	/// A machine in the genesis config: its levels, round deposit and initial state hash.
-	pub type GenesisMachineOf<T> = (Vec<GenesisLevelOf<T>>, BalanceOf<T>, Hash);
+	/// An agent in the genesis config.
+	pub type GenesisAgentOf<T> = GenesisAgent<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+	/// A machine in the genesis config.
+	pub type GenesisMachineOf<T> = GenesisMachine<BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// The storage layout's version. Version 1 is the first layout with typed rounds
+	/// ([`RoundKind`]); a later layout comes with a migration from this one.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -237,7 +262,7 @@ pub mod pallet {
 		type EvidenceVerifier: EvidenceVerifier;
 
 		/// What this chain's good pickets say about a duty: the off-chain picket agents sign it.
-		type Evaluator: crate::agent::Evaluate;
+		type Evaluator: crate::offchain::Evaluate;
 
 		/// Who may cancel a pending penalty during its deferral.
 		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -361,13 +386,16 @@ pub mod pallet {
 	/// Why this pallet holds funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// An agent's bond.
+		/// An agent's bond: slashable for its offences until withdrawn.
 		Bond,
-		/// A round opener's deposit, or a proposer's bond.
+		/// A round opener's deposit: returned when the round is decided or closed.
 		RoundDeposit,
+		/// A proposer's bond on a validity round: lost if the object ends red, returned minus
+		/// `AmberFee` if amber, returned whole if green.
+		ProposalBond,
 	}
 
-	/// Registered agents.
+	/// Registered agents by account: picket key, bond, stake-tree index and status.
 	#[pallet::storage]
 	pub type Agents<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, AgentInfoOf<T>>;
 
@@ -375,7 +403,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type KeyOwner<T: Config> = StorageMap<_, Blake2_128Concat, Public, T::AccountId>;
 
-	/// The agent at each stake-tree index.
+	/// The agent at each stake-tree index: a draw finds an index, this names its agent.
 	#[pallet::storage]
 	pub type AgentAt<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId>;
 
@@ -383,15 +411,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type FreeIndices<T: Config> = StorageValue<_, BoundedVec<u32, T::MaxAgents>, ValueQuery>;
 
-	/// The next never-used stake-tree index.
+	/// The lowest stake-tree index never used yet (indices below it are taken or free).
 	#[pallet::storage]
 	pub type NextIndex<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// Fenwick-tree nodes (1-based) of the active agents' stakes.
+	/// The stake tree: Fenwick-tree nodes (1-based) over the active agents' stakes, so that a
+	/// stake-weighted draw and a stake change each cost `O(log MaxAgents)` reads.
 	#[pallet::storage]
 	pub type StakeNodes<T: Config> = StorageMap<_, Twox64Concat, u32, u128, ValueQuery>;
 
-	/// Total stake of the active agents.
+	/// Total stake of the active agents: what a draw's uniform target ranges over.
 	#[pallet::storage]
 	pub type TotalStake<T: Config> = StorageValue<_, u128, ValueQuery>;
 
@@ -400,11 +429,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PopulationVersion<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// Machines.
+	/// Machines by id: their levels (each with its exact decision rule), round deposit and
+	/// latest certified label.
 	#[pallet::storage]
 	pub type Machines<T: Config> = StorageMap<_, Twox64Concat, MachineId, MachineInfoOf<T>>;
 
-	/// The next machine id.
+	/// The id the next machine created gets.
 	#[pallet::storage]
 	pub type NextMachineId<T: Config> = StorageValue<_, MachineId, ValueQuery>;
 
@@ -419,49 +449,57 @@ pub mod pallet {
 		TraceEntry<BlockNumberFor<T>>,
 	>;
 
-	/// Rounds.
+	/// Live rounds by id (until pruned): their kind, committee summary, deadline and outcome.
 	#[pallet::storage]
 	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, RoundId, RoundInfoOf<T>>;
 
-	/// The next round id.
+	/// The id the next round opened gets (every kind and level shares one counter).
 	#[pallet::storage]
 	pub type NextRoundId<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
-	/// The committee of each round.
+	/// The committee of each live round: its seats in draw order (a seat's index is how
+	/// certificates name it), each with the key that signs for it and its slots.
 	#[pallet::storage]
 	pub type Committees<T: Config> = StorageMap<_, Twox64Concat, RoundId, CommitteeOf<T>>;
 
-	/// Recorded statements: round, seat index → body and signature.
+	/// The statement each seat made in a live round: (round, seat index) → the signed body and
+	/// its signature. One per seat.
 	#[pallet::storage]
-	pub type Votes<T: Config> =
+	pub type Statements<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RoundId, Twox64Concat, u32, (Body, StoredSignature)>;
 
-	/// Slots behind each value of a round (the value is the body's hash).
+	/// Slots behind each value in a live round: (round, tally key) → slots, where the key is a
+	/// hierarchical round's voted value or any other body's hash (`Body::tally_key`). Keys
+	/// are chosen by signers, hence hashed.
 	#[pallet::storage]
 	pub type Tallies<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, RoundId, Identity, Hash, u32, ValueQuery>;
+		StorageDoubleMap<_, Twox64Concat, RoundId, Blake2_128Concat, Hash, u32, ValueQuery>;
 
-	/// The certificate of each decided round.
+	/// The certificate of each decided live round: the statement and the signatures that reached
+	/// its threshold, by seat index (re-verifiable anywhere against [`Committees`]).
 	#[pallet::storage]
 	pub type Certificates<T: Config> = StorageMap<_, Twox64Concat, RoundId, CertificateRecordOf<T>>;
 
-	/// The oldest round not yet pruned.
+	/// The oldest round not yet pruned: pruning walks round ids in order from here.
 	#[pallet::storage]
 	pub type PruneCursor<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
-	/// The traffic light of every judged object (kept after its round is pruned).
+	/// The traffic light of every proposed object, by its hash (kept after its round is
+	/// pruned). The hash is the proposer's choice, hence hashed again as a key.
 	#[pallet::storage]
-	pub type Validity<T: Config> = StorageMap<_, Identity, Hash, ValidityRecord<BlockNumberFor<T>>>;
+	pub type Validity<T: Config> =
+		StorageMap<_, Blake2_128Concat, Hash, ValidityRecord<BlockNumberFor<T>>>;
 
-	/// Recorded offences and their penalties.
+	/// Every recorded offence by penalty id: offender, kind, proof, and where its penalty
+	/// stands (pending, applied or cancelled).
 	#[pallet::storage]
 	pub type Penalties<T: Config> = StorageMap<_, Twox64Concat, PenaltyId, PenaltyOf<T>>;
 
-	/// The next penalty id.
+	/// The id the next recorded offence's penalty gets.
 	#[pallet::storage]
 	pub type NextPenaltyId<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
 
-	/// The oldest penalty not yet settled (applied or cancelled).
+	/// The oldest penalty that may still be pending: applying walks penalty ids from here.
 	#[pallet::storage]
 	pub type PenaltyCursor<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
 
@@ -492,41 +530,40 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// How many times each agent was banned.
+	/// How many times each agent was banned for missed duties; from the second ban on, every
+	/// ban is also slashed.
 	#[pallet::storage]
 	pub type Bans<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// Agents bonded at genesis: account, picket key, bond (no proof of possession needed).
-		pub agents: Vec<(T::AccountId, Public, BalanceOf<T>)>,
-		/// Machines created at genesis: levels as `(slots, p numerator, p denominator, ε
-		/// exponent, timeout)`, the round deposit and the initial state hash. One level makes
-		/// a unitary machine; several a hierarchical one.
+		/// Agents bonded at genesis.
+		pub agents: Vec<GenesisAgentOf<T>>,
+		/// Machines created at genesis, with ids from 0 in this order.
 		pub machines: Vec<GenesisMachineOf<T>>,
 	}
 
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			for (agent, key, bond) in &self.agents {
-				Pallet::<T>::do_register(agent.clone(), key.clone(), *bond)
+			for GenesisAgent { account, key, bond } in &self.agents {
+				Pallet::<T>::do_register(account.clone(), key.clone(), *bond)
 					.expect("genesis agents must be valid");
 			}
-			for (levels, deposit, initial) in &self.machines {
+			for GenesisMachine { levels, round_deposit, initial_state } in &self.machines {
 				let specs = levels
 					.iter()
-					.map(|(slots, num, den, e, timeout)| LevelSpec {
-						slots: *slots,
-						p: Probability::new((*num).into(), (*den).into())
+					.map(|level| LevelSpec {
+						slots: level.slots,
+						p: Probability::new(level.p_numerator.into(), level.p_denominator.into())
 							.expect("genesis machines have a valid p"),
-						epsilon: Epsilon::from_exponent(*e)
+						epsilon: Epsilon::from_exponent(level.epsilon_exponent)
 							.expect("genesis machines have a valid ε"),
-						timeout: *timeout,
+						timeout: level.timeout,
 					})
 					.collect();
-				Pallet::<T>::do_create_machine_with_levels(specs, *deposit, *initial)
+				Pallet::<T>::do_create_machine_with_levels(specs, *round_deposit, *initial_state)
 					.expect("genesis machines must be valid");
 			}
 		}
@@ -547,36 +584,42 @@ pub mod pallet {
 		KeyRotated { agent: T::AccountId, old: Public, new: Public },
 		/// A machine was created with its decision rule.
 		MachineCreated { machine: MachineId, slots: u32, max_bad: u32, threshold: u32 },
-		/// A round was opened and its committee drawn (agent, slots).
+		/// A round was opened (or a backup level started) and its committee drawn: each seat's
+		/// agent and slots, in seat order.
 		RoundOpened {
 			round: RoundId,
 			machine: MachineId,
-			step: u64,
+			level: u8,
 			deadline: BlockNumberFor<T>,
 			committee: BoundedVec<(T::AccountId, u32), T::MaxCommittee>,
 		},
-		/// A picket's statement was recorded.
+		/// A picket's statement was recorded in `round`; `value` is the signed body's hash
+		/// (agreeing statements have equal hashes).
 		StatementRecorded { round: RoundId, agent: T::AccountId, slots: u32, value: Hash },
-		/// Agreeing statements reached the threshold: the round is decided.
+		/// Agreeing statements reached `round`'s threshold: the round is decided, and this is
+		/// the only event of the decision. `value` is the decided value for a hierarchical round
+		/// (whose level-0 round is `family`), else the certified body's hash.
 		CertificateRecorded {
 			round: RoundId,
+			family: Option<RoundId>,
 			machine: MachineId,
-			step: u64,
+			level: u8,
 			value: Hash,
 			slots: u32,
 			signers: u32,
 		},
-		/// A machine's certified state advanced.
+		/// A unitary machine's certified state advanced to `label` (after a certificate).
 		MachineAdvanced { machine: MachineId, label: Label },
-		/// A round's storage was removed.
+		/// A round's storage was removed after its retention.
 		RoundPruned { round: RoundId },
-		/// A validity round was opened for an object.
+		/// A validity round was opened for an object, with the proposer's bond held.
 		Proposed { round: RoundId, proposer: T::AccountId, object: Hash, size: u32 },
 		/// An object's traffic light was decided (or changed from green to red).
 		LightDecided { round: RoundId, object: Hash, light: Light },
 		/// A valid red overturned a green within the challenge window.
 		GreenOverturned { round: RoundId, object: Hash },
-		/// A round was closed: misses counted, bonds settled.
+		/// A round was closed: its silent seats' misses counted, its deposit or bond settled,
+		/// and for a validity round its final light set.
 		RoundClosed { round: RoundId, light: Option<Light> },
 		/// The proposer's bond was returned, minus `fee` (amber).
 		ProposalBondReturned {
@@ -602,9 +645,11 @@ pub mod pallet {
 		},
 		/// A pending penalty was cancelled.
 		PenaltyCancelled { penalty: PenaltyId },
-		/// A picket missed its duty in a round.
+		/// A seat of `agent` made no statement in a round that ended undecided (or handed over);
+		/// `misses` is the agent's count within the miss window.
 		DutyMissed { agent: T::AccountId, round: RoundId, misses: u32 },
-		/// A primary picket pre-decided (`None`: it cannot endorse anything).
+		/// A primary picket's statement in a hierarchical round (`round` is the family's level-0
+		/// round): its pre-decision, final once recorded (`None`: it endorses nothing).
 		PreDecided { round: RoundId, agent: T::AccountId, value: Option<Hash> },
 		/// A level's deadline passed undecided: the next level started with its own committee
 		/// (`backup_round`), and must adopt `required` if set.
@@ -615,8 +660,6 @@ pub mod pallet {
 			backup_round: RoundId,
 			required: Option<Hash>,
 		},
-		/// A hierarchical round was decided.
-		Decided { round: RoundId, level: u8, value: Hash },
 		/// An agent was banned from draws until `until`.
 		AgentBanned { agent: T::AccountId, until: BlockNumberFor<T> },
 		/// A banned (or cleared) agent is back in the draw.
@@ -637,7 +680,7 @@ pub mod pallet {
 		BadProofOfPossession,
 		/// `MaxAgents` agents are registered.
 		TooManyAgents,
-		/// The amount is zero.
+		/// `bond_extra` was asked to add nothing.
 		ZeroAmount,
 		/// The agent is unbonding: it is out of the draw and cannot sign.
 		AgentNotActive,
@@ -677,8 +720,8 @@ pub mod pallet {
 		WrongFromHash,
 		/// The round is already decided.
 		RoundDecided,
-		/// The round's deadline has passed.
-		RoundClosed,
+		/// The round's deadline has passed (or it was closed): it takes no more statements.
+		DeadlinePassed,
 		/// The signer holds no seat in the round's committee.
 		NotAPicket,
 		/// This seat already has a statement in this round.
@@ -693,8 +736,10 @@ pub mod pallet {
 		DuplicateSigner,
 		/// The certificate's signers hold fewer slots than the threshold.
 		BelowThreshold,
-		/// The statement's kind does not fit the round (a verdict in a transition round, or the
-		/// reverse), or names another object.
+		/// The statement's kind does not fit the round's (e.g. a verdict in a transition round,
+		/// or a transition in a hierarchical round).
+		WrongKind,
+		/// The verdict names another object than the one its round judges.
 		WrongObject,
 		/// Evidence was given for a statement that is not a red verdict.
 		UnexpectedEvidence,
@@ -743,7 +788,10 @@ pub mod pallet {
 		NotAViolation,
 		/// The round is not a round of a hierarchical machine.
 		NotADecisionRound,
-		/// Storage is inconsistent; this is a bug.
+		/// The id counter of machines, rounds or penalties is exhausted.
+		IdsExhausted,
+		/// Storage is inconsistent: only a bug can cause this (debug builds and tests panic at
+		/// the `defensive` check that returns it).
 		Corrupt,
 	}
 
@@ -914,9 +962,9 @@ pub mod pallet {
 		/// seat, no statement from that seat yet, agent active, evidence matches, then the
 		/// signature). The call re-checks everything that can change between the pool and the
 		/// block. Errors: those of the checks ([`Error::UnknownRound`], [`Error::WrongGenesis`],
-		/// [`Error::WrongMachine`], [`Error::WrongLevel`], [`Error::WrongObject`],
+		/// [`Error::WrongMachine`], [`Error::WrongLevel`], [`Error::WrongKind`], [`Error::WrongObject`],
 		/// [`Error::StaleStep`], [`Error::WrongFromHash`], [`Error::RoundDecided`],
-		/// [`Error::RoundClosed`], [`Error::NotAPicket`], [`Error::DuplicateStatement`],
+		/// [`Error::DeadlinePassed`], [`Error::NotAPicket`], [`Error::DuplicateStatement`],
 		/// [`Error::AgentNotActive`], [`Error::MissingEvidence`], [`Error::UnexpectedEvidence`],
 		/// [`Error::EvidenceMismatch`]). A red whose evidence does not verify is *not* an error:
 		/// it is recorded, does not count, and is an offence ([`OffenceKind::FalseRed`]).
@@ -1115,56 +1163,6 @@ pub mod pallet {
 		/// The rule of a machine's level.
 		pub fn decision_rule(machine: MachineId, level: u8) -> Option<DecisionRule> {
 			Machines::<T>::get(machine)?.levels.get(level as usize).map(|l| l.rule)
-		}
-
-		/// What `key` should sign now: every unpruned round that still takes statements, where
-		/// `key` holds a seat without a statement. Off chain only (runtime API): it reads every
-		/// live round.
-		pub fn duties(key: &Public) -> Vec<Duty<BlockNumberFor<T>>> {
-			let now = frame_system::Pallet::<T>::block_number();
-			let mut duties = Vec::new();
-			for id in PruneCursor::<T>::get()..NextRoundId::<T>::get() {
-				let Some(round) = Rounds::<T>::get(id) else { continue };
-				if round.closed || round.decided.is_some() || now > round.deadline {
-					continue;
-				}
-				let Some(committee) = Committees::<T>::get(id) else { continue };
-				let Some(seat) = committee.iter().position(|s| &s.key == key) else { continue };
-				if Votes::<T>::contains_key(id, seat as u32) {
-					continue;
-				}
-				let task = match (round.object, round.is_decision()) {
-					(Some(object), _) => DutyTask::Verdict { object },
-					(None, true) => {
-						let root = Self::root_of(id, &round).ok();
-						let current = root.as_ref().is_some_and(|r| {
-							r.value.is_none() && r.family.len() == round.level as usize + 1
-						});
-						if !current {
-							continue;
-						}
-						DutyTask::Decision { subject: round.subject, required: round.required }
-					}
-					(None, false) => {
-						let Some(machine) = Machines::<T>::get(round.machine) else { continue };
-						DutyTask::Transition {
-							step: round.step,
-							from: machine.label.hash,
-							subject: round.subject,
-						}
-					}
-				};
-				duties.push(Duty {
-					round: id,
-					machine: round.machine,
-					level: round.level,
-					seat: seat as u32,
-					slots: committee[seat].slots,
-					deadline: round.deadline,
-					task,
-				});
-			}
-			duties
 		}
 	}
 }

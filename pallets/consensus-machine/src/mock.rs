@@ -1,6 +1,6 @@
 //! Test runtime: System, Balances and this pallet, with a deterministic randomness source.
 
-use crate::{self as pallet_consensus_machine, crypto};
+use crate::{self as pallet_consensus_machine, crypto, types::GenesisAgent};
 use codec::Encode;
 use consensus_machine_primitives::{
 	light::MerkleChunks,
@@ -143,7 +143,7 @@ impl pallet_consensus_machine::Config for Test {
 	type WeightInfo = ();
 	type Slash = ResolveTo<Treasury, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK>;
-	type Evaluator = crate::agent::DemoEvaluator<CHUNK>;
+	type Evaluator = crate::demo::DemoEvaluator<CHUNK>;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<1_024>;
 	type MaxObjectSize = ConstU32<4_096>;
@@ -204,18 +204,24 @@ impl ExtBuilder {
 	}
 
 	pub fn build(self) -> sp_io::TestExternalities {
-		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-		pallet_balances::GenesisConfig::<Test> {
-			balances: (1..=100).map(|a| (a, 10_000)).chain([(TREASURY, 1)]).collect(),
-			..Default::default()
+		// The whole runtime's genesis, so that every pallet's `on_genesis` (e.g. writing its
+		// storage version) runs as on a real chain.
+		let storage = RuntimeGenesisConfig {
+			system: Default::default(),
+			balances: pallet_balances::GenesisConfig::<Test> {
+				balances: (1..=100).map(|a| (a, 10_000)).chain([(TREASURY, 1)]).collect(),
+				..Default::default()
+			},
+			consensus_machine: pallet_consensus_machine::GenesisConfig::<Test> {
+				agents: self
+					.agents
+					.iter()
+					.map(|&(account, bond)| GenesisAgent { account, key: key(account), bond })
+					.collect(),
+				machines: vec![],
+			},
 		}
-		.assimilate_storage(&mut storage)
-		.unwrap();
-		pallet_consensus_machine::GenesisConfig::<Test> {
-			agents: self.agents.iter().map(|&(a, bond)| (a, key(a), bond)).collect(),
-			machines: vec![],
-		}
-		.assimilate_storage(&mut storage)
+		.build_storage()
 		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(storage);
 		ext.execute_with(|| System::set_block_number(1));

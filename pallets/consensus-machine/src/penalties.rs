@@ -1,4 +1,4 @@
-//! Offences and penalties (paper §5 and §7.1, DESIGN §6).
+//! Offences and penalties (paper §5 and §7.1).
 //!
 //! - **Overt** offences are signed statements that are provably wrong: equivocation, a green on
 //!   an object that ended red, a red whose evidence fails. Recording one takes the agent out of
@@ -27,7 +27,7 @@ use frame_support::{
 	traits::{
 		fungible::{Balanced, BalancedHold, MutateHold},
 		tokens::Precision,
-		Imbalance, OnUnbalanced,
+		DefensiveOption, Imbalance, OnUnbalanced,
 	},
 	BoundedVec,
 };
@@ -38,8 +38,18 @@ use sp_runtime::{
 };
 
 impl<T: Config> Pallet<T> {
-	/// Records an offence and schedules its penalty. Errors with [`Error::AlreadyReported`] if
-	/// this (offender, round, kind) was recorded before.
+	/// Whether `offender`'s offence of `kind` in `round` was recorded already.
+	pub(crate) fn is_offence_recorded(
+		offender: &T::AccountId,
+		round: RoundId,
+		kind: OffenceKind,
+	) -> bool {
+		OffenceIndex::<T>::contains_key((offender, round, kind))
+	}
+
+	/// Records an offence and schedules its penalty. Fails before writing anything: with
+	/// [`Error::AlreadyReported`] if this (offender, round, kind) was recorded before, or
+	/// [`Error::IdsExhausted`]. `statements` holds at most two (the proof).
 	pub(crate) fn record_offence(
 		kind: OffenceKind,
 		offender: T::AccountId,
@@ -48,9 +58,15 @@ impl<T: Config> Pallet<T> {
 		statements: Vec<(Statement, StoredSignature)>,
 		reporter: Option<T::AccountId>,
 		base: Option<BalanceOf<T>>,
-	) -> Result<PenaltyId, DispatchError> {
+	) -> Result<PenaltyId, Error<T>> {
 		let index = (offender.clone(), round, kind);
 		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
+		let id = NextPenaltyId::<T>::get();
+		let next = id.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
+		if statements.len() > 2 {
+			frame_support::defensive!("an offence is proven by at most two statements");
+		}
+		let statements = BoundedVec::truncate_from(statements);
 		let fraction = match kind {
 			OffenceKind::Equivocation => T::EquivocationSlash::get(),
 			OffenceKind::WrongVerdict => T::WrongVerdictSlash::get(),
@@ -59,11 +75,9 @@ impl<T: Config> Pallet<T> {
 			OffenceKind::BackupRuleViolation => T::BackupRuleSlash::get(),
 			OffenceKind::RedProposal => Perbill::one(),
 		};
-		let id = NextPenaltyId::<T>::get();
-		NextPenaltyId::<T>::put(id.checked_add(1).ok_or(Error::<T>::Corrupt)?);
+		NextPenaltyId::<T>::put(next);
 		let now = frame_system::Pallet::<T>::block_number();
 		let apply_at = now.saturating_add(T::SlashDeferral::get());
-		let statements = BoundedVec::try_from(statements).map_err(|_| Error::<T>::Corrupt)?;
 		Penalties::<T>::insert(
 			id,
 			Penalty {
@@ -83,7 +97,7 @@ impl<T: Config> Pallet<T> {
 		OffenceIndex::<T>::insert(&index, id);
 		PendingPenalties::<T>::mutate(&offender, |n| *n = n.saturating_add(1));
 		if kind.is_overt() {
-			Self::suspend(&offender)?;
+			Self::suspend(&offender);
 		}
 		Self::deposit_event(Event::OffenceRecorded {
 			penalty: id,
@@ -96,11 +110,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Takes an agent out of the draw for an overt offence.
-	fn suspend(who: &T::AccountId) -> DispatchResult {
+	fn suspend(who: &T::AccountId) {
 		if let Some(mut agent) = Agents::<T>::get(who) {
 			match agent.status {
 				AgentStatus::Active => {
-					Self::leave_draw(agent.index, agent.bond)?;
+					Self::leave_draw(agent.index, agent.bond);
 					agent.status = AgentStatus::Suspended;
 				}
 				AgentStatus::Banned { .. } => agent.status = AgentStatus::Suspended,
@@ -108,7 +122,6 @@ impl<T: Config> Pallet<T> {
 			}
 			Agents::<T>::insert(who, agent);
 		}
-		Ok(())
 	}
 
 	/// The offender of a proven equivocation, if it is one and not reported yet.
@@ -121,10 +134,12 @@ impl<T: Config> Pallet<T> {
 		ensure!(first.0.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		let round = first.0.round;
 		ensure!(Rounds::<T>::contains_key(round), Error::<T>::UnknownRound);
-		let committee = Committees::<T>::get(round).ok_or(Error::<T>::Corrupt)?;
+		let committee = Committees::<T>::get(round).defensive_ok_or(Error::<T>::Corrupt)?;
 		let seat = committee.iter().find(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
-		let index = (seat.agent.clone(), round, OffenceKind::Equivocation);
-		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
+		ensure!(
+			!Self::is_offence_recorded(&seat.agent, round, OffenceKind::Equivocation),
+			Error::<T>::AlreadyReported
+		);
 		for (statement, signature) in [first, second] {
 			let signature = Signature::from(*signature);
 			ensure!(
@@ -176,6 +191,7 @@ impl<T: Config> Pallet<T> {
 			None,
 		)
 		.map(|_| ())
+		.map_err(Into::into)
 	}
 
 	/// Applies pending penalties whose deferral has passed, oldest first, within `remaining`
@@ -212,7 +228,7 @@ impl<T: Config> Pallet<T> {
 		let who = penalty.offender.clone();
 		let (reason, base) = match (penalty.kind, penalty.base) {
 			(OffenceKind::RedProposal, base) => {
-				(HoldReason::RoundDeposit, base.unwrap_or_else(Zero::zero))
+				(HoldReason::ProposalBond, base.unwrap_or_else(Zero::zero))
 			}
 			(_, Some(base)) => (HoldReason::Bond, base),
 			(_, None) => (
@@ -254,9 +270,7 @@ impl<T: Config> Pallet<T> {
 		if agent.status == AgentStatus::Active {
 			let below = agent.bond < T::MinBond::get();
 			let out = if below { slashed.saturating_add(agent.bond) } else { slashed };
-			if Self::leave_draw(agent.index, out).is_err() {
-				frame_support::defensive!("an active agent's stake is in the tree");
-			}
+			Self::leave_draw(agent.index, out);
 			if below {
 				agent.status = AgentStatus::Suspended;
 			}
@@ -270,7 +284,7 @@ impl<T: Config> Pallet<T> {
 		let who = penalty.offender.clone();
 		if let (OffenceKind::RedProposal, Some(bond)) = (penalty.kind, penalty.base) {
 			T::Currency::release(
-				&HoldReason::RoundDeposit.into(),
+				&HoldReason::ProposalBond.into(),
 				&who,
 				bond,
 				Precision::BestEffort,
@@ -298,14 +312,16 @@ impl<T: Config> Pallet<T> {
 
 	/// Counts a missed duty for every seat of `round` without a statement. Bounded by the
 	/// committee size.
-	pub(crate) fn record_silent_seats(round: RoundId) -> DispatchResult {
-		let committee = Committees::<T>::get(round).ok_or(Error::<T>::Corrupt)?;
+	pub(crate) fn record_silent_seats(round: RoundId) {
+		let Some(committee) = Committees::<T>::get(round) else {
+			frame_support::defensive!("a live round has a committee");
+			return;
+		};
 		for (index, seat) in committee.iter().enumerate() {
-			if !Votes::<T>::contains_key(round, index as u32) {
+			if !Statements::<T>::contains_key(round, index as u32) {
 				Self::record_miss(&seat.agent, round);
 			}
 		}
-		Ok(())
 	}
 
 	/// Counts a missed duty in `round`; enough of them in the window ban the agent.
@@ -329,25 +345,20 @@ impl<T: Config> Pallet<T> {
 			*b
 		});
 		if agent.status == AgentStatus::Active {
-			if Self::leave_draw(agent.index, agent.bond).is_err() {
-				frame_support::defensive!("an active agent's stake is in the tree");
-			}
+			Self::leave_draw(agent.index, agent.bond);
 			let until = now.saturating_add(T::BanPeriod::get());
 			agent.status = AgentStatus::Banned { until };
 			Agents::<T>::insert(who, agent);
 			Self::deposit_event(Event::AgentBanned { agent: who.clone(), until });
 		}
-		if bans > 1 {
-			// At most once per round; a second miss in the same round is impossible anyway.
-			let _ = Self::record_offence(
-				OffenceKind::NonParticipation,
-				who.clone(),
-				round,
-				None,
-				Vec::new(),
-				None,
-				None,
-			);
+		let kind = OffenceKind::NonParticipation;
+		// An agent holds one seat per round, so this is recorded at most once per round.
+		if bans > 1 && !Self::is_offence_recorded(who, round, kind) {
+			if let Err(e) =
+				Self::record_offence(kind, who.clone(), round, None, Vec::new(), None, None)
+			{
+				log::warn!(target: crate::LOG_TARGET, "non-participation of a repeated ban: {e:?}");
+			}
 		}
 	}
 
@@ -359,7 +370,8 @@ impl<T: Config> Pallet<T> {
 			_ => return Err(Error::<T>::NotBanned.into()),
 		}
 		ensure!(agent.bond >= T::MinBond::get(), Error::<T>::BondTooLow);
-		Self::enter_draw(agent.index, agent.bond)?;
+		Self::ensure_stake_fits(agent.bond)?;
+		Self::enter_draw(agent.index, agent.bond);
 		agent.status = AgentStatus::Active;
 		Agents::<T>::insert(&who, agent);
 		Self::deposit_event(Event::AgentRejoined { agent: who });

@@ -1,13 +1,13 @@
 //! Invariants, checked after every test and by `try-runtime`.
 
 use crate::{
-	agents::StorageTree,
+	bonds::StorageTree,
 	pallet::*,
-	types::{AgentStatus, OffenceKind, PenaltyStatus},
+	types::{AgentStatus, OffenceKind, PenaltyStatus, RoundKind},
 };
 use alloc::collections::{BTreeMap, BTreeSet};
 use consensus_machine_primitives::{selection, statement::Hash};
-use frame_support::traits::{fungible::InspectHold, Get};
+use frame_support::traits::{fungible::InspectHold, Get, GetStorageVersion};
 use sp_runtime::RuntimeAppPublic;
 use sp_runtime::{traits::Zero, TryRuntimeError};
 
@@ -15,11 +15,17 @@ impl<T: Config> Pallet<T> {
 	/// - every agent's held bond equals its recorded bond; its key and index point back at it;
 	///   active agents' stakes are in the tree, unbonding ones' are not; the tree's total equals
 	///   `TotalStake`;
-	/// - round deposits held equal the deposits of rounds not yet returned;
+	/// - the storage layout is the one this code reads;
+	/// - round deposits and proposal bonds held equal those of rounds not yet settled (and of
+	///   forfeited proposal bonds whose penalty is pending);
 	/// - every committee's seats hold exactly the round's slots, each agent once;
 	/// - a round with a certificate is decided, and a decided round has a certificate or is red;
 	/// - the tallies equal the stored statements.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		ensure_that(
+			Self::on_chain_storage_version() == Self::in_code_storage_version(),
+			"the storage version differs from the code's",
+		)?;
 		let tree = StorageTree::<T>::new();
 		let mut active_total = 0u128;
 		for (who, agent) in Agents::<T>::iter() {
@@ -48,11 +54,13 @@ impl<T: Config> Pallet<T> {
 			"a key without an agent",
 		)?;
 
-		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		// By (opener, whether it is a proposal bond).
+		let mut deposits: BTreeMap<(T::AccountId, bool), BalanceOf<T>> = BTreeMap::new();
 		for (id, round) in Rounds::<T>::iter() {
 			if !round.deposit.is_zero() {
-				let d = deposits.entry(round.opener.clone()).or_insert_with(Zero::zero);
-				*d += round.deposit;
+				let bond = Self::deposit_reason(&round.kind) == HoldReason::ProposalBond;
+				let key = (round.opener.clone(), bond);
+				*deposits.entry(key).or_insert_with(Zero::zero) += round.deposit;
 			}
 			let committee = Committees::<T>::get(id).ok_or("a round without a committee")?;
 			let slots: u32 = committee.iter().map(|s| s.slots).sum();
@@ -63,21 +71,24 @@ impl<T: Config> Pallet<T> {
 			// Decided by a certificate, by a verified red alone (validity rounds), or (the root
 			// of a hierarchical round) by a certificate of one of its levels.
 			ensure_that(certificate.is_none() || round.decided.is_some(), "certified ⇒ decided")?;
-			let family_certified = round.value.is_some()
-				&& round.family.iter().filter(|r| Certificates::<T>::contains_key(**r)).count()
-					== 1;
+			let family_certified = match &round.kind {
+				RoundKind::Primary { levels, value: Some(_) } => {
+					levels.iter().filter(|r| Certificates::<T>::contains_key(**r)).count() == 1
+				}
+				_ => false,
+			};
 			ensure_that(
 				round.decided.is_none()
 					|| certificate.is_some()
 					|| family_certified
-					|| round.light == Some(consensus_machine_primitives::light::Light::Red),
+					|| round.light() == Some(consensus_machine_primitives::light::Light::Red),
 				"decided ⇒ certified or red",
 			)?;
 			if let Some(c) = certificate {
 				ensure_that(c.slots >= round.threshold, "certificate below threshold")?;
 			}
 			let mut tallies: BTreeMap<Hash, u32> = BTreeMap::new();
-			for (seat, (body, _)) in Votes::<T>::iter_prefix(id) {
+			for (seat, (body, _)) in Statements::<T>::iter_prefix(id) {
 				let seat = committee.get(seat as usize).ok_or("a vote from no seat")?;
 				if let Some(key) = body.tally_key() {
 					*tallies.entry(key).or_default() += seat.slots;
@@ -93,8 +104,8 @@ impl<T: Config> Pallet<T> {
 			if penalty.status == PenaltyStatus::Pending {
 				*pending.entry(penalty.offender.clone()).or_default() += 1;
 				if let (OffenceKind::RedProposal, Some(bond)) = (penalty.kind, penalty.base) {
-					let d = deposits.entry(penalty.offender.clone()).or_insert_with(Zero::zero);
-					*d += bond;
+					let key = (penalty.offender.clone(), true);
+					*deposits.entry(key).or_insert_with(Zero::zero) += bond;
 				}
 			}
 			// Every overt offence points at real statements signed by the offender's key.
@@ -116,9 +127,10 @@ impl<T: Config> Pallet<T> {
 		for (who, count) in pending {
 			ensure_that(PendingPenalties::<T>::get(&who) == count, "pending penalties")?;
 		}
-		for (who, deposit) in deposits {
-			let held = T::Currency::balance_on_hold(&HoldReason::RoundDeposit.into(), &who);
-			ensure_that(held == deposit, "held round deposits and forfeited proposal bonds")?;
+		for ((who, bond), deposit) in deposits {
+			let reason = if bond { HoldReason::ProposalBond } else { HoldReason::RoundDeposit };
+			let held = T::Currency::balance_on_hold(&reason.into(), &who);
+			ensure_that(held == deposit, "held round deposits and proposal bonds")?;
 		}
 		Ok(())
 	}

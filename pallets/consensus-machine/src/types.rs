@@ -5,7 +5,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use consensus_machine_primitives::{
 	certificate::Seat as SeatTrait,
 	light::{Light, ObjectRef},
-	statement::{Hash, Label, Level, MachineId, Statement},
+	statement::{Hash, Label, Level, MachineId, RoundId, Statement},
 	DecisionRule, Epsilon, Probability,
 };
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
@@ -16,7 +16,7 @@ use sp_runtime::Perbill;
 /// known maximum encoded length).
 pub type StoredSignature = sp_core::sr25519::Signature;
 
-/// Levels a machine may have (primary plus backups). Issue #5 uses more than one.
+/// Levels a machine may have: the primary, and backups for a hierarchical machine.
 pub const MAX_LEVELS: u32 = 4;
 
 /// Whether an agent can be drawn: only [`AgentStatus::Active`] agents are.
@@ -200,20 +200,57 @@ impl<AccountId> SeatTrait for Seat<AccountId> {
 	}
 }
 
-/// A round: one level of one machine deciding one step.
+/// What a round decides, and the state only that kind of round has.
+///
+/// Each level of a hierarchical round is a round of its own, with its own committee,
+/// statements and deadline; the level-0 round ([`RoundKind::Primary`]) is the family's root.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub enum RoundKind {
+	/// The next step of a unitary machine's certified trace.
+	Transition {
+		/// The machine step this round decides.
+		step: u64,
+	},
+	/// The traffic light of a proposed object.
+	Validity {
+		/// The object judged.
+		object: ObjectRef,
+		/// Its light once known (a green may still turn red within the challenge window;
+		/// amber is set when the round closes).
+		light: Option<Light>,
+	},
+	/// Level 0 of a round of a hierarchical machine: the primary committee, and the root of
+	/// the family of levels that decides one 32-byte value.
+	Primary {
+		/// The round of each started level, this one first: the last is the current level.
+		levels: BoundedVec<RoundId, ConstU32<MAX_LEVELS>>,
+		/// The family's decided value, once decided.
+		value: Option<Hash>,
+	},
+	/// A backup level of a round of a hierarchical machine, started by a handover.
+	Backup {
+		/// The family's level-0 round.
+		root: RoundId,
+		/// The value this level must adopt (more than the previous level's `max_bad` slots
+		/// pre-decided it), if any.
+		required: Option<Hash>,
+	},
+}
+
+/// A round: one level of one machine deciding one question with one drawn committee.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	/// The machine.
 	pub machine: MachineId,
-	/// The committee level deciding.
+	/// The committee level deciding (0 but for [`RoundKind::Backup`]).
 	pub level: Level,
-	/// The machine step this round decides.
-	pub step: u64,
-	/// What the round is about (e.g. a commitment to the step's inputs), chosen by the opener.
+	/// What the round is about: the opener's commitment to the step's input, the object's
+	/// hash, or the hierarchical question.
 	pub subject: Hash,
-	/// Who opened it and holds the deposit.
+	/// Who opened it and put up the deposit (the proposer, for a validity round).
 	pub opener: AccountId,
-	/// The deposit held from the opener; zero once returned.
+	/// Still held from the opener: the round deposit, or for a validity round the proposal
+	/// bond; zero once settled (and always zero on a backup level).
 	pub deposit: Balance,
 	/// Block of opening.
 	pub opened: BlockNumber,
@@ -229,31 +266,53 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	pub slots: u32,
 	/// Slots needed to decide: the level's strong threshold.
 	pub threshold: u32,
-	/// The block of the decision, once decided.
+	/// The block of the decision (a certificate, or a verified red), once decided.
 	pub decided: Option<BlockNumber>,
-	/// For a validity round: the object judged.
-	pub object: Option<ObjectRef>,
-	/// For a validity round: the light, once known (Green may still turn Red within the
-	/// challenge window).
-	pub light: Option<Light>,
-	/// Whether the round was closed (misses counted, bonds settled).
+	/// Whether the round was closed: misses counted and the deposit settled.
 	pub closed: bool,
-	/// For a round of a hierarchical machine: the level-0 round of its family (itself at
-	/// level 0). Each level of a round is a round of its own, with its own committee.
-	pub root: u64,
-	/// On a level-0 round of a hierarchical machine: the round of each started level.
-	pub family: BoundedVec<u64, ConstU32<MAX_LEVELS>>,
-	/// For a backup level: the value it must adopt from the level before, if any.
-	pub required: Option<Hash>,
-	/// On a level-0 round of a hierarchical machine: the decided value.
-	pub value: Option<Hash>,
+	/// The kind of round, with the state only that kind has.
+	pub kind: RoundKind,
 }
 
 impl<AccountId, Balance, BlockNumber> RoundInfo<AccountId, Balance, BlockNumber> {
 	/// Whether this is a level of a round of a hierarchical machine (its statements are
 	/// [`consensus_machine_primitives::statement::Body::Decision`]s).
-	pub fn is_decision(&self) -> bool {
-		self.object.is_none() && (self.level > 0 || !self.family.is_empty())
+	pub fn is_hierarchical(&self) -> bool {
+		matches!(self.kind, RoundKind::Primary { .. } | RoundKind::Backup { .. })
+	}
+
+	/// The family root of a level of a hierarchical round (`id` is this round's own id);
+	/// `None` for other kinds.
+	pub fn root(&self, id: RoundId) -> Option<RoundId> {
+		match self.kind {
+			RoundKind::Primary { .. } => Some(id),
+			RoundKind::Backup { root, .. } => Some(root),
+			_ => None,
+		}
+	}
+
+	/// The value a backup level must adopt, if any.
+	pub fn required(&self) -> Option<Hash> {
+		match self.kind {
+			RoundKind::Backup { required, .. } => required,
+			_ => None,
+		}
+	}
+
+	/// The object a validity round judges.
+	pub fn object(&self) -> Option<ObjectRef> {
+		match self.kind {
+			RoundKind::Validity { object, .. } => Some(object),
+			_ => None,
+		}
+	}
+
+	/// A validity round's light, once known.
+	pub fn light(&self) -> Option<Light> {
+		match self.kind {
+			RoundKind::Validity { light, .. } => light,
+			_ => None,
+		}
 	}
 }
 
@@ -348,4 +407,47 @@ pub enum DutyTask {
 		/// The value a backup must vote.
 		required: Option<Hash>,
 	},
+}
+
+/// An agent bonded at genesis (genesis needs no proof of possession).
+#[derive(Clone, Debug, PartialEq, Eq, sp_runtime::Serialize, sp_runtime::Deserialize)]
+#[serde(crate = "sp_runtime::serde", rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisAgent<AccountId, Balance> {
+	/// The agent's account, from which the bond is held.
+	pub account: AccountId,
+	/// Its picket key.
+	pub key: Public,
+	/// Its bond (at least `MinBond`).
+	pub bond: Balance,
+}
+
+/// One level of a machine created at genesis: `slots` slots for the bad-stake bound
+/// `p = p_numerator / p_denominator` and the tolerance `ε = 10^-epsilon_exponent`, open
+/// `timeout` blocks.
+#[derive(Clone, Debug, PartialEq, Eq, sp_runtime::Serialize, sp_runtime::Deserialize)]
+#[serde(crate = "sp_runtime::serde", rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisLevel<BlockNumber> {
+	/// Committee slots.
+	pub slots: u32,
+	/// Numerator of `p`.
+	pub p_numerator: u32,
+	/// Denominator of `p`.
+	pub p_denominator: u32,
+	/// `ε` as a power of ten: `6` is `10⁻⁶`.
+	pub epsilon_exponent: u8,
+	/// Blocks a round stays open at this level.
+	pub timeout: BlockNumber,
+}
+
+/// A machine created at genesis: one level makes a unitary machine, several a hierarchical
+/// one.
+#[derive(Clone, Debug, PartialEq, Eq, sp_runtime::Serialize, sp_runtime::Deserialize)]
+#[serde(crate = "sp_runtime::serde", rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisMachine<Balance, BlockNumber> {
+	/// Its levels, the primary first.
+	pub levels: alloc::vec::Vec<GenesisLevel<BlockNumber>>,
+	/// The deposit a round opener puts up.
+	pub round_deposit: Balance,
+	/// The hash of the high-level machine's first state (unitary machines).
+	pub initial_state: Hash,
 }

@@ -156,7 +156,10 @@ impl pallet_consensus_machine::Config for Runtime {
 	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 	type Slash = ResolveTo<TreasuryAccount, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
-	type Evaluator = pallet_consensus_machine::agent::DemoEvaluator<CHUNK_SIZE>;
+	#[cfg(feature = "demo")]
+	type Evaluator = pallet_consensus_machine::demo::DemoEvaluator<CHUNK_SIZE>;
+	#[cfg(not(feature = "demo"))]
+	type Evaluator = ();
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<{ 16 * 1024 }>;
 	type MaxObjectSize = ConstU32<{ 1024 * 1024 }>;
@@ -217,5 +220,6 @@ where
 	}
 }
 
-/// Dev-only: see [`crate::demo`].
+/// Dev-only: see `crate::demo`.
+#[cfg(feature = "demo")]
 impl crate::demo::Config for Runtime {}

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::{
-	agent::{deal, notary_step, parse_behaviour, Behaviour, DemoEvaluator, BEHAVIOUR_KEY},
+	demo::{deal, notary_step, parse_behaviour, Behaviour, DemoEvaluator, BEHAVIOUR_KEY},
 	types::OffenceKind,
 };
 use codec::{Decode, Encode};
@@ -37,6 +37,14 @@ fn with_agents(
 	(ext, state)
 }
 
+/// Runs `test` in `ext`, then checks the pallet's invariants (as `build_and_execute` does).
+fn execute_checked(ext: &mut sp_io::TestExternalities, test: impl FnOnce()) {
+	ext.execute_with(|| {
+		test();
+		ConsensusMachine::do_try_state().expect("invariants hold");
+	});
+}
+
 /// Takes the pool's transactions and applies them as the block builder would: authorise,
 /// drop those no longer valid (e.g. statements after the decision), dispatch the rest with the
 /// authorised origin. Returns how many were applied.
@@ -60,9 +68,9 @@ fn apply_pool(state: &parking_lot::RwLock<sp_core::offchain::testing::PoolState>
 
 #[test]
 fn picket_agents_sign_their_duties_and_decide_a_notary_step() {
-	let agents: Vec<AccountId> = (1..=10).collect();
+	let agents = default_agents();
 	let (mut ext, state) = with_agents(&agents);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		let machine = create_machine();
 		let round = open(machine);
 		let before = label(machine);
@@ -84,7 +92,7 @@ fn picket_agents_sign_their_duties_and_decide_a_notary_step() {
 #[test]
 fn an_agent_without_keys_does_nothing() {
 	let (mut ext, state) = with_agents(&[]);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		let machine = create_machine();
 		open(machine);
 		ConsensusMachine::offchain_worker(1);
@@ -95,18 +103,8 @@ fn an_agent_without_keys_does_nothing() {
 #[test]
 fn agents_hand_a_timed_out_primary_over() {
 	let (mut ext, state) = with_agents(&[]);
-	ext.execute_with(|| {
-		let levels = [4u32, 10].iter().map(|n| crate::types::LevelSpec {
-			slots: *n,
-			p: Probability::new(1, 100).unwrap(),
-			epsilon: Epsilon::from_exponent(3).unwrap(),
-			timeout: 5,
-		});
-		assert_ok!(ConsensusMachine::create_hierarchical_machine(
-			RuntimeOrigin::root(),
-			BoundedVec::truncate_from(levels.collect::<Vec<_>>()),
-			DEPOSIT
-		));
+	execute_checked(&mut ext, || {
+		create_hierarchical_machine(&[4, 10], 5);
 		let root = open(0);
 		ConsensusMachine::offchain_worker(1);
 		assert!(state.read().transactions.is_empty(), "not before the deadline");
@@ -114,7 +112,7 @@ fn agents_hand_a_timed_out_primary_over() {
 		assert_eq!(ConsensusMachine::due_handovers(), vec![root]);
 		ConsensusMachine::offchain_worker(7);
 		assert_eq!(apply_pool(&state), 1);
-		assert_eq!(Rounds::<Test>::get(root).unwrap().family.len(), 2);
+		assert_eq!(family_levels(root).len(), 2);
 	});
 }
 
@@ -189,12 +187,12 @@ fn behaviours_parse_and_are_dealt_in_order() {
 
 #[test]
 fn silent_pickets_sign_nothing() {
-	let agents: Vec<AccountId> = (1..=10).collect();
+	let agents = default_agents();
 	let behaviours = [(Behaviour::Silent, Percent::from_percent(30))];
 	let silent = dealt(&agents, &behaviours, Behaviour::Silent);
 	assert_eq!(silent.len(), 3);
 	let (mut ext, state) = with_agents(&agents);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		set_behaviours(&behaviours);
 		let round = open(create_machine());
 		ConsensusMachine::offchain_worker(1);
@@ -206,9 +204,9 @@ fn silent_pickets_sign_nothing() {
 
 #[test]
 fn an_undecodable_behaviour_leaves_every_picket_good() {
-	let agents: Vec<AccountId> = (1..=10).collect();
+	let agents = default_agents();
 	let (mut ext, state) = with_agents(&agents);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		sp_io::offchain::local_storage_set(
 			sp_core::offchain::StorageKind::PERSISTENT,
 			BEHAVIOUR_KEY,
@@ -222,9 +220,9 @@ fn an_undecodable_behaviour_leaves_every_picket_good() {
 
 #[test]
 fn equivocating_pickets_are_reported_fee_less_and_penalised() {
-	let agents: Vec<AccountId> = (1..=10).collect();
+	let agents = default_agents();
 	let (mut ext, state) = with_agents(&agents);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		set_behaviours(&[(Behaviour::Equivocate, Percent::from_percent(20))]);
 		let equivocators = dealt(
 			&agents,
@@ -261,9 +259,9 @@ fn propose_demo(object: ObjectRef) -> RoundId {
 
 #[test]
 fn agents_judge_demo_objects_green_and_red() {
-	let agents: Vec<AccountId> = (1..=10).collect();
+	let agents = default_agents();
 	let (mut ext, state) = with_agents(&agents);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		create_machine();
 		let good = propose_demo(DemoEvaluator::<CHUNK>::object(13, true));
 		let bad = propose_demo(DemoEvaluator::<CHUNK>::object(14, false));
@@ -271,26 +269,26 @@ fn agents_judge_demo_objects_green_and_red() {
 		let unknown = propose_demo(ObjectRef { hash: h(77), size: 14 });
 		ConsensusMachine::offchain_worker(1);
 		apply_pool(&state);
-		assert_eq!(Rounds::<Test>::get(good).unwrap().light, Some(Light::Green));
-		assert_eq!(Rounds::<Test>::get(bad).unwrap().light, Some(Light::Red));
-		assert_eq!(Rounds::<Test>::get(unknown).unwrap().light, None, "ambers do not decide");
+		assert_eq!(Rounds::<Test>::get(good).unwrap().light(), Some(Light::Green));
+		assert_eq!(Rounds::<Test>::get(bad).unwrap().light(), Some(Light::Red));
+		assert_eq!(Rounds::<Test>::get(unknown).unwrap().light(), None, "ambers do not decide");
 		assert!(OffenceIndex::<Test>::iter_keys().all(|(_, _, k)| k == OffenceKind::RedProposal));
 	});
 }
 
 #[test]
 fn wrong_greens_are_penalised_once_a_red_proves_the_object_bad() {
-	let agents: Vec<AccountId> = (1..=10).collect();
+	let agents = default_agents();
 	let behaviours = [(Behaviour::WrongGreen, Percent::from_percent(50))];
 	let liars = dealt(&agents, &behaviours, Behaviour::WrongGreen);
 	let (mut ext, state) = with_agents(&agents);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		set_behaviours(&behaviours);
 		create_machine();
 		let bad = propose_demo(DemoEvaluator::<CHUNK>::object(14, false));
 		ConsensusMachine::offchain_worker(1);
 		apply_pool(&state);
-		assert_eq!(Rounds::<Test>::get(bad).unwrap().light, Some(Light::Red));
+		assert_eq!(Rounds::<Test>::get(bad).unwrap().light(), Some(Light::Red));
 		let seated = committee_agents(bad, &liars);
 		assert!(!seated.is_empty());
 		assert_eq!(offenders(bad, OffenceKind::WrongVerdict), seated);
@@ -299,9 +297,9 @@ fn wrong_greens_are_penalised_once_a_red_proves_the_object_bad() {
 
 #[test]
 fn false_reds_are_offences_and_condemn_nothing() {
-	let agents: Vec<AccountId> = (1..=10).collect();
+	let agents = default_agents();
 	let (mut ext, state) = with_agents(&agents);
-	ext.execute_with(|| {
+	execute_checked(&mut ext, || {
 		set_behaviours(&[(Behaviour::FalseRed, Percent::from_percent(30))]);
 		let liars = dealt(
 			&agents,
@@ -315,6 +313,6 @@ fn false_reds_are_offences_and_condemn_nothing() {
 		let seated = committee_agents(good, &liars);
 		assert!(!seated.is_empty());
 		assert_eq!(offenders(good, OffenceKind::FalseRed), seated);
-		assert_ne!(Rounds::<Test>::get(good).unwrap().light, Some(Light::Red));
+		assert_ne!(Rounds::<Test>::get(good).unwrap().light(), Some(Light::Red));
 	});
 }

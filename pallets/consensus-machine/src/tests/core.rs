@@ -235,7 +235,7 @@ fn open_round_draws_a_committee_and_holds_the_deposit() {
 			Event::RoundOpened {
 				round,
 				machine,
-				step: 0,
+				level: 0,
 				deadline: 1 + TIMEOUT,
 				committee: BoundedVec::truncate_from(summary),
 			}
@@ -374,8 +374,9 @@ fn statements_reaching_the_threshold_record_a_certificate() {
 		System::assert_has_event(
 			Event::CertificateRecorded {
 				round,
+				family: None,
 				machine,
-				step: 0,
+				level: 0,
 				value: s.body.value_hash(),
 				slots: cert.slots,
 				signers: signers.len() as u32,
@@ -407,7 +408,8 @@ fn statement_failures_are_precise_and_change_nothing() {
 		let round = open(machine);
 		let s = statement(machine, round);
 		let seat = seats(round)[0].clone();
-		let outsider = (1..=10).find(|a| seats(round).iter().all(|s| s.agent != *a));
+		let outsider =
+			default_agents().into_iter().find(|a| seats(round).iter().all(|s| s.agent != *a));
 
 		// Bad signature: only the authorisation checks it.
 		assert_eq!(
@@ -440,9 +442,8 @@ fn statement_failures_are_precise_and_change_nothing() {
 		wrong.body = Body::Transition { step: 0, from: h(3), output: h(1), to: h(2) };
 		assert_noop!(dispatch(seat.agent, &wrong), Error::<Test>::WrongFromHash);
 		// Not in the committee.
-		if let Some(outsider) = outsider {
-			assert_noop!(dispatch(outsider, &s), Error::<Test>::NotAPicket);
-		}
+		let outsider = outsider.expect("10 draws with replacement from 10 agents miss one");
+		assert_noop!(dispatch(outsider, &s), Error::<Test>::NotAPicket);
 		assert_noop!(dispatch(20, &s), Error::<Test>::NotAPicket);
 		// Only the authorised origin.
 		assert_noop!(
@@ -465,7 +466,7 @@ fn statement_failures_are_precise_and_change_nothing() {
 		// Closed round.
 		run_to_block(2 + TIMEOUT);
 		let other = seats(round)[1].agent;
-		assert_noop!(dispatch(other, &s), Error::<Test>::RoundClosed);
+		assert_noop!(dispatch(other, &s), Error::<Test>::DeadlinePassed);
 	});
 }
 
@@ -479,13 +480,12 @@ fn a_statement_for_a_decided_round_or_an_old_step_is_refused() {
 			submit(seat.agent, &s);
 		}
 		let late = seats(round).into_iter().find(|seat| {
-			!Votes::<Test>::contains_key(round, {
+			!Statements::<Test>::contains_key(round, {
 				seats(round).iter().position(|c| c.agent == seat.agent).unwrap() as u32
 			})
 		});
-		if let Some(late) = late {
-			assert_noop!(dispatch(late.agent, &s), Error::<Test>::RoundDecided);
-		}
+		let late = late.expect("a seat is left once the threshold is reached");
+		assert_noop!(dispatch(late.agent, &s), Error::<Test>::RoundDecided);
 		// The next round decides step 1: the step-0 statement, re-signed for it, is stale.
 		let next = open(machine);
 		let mut old = s.clone();
@@ -679,7 +679,7 @@ fn rounds_are_pruned_after_retention_with_bounded_work() {
 		run_to_block(2 + RETENTION);
 		assert!(Rounds::<Test>::get(decided).is_none());
 		assert!(Certificates::<Test>::get(decided).is_none());
-		assert_eq!(Votes::<Test>::iter_prefix(decided).count(), 0);
+		assert_eq!(Statements::<Test>::iter_prefix(decided).count(), 0);
 		assert_eq!(Tallies::<Test>::iter_prefix(decided).count(), 0);
 		assert!(Committees::<Test>::get(decided).is_none());
 		System::assert_has_event(Event::RoundPruned { round: decided }.into());

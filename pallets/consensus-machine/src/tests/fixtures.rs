@@ -9,7 +9,6 @@
 //! pallet accepts its certificates as they are.
 
 use super::*;
-use crate::types::LevelSpec;
 use codec::{Decode, Encode};
 use consensus_machine_primitives::certificate::{Certificate, Member, Snapshot};
 
@@ -59,17 +58,7 @@ fn decide(round: RoundId, statement: &Statement) -> Certificate<[u8; 64]> {
 /// hierarchical machine (1) with round `a` open.
 fn rounds() -> (RoundId, RoundId) {
 	create_machine();
-	let spec = |slots| LevelSpec {
-		slots,
-		p: Probability::new(1, 100).unwrap(),
-		epsilon: eps(),
-		timeout: 5,
-	};
-	assert_ok!(ConsensusMachine::create_hierarchical_machine(
-		RuntimeOrigin::root(),
-		BoundedVec::truncate_from(vec![spec(4), spec(10)]),
-		DEPOSIT
-	));
+	create_hierarchical_machine(&[4, 10], 5);
 	let b = open(0);
 	let a = NextRoundId::<Test>::get();
 	assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), 1, h(7)));

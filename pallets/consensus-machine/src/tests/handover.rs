@@ -6,25 +6,14 @@ use crate::types::{LevelSpec, OffenceKind};
 const LEVEL_TIMEOUT: u64 = 5;
 
 fn spec(slots: u32) -> LevelSpec<u64> {
-	LevelSpec {
-		slots,
-		p: Probability::new(1, 100).unwrap(),
-		epsilon: Epsilon::from_exponent(3).unwrap(),
-		timeout: LEVEL_TIMEOUT,
-	}
+	level(slots, LEVEL_TIMEOUT)
 }
 
 /// G: 4 slots (max_bad 1, threshold 3); then the given levels. H of 10 slots is complete
 /// (max_bad 2, threshold 7); a middle level of 6 slots is not (max_bad 2, threshold 5).
 fn hierarchical(more: &[u32]) -> MachineId {
-	let id = NextMachineId::<Test>::get();
-	let levels: Vec<_> = [4].iter().chain(more).map(|n| spec(*n)).collect();
-	assert_ok!(ConsensusMachine::create_hierarchical_machine(
-		RuntimeOrigin::root(),
-		BoundedVec::truncate_from(levels),
-		DEPOSIT
-	));
-	id
+	let slots: Vec<u32> = [4].iter().chain(more).copied().collect();
+	create_hierarchical_machine(&slots, LEVEL_TIMEOUT)
 }
 
 fn decision(round: RoundId, value: Option<Hash>) -> Statement {
@@ -44,7 +33,7 @@ fn handover(round: RoundId) -> sp_runtime::DispatchResult {
 
 /// The round of the family's current level.
 fn current(root: RoundId) -> RoundId {
-	*Rounds::<Test>::get(root).unwrap().family.last().unwrap()
+	*family_levels(root).last().unwrap()
 }
 
 /// Seats of `round`, in order, whose slots add up to exactly `slots`.
@@ -77,8 +66,8 @@ fn the_primary_decides_before_its_deadline() {
 				Event::PreDecided { round: root, agent: seat.agent, value: Some(v) }.into(),
 			);
 		}
-		System::assert_last_event(Event::Decided { round: root, level: 0, value: v }.into());
-		assert_eq!(Rounds::<Test>::get(root).unwrap().value, Some(v));
+		assert_family_decided(root, 0, v);
+		assert_eq!(family_value(root), Some(v));
 		assert!(Certificates::<Test>::get(root).is_some());
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
 		run_to_block(2 + LEVEL_TIMEOUT);
@@ -98,7 +87,10 @@ fn a_stalled_primary_hands_over_and_the_backup_decides_its_own_value() {
 		run_to_block(2 + LEVEL_TIMEOUT);
 		let late = seats(root).into_iter().find(|s| s.agent != early[0].agent).unwrap();
 		// Past the deadline the primary takes no statement, handed over or not.
-		assert_noop!(dispatch(late.agent, &decision(root, Some(h(1)))), Error::<Test>::RoundClosed);
+		assert_noop!(
+			dispatch(late.agent, &decision(root, Some(h(1)))),
+			Error::<Test>::DeadlinePassed
+		);
 		assert_ok!(handover(root));
 		let backup = current(root);
 		System::assert_has_event(
@@ -121,8 +113,8 @@ fn a_stalled_primary_hands_over_and_the_backup_decides_its_own_value() {
 		for seat in seats_with(backup, 7) {
 			submit(seat.agent, &decision(backup, Some(w)));
 		}
-		System::assert_last_event(Event::Decided { round: root, level: 1, value: w }.into());
-		assert_eq!(Rounds::<Test>::get(root).unwrap().value, Some(w));
+		assert_family_decided(root, 1, w);
+		assert_eq!(family_value(root), Some(w));
 		assert!(Certificates::<Test>::get(backup).is_some());
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
 	});
@@ -140,7 +132,7 @@ fn the_backup_adopts_what_more_than_max_bad_primary_slots_pre_decided() {
 		run_to_block(2 + LEVEL_TIMEOUT);
 		assert_ok!(handover(root));
 		let backup = current(root);
-		assert_eq!(Rounds::<Test>::get(backup).unwrap().required, Some(v));
+		assert_eq!(Rounds::<Test>::get(backup).unwrap().required(), Some(v));
 		let seat = seats(backup)[0].clone();
 		let own = decision(backup, Some(h(8)));
 		assert_noop!(dispatch(seat.agent, &own), Error::<Test>::BreaksAdoptionRule);
@@ -152,7 +144,7 @@ fn the_backup_adopts_what_more_than_max_bad_primary_slots_pre_decided() {
 		for seat in seats_with(backup, 7) {
 			submit(seat.agent, &decision(backup, Some(v)));
 		}
-		System::assert_last_event(Event::Decided { round: root, level: 1, value: v }.into());
+		assert_family_decided(root, 1, v);
 	});
 }
 
@@ -210,7 +202,7 @@ fn three_levels_carry_the_primarys_work_over_a_stalled_middle_level() {
 		assert_ok!(handover(middle));
 		let last = current(root);
 		assert_eq!(Rounds::<Test>::get(last).unwrap().level, 2);
-		assert_eq!(Rounds::<Test>::get(last).unwrap().required, Some(v));
+		assert_eq!(Rounds::<Test>::get(last).unwrap().required(), Some(v));
 		run_to_block(4 + 3 * LEVEL_TIMEOUT);
 		assert_noop!(handover(last), Error::<Test>::LastLevel);
 	});
@@ -288,7 +280,7 @@ fn a_null_pre_decision_is_recorded_but_endorses_nothing() {
 		let other = seats(root)[1].agent;
 		let mut transition = decision(root, None);
 		transition.body = Body::Transition { step: 0, from: h(0), output: h(1), to: h(2) };
-		assert_noop!(dispatch(other, &transition), Error::<Test>::WrongObject);
+		assert_noop!(dispatch(other, &transition), Error::<Test>::WrongKind);
 	});
 }
 

@@ -47,7 +47,7 @@ pub(super) fn verdict(round: RoundId, verdict: Verdict) -> Statement {
 		machine: info.machine,
 		round,
 		level: 0,
-		body: Body::Verdict { object: info.object.unwrap().hash, verdict },
+		body: Body::Verdict { object: info.object().unwrap().hash, verdict },
 	}
 }
 
@@ -82,7 +82,7 @@ pub(super) fn submit_with(signer: AccountId, statement: &Statement, evidence: Op
 }
 
 pub(super) fn deposit_held(who: AccountId) -> Balance {
-	Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &who)
+	Balances::balance_on_hold(&HoldReason::ProposalBond.into(), &who)
 }
 
 pub(super) fn penalties_of(who: AccountId) -> Vec<(PenaltyId, crate::PenaltyOf<Test>)> {
@@ -369,13 +369,12 @@ fn verdict_statements_with_bad_evidence_or_object_are_refused() {
 		// A transition statement in a validity round, and a verdict in a transition round.
 		let mut transition = green.clone();
 		transition.body = Body::Transition { step: 0, from: h(0), output: h(1), to: h(2) };
-		assert_noop!(dispatch(seat, &transition), Error::<Test>::WrongObject);
+		assert_noop!(dispatch(seat, &transition), Error::<Test>::WrongKind);
 		let transition_round = open(0);
 		let mut stray = green.clone();
 		stray.round = transition_round;
-		if let Some(s) = seats(transition_round).first() {
-			assert_noop!(dispatch(s.agent, &stray), Error::<Test>::WrongObject);
-		}
+		let stray_seat = seats(transition_round)[0].agent;
+		assert_noop!(dispatch(stray_seat, &stray), Error::<Test>::WrongKind);
 		// Reds never travel in certificates.
 		let sigs = BoundedVec::truncate_from(vec![(0u32, stored(sign(seat, &r)))]);
 		assert_noop!(

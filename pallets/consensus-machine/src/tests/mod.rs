@@ -10,7 +10,7 @@ mod penalties;
 use crate::{
 	mock::*,
 	pallet::*,
-	types::{AgentStatus, Seat},
+	types::{AgentStatus, RoundKind, Seat},
 	Call as CmCall,
 };
 use consensus_machine_primitives::{
@@ -47,6 +47,30 @@ fn eps() -> Epsilon {
 /// The rule of the test machine: N = 10, p = 1/10, ε = 1e-3 → max_bad 5, strong 8.
 fn rule() -> DecisionRule {
 	DecisionRule::exact(SLOTS, p(), eps()).unwrap()
+}
+
+/// A level of a hierarchical test machine: `slots` slots for p = 1/100 and ε = 1e-3, open
+/// `timeout` blocks. 4 slots: max_bad 1, threshold 3; 6: max_bad 2, threshold 5 (not
+/// complete); 10: max_bad 2, threshold 7 (complete).
+fn level(slots: u32, timeout: u64) -> crate::types::LevelSpec<u64> {
+	crate::types::LevelSpec { slots, p: Probability::new(1, 100).unwrap(), epsilon: eps(), timeout }
+}
+
+/// Creates a hierarchical machine with levels of these slots, each open `timeout` blocks.
+fn create_hierarchical_machine(slots: &[u32], timeout: u64) -> MachineId {
+	let id = NextMachineId::<Test>::get();
+	let levels: Vec<_> = slots.iter().map(|n| level(*n, timeout)).collect();
+	assert_ok!(ConsensusMachine::create_hierarchical_machine(
+		RuntimeOrigin::root(),
+		BoundedVec::truncate_from(levels),
+		DEPOSIT
+	));
+	id
+}
+
+/// The agents `ExtBuilder::default()` bonds (1,000 each).
+fn default_agents() -> Vec<AccountId> {
+	(1..=10).collect()
 }
 
 fn create_machine() -> MachineId {
@@ -155,4 +179,43 @@ fn seats_to_threshold(round: RoundId) -> Vec<Seat<AccountId>> {
 			before < threshold
 		})
 		.collect()
+}
+
+/// The rounds of a hierarchical round's started levels, the primary first.
+fn family_levels(root: RoundId) -> Vec<RoundId> {
+	match Rounds::<Test>::get(root).expect("live root").kind {
+		RoundKind::Primary { levels, .. } => levels.into_inner(),
+		other => panic!("round {root} is not a family root: {other:?}"),
+	}
+}
+
+/// A hierarchical round's decided value, if decided.
+fn family_value(root: RoundId) -> Option<Hash> {
+	match Rounds::<Test>::get(root).expect("live root").kind {
+		RoundKind::Primary { value, .. } => value,
+		other => panic!("round {root} is not a family root: {other:?}"),
+	}
+}
+
+/// The last event is the certificate that decided the family `root` at `level` for `value`.
+#[track_caller]
+fn assert_family_decided(root: RoundId, level: u8, value: Hash) {
+	let round = family_levels(root)[level as usize];
+	let event = System::events().pop().expect("an event").event;
+	match event {
+		RuntimeEvent::ConsensusMachine(Event::CertificateRecorded {
+			round: r,
+			family,
+			level: l,
+			value: v,
+			slots,
+			signers,
+			..
+		}) => {
+			assert_eq!((r, family, l, v), (round, Some(root), level, value));
+			let certificate = Certificates::<Test>::get(round).expect("recorded");
+			assert_eq!((slots, signers), (certificate.slots, certificate.signatures.len() as u32));
+		}
+		other => panic!("expected the family's certificate, got {other:?}"),
+	}
 }

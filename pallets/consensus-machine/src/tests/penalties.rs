@@ -193,7 +193,10 @@ fn a_certificate_that_contradicts_a_recorded_statement_convicts_its_signer() {
 		assert_eq!(penalty.kind, OffenceKind::Equivocation);
 		assert_eq!(penalty.reporter, Some(88));
 		// Its first statement stands: the green tally lacks its slots.
-		assert_eq!(Votes::<Test>::get(round, 0).unwrap().0, verdict(round, Verdict::Amber).body);
+		assert_eq!(
+			Statements::<Test>::get(round, 0).unwrap().0,
+			verdict(round, Verdict::Amber).body
+		);
 	});
 }
 

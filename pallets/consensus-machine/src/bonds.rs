@@ -1,4 +1,5 @@
-//! Agents: bonds held with `fungible` holds, picket keys, and the stake tree the draws use.
+//! Bonds: agents register, bond, unbond, withdraw and rotate picket keys; bonds are held with
+//! `fungible` holds, and the stake tree the draws use follows every change.
 
 use crate::{
 	crypto::{Public, Signature},
@@ -10,7 +11,7 @@ use core::marker::PhantomData;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, tokens::Precision},
+	traits::{fungible::MutateHold, tokens::Precision, DefensiveResult},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
@@ -60,26 +61,34 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Adds `bond` at `index` to the draw.
-	pub(crate) fn enter_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
-		let weight = Self::stake_weight(bond);
-		let total = TotalStake::<T>::get().checked_add(weight).ok_or(Error::<T>::StakeOverflow)?;
-		ensure!(
-			selection::add(&mut StorageTree::<T>::new(), index, weight),
-			Error::<T>::StakeOverflow
-		);
-		TotalStake::<T>::put(total);
-		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
-		Ok(())
+	/// Checks that `bond` more stake fits in the draw: [`Self::enter_draw`] then cannot fail.
+	pub(crate) fn ensure_stake_fits(bond: BalanceOf<T>) -> Result<u128, Error<T>> {
+		TotalStake::<T>::get()
+			.checked_add(Self::stake_weight(bond))
+			.ok_or(Error::<T>::StakeOverflow)
 	}
 
-	/// Removes `bond` at `index` from the draw.
-	pub(crate) fn leave_draw(index: u32, bond: BalanceOf<T>) -> DispatchResult {
+	/// Adds `bond` at `index` to the draw; the caller checked [`Self::ensure_stake_fits`]
+	/// (no tree node exceeds the total, so none overflows either).
+	pub(crate) fn enter_draw(index: u32, bond: BalanceOf<T>) {
 		let weight = Self::stake_weight(bond);
-		ensure!(selection::sub(&mut StorageTree::<T>::new(), index, weight), Error::<T>::Corrupt);
+		if !selection::add(&mut StorageTree::<T>::new(), index, weight) {
+			frame_support::defensive!("a stake that fits the total fits every tree node");
+			return;
+		}
+		TotalStake::<T>::mutate(|t| *t = t.saturating_add(weight));
+		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
+	}
+
+	/// Removes `bond` at `index` from the draw: an active agent's stake is in the tree.
+	pub(crate) fn leave_draw(index: u32, bond: BalanceOf<T>) {
+		let weight = Self::stake_weight(bond);
+		if !selection::sub(&mut StorageTree::<T>::new(), index, weight) {
+			frame_support::defensive!("an active agent's stake is in the tree");
+			return;
+		}
 		TotalStake::<T>::mutate(|t| *t = t.saturating_sub(weight));
 		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
-		Ok(())
 	}
 
 	/// Registers `who` with `key` and `bond`; the caller has checked the inputs (or they come
@@ -92,18 +101,21 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Agents::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 		ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
+		Self::ensure_stake_fits(bond)?;
 		let mut free = FreeIndices::<T>::get();
-		let index = match free.pop() {
-			Some(index) => index,
+		let (index, fresh) = match free.pop() {
+			Some(index) => (index, false),
 			None => {
 				let next = NextIndex::<T>::get();
 				ensure!(next < T::MaxAgents::get(), Error::<T>::TooManyAgents);
-				NextIndex::<T>::put(next + 1);
-				next
+				(next, true)
 			}
 		};
 		T::Currency::hold(&HoldReason::Bond.into(), &who, bond)?;
-		Self::enter_draw(index, bond)?;
+		if fresh {
+			NextIndex::<T>::put(index.saturating_add(1));
+		}
+		Self::enter_draw(index, bond);
 		FreeIndices::<T>::put(free);
 		AgentAt::<T>::insert(index, &who);
 		KeyOwner::<T>::insert(&key, &who);
@@ -119,8 +131,9 @@ impl<T: Config> Pallet<T> {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		ensure!(agent.status == AgentStatus::Active, Error::<T>::AgentNotActive);
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		Self::ensure_stake_fits(amount)?;
 		T::Currency::hold(&HoldReason::Bond.into(), &who, amount)?;
-		Self::enter_draw(agent.index, amount)?;
+		Self::enter_draw(agent.index, amount);
 		agent.bond = agent.bond.saturating_add(amount);
 		let bond = agent.bond;
 		Agents::<T>::insert(&who, agent);
@@ -131,7 +144,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_unbond(who: T::AccountId) -> DispatchResult {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		match agent.status {
-			AgentStatus::Active => Self::leave_draw(agent.index, agent.bond)?,
+			AgentStatus::Active => Self::leave_draw(agent.index, agent.bond),
 			// Already out of the draw.
 			AgentStatus::Banned { .. } | AgentStatus::Suspended => {}
 			AgentStatus::Unbonding { .. } => return Err(Error::<T>::AgentNotActive.into()),
@@ -153,7 +166,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(now >= until, Error::<T>::StillUnbonding);
 		ensure!(PendingPenalties::<T>::get(&who) == 0, Error::<T>::PenaltyPending);
 		let mut free = FreeIndices::<T>::get();
-		free.try_push(agent.index).map_err(|_| Error::<T>::Corrupt)?;
+		// At most `MaxAgents` indices exist, and this one is taken, so it fits.
+		free.try_push(agent.index).defensive_map_err(|_| Error::<T>::Corrupt)?;
 		let amount = T::Currency::release(
 			&HoldReason::Bond.into(),
 			&who,

@@ -1,17 +1,25 @@
-//! Statements and certificates: the checks both submission paths share, the authorisation of
-//! fee-less statements, and the tally that decides a round.
+//! Voting in rounds of every kind: statements one by one ([`Call::submit_statement`], fee-less
+//! and authorised by their signature) and aggregated certificates
+//! ([`Call::submit_certificate`]), the checks both paths share, and the tallies. A statement
+//! that brings its value to the threshold hands over to [`super::decide`].
 
 use crate::{
 	crypto::{Public, Signature},
 	pallet::*,
-	types::{AgentStatus, OffenceKind, Seat, StoredSignature},
+	rounds::handover::FamilyStore,
+	types::{AgentStatus, OffenceKind, RoundKind, Seat, StoredSignature},
 };
 use consensus_machine_primitives::{
 	certificate::{self, CertificateError},
+	handover::{self, Vote},
 	light::{EvidenceVerifier, Light, Verdict},
-	statement::{Body, RoundId, Statement},
+	statement::{Body, Hash, RoundId, Statement},
 };
-use frame_support::{ensure, pallet_prelude::*};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{Defensive, DefensiveOption},
+};
 use sp_io::hashing::blake2_256;
 use sp_runtime::{traits::Saturating, RuntimeAppPublic, SaturatedConversion};
 
@@ -36,35 +44,34 @@ impl<T: Config> Pallet<T> {
 		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		let now = frame_system::Pallet::<T>::block_number();
-		match (&statement.body, &round.object) {
-			(Body::Decision { value }, None) if round.is_decision() => {
+		let open = now <= round.deadline && !round.closed;
+		match (&statement.body, &round.kind) {
+			(Body::Decision { value }, RoundKind::Primary { .. } | RoundKind::Backup { .. }) => {
 				Self::ensure_decision_vote(statement.round, &round, value)?;
-				ensure!(now <= round.deadline && !round.closed, Error::<T>::RoundClosed);
+				ensure!(open, Error::<T>::DeadlinePassed);
 			}
-			(_, None) if round.is_decision() => return Err(Error::<T>::WrongObject),
-			(Body::Transition { step, from, .. }, None) => {
-				let machine = Machines::<T>::get(round.machine).ok_or(Error::<T>::Corrupt)?;
+			(Body::Transition { step, from, .. }, RoundKind::Transition { step: round_step }) => {
+				let machine =
+					Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
 				ensure!(round.decided.is_none(), Error::<T>::RoundDecided);
-				ensure!(now <= round.deadline && !round.closed, Error::<T>::RoundClosed);
-				ensure!(*step == round.step && *step == machine.label.step, Error::<T>::StaleStep);
+				ensure!(open, Error::<T>::DeadlinePassed);
+				ensure!(*step == *round_step && *step == machine.label.step, Error::<T>::StaleStep);
 				ensure!(*from == machine.label.hash, Error::<T>::WrongFromHash);
 			}
-			(Body::Verdict { object, verdict }, Some(judged)) => {
+			(Body::Verdict { object, verdict }, RoundKind::Validity { object: judged, light }) => {
 				ensure!(*object == judged.hash, Error::<T>::WrongObject);
 				match round.decided {
 					// After a green, only a red may still come, within the challenge window.
 					Some(at) => ensure!(
 						matches!(verdict, Verdict::Red { .. })
-							&& round.light == Some(Light::Green)
+							&& *light == Some(Light::Green)
 							&& now <= at.saturating_add(T::ChallengeWindow::get()),
 						Error::<T>::RoundDecided
 					),
-					None => {
-						ensure!(now <= round.deadline && !round.closed, Error::<T>::RoundClosed)
-					}
+					None => ensure!(open, Error::<T>::DeadlinePassed),
 				}
 			}
-			_ => return Err(Error::<T>::WrongObject),
+			_ => return Err(Error::<T>::WrongKind),
 		}
 		Ok(round)
 	}
@@ -94,7 +101,7 @@ impl<T: Config> Pallet<T> {
 			committee.iter().position(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
 		let seat = committee[index].clone();
 		let index = index as u32;
-		ensure!(!Votes::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
+		ensure!(!Statements::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
 		Self::ensure_agent_active(&seat.agent)?;
 		Ok((index, seat))
 	}
@@ -112,7 +119,8 @@ impl<T: Config> Pallet<T> {
 		evidence: Option<&[u8]>,
 	) -> Result<Accepted<T>, Error<T>> {
 		let round = Self::ensure_statement_context(statement)?;
-		let committee = Committees::<T>::get(statement.round).ok_or(Error::<T>::Corrupt)?;
+		let committee =
+			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
 		let (index, seat) = Self::ensure_seat(statement.round, &committee, signer)?;
 		Self::ensure_evidence(&statement.body, evidence)?;
 		Ok(Accepted { round, index, seat })
@@ -133,7 +141,7 @@ impl<T: Config> Pallet<T> {
 			match e {
 				Error::<T>::UnknownRound
 				| Error::<T>::RoundDecided
-				| Error::<T>::RoundClosed
+				| Error::<T>::DeadlinePassed
 				| Error::<T>::StaleStep
 				| Error::<T>::DuplicateStatement => InvalidTransaction::Stale.into(),
 				Error::<T>::WrongGenesis | Error::<T>::NotAPicket => {
@@ -189,7 +197,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::RedInCertificate
 		);
 		let mut round = Self::ensure_statement_context(&statement)?;
-		let committee = Committees::<T>::get(statement.round).ok_or(Error::<T>::Corrupt)?;
+		let committee =
+			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
 		certificate::verify(
 			&committee,
 			round.threshold,
@@ -213,18 +222,21 @@ impl<T: Config> Pallet<T> {
 		// statements prove an equivocation, recorded with the submitter as reporter.
 		for (index, signature) in signatures {
 			let seat = committee[index as usize].clone();
-			if let Some((body, earlier)) = Votes::<T>::get(statement.round, index) {
-				if body != statement.body {
+			if let Some((body, earlier)) = Statements::<T>::get(statement.round, index) {
+				let kind = OffenceKind::Equivocation;
+				if body != statement.body
+					&& !Self::is_offence_recorded(&seat.agent, statement.round, kind)
+				{
 					let first = Statement { body, ..statement.clone() };
-					let _already_reported = Self::record_offence(
-						OffenceKind::Equivocation,
+					Self::record_offence(
+						kind,
 						seat.agent.clone(),
 						statement.round,
 						Some(seat.key.clone()),
 						alloc::vec![(first, earlier), (statement.clone(), signature)],
 						Some(submitter.clone()),
 						None,
-					);
+					)?;
 				}
 				continue;
 			}
@@ -236,10 +248,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Records one statement and acts on it: a transition or green that brings its value to the
-	/// threshold decides the round; a red with verified evidence condemns the object; a red
-	/// whose evidence fails is recorded, does not count, and is an offence.
-	/// Returns the round while it still takes statements, `None` once decided.
+	/// Records one statement and acts on it, by the round's kind. Returns the round while it
+	/// still takes statements, `None` once decided.
 	fn do_record(
 		statement: Statement,
 		round: RoundInfoOf<T>,
@@ -248,12 +258,75 @@ impl<T: Config> Pallet<T> {
 		signature: StoredSignature,
 		evidence: Option<&[u8]>,
 	) -> Result<Option<RoundInfoOf<T>>, DispatchError> {
-		if let Body::Decision { .. } = statement.body {
-			return Self::record_decision_vote(statement, round, index, seat, signature);
+		match round.kind {
+			RoundKind::Primary { .. } | RoundKind::Backup { .. } => {
+				Self::record_decision_vote(statement, round, index, seat, signature)
+			}
+			RoundKind::Transition { .. } => {
+				let tally = Self::record_statement(&statement, index, &seat, signature);
+				if tally < round.threshold {
+					return Ok(Some(round));
+				}
+				Self::decide_transition(round, statement, tally)?;
+				Ok(None)
+			}
+			RoundKind::Validity { object, .. } => {
+				// The statement checks matched a verdict to a validity round.
+				let Body::Verdict { verdict, .. } = statement.body else {
+					return Err(Error::<T>::WrongKind).defensive().map_err(Into::into);
+				};
+				// ... and a red to its evidence.
+				let red_evidence = match verdict {
+					Verdict::Red { .. } => {
+						Some(evidence.defensive_ok_or(Error::<T>::MissingEvidence)?)
+					}
+					Verdict::Green | Verdict::Amber => None,
+				};
+				let tally = Self::record_statement(&statement, index, &seat, signature);
+				match verdict {
+					Verdict::Green if tally >= round.threshold => {
+						Self::decide_green(round, statement, tally);
+						Ok(None)
+					}
+					Verdict::Green | Verdict::Amber => Ok(Some(round)),
+					Verdict::Red { evidence: hash } => {
+						let bytes = red_evidence.unwrap_or_default();
+						if T::EvidenceVerifier::verify(&object, bytes) {
+							Self::do_condemn(round, statement, signature, hash)?;
+							return Ok(None);
+						}
+						// A red that proves nothing is recorded, does not count, and is an
+						// offence.
+						let kind = OffenceKind::FalseRed;
+						if !Self::is_offence_recorded(&seat.agent, statement.round, kind) {
+							Self::record_offence(
+								kind,
+								seat.agent,
+								statement.round,
+								Some(seat.key),
+								alloc::vec![(statement, signature)],
+								None,
+								None,
+							)?;
+						}
+						Ok(Some(round))
+					}
+				}
+			}
 		}
+	}
+
+	/// Stores a statement of a transition or validity round and adds its seat's slots to its
+	/// value's tally; returns the new tally.
+	fn record_statement(
+		statement: &Statement,
+		index: u32,
+		seat: &Seat<T::AccountId>,
+		signature: StoredSignature,
+	) -> u32 {
 		let round_id = statement.round;
 		let value = statement.body.value_hash();
-		Votes::<T>::insert(round_id, index, (statement.body.clone(), signature));
+		Statements::<T>::insert(round_id, index, (statement.body.clone(), signature));
 		let tally = Tallies::<T>::mutate(round_id, value, |t| {
 			*t = t.saturating_add(seat.slots);
 			*t
@@ -264,29 +337,66 @@ impl<T: Config> Pallet<T> {
 			slots: seat.slots,
 			value,
 		});
-		if let Body::Verdict { verdict: Verdict::Red { evidence: hash }, .. } = statement.body {
-			let object = round.object.ok_or(Error::<T>::Corrupt)?;
-			let bytes = evidence.ok_or(Error::<T>::MissingEvidence)?;
-			if T::EvidenceVerifier::verify(&object, bytes) {
-				Self::do_condemn(round_id, round, statement, signature, hash)?;
-				return Ok(None);
+		tally
+	}
+
+	/// The checks a statement in a hierarchical round needs beyond its context: the family is
+	/// undecided, the level is its current one, and a backup vote keeps the adoption rule.
+	pub(crate) fn ensure_decision_vote(
+		round_id: RoundId,
+		round: &RoundInfoOf<T>,
+		value: &Option<Hash>,
+	) -> Result<(), Error<T>> {
+		let (_, root) = Self::family_root(round_id, round)?;
+		let RoundKind::Primary { levels, value: decided } = &root.kind else {
+			return Err(Error::<T>::Corrupt).defensive();
+		};
+		ensure!(decided.is_none(), Error::<T>::RoundDecided);
+		ensure!(levels.last() == Some(&round_id), Error::<T>::HandedOver);
+		handover::check_vote(round.level, round.required().as_ref(), &Vote::from(*value))
+			.map_err(Self::handover_error)
+	}
+
+	/// Records a vote of a hierarchical round through the handover machine; decides the family
+	/// when the vote brings its value to the level's threshold.
+	fn record_decision_vote(
+		statement: Statement,
+		round: RoundInfoOf<T>,
+		seat_index: u32,
+		seat: Seat<T::AccountId>,
+		signature: StoredSignature,
+	) -> Result<Option<RoundInfoOf<T>>, DispatchError> {
+		let vote = statement.body.as_vote().ok_or(Error::<T>::WrongKind)?;
+		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let (root_id, _) = Self::family_root(statement.round, &round)?;
+		let mut store = FamilyStore::<T>::load(root_id)?;
+		store.signature = Some(signature);
+		let decided = handover::submit(
+			&mut store,
+			&Self::rules_of(&machine),
+			statement.level,
+			seat_index,
+			seat.slots,
+			&vote,
+		)
+		.map_err(Self::handover_error)?;
+		Self::deposit_event(Event::StatementRecorded {
+			round: statement.round,
+			agent: seat.agent.clone(),
+			slots: seat.slots,
+			value: statement.body.value_hash(),
+		});
+		if statement.level == 0 {
+			let value = vote.value().copied();
+			Self::deposit_event(Event::PreDecided { round: root_id, agent: seat.agent, value });
+		}
+		match decided {
+			Some(value) => {
+				Self::decide_family(store, statement, value)?;
+				Ok(None)
 			}
-			Self::record_offence(
-				OffenceKind::FalseRed,
-				seat.agent,
-				round_id,
-				Some(seat.key),
-				alloc::vec![(statement, signature)],
-				None,
-				None,
-			)?;
-			return Ok(Some(round));
+			None => Ok(Some(round)),
 		}
-		if statement.body.decides_at_threshold() && tally >= round.threshold {
-			Self::do_decide(round_id, round, statement, tally)?;
-			return Ok(None);
-		}
-		Ok(Some(round))
 	}
 }
 

@@ -1,14 +1,7 @@
-//! Picket agents: the off-chain worker that does a node's pickets' duties.
+//! Dev and test networks only (the `demo` cargo feature): the dev chain's demo machines and
+//! how its agents judge them ([`DemoEvaluator`]), and misbehaviour on request.
 //!
-//! On every imported block, for each picket key in the node's keystore, the worker asks
-//! [`Pallet::duties`] what the key should sign, lets [`Config::Evaluator`] decide what a good
-//! picket says, signs the statement with the keystore and submits it as a fee-less authorised
-//! transaction (`CreateAuthorizedTransaction`, as `pallet-im-online` does for heartbeats). It
-//! also submits the fee-less handover of any hierarchical round whose level timed out. The
-//! pool keeps one statement per seat (`provides = (round, level, agent)`), so resubmitting on
-//! the next block is harmless.
-//!
-//! # Misbehaviour on request (dev and test networks)
+//! # Misbehaviour on request
 //!
 //! So that users can watch the machine cope, a node may ask some of its local pickets to
 //! misbehave: it writes a SCALE-encoded `Vec<(`[`Behaviour`]`, Percent)>` under
@@ -20,6 +13,7 @@
 
 use crate::{
 	crypto::{Public, Signature},
+	offchain::{Evaluate, Judgement},
 	pallet::*,
 	types::{DutyTask, StoredSignature},
 	LOG_TARGET,
@@ -30,30 +24,9 @@ use consensus_machine_primitives::{
 	light::{MerkleChunks, ObjectRef, Verdict},
 	statement::{Body, Hash, RoundId, Statement},
 };
-use frame_system::offchain::{CreateAuthorizedTransaction, SubmitTransaction};
+use frame_system::offchain::CreateAuthorizedTransaction;
 use sp_io::hashing::blake2_256;
-use sp_runtime::{offchain::storage::StorageValueRef, Percent, RuntimeAppPublic};
-
-/// What a picket says about a duty: the body to sign and, for a red, the evidence.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Judgement {
-	/// The statement's body.
-	pub body: Body,
-	/// The evidence a red verdict carries (its blake2-256 hash is in the body).
-	pub evidence: Option<Vec<u8>>,
-}
-
-impl From<Body> for Judgement {
-	fn from(body: Body) -> Self {
-		Self { body, evidence: None }
-	}
-}
-
-/// What a good picket says about a duty.
-pub trait Evaluate {
-	/// The judgement to sign for `task`, or `None` to stay silent.
-	fn evaluate(task: &DutyTask) -> Option<Judgement>;
-}
+use sp_runtime::{offchain::storage::StorageValueRef, Percent};
 
 /// The notary log's transition from the state labelled `from` on input `subject`: the output is
 /// the subject, the next state `blake2_256("cm/notary" ++ from ++ subject)`.
@@ -80,7 +53,7 @@ pub const MAX_DEMO_OBJECT: u32 = 64 * 1024;
 ///   if the commitment matches the well-formed content it says Green; if it matches the same
 ///   content with one byte too many in the last chunk (what the demo driver proposes as a bad
 ///   object), Red with that chunk as evidence; otherwise (content it does not hold) Amber.
-/// - Decision rounds (an oracle, [`oracle`]): adopt the required value, else answer.
+/// - Hierarchical rounds (an oracle, [`oracle`]): adopt the required value, else answer.
 pub struct DemoEvaluator<const CHUNK: u32>;
 
 impl<const CHUNK: u32> DemoEvaluator<CHUNK> {
@@ -138,7 +111,7 @@ impl<const CHUNK: u32> Evaluate for DemoEvaluator<CHUNK> {
 /// Key of the local pickets' behaviour in the node's persistent off-chain storage.
 pub const BEHAVIOUR_KEY: &[u8] = b"consensus-machine::picket-behaviour";
 
-/// A misbehaviour a node may ask of a share of its local pickets (dev and test networks).
+/// A misbehaviour a node may ask of a share of its local pickets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
 pub enum Behaviour {
 	/// Sign nothing (handovers and misses follow).
@@ -217,7 +190,7 @@ fn contradict(body: &Body) -> Body {
 }
 
 /// What a picket with `behaviour` says instead of the good `judgement` (`None`: nothing).
-fn misbehave(
+pub(crate) fn misbehave(
 	behaviour: Option<Behaviour>,
 	judgement: Judgement,
 	round: RoundId,
@@ -240,84 +213,16 @@ fn misbehave(
 }
 
 impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
-	/// The off-chain worker's work for one block.
-	pub(crate) fn run_agents() {
-		let genesis = Self::genesis_hash();
-		let mut keys = Public::all();
-		keys.sort();
-		let roles = deal(keys.len(), &local_behaviours());
-		// Every local seat of a round at a level has the same task: evaluate it once.
-		let mut judged = alloc::collections::BTreeMap::new();
-		for (key, role) in keys.into_iter().zip(roles) {
-			for duty in Self::duties(&key) {
-				let judgement = judged
-					.entry((duty.round, duty.level))
-					.or_insert_with(|| T::Evaluator::evaluate(&duty.task))
-					.clone();
-				let Some(judgement) = judgement else { continue };
-				let Some(judgement) = misbehave(role, judgement, duty.round) else { continue };
-				let statement = Statement {
-					genesis,
-					machine: duty.machine,
-					round: duty.round,
-					level: duty.level,
-					body: judgement.body,
-				};
-				let Some(signature) = Self::sign(&key, &statement) else { continue };
-				let Ok(evidence) = judgement.evidence.map(EvidenceOf::<T>::try_from).transpose()
-				else {
-					log::warn!(target: LOG_TARGET, "evidence too long for round {}", duty.round);
-					continue;
-				};
-				if role == Some(Behaviour::Equivocate) {
-					let other =
-						Statement { body: contradict(&statement.body), ..statement.clone() };
-					if let Some(other_signature) = Self::sign(&key, &other) {
-						let report = Call::report_equivocation {
-							signer: key.clone(),
-							first: (statement.clone(), StoredSignature::from(signature.clone())),
-							second: (other, StoredSignature::from(other_signature)),
-						};
-						Self::submit_authorized(report, duty.round);
-					}
-				}
-				let call =
-					Call::submit_statement { statement, signer: key.clone(), signature, evidence };
-				Self::submit_authorized(call, duty.round);
-			}
-		}
-		for round in Self::due_handovers() {
-			Self::submit_authorized(Call::start_handover { round }, round);
-		}
-	}
-
-	fn sign(key: &Public, statement: &Statement) -> Option<Signature> {
-		let signature = key.sign(&statement.signing_payload());
-		if signature.is_none() {
-			log::warn!(target: LOG_TARGET, "the keystore cannot sign for {key:?}");
-		}
-		signature
-	}
-
-	fn submit_authorized(call: Call<T>, round: RoundId) {
-		let xt = T::create_authorized_transaction(call.into());
-		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_err() {
-			// Usually: the same statement is already in the pool.
-			log::debug!(target: LOG_TARGET, "a transaction for round {round} was not accepted");
-		}
-	}
-
-	/// Rounds of hierarchical machines whose current level timed out undecided and has a next
-	/// level: anyone may hand them over.
-	pub fn due_handovers() -> alloc::vec::Vec<RoundId> {
-		(PruneCursor::<T>::get()..NextRoundId::<T>::get())
-			.filter(|id| {
-				Self::authorize_handover(
-					sp_runtime::transaction_validity::TransactionSource::Local,
-					id,
-				)
-				.is_ok()
-			})
-			.collect()
+	/// An equivocating picket also signs a statement contradicting `statement`; the node
+	/// reports the pair, as a gossip peer that saw both would.
+	pub(crate) fn equivocate(key: &Public, statement: &Statement, signature: &Signature) {
+		let other = Statement { body: contradict(&statement.body), ..statement.clone() };
+		let Some(other_signature) = Self::sign(key, &other) else { return };
+		let report = Call::report_equivocation {
+			signer: key.clone(),
+			first: (statement.clone(), StoredSignature::from(signature.clone())),
+			second: (other, StoredSignature::from(other_signature)),
+		};
+		Self::submit_authorized(report, statement.round);
 	}
 }

@@ -1,0 +1,257 @@
+//! The handover of hierarchical rounds: when a level's deadline passes undecided, anyone
+//! ([`Call::start_handover`], fee-less) freezes its pre-decisions and starts the next level
+//! with a committee of its own, which must adopt any value more than the frozen level's
+//! `max_bad` slots pre-decided. [`consensus_machine_primitives::handover`] is that state
+//! machine (model-checked in the workspace's `tests/`); this module runs it over the pallet's
+//! storage ([`FamilyStore`]) and lets anyone report a backup vote that breaks its rule.
+//!
+//! A round of a hierarchical machine is a *family* of rounds, one per started level, each with
+//! its own committee, statements and deadline; the level-0 round ([`RoundKind::Primary`]) is
+//! the family's root and holds its levels' rounds, the deposit and the decided value. The
+//! chain's storage is the paper's storage locations: a statement in a block is an atomic
+//! read-and-write, so a pre-decision written before the handover is final and one after it is
+//! refused.
+
+use crate::{
+	crypto::{Public, Signature},
+	pallet::*,
+	rounds::open::Opening,
+	types::{OffenceKind, RoundKind, StoredSignature},
+};
+use alloc::vec::Vec;
+use consensus_machine_primitives::{
+	handover::{self, HandoverError, Store, Vote},
+	statement::{Body, Hash, RoundId, Statement},
+};
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{Defensive, DefensiveOption},
+};
+use sp_runtime::{traits::Zero, RuntimeAppPublic};
+
+/// One family of rounds seen through [`Store`]: what the handover machine reads and writes.
+pub(crate) struct FamilyStore<T: Config> {
+	root_id: RoundId,
+	root: RoundInfoOf<T>,
+	/// The family's levels' rounds (from the root's [`RoundKind::Primary`]).
+	levels: Vec<RoundId>,
+	/// The signature of the vote being recorded.
+	pub(crate) signature: Option<StoredSignature>,
+	/// Set by the machine when it starts the next level.
+	next_level: Option<u8>,
+	next_required: Option<Hash>,
+	/// The decision the machine made in this call, if any.
+	decided: Option<(u8, Hash)>,
+}
+
+impl<T: Config> FamilyStore<T> {
+	/// The family whose level-0 round is `root_id`.
+	pub(crate) fn load(root_id: RoundId) -> Result<Self, Error<T>> {
+		let root = Rounds::<T>::get(root_id).defensive_ok_or(Error::<T>::Corrupt)?;
+		let RoundKind::Primary { levels, .. } = &root.kind else {
+			return Err(Error::<T>::Corrupt).defensive();
+		};
+		let levels = levels.to_vec();
+		Ok(Self {
+			root_id,
+			root,
+			levels,
+			signature: None,
+			next_level: None,
+			next_required: None,
+			decided: None,
+		})
+	}
+
+	/// The root's id and info, with the value the machine decided in this call, if any.
+	pub(crate) fn into_root(self) -> (RoundId, RoundInfoOf<T>) {
+		(self.root_id, self.root)
+	}
+
+	fn round_at(&self, level: u8) -> RoundId {
+		// Levels up to the current one always have a round; the machine checks the level first.
+		self.levels.get(level as usize).copied().unwrap_or(self.root_id)
+	}
+
+	fn value(&self) -> Option<Hash> {
+		match self.root.kind {
+			RoundKind::Primary { value, .. } => value,
+			_ => None,
+		}
+	}
+}
+
+impl<T: Config> Store<Hash> for FamilyStore<T> {
+	fn level(&self) -> u8 {
+		self.next_level.unwrap_or(self.levels.len().saturating_sub(1) as u8)
+	}
+	fn set_level(&mut self, level: u8) {
+		self.next_level = Some(level);
+	}
+	fn decisions(&self) -> Vec<(u8, Hash)> {
+		let level = self.decided.map(|(l, _)| l).unwrap_or(0);
+		self.value().map(|v| alloc::vec![(level, v)]).unwrap_or_default()
+	}
+	fn push_decision(&mut self, level: u8, value: Hash) {
+		if let RoundKind::Primary { value: decided, .. } = &mut self.root.kind {
+			*decided = Some(value);
+		}
+		self.decided = Some((level, value));
+	}
+	fn has_voted(&self, level: u8, seat: u32) -> bool {
+		Statements::<T>::contains_key(self.round_at(level), seat)
+	}
+	fn record_vote(&mut self, level: u8, seat: u32, vote: &Vote<Hash>) {
+		if let Some(signature) = self.signature {
+			let body = Body::Decision { value: vote.value().copied() };
+			Statements::<T>::insert(self.round_at(level), seat, (body, signature));
+		}
+	}
+	fn tally(&self, level: u8, value: &Hash) -> u32 {
+		Tallies::<T>::get(self.round_at(level), value)
+	}
+	fn set_tally(&mut self, level: u8, value: &Hash, slots: u32) {
+		Tallies::<T>::insert(self.round_at(level), value, slots);
+	}
+	fn tallies(&self, level: u8) -> Vec<(Hash, u32)> {
+		Tallies::<T>::iter_prefix(self.round_at(level)).collect()
+	}
+	fn required(&self, level: u8) -> Option<Hash> {
+		Rounds::<T>::get(self.round_at(level)).and_then(|r| r.required())
+	}
+	fn set_required(&mut self, _level: u8, value: Option<Hash>) {
+		self.next_required = value;
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The pallet error for a refusal of the handover machine.
+	pub(crate) fn handover_error(e: HandoverError<Hash>) -> Error<T> {
+		match e {
+			HandoverError::Decided => Error::<T>::RoundDecided,
+			HandoverError::LevelNotStarted | HandoverError::UnknownLevel => Error::<T>::WrongLevel,
+			HandoverError::HandedOver => Error::<T>::HandedOver,
+			HandoverError::DuplicateVote => Error::<T>::DuplicateStatement,
+			HandoverError::NullInBackup => Error::<T>::NullInBackup,
+			HandoverError::BreaksAdoptionRule { .. } => Error::<T>::BreaksAdoptionRule,
+			HandoverError::LastLevel => Error::<T>::LastLevel,
+		}
+	}
+
+	/// Every check of [`Call::start_handover`]; returns the current level's round and the
+	/// family's root id.
+	fn ensure_handover(round_id: RoundId) -> Result<(RoundInfoOf<T>, RoundId), Error<T>> {
+		let round = Rounds::<T>::get(round_id).ok_or(Error::<T>::UnknownRound)?;
+		let (root_id, root) = Self::family_root(round_id, &round)?;
+		let RoundKind::Primary { levels, value } = &root.kind else {
+			return Err(Error::<T>::Corrupt).defensive();
+		};
+		ensure!(value.is_none(), Error::<T>::RoundDecided);
+		ensure!(levels.last() == Some(&round_id), Error::<T>::HandedOver);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now > round.deadline, Error::<T>::DeadlineNotPassed);
+		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		ensure!((round.level as usize) + 1 < machine.levels.len(), Error::<T>::LastLevel);
+		Ok((round, root_id))
+	}
+
+	/// Authorises a fee-less [`Call::start_handover`]: one per round and level in the pool.
+	pub fn authorize_handover(
+		_source: TransactionSource,
+		round: &RoundId,
+	) -> TransactionValidityWithRefund {
+		let (info, root) = Self::ensure_handover(*round)
+			.map_err(|_| TransactionValidityError::from(InvalidTransaction::Stale))?;
+		ValidTransaction::with_tag_prefix("ConsensusMachineHandover")
+			.priority(T::StatementPriority::get())
+			.and_provides((root, info.level))
+			.longevity(16)
+			.propagate(true)
+			.build()
+			.map(|v| (v, Weight::zero()))
+	}
+
+	pub(crate) fn do_start_handover(round_id: RoundId) -> Result<RoundId, DispatchError> {
+		let (mut round, root_id) = Self::ensure_handover(round_id)?;
+		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let mut store = FamilyStore::<T>::load(root_id)?;
+		let required = handover::start_next_level(&mut store, &Self::rules_of(&machine))
+			.map_err(Self::handover_error)?;
+		let (_, root) = store.into_root();
+		let to_level = round.level.saturating_add(1);
+		let opening = Opening::Backup { root: root_id, level: to_level, required };
+		// The frozen level's silent seats missed their duty; agents banned for it are out of
+		// the backup's draw. (Should that draw find no stake left, the call fails as a whole.)
+		Self::record_silent_seats(round_id);
+		round.closed = true;
+		Rounds::<T>::insert(round_id, &round);
+		let backup = Self::start_round(
+			root.opener.clone(),
+			round.machine,
+			&machine,
+			Zero::zero(),
+			root.subject,
+			opening,
+		)?;
+		let mut root = Rounds::<T>::get(root_id).defensive_ok_or(Error::<T>::Corrupt)?;
+		if let RoundKind::Primary { levels, .. } = &mut root.kind {
+			// `LastLevel` was refused above, so the family has room for one more level.
+			if levels.try_push(backup).is_err() {
+				frame_support::defensive!("a family has at most MAX_LEVELS levels");
+			}
+		}
+		Rounds::<T>::insert(root_id, root);
+		Self::deposit_event(Event::HandoverStarted {
+			round: root_id,
+			from_level: round.level,
+			to_level,
+			backup_round: backup,
+			required,
+		});
+		Ok(backup)
+	}
+
+	pub(crate) fn do_report_backup_vote(
+		reporter: T::AccountId,
+		signer: Public,
+		statement: Statement,
+		signature: StoredSignature,
+	) -> DispatchResult {
+		ensure!(statement.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
+		let round = Rounds::<T>::get(statement.round).ok_or(Error::<T>::UnknownRound)?;
+		let Body::Decision { value } = statement.body else {
+			return Err(Error::<T>::NotADecisionRound.into());
+		};
+		ensure!(matches!(round.kind, RoundKind::Backup { .. }), Error::<T>::NotADecisionRound);
+		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
+		let committee =
+			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
+		let seat = committee.iter().find(|s| s.key == signer).ok_or(Error::<T>::NotAPicket)?;
+		ensure!(
+			signer.verify(&statement.signing_payload(), &Signature::from(signature)),
+			Error::<T>::BadSignature
+		);
+		ensure!(
+			handover::check_vote(round.level, round.required().as_ref(), &Vote::from(value))
+				.is_err(),
+			Error::<T>::NotAViolation
+		);
+		let kind = OffenceKind::BackupRuleViolation;
+		ensure!(
+			!Self::is_offence_recorded(&seat.agent, statement.round, kind),
+			Error::<T>::AlreadyReported
+		);
+		Self::record_offence(
+			kind,
+			seat.agent.clone(),
+			statement.round,
+			Some(signer),
+			alloc::vec![(statement, signature)],
+			Some(reporter),
+			None,
+		)
+		.map(|_| ())
+		.map_err(Into::into)
+	}
+}

@@ -1,0 +1,77 @@
+//! Rounds, by phase. Every kind of round ([`RoundKind`]: transition, validity, and the
+//! primary and backup levels of a hierarchical round) goes through the same phases, each in
+//! its own module:
+//!
+//! - [`open`]: the round is opened and its committee drawn;
+//! - [`vote`]: statements and certificates reach the chain (the checks both paths share, the
+//!   authorisation of fee-less statements, the tallies);
+//! - [`decide`]: a certificate decides it (a transition advances its machine, a green makes its
+//!   object green, a hierarchical family gets its value), or a verified red condemns its
+//!   object;
+//! - [`handover`]: a level of a hierarchical round times out and the next level starts;
+//! - [`close`]: after the deadline, misses are counted, an undecided validity round turns
+//!   amber, and the deposit or bond is settled;
+//! - [`prune`]: after the retention period, the round's storage goes.
+
+pub(crate) mod close;
+pub(crate) mod decide;
+pub(crate) mod handover;
+pub(crate) mod open;
+pub(crate) mod prune;
+pub(crate) mod vote;
+
+use crate::{pallet::*, types::RoundKind};
+use consensus_machine_primitives::statement::RoundId;
+use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+use sp_runtime::traits::Zero;
+
+impl<T: Config> Pallet<T> {
+	/// What a round's deposit is held for: a proposal bond on a validity round, else a round
+	/// deposit.
+	pub(crate) fn deposit_reason(kind: &RoundKind) -> HoldReason {
+		match kind {
+			RoundKind::Validity { .. } => HoldReason::ProposalBond,
+			_ => HoldReason::RoundDeposit,
+		}
+	}
+
+	/// Returns what is left of the round's deposit to its opener (the caller stores the round).
+	pub(crate) fn release_deposit(round: &mut RoundInfoOf<T>) {
+		if round.deposit.is_zero() {
+			return;
+		}
+		let reason = Self::deposit_reason(&round.kind);
+		let released = T::Currency::release(
+			&reason.into(),
+			&round.opener,
+			round.deposit,
+			Precision::BestEffort,
+		);
+		if released.is_err() {
+			frame_support::defensive!("a round's deposit is held until released");
+		}
+		round.deposit = Zero::zero();
+	}
+
+	/// The level-0 round of the hierarchical round `round_id` belongs to, with its id.
+	pub(crate) fn family_root(
+		round_id: RoundId,
+		round: &RoundInfoOf<T>,
+	) -> Result<(RoundId, RoundInfoOf<T>), Error<T>> {
+		match round.kind {
+			RoundKind::Primary { .. } => Ok((round_id, round.clone())),
+			// A family's levels are pruned in order, its root first.
+			RoundKind::Backup { root, .. } => {
+				let info = Rounds::<T>::get(root).ok_or(Error::<T>::UnknownRound)?;
+				Ok((root, info))
+			}
+			_ => Err(Error::<T>::NotADecisionRound),
+		}
+	}
+
+	/// Whether `round_id` is its family's current level (its last started one), and the
+	/// family is undecided.
+	pub(crate) fn is_current_level(round_id: RoundId, root: &RoundInfoOf<T>) -> bool {
+		matches!(&root.kind, RoundKind::Primary { levels, value: None } if levels.last() == Some(&round_id))
+	}
+}

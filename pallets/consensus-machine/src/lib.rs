@@ -572,17 +572,18 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// An agent bonded and registered a picket key.
+		/// An agent bonded `bond` (held) with `key` as its picket key, and entered the draw.
 		AgentRegistered { agent: T::AccountId, key: Public, bond: BalanceOf<T> },
-		/// An agent's bond was increased.
+		/// An agent's bond grew by `amount` to `bond`, and its stake in the draw with it.
 		BondIncreased { agent: T::AccountId, amount: BalanceOf<T>, bond: BalanceOf<T> },
 		/// An agent left the draw; its bond is held until `until`.
 		UnbondingStarted { agent: T::AccountId, until: BlockNumberFor<T> },
-		/// An agent's bond was released and the agent removed.
+		/// An unbonded agent's bond (`amount`) was released and the agent removed, its key freed.
 		BondWithdrawn { agent: T::AccountId, amount: BalanceOf<T> },
-		/// An agent's picket key was replaced.
+		/// An agent's picket key was replaced; committees already drawn keep `old`.
 		KeyRotated { agent: T::AccountId, old: Public, new: Public },
-		/// A machine was created with its decision rule.
+		/// A machine was created; its primary level has `slots` slots, and `max_bad` and the
+		/// strong `threshold` computed exactly for its `p` and `ε`.
 		MachineCreated { machine: MachineId, slots: u32, max_bad: u32, threshold: u32 },
 		/// A round was opened (or a backup level started) and its committee drawn: each seat's
 		/// agent and slots, in seat order.
@@ -643,7 +644,8 @@ pub mod pallet {
 			slashed: BalanceOf<T>,
 			reward: BalanceOf<T>,
 		},
-		/// A pending penalty was cancelled.
+		/// A pending penalty was cancelled by `CancelOrigin`: nothing is taken (a forfeited
+		/// proposal bond goes back).
 		PenaltyCancelled { penalty: PenaltyId },
 		/// A seat of `agent` made no statement in a round that ended undecided (or handed over);
 		/// `misses` is the agent's count within the miss window.
@@ -682,7 +684,8 @@ pub mod pallet {
 		TooManyAgents,
 		/// `bond_extra` was asked to add nothing.
 		ZeroAmount,
-		/// The agent is unbonding: it is out of the draw and cannot sign.
+		/// The agent is not active (unbonding, banned or suspended): it is out of the draw, cannot
+		/// sign for its seats and cannot bond more.
 		AgentNotActive,
 		/// The agent is not unbonding.
 		NotUnbonding,
@@ -786,7 +789,8 @@ pub mod pallet {
 		WrongLevelCount,
 		/// The reported backup vote keeps the adoption rule.
 		NotAViolation,
-		/// The round is not a round of a hierarchical machine.
+		/// The round is not a level of a hierarchical round (for a backup-vote report: not a
+		/// backup level).
 		NotADecisionRound,
 		/// The id counter of machines, rounds or penalties is exhausted.
 		IdsExhausted,

@@ -165,7 +165,7 @@ pub struct LevelConfig<BlockNumber> {
 /// A consensus machine: its levels and the certified state of its unitary trace.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct MachineInfo<Balance, BlockNumber> {
-	/// Level 0 is the primary; later levels are backups (issue #5).
+	/// Level 0 is the primary; later levels are backups (hierarchical machines only).
 	pub levels: BoundedVec<LevelConfig<BlockNumber>, ConstU32<MAX_LEVELS>>,
 	/// Held from whoever opens a round, returned when the round is decided or pruned.
 	pub round_deposit: Balance,

@@ -251,6 +251,40 @@ mod tests {
 		assert!(!Rule::verify(&object, &[]));
 	}
 
+	proptest::proptest! {
+		/// No chunk of a well-formed object, with any proof, condemns the object with its true
+		/// size; evidence that verifies against the same root with another declared size
+		/// condemns only that (root, size) pair, which the pallet stores apart.
+		#[test]
+		fn no_evidence_condemns_a_well_formed_object(
+			content in proptest::collection::vec(proptest::num::u8::ANY, 1..64),
+			declared in 1u32..80,
+			index in 0u32..20,
+			tamper in proptest::num::u8::ANY,
+		) {
+			let chunks = Rule::split(&content);
+			let root = Rule::commit(&chunks);
+			let honest = ObjectRef { hash: root, size: content.len() as u32 };
+			let index = index % chunks.len() as u32;
+			let evidence = Rule::evidence(&chunks, index);
+			proptest::prop_assert!(!Rule::verify(&honest, &evidence));
+			// A chunk with a byte changed, or one byte more, under the honest proof.
+			let mut e = ChunkEvidence::decode(&mut &evidence[..]).unwrap();
+			e.data.push(tamper);
+			proptest::prop_assert!(!Rule::verify(&honest, &e.encode()));
+			e.data.pop();
+			if let Some(first) = e.data.first_mut() {
+				*first ^= tamper | 1;
+			}
+			proptest::prop_assert!(!Rule::verify(&honest, &e.encode()));
+			// Any other declared size: a verdict against it is about another pair.
+			let other = ObjectRef { hash: root, size: declared };
+			if Rule::verify(&other, &evidence) {
+				proptest::prop_assert_ne!(other, honest);
+			}
+		}
+	}
+
 	#[test]
 	fn a_chunk_contradicting_the_size_condemns_the_object() {
 		// Declared 8 bytes (two chunks of 4) but the second chunk has 6.

@@ -416,3 +416,35 @@ fn propose_refuses_bad_input() {
 		);
 	});
 }
+
+/// The attack: an honest 8-byte object (two full chunks of 4) is proposed with its real root but
+/// a size of 7, which keeps two leaves; its real last chunk (4 bytes where 3 are due) is then
+/// valid red evidence. That condemns only the pair (root, 7): the owner's proposal of the
+/// real pair (root, 8) is still judged on its own, and green.
+#[test]
+fn a_wrong_size_condemns_only_that_size_never_the_honest_object() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let chunks = Rule::split(b"abcdefgh");
+		let honest = ObjectRef { hash: Rule::commit(&chunks), size: 8 };
+		let lie = ObjectRef { size: 7, ..honest };
+		let attacker_round = propose(lie);
+		let evidence = Rule::evidence(&chunks, 1);
+		let seat = seats(attacker_round)[0].agent;
+		submit_with(seat, &red(attacker_round, &evidence), Some(evidence));
+		assert_eq!(Validity::<Test>::get(lie.hash).unwrap().light, Some(Light::Red));
+
+		let round = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::propose(
+			RuntimeOrigin::signed(PROPOSER + 1),
+			0,
+			honest.hash,
+			honest.size
+		));
+		let green = verdict(round, Verdict::Green);
+		for seat in seats_to_threshold(round) {
+			submit_with(seat.agent, &green, None);
+		}
+		assert!(ConsensusMachine::is_valid(&honest.hash));
+		assert!(!ConsensusMachine::is_valid(&lie.hash));
+	});
+}

@@ -77,9 +77,11 @@ fn describe(client: &FullClient, at: Hash, event: Event<Runtime>) -> Option<Stri
 			"round {round} opened on machine {machine}: {} agents hold its seats, deadline #{deadline}",
 			committee.len()
 		),
-		Event::Proposed { round, object, size, .. } => {
-			format!("object {} ({size} bytes) proposed: validity round {round}", short(&object))
-		}
+		Event::Proposed { round, object, .. } => format!(
+			"object {} ({} bytes) proposed: validity round {round}",
+			short(&object.hash),
+			object.size
+		),
 		Event::CertificateRecorded { round, machine, value, signers, .. } => format!(
 			"round {round} of machine {machine} DECIDED {} by {signers} pickets; {}",
 			short(&value),
@@ -91,10 +93,10 @@ fn describe(client: &FullClient, at: Hash, event: Event<Runtime>) -> Option<Stri
 			required.map(|v| format!(", which must adopt {}", short(&v))).unwrap_or_default()
 		),
 		Event::LightDecided { round, object, light } => {
-			format!("object {} judged {light:?} (round {round})", short(&object))
+			format!("object {} judged {light:?} (round {round})", short(&object.hash))
 		}
 		Event::GreenOverturned { round, object } => {
-			format!("object {}: green OVERTURNED by a red (round {round})", short(&object))
+			format!("object {}: green OVERTURNED by a red (round {round})", short(&object.hash))
 		}
 		Event::OffenceRecorded { penalty, offender, kind, round, apply_at } => format!(
 			"OFFENCE {kind:?} by {offender} in round {round}: penalty {penalty} due at #{apply_at}"

@@ -163,7 +163,10 @@ pub struct ChunkEvidence {
 ///    more than `CHUNK`).
 ///
 /// So an object whose content does not match its declared size is condemned by anyone holding
-/// one offending chunk, and no honest object can be condemned. Anything else is a false red.
+/// one offending chunk, and no well-formed object, the pair (root, true size), can be condemned
+/// (property-tested below). The same root with a false size is another object: a red against
+/// it condemns only that pair, which is why the pallet keys verdicts by root *and* size.
+/// Anything else is a false red.
 pub struct MerkleChunks<const CHUNK: u32>;
 
 impl<const CHUNK: u32> MerkleChunks<CHUNK> {

@@ -34,8 +34,8 @@
 //!   [`Config::EvidenceVerifier`] checks on chain. One verified red makes the object red (and
 //!   overturns a green within [`Config::ChallengeWindow`]); greens at the strong threshold make
 //!   it green; otherwise it is amber when the round closes ([`Call::close_round`]).
-//!   [`Pallet::is_valid`] is true only for green. The proposer of a red object forfeits its
-//!   bond; an amber one gets it back minus [`Config::AmberFee`].
+//!   [`Pallet::is_valid`] is true only for a green past its challenge window. The proposer
+//!   of a red object forfeits its bond; an amber one gets it back minus [`Config::AmberFee`].
 //! - **Offences** are recorded once each with their proof and a deferred penalty
 //!   ([`Config::SlashDeferral`], cancellable by [`Config::CancelOrigin`]): equivocation
 //!   ([`Call::report_equivocation`], or detected when a certificate contradicts a recorded
@@ -44,7 +44,10 @@
 //!   pay [`Config::ReporterShare`] to the reporter and the rest to [`Config::Slash`].
 //!   Missed duties in rounds that closed undecided are counted in [`Config::MissWindow`];
 //!   [`Config::MaxMisses`] of them ban the agent for [`Config::BanPeriod`] ([`Call::rejoin`]
-//!   after), and a repeated ban is slashed by [`Config::NonParticipationSlash`].
+//!   after), and a repeated ban (within [`Config::BanMemory`] of the last) is slashed by
+//!   [`Config::NonParticipationSlash`]. A miss counts only for a seat that could have signed:
+//!   a drawn agent finishes the seats it holds even once unbonding or banned; an agent
+//!   suspended for an overt offence signs for none, and its silence is no miss.
 //! - **Hierarchical machines** ([`Call::create_hierarchical_machine`]) have a primary level and
 //!   backups, the last complete. Their rounds decide 32-byte values through the handover
 //!   (`consensus_machine_primitives::handover`, model-checked in the workspace's `tests/`): the
@@ -93,6 +96,7 @@
 //!     type MissWindow = ConstU32<14_400>;
 //!     type MaxMisses = ConstU32<3>;
 //!     type BanPeriod = ConstU32<14_400>;
+//!     type BanMemory = ConstU32<100_800>;
 //!     type MaxPenaltiesPerBlock = ConstU32<8>;
 //!     type BackupRuleSlash = BackupRuleSlash; // e.g. 40%
 //! }
@@ -124,8 +128,9 @@
 //!
 //! - A key rotation does not change committees already drawn: a round's seats keep the key the
 //!   agent had at the draw, and that key signs for the round.
-//! - An agent that starts unbonding after being drawn can no longer sign for its open rounds
-//!   (its statements are refused with [`Error::AgentNotActive`]); its bond stays held.
+//! - An agent that starts unbonding (or is banned) after being drawn still signs for the seats
+//!   it holds, and its bond stays held; an agent suspended for an overt offence does not
+//!   ([`Error::AgentSuspended`]), and its silence is not a miss.
 //! - A machine has at most one round open at a time; once its deadline passes undecided, a new
 //!   round for the same step may be opened. The deposit is returned when the round is decided,
 //!   or when an undecided round is pruned.
@@ -189,7 +194,7 @@ pub mod pallet {
 	};
 	use alloc::vec::Vec;
 	use consensus_machine_primitives::{
-		light::{EvidenceVerifier, Light},
+		light::{EvidenceVerifier, Light, ObjectRef},
 		statement::{Body, Hash, Label, MachineId, RoundId, Statement},
 		DecisionRule, Epsilon, Probability,
 	};
@@ -375,6 +380,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type BanPeriod: Get<BlockNumberFor<Self>>;
 
+		/// Blocks a ban is remembered: a next ban within this many blocks of the last one is a
+		/// repeat, and slashed (`NonParticipationSlash`); a later one counts as a first ban.
+		#[pallet::constant]
+		type BanMemory: Get<BlockNumberFor<Self>>;
+
 		/// Penalties applied per block at most.
 		#[pallet::constant]
 		type MaxPenaltiesPerBlock: Get<u32>;
@@ -484,11 +494,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PruneCursor<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
-	/// The traffic light of every proposed object, by its hash (kept after its round is
-	/// pruned). The hash is the proposer's choice, hence hashed again as a key.
+	/// The traffic light of every proposed object, by its commitment *and* declared size (kept
+	/// after its round is pruned): the same commitment with another size is another object,
+	/// judged on its own, so a lie about the size condemns only the lie. Proposer-chosen,
+	/// hence hashed as a key.
 	#[pallet::storage]
 	pub type Validity<T: Config> =
-		StorageMap<_, Blake2_128Concat, Hash, ValidityRecord<BlockNumberFor<T>>>;
+		StorageMap<_, Blake2_128Concat, ObjectRef, ValidityRecord<BlockNumberFor<T>>>;
 
 	/// Every recorded offence by penalty id: offender, kind, proof, and where its penalty
 	/// stands (pending, applied or cancelled).
@@ -530,10 +542,12 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// How many times each agent was banned for missed duties; from the second ban on, every
-	/// ban is also slashed.
+	/// Each agent's recent bans for missed duties: how many in a row, and the block of the
+	/// last. A ban within `BanMemory` blocks of the last one is a repeat, and slashed; after
+	/// that the count starts again.
 	#[pallet::storage]
-	pub type Bans<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+	pub type Bans<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (u32, BlockNumberFor<T>)>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -614,11 +628,11 @@ pub mod pallet {
 		/// A round's storage was removed after its retention.
 		RoundPruned { round: RoundId },
 		/// A validity round was opened for an object, with the proposer's bond held.
-		Proposed { round: RoundId, proposer: T::AccountId, object: Hash, size: u32 },
+		Proposed { round: RoundId, proposer: T::AccountId, object: ObjectRef },
 		/// An object's traffic light was decided (or changed from green to red).
-		LightDecided { round: RoundId, object: Hash, light: Light },
+		LightDecided { round: RoundId, object: ObjectRef, light: Light },
 		/// A valid red overturned a green within the challenge window.
-		GreenOverturned { round: RoundId, object: Hash },
+		GreenOverturned { round: RoundId, object: ObjectRef },
 		/// A round was closed: its silent seats' misses counted, its deposit or bond settled,
 		/// and for a validity round its final light set.
 		RoundClosed { round: RoundId, light: Option<Light> },
@@ -792,6 +806,8 @@ pub mod pallet {
 		/// The round is not a level of a hierarchical round (for a backup-vote report: not a
 		/// backup level).
 		NotADecisionRound,
+		/// The agent is suspended for an overt offence: it signs for none of its seats.
+		AgentSuspended,
 		/// The id counter of machines, rounds or penalties is exhausted.
 		IdsExhausted,
 		/// Storage is inconsistent: only a bug can cause this (debug builds and tests panic at
@@ -834,6 +850,10 @@ pub mod pallet {
 				"an offence reported while its round exists must find the bond still held"
 			);
 			assert!(T::MaxMisses::get() > 0, "MaxMisses must be positive");
+			assert!(
+				T::BanMemory::get() > T::BanPeriod::get(),
+				"a ban must be remembered past its end for repeated bans to count"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -969,7 +989,7 @@ pub mod pallet {
 		/// [`Error::WrongMachine`], [`Error::WrongLevel`], [`Error::WrongKind`], [`Error::WrongObject`],
 		/// [`Error::StaleStep`], [`Error::WrongFromHash`], [`Error::RoundDecided`],
 		/// [`Error::DeadlinePassed`], [`Error::NotAPicket`], [`Error::DuplicateStatement`],
-		/// [`Error::AgentNotActive`], [`Error::MissingEvidence`], [`Error::UnexpectedEvidence`],
+		/// [`Error::AgentSuspended`], [`Error::MissingEvidence`], [`Error::UnexpectedEvidence`],
 		/// [`Error::EvidenceMismatch`]). A red whose evidence does not verify is *not* an error:
 		/// it is recorded, does not count, and is an offence ([`OffenceKind::FalseRed`]).
 		/// Complexity: `O(N)` (a decision gathers the agreeing signatures; a red finds the greens).
@@ -995,7 +1015,7 @@ pub mod pallet {
 		/// Origin: signed (anyone). Errors: the statement checks of [`Call::submit_statement`],
 		/// then [`Error::NoSignatures`], [`Error::TooManySigners`], [`Error::NotAPicket`],
 		/// [`Error::DuplicateSigner`], [`Error::BelowThreshold`], [`Error::BadSignature`],
-		/// [`Error::AgentNotActive`]. Complexity: `O(S)` signature checks for `S` signatures.
+		/// [`Error::AgentSuspended`]. Complexity: `O(S)` signature checks for `S` signatures.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::submit_certificate(signatures.len() as u32))]
 		pub fn submit_certificate(
@@ -1149,9 +1169,25 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// Whether `object` was judged green (and not overturned).
-		pub fn is_valid(object: &Hash) -> bool {
-			Validity::<T>::get(object).is_some_and(|v| v.light == Some(Light::Green))
+		/// Whether `object` (its commitment and size together) was judged green for good: green,
+		/// and past the challenge window in which a valid red could still overturn it. A
+		/// consumer must not act on a green before then; [`Pallet::light`] tells the two apart.
+		pub fn is_valid(object: &ObjectRef) -> bool {
+			Self::light(object) == Some((Light::Green, true))
+		}
+
+		/// `object`'s light, if judged, and whether it is final: red and amber are; a green is
+		/// once its challenge window has passed.
+		pub fn light(object: &ObjectRef) -> Option<(Light, bool)> {
+			let record = Validity::<T>::get(object)?;
+			let light = record.light?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let window_end = sp_runtime::traits::Saturating::saturating_add(
+				record.at,
+				T::ChallengeWindow::get(),
+			);
+			let settled = light != Light::Green || now > window_end;
+			Some((light, settled))
 		}
 
 		/// The chain's genesis hash, as statements carry it.

@@ -108,6 +108,7 @@ pub const CHALLENGE_WINDOW: u64 = 5;
 pub const SLASH_DEFERRAL: u64 = 3;
 pub const MISS_WINDOW: u64 = 100;
 pub const BAN_PERIOD: u64 = 10;
+pub const BAN_MEMORY: u64 = 50;
 /// Chunk size of the test evidence rule.
 pub const CHUNK: u32 = 4;
 
@@ -160,6 +161,7 @@ impl pallet_consensus_machine::Config for Test {
 	type MissWindow = ConstU64<MISS_WINDOW>;
 	type MaxMisses = MaxMisses;
 	type BanPeriod = ConstU64<BAN_PERIOD>;
+	type BanMemory = ConstU64<BAN_MEMORY>;
 	type MaxPenaltiesPerBlock = ConstU32<4>;
 }
 

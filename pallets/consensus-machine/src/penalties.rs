@@ -318,7 +318,10 @@ impl<T: Config> Pallet<T> {
 			return;
 		};
 		for (index, seat) in committee.iter().enumerate() {
-			if !Statements::<T>::contains_key(round, index as u32) {
+			// Only a seat that could have signed missed anything.
+			if !Statements::<T>::contains_key(round, index as u32)
+				&& Self::ensure_may_sign(&seat.agent).is_ok()
+			{
 				Self::record_miss(&seat.agent, round);
 			}
 		}
@@ -340,9 +343,16 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		Misses::<T>::remove(who);
-		let bans = Bans::<T>::mutate(who, |b| {
-			*b = b.saturating_add(1);
-			*b
+		let bans = Bans::<T>::mutate(who, |record| {
+			let count = match *record {
+				Some((count, last)) if now.saturating_sub(last) < T::BanMemory::get() => {
+					count.saturating_add(1)
+				}
+				// Never banned, or long enough ago: a first ban.
+				_ => 1,
+			};
+			*record = Some((count, now));
+			count
 		});
 		if agent.status == AgentStatus::Active {
 			Self::leave_draw(agent.index, agent.bond);

@@ -176,6 +176,7 @@ impl pallet_consensus_machine::Config for Runtime {
 	type MissWindow = ConstU32<{ HOURS }>;
 	type MaxMisses = ConstU32<3>;
 	type BanPeriod = ConstU32<{ 10 * MINUTES }>;
+	type BanMemory = ConstU32<{ 6 * HOURS }>;
 	type MaxPenaltiesPerBlock = ConstU32<8>;
 }
 

@@ -78,7 +78,7 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Some(object) = amber {
 			Validity::<T>::insert(
-				object.hash,
+				object,
 				ValidityRecord {
 					round: round_id,
 					light: Some(Light::Amber),
@@ -88,7 +88,7 @@ impl<T: Config> Pallet<T> {
 			);
 			Self::deposit_event(Event::LightDecided {
 				round: round_id,
-				object: object.hash,
+				object,
 				light: Light::Amber,
 			});
 			Self::charge_amber_fee(round_id, &mut round);

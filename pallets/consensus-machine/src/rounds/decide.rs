@@ -117,14 +117,10 @@ impl<T: Config> Pallet<T> {
 		Self::record_certificate(round_id, &round, None, statement, value, slots);
 		Rounds::<T>::insert(round_id, round);
 		Validity::<T>::insert(
-			object.hash,
+			object,
 			ValidityRecord { round: round_id, light: Some(Light::Green), evidence: None, at: now },
 		);
-		Self::deposit_event(Event::LightDecided {
-			round: round_id,
-			object: object.hash,
-			light: Light::Green,
-		});
+		Self::deposit_event(Event::LightDecided { round: round_id, object, light: Light::Green });
 	}
 
 	/// A red's evidence verified: the object is red for good. Every green on it is an offence,
@@ -148,7 +144,7 @@ impl<T: Config> Pallet<T> {
 		let bond = core::mem::replace(&mut round.deposit, Zero::zero());
 		Rounds::<T>::insert(round_id, &round);
 		Validity::<T>::insert(
-			object.hash,
+			object,
 			ValidityRecord {
 				round: round_id,
 				light: Some(Light::Red),
@@ -157,13 +153,9 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		if overturned {
-			Self::deposit_event(Event::GreenOverturned { round: round_id, object: object.hash });
+			Self::deposit_event(Event::GreenOverturned { round: round_id, object });
 		}
-		Self::deposit_event(Event::LightDecided {
-			round: round_id,
-			object: object.hash,
-			light: Light::Red,
-		});
+		Self::deposit_event(Event::LightDecided { round: round_id, object, light: Light::Red });
 		// Greens on a red object: bounded by the committee size. Each seat made one statement,
 		// so none of these offences can have been recorded before.
 		let greens = Statements::<T>::iter_prefix(round_id)

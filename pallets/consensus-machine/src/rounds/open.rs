@@ -119,20 +119,22 @@ impl<T: Config> Pallet<T> {
 	) -> Result<RoundId, DispatchError> {
 		let machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::UnknownMachine)?;
 		ensure!(size > 0 && size <= T::MaxObjectSize::get(), Error::<T>::InvalidObjectSize);
+		let object = ObjectRef { hash: object, size };
 		if let Some(record) = Validity::<T>::get(object) {
 			// Amber objects may be proposed again; pending, green and red ones may not.
 			ensure!(record.light == Some(Light::Amber), Error::<T>::ObjectAlreadyJudged);
 		}
-		let opening = Opening::Validity { object: ObjectRef { hash: object, size } };
+		let opening = Opening::Validity { object };
 		let bond = T::ProposalBond::get();
+		let subject = object.hash;
 		let round =
-			Self::start_round(proposer.clone(), machine_id, &machine, bond, object, opening)?;
+			Self::start_round(proposer.clone(), machine_id, &machine, bond, subject, opening)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		Validity::<T>::insert(
 			object,
 			ValidityRecord { round, light: None, evidence: None, at: now },
 		);
-		Self::deposit_event(Event::Proposed { round, proposer, object, size });
+		Self::deposit_event(Event::Proposed { round, proposer, object });
 		Ok(round)
 	}
 

@@ -102,13 +102,17 @@ impl<T: Config> Pallet<T> {
 		let seat = committee[index].clone();
 		let index = index as u32;
 		ensure!(!Statements::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
-		Self::ensure_agent_active(&seat.agent)?;
+		Self::ensure_may_sign(&seat.agent)?;
 		Ok((index, seat))
 	}
 
-	fn ensure_agent_active(agent: &T::AccountId) -> Result<(), Error<T>> {
-		let info = Agents::<T>::get(agent).ok_or(Error::<T>::AgentNotActive)?;
-		ensure!(info.status == AgentStatus::Active, Error::<T>::AgentNotActive);
+	/// Whether `agent` may sign for a seat it already holds. A drawn agent finishes its seats
+	/// whether it has since started unbonding or been banned (its bond is still held, as a
+	/// chilled validator stays exposed for its era); only an agent suspended for an overt
+	/// offence may not.
+	pub(crate) fn ensure_may_sign(agent: &T::AccountId) -> Result<(), Error<T>> {
+		let info = Agents::<T>::get(agent).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(info.status != AgentStatus::Suspended, Error::<T>::AgentSuspended);
 		Ok(())
 	}
 
@@ -215,7 +219,7 @@ impl<T: Config> Pallet<T> {
 			CertificateError::BadSignature(_) => Error::<T>::BadSignature,
 		})?;
 		for (index, _) in signatures.iter() {
-			Self::ensure_agent_active(&committee[*index as usize].agent)?;
+			Self::ensure_may_sign(&committee[*index as usize].agent)?;
 		}
 		// Record the signers in the given order, as if each had submitted, until decided. A
 		// seat that already made a statement keeps it; if that one differs, the two signed

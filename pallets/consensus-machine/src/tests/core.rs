@@ -511,22 +511,6 @@ fn a_statement_signed_for_one_round_does_not_count_in_another() {
 	});
 }
 
-#[test]
-fn an_unbonding_agent_cannot_sign_for_its_open_rounds() {
-	ExtBuilder::default().build_and_execute(|| {
-		let machine = create_machine();
-		let round = open(machine);
-		let s = statement(machine, round);
-		let seat = seats(round)[0].clone();
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(seat.agent)));
-		assert_noop!(dispatch(seat.agent, &s), Error::<Test>::AgentNotActive);
-		assert_eq!(
-			authorize(seat.agent, &s, sign(seat.agent, &s)),
-			Err(InvalidTransaction::Custom(error_index(Error::<Test>::AgentNotActive)).into())
-		);
-	});
-}
-
 // ---------------------------------------------------------------------------------------------
 // Certificates
 
@@ -631,8 +615,18 @@ fn certificate_failures_are_precise_and_change_nothing() {
 			ConsensusMachine::submit_certificate(RuntimeOrigin::none(), s.clone(), sigs),
 			DispatchError::BadOrigin
 		);
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(signers[0].agent)));
-		assert_noop!(submit_cert(&s, good), Error::<Test>::AgentNotActive);
+		// A signer suspended for an overt offence (here: an equivocation) signs for no seat.
+		let cheat = signers[0].agent;
+		let mut other = s.clone();
+		other.body =
+			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(99),
+			key(cheat),
+			(s.clone(), stored(sign(cheat, &s))),
+			(other.clone(), stored(sign(cheat, &other)))
+		));
+		assert_noop!(submit_cert(&s, good), Error::<Test>::AgentSuspended);
 	});
 }
 

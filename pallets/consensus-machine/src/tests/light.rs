@@ -95,20 +95,17 @@ fn greens_at_the_threshold_make_the_object_valid() {
 		let (object, _) = good_object();
 		let round = propose(object);
 		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
-		System::assert_last_event(
-			Event::Proposed { round, proposer: PROPOSER, object: object.hash, size: object.size }
-				.into(),
-		);
+		System::assert_last_event(Event::Proposed { round, proposer: PROPOSER, object }.into());
 		let green = verdict(round, Verdict::Green);
 		// Decided one block before the deadline, so the challenge window outlasts it.
 		run_to_block(TIMEOUT);
 		for seat in seats_to_threshold(round) {
-			assert!(!ConsensusMachine::is_valid(&object.hash));
+			assert!(!ConsensusMachine::is_valid(&object));
 			submit(seat.agent, &green);
 		}
-		assert!(ConsensusMachine::is_valid(&object.hash));
+		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, false)));
 		System::assert_last_event(
-			Event::LightDecided { round, object: object.hash, light: Light::Green }.into(),
+			Event::LightDecided { round, object, light: Light::Green }.into(),
 		);
 		assert!(Certificates::<Test>::get(round).is_some());
 		// Past the deadline the bond still waits for the challenge window.
@@ -132,7 +129,7 @@ fn greens_at_the_threshold_make_the_object_valid() {
 			.into(),
 		);
 		System::assert_last_event(Event::RoundClosed { round, light: Some(Light::Green) }.into());
-		assert!(ConsensusMachine::is_valid(&object.hash));
+		assert!(ConsensusMachine::is_valid(&object));
 		assert!(penalties_of(PROPOSER).is_empty());
 	});
 }
@@ -146,13 +143,11 @@ fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
 		let evidence = Rule::evidence(&chunks, 1);
 		let seat = seats(round)[0].clone();
 		submit_with(seat.agent, &red(round, &evidence), Some(evidence.clone()));
-		assert!(!ConsensusMachine::is_valid(&object.hash));
-		let record = Validity::<Test>::get(object.hash).unwrap();
+		assert!(!ConsensusMachine::is_valid(&object));
+		let record = Validity::<Test>::get(object).unwrap();
 		assert_eq!(record.light, Some(Light::Red));
 		assert_eq!(record.evidence, Some(sp_io::hashing::blake2_256(&evidence)));
-		System::assert_has_event(
-			Event::LightDecided { round, object: object.hash, light: Light::Red }.into(),
-		);
+		System::assert_has_event(Event::LightDecided { round, object, light: Light::Red }.into());
 		// Once red, a green cannot change it.
 		let other = seats(round)[1].agent;
 		assert_noop!(dispatch(other, &verdict(round, Verdict::Green)), Error::<Test>::RoundDecided);
@@ -218,13 +213,13 @@ fn a_valid_red_within_the_challenge_window_overturns_a_green() {
 		for seat in &signers {
 			submit(seat.agent, &verdict(round, Verdict::Green));
 		}
-		assert!(ConsensusMachine::is_valid(&object.hash));
+		assert!(!ConsensusMachine::is_valid(&object), "a green is not valid inside its window");
 		let finder = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
 		run_to_block(1 + CHALLENGE_WINDOW);
 		let evidence = Rule::evidence(&chunks, 1);
 		submit_with(finder.agent, &red(round, &evidence), Some(evidence));
-		assert!(!ConsensusMachine::is_valid(&object.hash));
-		System::assert_has_event(Event::GreenOverturned { round, object: object.hash }.into());
+		assert!(!ConsensusMachine::is_valid(&object));
+		System::assert_has_event(Event::GreenOverturned { round, object }.into());
 		for seat in &signers {
 			assert_eq!(penalties_of(seat.agent)[0].1.kind, OffenceKind::WrongVerdict);
 		}
@@ -247,7 +242,7 @@ fn after_the_challenge_window_a_green_stands() {
 			dispatch_with(late.agent, &red(round, &evidence), Some(evidence)),
 			Error::<Test>::RoundDecided
 		);
-		assert!(ConsensusMachine::is_valid(&object.hash));
+		assert!(ConsensusMachine::is_valid(&object));
 	});
 }
 
@@ -262,7 +257,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 		let evidence = Rule::evidence(&chunks, 0);
 		let false_red = red(round, &evidence);
 		submit_with(liar.agent, &false_red, Some(evidence));
-		assert_eq!(Validity::<Test>::get(object.hash).unwrap().light, None);
+		assert_eq!(Validity::<Test>::get(object).unwrap().light, None);
 		let [(id, penalty)] = penalties_of(liar.agent).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::FalseRed);
 		assert_eq!(penalty.statements[0].0, false_red);
@@ -290,7 +285,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 			slots += seat.slots;
 		}
 		assert!(slots >= 8, "the other seats hold enough slots");
-		assert!(ConsensusMachine::is_valid(&object.hash));
+		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, false)));
 		run_to_block(1 + SLASH_DEFERRAL);
 		// 30% of 1_000.
 		assert_eq!(held_bond(liar.agent), 700);
@@ -313,8 +308,8 @@ fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
 		);
 		run_to_block(2 + TIMEOUT);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
-		assert_eq!(Validity::<Test>::get(object.hash).unwrap().light, Some(Light::Amber));
-		assert!(!ConsensusMachine::is_valid(&object.hash));
+		assert_eq!(Validity::<Test>::get(object).unwrap().light, Some(Light::Amber));
+		assert!(!ConsensusMachine::is_valid(&object));
 		let fee = PROPOSAL_BOND / 10;
 		System::assert_has_event(
 			Event::ProposalBondReturned {
@@ -431,7 +426,8 @@ fn a_wrong_size_condemns_only_that_size_never_the_honest_object() {
 		let evidence = Rule::evidence(&chunks, 1);
 		let seat = seats(attacker_round)[0].agent;
 		submit_with(seat, &red(attacker_round, &evidence), Some(evidence));
-		assert_eq!(Validity::<Test>::get(lie.hash).unwrap().light, Some(Light::Red));
+		assert_eq!(Validity::<Test>::get(lie).unwrap().light, Some(Light::Red));
+		assert_eq!(Validity::<Test>::get(honest), None, "the honest object is not judged");
 
 		let round = NextRoundId::<Test>::get();
 		assert_ok!(ConsensusMachine::propose(
@@ -444,7 +440,30 @@ fn a_wrong_size_condemns_only_that_size_never_the_honest_object() {
 		for seat in seats_to_threshold(round) {
 			submit_with(seat.agent, &green, None);
 		}
-		assert!(ConsensusMachine::is_valid(&honest.hash));
-		assert!(!ConsensusMachine::is_valid(&lie.hash));
+		run_to_block(System::block_number() + CHALLENGE_WINDOW + 1);
+		assert!(ConsensusMachine::is_valid(&honest));
+		assert!(!ConsensusMachine::is_valid(&lie));
+	});
+}
+
+/// The attack on consumers: `is_valid` said true for a green still inside its challenge
+/// window, so a consumer could act on an object a valid red then condemned. A green is valid
+/// only once final.
+#[test]
+fn a_green_is_not_valid_while_a_red_can_still_overturn_it() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		for seat in seats_to_threshold(round) {
+			submit(seat.agent, &verdict(round, Verdict::Green));
+		}
+		let decided = System::block_number();
+		assert!(!ConsensusMachine::is_valid(&object));
+		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, false)));
+		run_to_block(decided + CHALLENGE_WINDOW);
+		assert!(!ConsensusMachine::is_valid(&object), "the window's last block still counts");
+		run_to_block(decided + CHALLENGE_WINDOW + 1);
+		assert!(ConsensusMachine::is_valid(&object));
+		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, true)));
 	});
 }

@@ -340,3 +340,70 @@ fn withdrawal_waits_for_pending_penalties() {
 		);
 	});
 }
+
+/// The attack on honest agents: an agent drawn into a round and then unbonding (or banned)
+/// could not sign for the seat it holds, and the silence the pallet forced on it counted as a
+/// miss. A drawn agent finishes the seats it holds.
+#[test]
+fn an_unbonding_agent_finishes_the_seats_it_holds_and_is_not_charged_a_miss() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let s = statement(machine, round);
+		let seat = seats(round)[0].clone();
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(seat.agent)));
+		submit(seat.agent, &s);
+		run_to_block(System::block_number() + TIMEOUT + 1);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert!(Misses::<Test>::get(seat.agent).is_empty(), "it signed: no miss");
+	});
+}
+
+/// A suspended agent (an overt offence) may not sign for its seats: that silence is the
+/// pallet's doing, so it is no miss either.
+#[test]
+fn a_suspended_agents_silence_is_not_a_miss() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let seat = seats(round)[0].clone();
+		let s = statement(machine, round);
+		let mut other = s.clone();
+		other.body =
+			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(99),
+			key(seat.agent),
+			(s.clone(), stored(sign(seat.agent, &s))),
+			(other.clone(), stored(sign(seat.agent, &other)))
+		));
+		assert_eq!(Agents::<Test>::get(seat.agent).unwrap().status, AgentStatus::Suspended);
+		assert_noop!(dispatch(seat.agent, &s), Error::<Test>::AgentSuspended);
+		run_to_block(System::block_number() + TIMEOUT + 1);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert!(Misses::<Test>::get(seat.agent).is_empty(), "forced silence is no miss");
+		let others = seats(round).into_iter().filter(|s| s.agent != seat.agent);
+		for other in others {
+			assert_eq!(Misses::<Test>::get(other.agent).len(), 1, "the others did miss");
+		}
+	});
+}
+
+/// Bans are forgotten: a ban more than `BanMemory` blocks after the last one is a first ban
+/// again, and is not slashed.
+#[test]
+fn a_ban_long_after_the_last_is_not_a_repeat() {
+	MaxMisses::set(1);
+	ExtBuilder::default().agents(vec![(1, 1_000)]).build_and_execute(|| {
+		let machine = create_machine();
+		expire(machine);
+		let until = System::block_number() + BAN_PERIOD;
+		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { until });
+		run_to_block(System::block_number() + BAN_MEMORY);
+		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
+		expire(machine);
+		assert!(matches!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { .. }));
+		assert!(penalties_of(1).is_empty(), "the ban count decayed: no repeat-ban slash");
+	});
+	MaxMisses::set(100);
+}

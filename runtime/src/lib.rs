@@ -151,42 +151,55 @@ pub type Executive = frame_executive::Executive<
 	Migrations,
 >;
 
-#[frame_support::runtime]
-mod runtime {
-	#[runtime::runtime]
-	#[runtime::derive(
-		RuntimeCall,
-		RuntimeEvent,
-		RuntimeError,
-		RuntimeOrigin,
-		RuntimeFreezeReason,
-		RuntimeHoldReason,
-		RuntimeSlashReason,
-		RuntimeLockId,
-		RuntimeTask,
-		RuntimeViewFunction
-	)]
-	pub struct Runtime;
+/// The runtime's pallets, and `$demo`: the demo driver with the `demo` feature, nothing
+/// without. (The runtime macro does not honour `#[cfg]` on a pallet whose module is left out,
+/// so the runtime is declared once for each case.)
+macro_rules! declare_runtime {
+	($($demo:tt)*) => {
+	#[frame_support::runtime]
+	mod runtime {
+		#[runtime::runtime]
+		#[runtime::derive(
+			RuntimeCall,
+			RuntimeEvent,
+			RuntimeError,
+			RuntimeOrigin,
+			RuntimeFreezeReason,
+			RuntimeHoldReason,
+			RuntimeSlashReason,
+			RuntimeLockId,
+			RuntimeTask,
+			RuntimeViewFunction
+		)]
+		pub struct Runtime;
 
-	#[runtime::pallet_index(0)]
-	pub type System = frame_system;
-	#[runtime::pallet_index(1)]
-	pub type Timestamp = pallet_timestamp;
-	#[runtime::pallet_index(2)]
-	pub type Aura = pallet_aura;
-	#[runtime::pallet_index(3)]
-	pub type Grandpa = pallet_grandpa;
-	#[runtime::pallet_index(4)]
-	pub type Balances = pallet_balances;
-	#[runtime::pallet_index(5)]
-	pub type TransactionPayment = pallet_transaction_payment;
-	#[runtime::pallet_index(6)]
-	pub type Sudo = pallet_sudo;
-	#[runtime::pallet_index(7)]
-	pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
-	#[runtime::pallet_index(8)]
-	pub type ConsensusMachine = pallet_consensus_machine;
-	#[cfg(feature = "demo")]
+		#[runtime::pallet_index(0)]
+		pub type System = frame_system;
+		#[runtime::pallet_index(1)]
+		pub type Timestamp = pallet_timestamp;
+		#[runtime::pallet_index(2)]
+		pub type Aura = pallet_aura;
+		#[runtime::pallet_index(3)]
+		pub type Grandpa = pallet_grandpa;
+		#[runtime::pallet_index(4)]
+		pub type Balances = pallet_balances;
+		#[runtime::pallet_index(5)]
+		pub type TransactionPayment = pallet_transaction_payment;
+		#[runtime::pallet_index(6)]
+		pub type Sudo = pallet_sudo;
+		#[runtime::pallet_index(7)]
+		pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
+		#[runtime::pallet_index(8)]
+		pub type ConsensusMachine = pallet_consensus_machine;
+		$($demo)*
+	}
+	};
+}
+
+#[cfg(feature = "demo")]
+declare_runtime! {
 	#[runtime::pallet_index(9)]
 	pub type DemoDriver = crate::demo;
 }
+#[cfg(not(feature = "demo"))]
+declare_runtime! {}

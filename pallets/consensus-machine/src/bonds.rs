@@ -19,18 +19,26 @@ use sp_runtime::{
 	RuntimeAppPublic,
 };
 
-/// The stake tree in storage ([`StakeNodes`]), for [`selection`].
-pub(crate) struct StorageTree<T>(PhantomData<T>);
+/// The largest stake-tree capacity (`MaxAgents` may not exceed it).
+pub(crate) const MAX_TREE_CAPACITY: u32 = 1 << 31;
+
+/// The stake tree in storage ([`StakeNodes`], [`StakeTreeCapacity`]), for [`selection`].
+pub(crate) struct StorageTree<T> {
+	capacity: u32,
+	_config: PhantomData<T>,
+}
 
 impl<T: Config> StorageTree<T> {
+	/// The tree as stored; call [`Pallet::ensure_tree_capacity`] first to make room for every
+	/// index below `MaxAgents`.
 	pub(crate) fn new() -> Self {
-		Self(PhantomData)
+		Self { capacity: StakeTreeCapacity::<T>::get(), _config: PhantomData }
 	}
 }
 
 impl<T: Config> selection::StakeTree for StorageTree<T> {
 	fn capacity(&self) -> u32 {
-		T::MaxAgents::get()
+		self.capacity
 	}
 	fn node(&self, i: u32) -> u128 {
 		StakeNodes::<T>::get(i)
@@ -68,9 +76,44 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::StakeOverflow)
 	}
 
+	/// The stake tree's capacity: the smallest power of two that holds `MaxAgents` indices.
+	fn wanted_tree_capacity() -> u32 {
+		T::MaxAgents::get().checked_next_power_of_two().unwrap_or(MAX_TREE_CAPACITY)
+	}
+
+	/// Grows the stake tree to hold every index below `MaxAgents` (after a runtime upgrade
+	/// raised it), by doubling its power-of-two capacity. Doubling a Fenwick tree of capacity
+	/// `c` whose agents all lie below `c` adds one non-empty node: node `2c`, which covers
+	/// every index, holds the total stake; the nodes between cover only empty indices. So a
+	/// doubling is one write, and draws stay what the stakes say. Returns the writes made.
+	pub(crate) fn ensure_tree_capacity() -> u32 {
+		let wanted = Self::wanted_tree_capacity();
+		let mut capacity = StakeTreeCapacity::<T>::get();
+		if capacity >= wanted {
+			return 0;
+		}
+		let mut writes = 1;
+		if capacity == 0 {
+			// No stake ever entered the tree.
+			StakeTreeCapacity::<T>::put(wanted);
+			return writes;
+		}
+		let total = TotalStake::<T>::get();
+		while capacity < wanted {
+			capacity = capacity.saturating_mul(2);
+			if total > 0 {
+				StakeNodes::<T>::insert(capacity, total);
+				writes += 1;
+			}
+		}
+		StakeTreeCapacity::<T>::put(capacity);
+		writes
+	}
+
 	/// Adds `bond` at `index` to the draw; the caller checked [`Self::ensure_stake_fits`]
 	/// (no tree node exceeds the total, so none overflows either).
 	pub(crate) fn enter_draw(index: u32, bond: BalanceOf<T>) {
+		Self::ensure_tree_capacity();
 		let weight = Self::stake_weight(bond);
 		if !selection::add(&mut StorageTree::<T>::new(), index, weight) {
 			frame_support::defensive!("a stake that fits the total fits every tree node");

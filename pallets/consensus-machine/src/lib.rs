@@ -55,9 +55,12 @@
 //!   [`Call::start_handover`] (fee-less); then the backup, drawn at that moment, must adopt a
 //!   value more than the primary's `max_bad` slots pre-decided. A vote that breaks that rule is
 //!   refused and reportable ([`Call::report_backup_vote`], [`Config::BackupRuleSlash`]).
-//! - Decided and expired rounds are pruned after [`Config::RoundRetention`] blocks by `on_idle`
-//!   (closing them first if nobody did), at most [`Config::MaxPrunePerBlock`] rounds per block;
-//!   due penalties are applied there too, at most [`Config::MaxPenaltiesPerBlock`] per block.
+//! - Decided and expired rounds are settled and pruned after [`Config::RoundRetention`] blocks
+//!   by `on_idle` (closing them first if nobody did: misses counted, deposits released), at
+//!   most [`Config::MaxPrunePerBlock`] per block, or by anyone at once with
+//!   [`Call::prune_round`]. A hierarchical round is settled and pruned as a family, from its
+//!   root, whichever way it ended. Due penalties are applied in `on_initialize`, at most
+//!   [`Config::MaxPenaltiesPerBlock`] per block, or by anyone with [`Call::apply_penalty`].
 //!
 //! ## Including it in a runtime
 //!
@@ -429,6 +432,11 @@ pub mod pallet {
 	/// stake-weighted draw and a stake change each cost `O(log MaxAgents)` reads.
 	#[pallet::storage]
 	pub type StakeNodes<T: Config> = StorageMap<_, Twox64Concat, u32, u128, ValueQuery>;
+
+	/// The stake tree's capacity: a power of two, at least `MaxAgents` once any stake entered
+	/// (grown by doubling when a runtime upgrade raises `MaxAgents`).
+	#[pallet::storage]
+	pub type StakeTreeCapacity<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Total stake of the active agents: what a draw's uniform target ranges over.
 	#[pallet::storage]
@@ -806,6 +814,10 @@ pub mod pallet {
 		/// The round is not a level of a hierarchical round (for a backup-vote report: not a
 		/// backup level).
 		NotADecisionRound,
+		/// The penalty's deferral has not passed yet.
+		PenaltyNotDue,
+		/// The round's retention has not passed yet: it cannot be pruned.
+		RoundNotDue,
 		/// The agent is suspended for an overt offence: it signs for none of its seats.
 		AgentSuspended,
 		/// The id counter of machines, rounds or penalties is exhausted.
@@ -821,9 +833,20 @@ pub mod pallet {
 			Self::run_agents();
 		}
 
+		fn on_runtime_upgrade() -> Weight {
+			// A new `MaxAgents` takes effect in the stake tree at once.
+			let writes = Self::ensure_tree_capacity();
+			T::DbWeight::get().reads_writes(3, writes.into())
+		}
+
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			// Due penalties do not wait for spare weight: at most `MaxPenaltiesPerBlock` of them,
+			// charged as applied.
+			Self::apply_due_penalties(now, Weight::MAX)
+		}
+
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			let used = Self::apply_due_penalties(now, remaining);
-			used.saturating_add(Self::prune_rounds(now, remaining.saturating_sub(used)))
+			Self::prune_rounds(now, remaining)
 		}
 
 		fn integrity_test() {
@@ -837,6 +860,10 @@ pub mod pallet {
 				"MaxCommittee is above what the exact thresholds support"
 			);
 			assert!(T::MaxAgents::get() > 0, "MaxAgents must be positive");
+			assert!(
+				T::MaxAgents::get() <= crate::bonds::MAX_TREE_CAPACITY,
+				"MaxAgents is above the stake tree's largest capacity"
+			);
 			assert!(
 				T::RoundRetention::get() > T::ChallengeWindow::get(),
 				"a round must outlive its challenge window"
@@ -1154,6 +1181,42 @@ pub mod pallet {
 		) -> DispatchResult {
 			let reporter = ensure_signed(origin)?;
 			Self::do_report_backup_vote(reporter, signer, statement, signature)
+		}
+
+		/// Apply a pending penalty whose deferral has passed, now. `on_initialize` applies due
+		/// penalties too (oldest first, `MaxPenaltiesPerBlock` per block); this call lets anyone
+		/// apply one out of turn, as `pallet-staking` lets anyone apply a deferred slash.
+		///
+		/// Origin: signed (anyone). Errors: [`Error::UnknownPenalty`],
+		/// [`Error::PenaltyNotPending`], [`Error::PenaltyNotDue`]. Complexity: `O(1)`.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::apply_penalty())]
+		pub fn apply_penalty(origin: OriginFor<T>, penalty: PenaltyId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let record = Penalties::<T>::get(penalty).ok_or(Error::<T>::UnknownPenalty)?;
+			ensure!(record.status == PenaltyStatus::Pending, Error::<T>::PenaltyNotPending);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(record.apply_at <= now, Error::<T>::PenaltyNotDue);
+			Self::do_apply_penalty(penalty, record);
+			Ok(())
+		}
+
+		/// Settle and prune a round whose retention has passed (for a hierarchical round: its
+		/// whole family, from any of its levels): closes what is open (misses counted, deposit
+		/// released) and removes its storage. `on_idle` does the same in id order when the
+		/// block has weight to spare; this call lets anyone do it at once.
+		///
+		/// Origin: signed (anyone). Errors: [`Error::UnknownRound`], [`Error::RoundNotDue`].
+		/// Complexity: `O(N)` per level.
+		#[pallet::call_index(18)]
+		#[pallet::weight(T::WeightInfo::prune_round(T::MaxCommittee::get()).saturating_mul(crate::types::MAX_LEVELS.into()))]
+		pub fn prune_round(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let info = Rounds::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(Self::is_due_for_pruning(round, &info, now), Error::<T>::RoundNotDue);
+			Self::do_prune(round, info);
+			Ok(())
 		}
 
 		/// Return to the draw after a ban has expired.

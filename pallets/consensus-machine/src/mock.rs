@@ -124,6 +124,7 @@ parameter_types! {
 	pub const ReporterShare: Perbill = Perbill::from_percent(10);
 	/// Misses that ban: high by default so that tests of other things can let rounds expire.
 	pub static MaxMisses: u32 = 100;
+	pub static MaxAgents: u32 = 32;
 }
 
 impl pallet_consensus_machine::Config for Test {
@@ -133,7 +134,7 @@ impl pallet_consensus_machine::Config for Test {
 	type MachineOrigin = EnsureRoot<AccountId>;
 	type RoundOrigin = frame_system::EnsureSigned<AccountId>;
 	type MinBond = MinBond;
-	type MaxAgents = ConstU32<32>;
+	type MaxAgents = MaxAgents;
 	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
 	type MaxRoundDuration = ConstU64<MAX_ROUND_DURATION>;
 	type UnbondingDelay = ConstU64<UNBONDING_DELAY>;
@@ -249,12 +250,23 @@ impl ExtBuilder {
 	}
 }
 
-/// Moves to block `n`, running `on_idle` with a full block's weight on the way.
+/// Moves to block `n`, running `on_initialize` and `on_idle` (with a full block's weight) on
+/// the way.
 pub fn run_to_block(n: u64) {
 	while System::block_number() < n {
 		let now = System::block_number() + 1;
 		System::set_block_number(now);
+		ConsensusMachine::on_initialize(now);
 		ConsensusMachine::on_idle(now, Weight::MAX);
+	}
+}
+
+/// Moves to block `n` with blocks that leave no weight to spare: `on_idle` never runs.
+pub fn run_to_block_without_idle(n: u64) {
+	while System::block_number() < n {
+		let now = System::block_number() + 1;
+		System::set_block_number(now);
+		ConsensusMachine::on_initialize(now);
 	}
 }
 

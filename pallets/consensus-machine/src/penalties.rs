@@ -224,7 +224,7 @@ impl<T: Config> Pallet<T> {
 		used
 	}
 
-	fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {
+	pub(crate) fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {
 		let who = penalty.offender.clone();
 		let (reason, base) = match (penalty.kind, penalty.base) {
 			(OffenceKind::RedProposal, base) => {

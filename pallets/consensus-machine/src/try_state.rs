@@ -7,7 +7,7 @@ use crate::{
 };
 use alloc::collections::{BTreeMap, BTreeSet};
 use consensus_machine_primitives::{selection, statement::Hash};
-use frame_support::traits::{fungible::InspectHold, Get, GetStorageVersion};
+use frame_support::traits::{fungible::InspectHold, GetStorageVersion};
 use sp_runtime::RuntimeAppPublic;
 use sp_runtime::{traits::Zero, TryRuntimeError};
 
@@ -47,8 +47,10 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure_that(active_total == TotalStake::<T>::get(), "TotalStake")?;
-		let capacity = T::MaxAgents::get();
-		ensure_that(selection::prefix(&tree, capacity - 1) == active_total, "tree total")?;
+		let capacity = StakeTreeCapacity::<T>::get();
+		ensure_that(capacity.is_power_of_two() || capacity == 0, "a power-of-two tree")?;
+		let last = capacity.saturating_sub(1);
+		ensure_that(selection::prefix(&tree, last) == active_total, "tree total")?;
 		ensure_that(
 			KeyOwner::<T>::iter().count() == Agents::<T>::iter().count(),
 			"a key without an agent",

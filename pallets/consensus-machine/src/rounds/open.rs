@@ -64,6 +64,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Draws `slots` seats from the current stake tree.
 	pub(crate) fn draw_committee(seed: &Hash, slots: u32) -> Result<CommitteeOf<T>, DispatchError> {
+		Self::ensure_tree_capacity();
 		let total = TotalStake::<T>::get();
 		let drawn = selection::draw(&StorageTree::<T>::new(), seed, slots, total)
 			.ok_or(Error::<T>::NoAgents)?;

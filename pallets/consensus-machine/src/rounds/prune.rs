@@ -1,6 +1,10 @@
-//! Pruning rounds of every kind: `on_idle` removes rounds whose retention has passed, oldest
-//! first, closing any that nobody closed, within the block's spare weight and
-//! `MaxPrunePerBlock`. A level of a hierarchical round lives as long as its family.
+//! Settling and pruning rounds of every kind: `on_idle` removes rounds whose retention has
+//! passed, oldest first, within the block's spare weight and `MaxPrunePerBlock`; anyone may
+//! prune a due round at once ([`Call::prune_round`]). A round nobody closed is closed first
+//! (misses counted, deposit released). A hierarchical round is settled and pruned as a family,
+//! from its root: every level that is still open is closed (the current level's silent seats
+//! get their misses if the family is undecided), the family's deposit goes back, and every
+//! level's storage goes with the root. Settling cannot fail half-way: each step is infallible.
 
 use crate::{pallet::*, types::RoundKind, weights::WeightInfo};
 use consensus_machine_primitives::statement::RoundId;
@@ -10,10 +14,11 @@ use sp_runtime::traits::Saturating;
 
 impl<T: Config> Pallet<T> {
 	/// Prunes rounds whose retention has passed, oldest first, within `remaining` weight and
-	/// `MaxPrunePerBlock` rounds.
+	/// `MaxPrunePerBlock` rounds (a family counts as its levels).
 	pub(crate) fn prune_rounds(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();
 		let per_round = T::WeightInfo::prune_round(T::MaxCommittee::get());
+		let per_family = per_round.saturating_mul(crate::types::MAX_LEVELS.into());
 		let mut used = db.reads_writes(2, 1);
 		if remaining.any_lt(used) {
 			return Weight::zero();
@@ -22,21 +27,31 @@ impl<T: Config> Pallet<T> {
 		let mut pruned = 0u32;
 		while cursor < end
 			&& pruned < T::MaxPrunePerBlock::get()
-			&& remaining.all_gte(used.saturating_add(per_round))
+			&& remaining.all_gte(used.saturating_add(per_family))
 		{
 			if let Some(round) = Rounds::<T>::get(cursor) {
-				let ended = Self::round_end(cursor, &round);
-				if now <= ended.saturating_add(T::RoundRetention::get()) {
+				if !Self::is_due_for_pruning(cursor, &round, now) {
 					break;
 				}
 				Self::do_prune(cursor, round);
+				used = used.saturating_add(per_family);
+				pruned += 1;
+			} else {
+				used = used.saturating_add(db.reads(1));
 			}
-			used = used.saturating_add(per_round);
-			pruned += 1;
 			cursor += 1;
 		}
 		PruneCursor::<T>::put(cursor);
 		used
+	}
+
+	/// Whether `round`'s retention has passed at `now`.
+	pub(crate) fn is_due_for_pruning(
+		round_id: RoundId,
+		round: &RoundInfoOf<T>,
+		now: BlockNumberFor<T>,
+	) -> bool {
+		now > Self::round_end(round_id, round).saturating_add(T::RoundRetention::get())
 	}
 
 	/// When a round stopped taking statements. A level of a hierarchical round lives as long as
@@ -56,19 +71,68 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or(round.deadline)
 	}
 
-	fn do_prune(round_id: RoundId, round: RoundInfoOf<T>) {
-		if !round.closed {
-			// Past retention, so past the deadline and any challenge window: closing succeeds.
-			if let Err(e) = Self::do_close_round(round_id, round.clone()) {
-				log::warn!(target: crate::LOG_TARGET, "closing round {round_id} to prune it: {e:?}");
+	/// Settles and removes a due round; for a level of a hierarchical round, its whole family.
+	pub(crate) fn do_prune(round_id: RoundId, round: RoundInfoOf<T>) {
+		match round.kind {
+			RoundKind::Primary { ref levels, .. } => {
+				let levels = levels.clone().into_inner();
+				Self::settle_family(round_id, round);
+				for level in levels {
+					Self::remove_round(level);
+				}
+				Self::remove_round(round_id);
+			}
+			RoundKind::Backup { root, .. } => match Rounds::<T>::get(root) {
+				Some(info) => Self::do_prune(root, info),
+				// Its family was pruned without it: only a bug leaves a level behind.
+				None => {
+					frame_support::defensive!("a family's levels are pruned with its root");
+					Self::remove_round(round_id);
+				}
+			},
+			RoundKind::Transition { .. } | RoundKind::Validity { .. } => {
+				if !round.closed {
+					// Past retention, so past the deadline and any challenge window: closing
+					// succeeds.
+					if let Err(e) = Self::do_close_round(round_id, round.clone()) {
+						log::error!(target: crate::LOG_TARGET, "closing round {round_id}: {e:?}");
+						frame_support::defensive!("a due round closes");
+					}
+				}
+				Self::remove_round(round_id);
 			}
 		}
+	}
+
+	/// Closes what is still open of a family, before its storage goes: each open level is
+	/// closed (its silent seats missed their duty if the family is undecided: the current
+	/// level, or a level nobody handed over), and the family's deposit goes back to its
+	/// opener.
+	fn settle_family(root_id: RoundId, mut root: RoundInfoOf<T>) {
+		let RoundKind::Primary { levels, value } = &root.kind else { return };
+		let (levels, undecided) = (levels.clone(), value.is_none());
+		for level in levels {
+			let info = if level == root_id { Some(root.clone()) } else { Rounds::<T>::get(level) };
+			let Some(info) = info else { continue };
+			if info.closed {
+				continue;
+			}
+			if undecided && info.decided.is_none() {
+				Self::record_silent_seats(level);
+			}
+			Self::deposit_event(Event::RoundClosed { round: level, light: None });
+		}
+		Self::release_deposit(&mut root);
+	}
+
+	/// Removes a round's storage.
+	fn remove_round(round_id: RoundId) {
+		let Some(round) = Rounds::<T>::take(round_id) else { return };
 		let limit = T::MaxCommittee::get();
 		let _ = Statements::<T>::clear_prefix(round_id, limit, None);
 		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
 		Committees::<T>::remove(round_id);
 		Certificates::<T>::remove(round_id);
-		Rounds::<T>::remove(round_id);
 		Machines::<T>::mutate(round.machine, |m| {
 			if let Some(m) = m {
 				if m.open_round == Some(round_id) {

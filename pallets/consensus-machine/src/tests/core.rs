@@ -1,6 +1,7 @@
 //! Agents, machines, rounds, statements, certificates, trace and pruning.
 
 use super::*;
+use consensus_machine_primitives::selection;
 
 // ---------------------------------------------------------------------------------------------
 // Agents
@@ -738,4 +739,46 @@ fn authorised_statements_provide_one_tag_per_seat_and_live_until_the_deadline() 
 		assert_eq!(valid.provides[0], expected);
 		assert!(valid.propagate);
 	});
+}
+
+/// The attack on draws: the stake tree's nodes were laid out for `MaxAgents` indices, so a
+/// runtime upgrade raising `MaxAgents` past a power of two left the new top nodes empty and
+/// every draw failed (or found the wrong agents). The tree's capacity is a power of two kept in
+/// storage, and grows by doubling, so draws stay what the stakes say.
+#[test]
+fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
+	// The committee a draw from these stakes (agent `i + 1` at index `i`) gives.
+	let expected = |round: RoundId, stakes: &[u128]| {
+		let info = Rounds::<Test>::get(round).unwrap();
+		let tree = selection::MemoryTree::from_stakes(stakes);
+		let drawn = selection::draw(&tree, &info.seed, SLOTS, stakes.iter().sum()).unwrap();
+		selection::group(&drawn)
+			.into_iter()
+			.map(|(i, n)| (AgentAt::<Test>::get(i).unwrap(), n))
+			.collect::<Vec<(AccountId, u32)>>()
+	};
+	let committee =
+		|round: RoundId| seats(round).iter().map(|s| (s.agent, s.slots)).collect::<Vec<_>>();
+	MaxAgents::set(3);
+	ExtBuilder::default().agents(vec![(1, 1_000), (2, 2_000), (3, 3_000)]).build_and_execute(
+		|| {
+			MaxAgents::set(5);
+			let machine = create_machine();
+			let round = open(machine);
+			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
+			// Two more agents join the larger tree.
+			for a in [4, 5] {
+				let pop = proof(a, a);
+				assert_ok!(ConsensusMachine::register(
+					RuntimeOrigin::signed(a),
+					key(a),
+					1_000,
+					pop
+				));
+			}
+			let round = open(create_machine());
+			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000, 1_000, 1_000]));
+		},
+	);
+	MaxAgents::set(32);
 }

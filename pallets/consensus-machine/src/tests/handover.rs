@@ -336,3 +336,93 @@ fn a_hierarchical_machine_needs_a_complete_last_level() {
 		assert_ok!(create(vec![spec(4), spec(10)]));
 	});
 }
+
+/// Holds of round deposits and proposal bonds of `who`.
+fn held_deposit(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &who)
+}
+
+/// Each agent's misses, for the seats of `round` (its committee's agents).
+fn misses_of(round: RoundId) -> Vec<(AccountId, usize)> {
+	seats(round).into_iter().map(|s| (s.agent, Misses::<Test>::get(s.agent).len())).collect()
+}
+
+/// The attack on openers and on accountability: a family whose primary timed out and that
+/// nobody handed over could never close (`RoundStillOpen`), so pruning deleted it with the
+/// opener's deposit still held, and its silent seats' misses were never counted. Pruning now
+/// settles the family first.
+#[test]
+fn a_family_nobody_handed_over_is_settled_when_pruned() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		assert_eq!(held_deposit(OPENER), DEPOSIT);
+		let primary = seats(root);
+		run_to_block(2 + LEVEL_TIMEOUT + RETENTION);
+		assert!(Rounds::<Test>::get(root).is_none(), "pruned");
+		assert_eq!(held_deposit(OPENER), 0, "the deposit came back");
+		for seat in primary {
+			assert_eq!(Misses::<Test>::get(seat.agent).len(), 1, "silent primary seats missed");
+		}
+	});
+}
+
+/// The same when the last level timed out and nobody closed it; and when the family was
+/// decided, nothing is missed and everything goes.
+#[test]
+fn every_way_a_family_ends_settles_its_deposit_and_misses() {
+	// Timed out at the last level, never closed.
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_ok!(handover(root));
+		let backup = current(root);
+		let primary_misses = misses_of(root);
+		let backup_seats: Vec<AccountId> = seats(backup).into_iter().map(|s| s.agent).collect();
+		run_to_block(3 + 2 * LEVEL_TIMEOUT + RETENTION);
+		assert!(Rounds::<Test>::get(root).is_none() && Rounds::<Test>::get(backup).is_none());
+		assert_eq!(held_deposit(OPENER), 0);
+		// The backup's silent seats missed once more than before.
+		for seat in backup_seats {
+			let before = primary_misses.iter().find(|(a, _)| *a == seat).map_or(0, |(_, n)| *n);
+			assert_eq!(Misses::<Test>::get(seat).len(), before + 1, "agent {seat}");
+		}
+	});
+	// Decided at level 0: nothing missed, deposit back at the decision, all pruned.
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		let v = decision(root, Some(h(7)));
+		for seat in seats_with(root, 3) {
+			submit(seat.agent, &v);
+		}
+		assert_eq!(held_deposit(OPENER), 0);
+		run_to_block(2 + RETENTION);
+		assert!(Rounds::<Test>::get(root).is_none());
+		assert!(Misses::<Test>::iter().next().is_none(), "a decided family misses nothing");
+	});
+}
+
+/// Pruning does not depend on spare block weight: anyone prunes a due round at once, and not
+/// before.
+#[test]
+fn anyone_prunes_a_due_round_without_on_idle() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		run_to_block_without_idle(1 + LEVEL_TIMEOUT + RETENTION);
+		assert_noop!(
+			ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root),
+			Error::<Test>::RoundNotDue
+		);
+		run_to_block_without_idle(2 + LEVEL_TIMEOUT + RETENTION);
+		assert_ok!(ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root));
+		assert!(Rounds::<Test>::get(root).is_none());
+		assert_eq!(held_deposit(OPENER), 0);
+		assert_noop!(
+			ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root),
+			Error::<Test>::UnknownRound
+		);
+	});
+}

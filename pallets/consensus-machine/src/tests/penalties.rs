@@ -407,3 +407,35 @@ fn a_ban_long_after_the_last_is_not_a_repeat() {
 	});
 	MaxMisses::set(100);
 }
+
+/// Due penalties do not wait for spare block weight: `on_initialize` applies them, and anyone
+/// may apply one out of turn once due, not before.
+#[test]
+fn due_penalties_apply_without_on_idle_and_on_request() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let first = seats(round)[0].agent;
+		let second = seats(round)[1].agent;
+		let a = report(first, round);
+		let b = report(second, round);
+		assert_noop!(
+			ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), b),
+			Error::<Test>::PenaltyNotDue
+		);
+		// Due now, but (as behind a long queue) not yet reached by `on_initialize`.
+		System::set_block_number(System::block_number() + SLASH_DEFERRAL);
+		assert_ok!(ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), b));
+		assert!(matches!(Penalties::<Test>::get(b).unwrap().status, PenaltyStatus::Applied { .. }));
+		assert_noop!(
+			ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), b),
+			Error::<Test>::PenaltyNotPending
+		);
+		assert_noop!(
+			ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), 77),
+			Error::<Test>::UnknownPenalty
+		);
+		run_to_block_without_idle(System::block_number() + 1);
+		assert!(matches!(Penalties::<Test>::get(a).unwrap().status, PenaltyStatus::Applied { .. }));
+	});
+}

@@ -137,6 +137,17 @@
 //! - A machine has at most one round open at a time; once its deadline passes undecided, a new
 //!   round for the same step may be opened. The deposit is returned when the round is decided,
 //!   or when an undecided round is pruned.
+//! - An object is its (commitment, declared size) pair: verdicts and [`Validity`] are keyed by
+//!   both, so the same commitment proposed with a false size is another object, and a red
+//!   against it condemns only that pair.
+//! - [`Pallet::is_valid`] waits for a green's challenge window to pass: a consumer acting on a
+//!   green that a valid red may still overturn would be fooled; [`Pallet::light`] tells a final
+//!   light from a provisional one.
+//! - A hierarchical round is settled and pruned as one family from its root: closing the open
+//!   levels (misses for an undecided family's silent seats) and releasing the deposit cannot
+//!   fail half-way, whichever way the family ended.
+//! - The stake tree's capacity is a power of two kept in storage; a runtime upgrade raising
+//!   `MaxAgents` doubles it (one write per doubling, in `on_runtime_upgrade` or lazily).
 //! - A condition only a bug can produce is a `defensive` check: loud in debug builds and
 //!   tests, [`Error::Corrupt`] in production. Calls check before they write.
 //! - Red evidence travels beside the statement (`evidence`), and the statement signs its hash,

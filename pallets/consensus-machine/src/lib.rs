@@ -130,7 +130,9 @@
 //! ## Decisions where the spec was silent
 //!
 //! - A key rotation does not change committees already drawn: a round's seats keep the key the
-//!   agent had at the draw, and that key signs for the round.
+//!   agent had at the draw, that key signs for the round, and it stays accountable there: an
+//!   equivocation it signs in such a round is the agent's offence, after the rotation too
+//!   (reports find the seat by key in the round's committee).
 //! - An agent that starts unbonding (or is banned) after being drawn still signs for the seats
 //!   it holds, and its bond stays held; an agent suspended for an overt offence does not
 //!   ([`Error::AgentSuspended`]), and its silence is not a miss.
@@ -1110,7 +1112,8 @@ pub mod pallet {
 			Self::do_report_equivocation(reporter, signer, first, second)
 		}
 
-		/// Close a round whose deadline (and, for a green, challenge window) has passed: an
+		/// Close a round that is decided or whose deadline has passed (for a green: whose
+		/// challenge window has passed): an
 		/// undecided validity round becomes amber, seats that made no statement in an undecided
 		/// round get a miss, and the opener's deposit or proposer's bond is settled.
 		///

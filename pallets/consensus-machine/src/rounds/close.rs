@@ -1,5 +1,5 @@
 //! Closing rounds of every kind ([`Call::close_round`], or pruning when nobody did): once the
-//! deadline (and a green's challenge window) has passed, the silent seats of an undecided
+//! round is decided or its deadline has passed (and a green's challenge window), the silent seats of an undecided
 //! round get a miss, an undecided validity round turns amber, and the opener's deposit or
 //! proposer's bond is settled. The proposer's two unhappy regimes differ: red forfeits the
 //! bond ([`OffenceKind::RedProposal`](crate::types::OffenceKind::RedProposal), recorded when
@@ -36,7 +36,9 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Option<(RoundId, RoundInfoOf<T>)>, Error<T>> {
 		ensure!(!round.closed, Error::<T>::AlreadyClosed);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now > round.deadline, Error::<T>::RoundStillOpen);
+		// A decided round needs nothing more from its seats; an undecided one waits for its
+		// deadline (a decided round is pruned once retained long enough, deadline or not).
+		ensure!(round.decided.is_some() || now > round.deadline, Error::<T>::RoundStillOpen);
 		if let (Some(Light::Green), Some(at)) = (round.light(), round.decided) {
 			ensure!(now > at.saturating_add(T::ChallengeWindow::get()), Error::<T>::RoundStillOpen);
 		}

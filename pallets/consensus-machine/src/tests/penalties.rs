@@ -439,3 +439,39 @@ fn due_penalties_apply_without_on_idle_and_on_request() {
 		assert!(matches!(Penalties::<Test>::get(a).unwrap().status, PenaltyStatus::Applied { .. }));
 	});
 }
+
+/// A rotated-away key stays accountable: seats drawn before the rotation keep the key they were
+/// drawn with, it still signs for them, and an equivocation it signs there is the agent's
+/// offence; the new key holds none of those seats.
+#[test]
+fn a_rotated_away_key_still_answers_for_the_seats_drawn_before() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let agent = seats(round)[0].agent;
+		assert_ok!(ConsensusMachine::rotate_key(
+			RuntimeOrigin::signed(agent),
+			key(200),
+			proof(200, agent)
+		));
+		let s = statement(machine, round);
+		assert_eq!(
+			authorize(200, &s, sign(200, &s)),
+			Err(InvalidTransaction::BadProof.into()),
+			"the new key holds no seat drawn before"
+		);
+		submit(agent, &s);
+		let mut other = s.clone();
+		other.body =
+			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(99),
+			key(agent),
+			(s.clone(), stored(sign(agent, &s))),
+			(other.clone(), stored(sign(agent, &other)))
+		));
+		let [(_, penalty)] = penalties_of(agent).try_into().unwrap();
+		assert_eq!((penalty.kind, penalty.key), (OffenceKind::Equivocation, Some(key(agent))));
+		assert_eq!(Agents::<Test>::get(agent).unwrap().status, AgentStatus::Suspended);
+	});
+}

@@ -194,7 +194,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let until =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
-		agent.status = AgentStatus::Unbonding { until };
+		// Unbonding does not lift a suspension: the offender still signs for nothing.
+		let suspended = matches!(agent.status, AgentStatus::Suspended);
+		agent.status = AgentStatus::Unbonding { until, suspended };
 		Agents::<T>::insert(&who, agent);
 		Self::deposit_event(Event::UnbondingStarted { agent: who, until });
 		Ok(())
@@ -202,7 +204,7 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
 		let agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
-		let AgentStatus::Unbonding { until } = agent.status else {
+		let AgentStatus::Unbonding { until, .. } = agent.status else {
 			return Err(Error::<T>::NotUnbonding.into());
 		};
 		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();

@@ -118,7 +118,9 @@ impl<T: Config> Pallet<T> {
 					agent.status = AgentStatus::Suspended;
 				}
 				AgentStatus::Banned { .. } => agent.status = AgentStatus::Suspended,
-				AgentStatus::Suspended | AgentStatus::Unbonding { .. } => {}
+				// Still leaving, but no longer signing.
+				AgentStatus::Unbonding { ref mut suspended, .. } => *suspended = true,
+				AgentStatus::Suspended => {}
 			}
 			Agents::<T>::insert(who, agent);
 		}
@@ -343,6 +345,11 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		Misses::<T>::remove(who);
+		// Only an active agent is banned; misses of seats it still holds once out of the draw
+		// (banned, unbonding) are no second ban.
+		if agent.status != AgentStatus::Active {
+			return;
+		}
 		let bans = Bans::<T>::mutate(who, |record| {
 			let count = match *record {
 				Some((count, last)) if now.saturating_sub(last) < T::BanMemory::get() => {
@@ -354,13 +361,11 @@ impl<T: Config> Pallet<T> {
 			*record = Some((count, now));
 			count
 		});
-		if agent.status == AgentStatus::Active {
-			Self::leave_draw(agent.index, agent.bond);
-			let until = now.saturating_add(T::BanPeriod::get());
-			agent.status = AgentStatus::Banned { until };
-			Agents::<T>::insert(who, agent);
-			Self::deposit_event(Event::AgentBanned { agent: who.clone(), until });
-		}
+		Self::leave_draw(agent.index, agent.bond);
+		let until = now.saturating_add(T::BanPeriod::get());
+		agent.status = AgentStatus::Banned { until };
+		Agents::<T>::insert(who, agent);
+		Self::deposit_event(Event::AgentBanned { agent: who.clone(), until });
 		let kind = OffenceKind::NonParticipation;
 		// An agent holds one seat per round, so this is recorded at most once per round.
 		if bans > 1 && !Self::is_offence_recorded(who, round, kind) {

@@ -28,6 +28,9 @@ pub enum AgentStatus<BlockNumber> {
 	Unbonding {
 		/// First block at which `withdraw_unbonded` succeeds.
 		until: BlockNumber,
+		/// Whether it was suspended for an overt offence (before or while unbonding): then it
+		/// signs for none of its seats, as a suspended agent does not.
+		suspended: bool,
 	},
 	/// Out of the draw for missing duties until `until`; `rejoin` brings it back.
 	Banned {

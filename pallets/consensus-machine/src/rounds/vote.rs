@@ -112,7 +112,11 @@ impl<T: Config> Pallet<T> {
 	/// offence may not.
 	pub(crate) fn ensure_may_sign(agent: &T::AccountId) -> Result<(), Error<T>> {
 		let info = Agents::<T>::get(agent).ok_or(Error::<T>::NotRegistered)?;
-		ensure!(info.status != AgentStatus::Suspended, Error::<T>::AgentSuspended);
+		let suspended = matches!(
+			info.status,
+			AgentStatus::Suspended | AgentStatus::Unbonding { suspended: true, .. }
+		);
+		ensure!(!suspended, Error::<T>::AgentSuspended);
 		Ok(())
 	}
 

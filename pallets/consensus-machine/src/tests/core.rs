@@ -95,7 +95,10 @@ fn unbond_leaves_the_draw_but_keeps_the_bond_held() {
 		let total = TotalStake::<Test>::get();
 		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
 		let until = 1 + UNBONDING_DELAY;
-		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Unbonding { until });
+		assert_eq!(
+			Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Unbonding { until, suspended: false }
+		);
 		assert_eq!(held_bond(1), 1_000);
 		assert_eq!(TotalStake::<Test>::get(), total - 1_000);
 		System::assert_last_event(Event::UnbondingStarted { agent: 1, until }.into());

@@ -475,3 +475,56 @@ fn a_rotated_away_key_still_answers_for_the_seats_drawn_before() {
 		assert_eq!(Agents::<Test>::get(agent).unwrap().status, AgentStatus::Suspended);
 	});
 }
+
+/// The attack on the suspension: a suspended agent called `unbond`, became `Unbonding`, and
+/// signed its seats again; and an agent that unbonded first and then equivocated was never
+/// suspended at all. Unbonding keeps the suspension.
+#[test]
+fn unbonding_does_not_lift_a_suspension() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let [first, second] = [seats(round)[0].agent, seats(round)[1].agent];
+		let s = statement(machine, round);
+		let mut other = s.clone();
+		other.body =
+			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
+		let equivocate = |who: AccountId| {
+			assert_ok!(ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(99),
+				key(who),
+				(s.clone(), stored(sign(who, &s))),
+				(other.clone(), stored(sign(who, &other)))
+			));
+		};
+		// Suspended, then unbonding.
+		equivocate(first);
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(first)));
+		assert_noop!(dispatch(first, &s), Error::<Test>::AgentSuspended);
+		// Unbonding, then an overt offence.
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(second)));
+		equivocate(second);
+		assert!(matches!(
+			Agents::<Test>::get(second).unwrap().status,
+			AgentStatus::Unbonding { suspended: true, .. }
+		));
+		assert_noop!(dispatch(second, &s), Error::<Test>::AgentSuspended);
+	});
+}
+
+/// The attack on an offline agent: the misses of seats drawn before its ban counted towards a
+/// second ban it never got, which was slashed as a repeat. One outage is one ban.
+#[test]
+fn seats_held_through_a_ban_do_not_make_a_second_ban() {
+	MaxMisses::set(1);
+	ExtBuilder::default().agents(vec![(1, 1_000)]).build_and_execute(|| {
+		let (a, b) = (create_machine(), create_machine());
+		let (first, second) = (open(a), open(b));
+		run_to_block(System::block_number() + TIMEOUT + 1);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), first));
+		assert!(matches!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { .. }));
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), second));
+		assert!(penalties_of(1).is_empty(), "one outage, one ban, no repeat-ban slash");
+	});
+	MaxMisses::set(100);
+}

@@ -49,7 +49,9 @@ fn three_nodes_finalise_and_agree_on_decided_rounds() {
 		),
 	];
 	for n in &mut nodes {
-		n.wait_for_rpc(Duration::from_secs(240));
+		// Three debug nodes compile the wasm runtime and build genesis at once on a small
+		// machine (about 90 s of CPU each on 2 cores).
+		n.wait_for_rpc(Duration::from_secs(480));
 	}
 	let deadline = Instant::now() + Duration::from_secs(360);
 	// A round decided in a block all three have finalised.

@@ -14,6 +14,8 @@ echo "== feature propagation (zepter)"
 zepter run check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The pallet alone, as a production runtime builds it: without the `demo` feature.
+cargo clippy --locked -p pallet-consensus-machine --lib -- -D warnings
 echo "== no_std: the runtime-side crates build for wasm32v1-none (the runtime without demo code)"
 # substrate_runtime is the cfg substrate-wasm-builder sets; without it sp-io pulls native crypto.
 RUSTFLAGS="--cfg substrate_runtime" cargo check --locked --target wasm32v1-none --no-default-features \

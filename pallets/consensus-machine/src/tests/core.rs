@@ -621,15 +621,7 @@ fn certificate_failures_are_precise_and_change_nothing() {
 		);
 		// A signer suspended for an overt offence (here: an equivocation) signs for no seat.
 		let cheat = signers[0].agent;
-		let mut other = s.clone();
-		other.body =
-			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(99),
-			key(cheat),
-			(s.clone(), stored(sign(cheat, &s))),
-			(other.clone(), stored(sign(cheat, &other)))
-		));
+		report_transition_equivocation(machine, round, cheat);
 		assert_noop!(submit_cert(&s, good), Error::<Test>::AgentSuspended);
 	});
 }

@@ -219,3 +219,22 @@ fn assert_family_decided(root: RoundId, level: u8, value: Hash) {
 		other => panic!("expected the family's certificate, got {other:?}"),
 	}
 }
+
+/// `who` signs the good transition of `round` and a conflicting one, and account 99 reports the
+/// pair: an equivocation recorded against `who` (suspended at once).
+fn report_transition_equivocation(machine: MachineId, round: RoundId, who: AccountId) {
+	let s = statement(machine, round);
+	let mut other = s.clone();
+	other.body = Body::Transition {
+		step: label(machine).step,
+		from: label(machine).hash,
+		output: h(7),
+		to: h(8),
+	};
+	assert_ok!(ConsensusMachine::report_equivocation(
+		RuntimeOrigin::signed(99),
+		key(who),
+		(s.clone(), stored(sign(who, &s))),
+		(other.clone(), stored(sign(who, &other)))
+	));
+}

@@ -368,15 +368,7 @@ fn a_suspended_agents_silence_is_not_a_miss() {
 		let round = open(machine);
 		let seat = seats(round)[0].clone();
 		let s = statement(machine, round);
-		let mut other = s.clone();
-		other.body =
-			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(99),
-			key(seat.agent),
-			(s.clone(), stored(sign(seat.agent, &s))),
-			(other.clone(), stored(sign(seat.agent, &other)))
-		));
+		report_transition_equivocation(machine, round, seat.agent);
 		assert_eq!(Agents::<Test>::get(seat.agent).unwrap().status, AgentStatus::Suspended);
 		assert_noop!(dispatch(seat.agent, &s), Error::<Test>::AgentSuspended);
 		run_to_block(System::block_number() + TIMEOUT + 1);
@@ -461,15 +453,7 @@ fn a_rotated_away_key_still_answers_for_the_seats_drawn_before() {
 			"the new key holds no seat drawn before"
 		);
 		submit(agent, &s);
-		let mut other = s.clone();
-		other.body =
-			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(99),
-			key(agent),
-			(s.clone(), stored(sign(agent, &s))),
-			(other.clone(), stored(sign(agent, &other)))
-		));
+		report_transition_equivocation(machine, round, agent);
 		let [(_, penalty)] = penalties_of(agent).try_into().unwrap();
 		assert_eq!((penalty.kind, penalty.key), (OffenceKind::Equivocation, Some(key(agent))));
 		assert_eq!(Agents::<Test>::get(agent).unwrap().status, AgentStatus::Suspended);
@@ -486,17 +470,7 @@ fn unbonding_does_not_lift_a_suspension() {
 		let round = open(machine);
 		let [first, second] = [seats(round)[0].agent, seats(round)[1].agent];
 		let s = statement(machine, round);
-		let mut other = s.clone();
-		other.body =
-			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
-		let equivocate = |who: AccountId| {
-			assert_ok!(ConsensusMachine::report_equivocation(
-				RuntimeOrigin::signed(99),
-				key(who),
-				(s.clone(), stored(sign(who, &s))),
-				(other.clone(), stored(sign(who, &other)))
-			));
-		};
+		let equivocate = |who: AccountId| report_transition_equivocation(machine, round, who);
 		// Suspended, then unbonding.
 		equivocate(first);
 		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(first)));

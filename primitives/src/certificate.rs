@@ -152,6 +152,7 @@ mod tests {
 			genesis: [0; 32],
 			machine: 0,
 			round: 0,
+			instance: [0; 32],
 			level: 0,
 			body: Body::Transition { step: 0, from: [0; 32], output: [0; 32], to: [0; 32] },
 		}

@@ -1,7 +1,8 @@
 //! Signed statements (paper §5).
 //!
 //! Every picket action is a [`Statement`]: the chain's genesis hash (no cross-chain replay), the
-//! machine, the round, the committee level and a [`Body`]. What a picket key signs is
+//! machine, the round, the round's [instance](round_instance), the committee level and a
+//! [`Body`]. What a picket key signs is
 //! [`Statement::signing_payload`]: the SCALE encoding prefixed by [`STATEMENT_TAG`], so the pallet,
 //! the node's agents and any light client build the same bytes.
 
@@ -20,7 +21,9 @@ pub type RoundId = u64;
 pub type Level = u8;
 
 /// Domain tag of a statement's signing payload.
-pub const STATEMENT_TAG: [u8; 8] = *b"cm/stmt1";
+pub const STATEMENT_TAG: [u8; 8] = *b"cm/stmt2";
+/// Domain tag of a round instance.
+pub const INSTANCE_TAG: [u8; 8] = *b"cm/inst1";
 /// Domain tag of a key registration's proof of possession.
 pub const POSSESSION_TAG: [u8; 8] = *b"cm/pop01";
 /// Domain tag of a unitary machine's state label.
@@ -132,10 +135,31 @@ pub struct Statement {
 	pub machine: MachineId,
 	/// The round.
 	pub round: RoundId,
+	/// The round's instance (see [`round_instance`]): round ids come from a counter, so two
+	/// forks can give one id to different rounds; the instance tells them apart.
+	pub instance: Hash,
 	/// The committee level within the round.
 	pub level: Level,
 	/// What is said.
 	pub body: Body,
+}
+
+/// The instance of a round: `blake2_256(INSTANCE_TAG ++ parent ++ SCALE(question) ++ seed)`,
+/// where `parent` is the hash of the parent of the block that opened the round, `question`
+/// everything the round was opened about (machine, id, level, subject or object, kind) and `seed`
+/// the committee draw's seed.
+///
+/// Two blocks that open the same round id on two forks give it the same instance only when they
+/// share the parent, the question and the seed, that is when they open the same round with the
+/// same committee: an honest picket then has one thing to say. A statement is bound to its
+/// instance, so what a picket signs on one fork is never an equivocation on another.
+pub fn round_instance(parent: &[u8], question: &impl Encode, seed: &Hash) -> Hash {
+	let mut bytes = Vec::with_capacity(8 + parent.len() + question.size_hint() + 32);
+	bytes.extend_from_slice(&INSTANCE_TAG);
+	bytes.extend_from_slice(parent);
+	question.encode_to(&mut bytes);
+	bytes.extend_from_slice(seed);
+	sp_crypto_hashing::blake2_256(&bytes)
 }
 
 impl Statement {
@@ -148,18 +172,23 @@ impl Statement {
 /// Why two statements are not an equivocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NotEquivocation {
-	/// They are for different chains, machines, rounds, levels or kinds of body.
+	/// They are for different chains, machines, rounds, round instances, levels or kinds of
+	/// body.
 	DifferentContext,
 	/// They say the same thing.
 	SameBody,
 }
 
 /// Whether two statements, signed by one key, are an equivocation: same (genesis, machine,
-/// round, level, kind), different bodies. The caller checks both signatures.
+/// round, instance, level, kind), different bodies. The caller checks both signatures.
+///
+/// Statements for two instances of one round id (two forks) are never an equivocation, even
+/// when they disagree: each is the honest answer to a different round.
 pub fn check_equivocation(a: &Statement, b: &Statement) -> Result<(), NotEquivocation> {
 	let same_context = a.genesis == b.genesis
 		&& a.machine == b.machine
 		&& a.round == b.round
+		&& a.instance == b.instance
 		&& a.level == b.level
 		&& a.body.kind() == b.body.kind();
 	if !same_context {
@@ -239,11 +268,12 @@ mod tests {
 			genesis: [7; 32],
 			machine: 1,
 			round: 2,
+			instance: [5; 32],
 			level: 0,
 			body: transition(0, [0; 32]),
 		};
 		let payload = s.signing_payload();
-		assert_eq!(&payload[..8], b"cm/stmt1");
+		assert_eq!(&payload[..8], b"cm/stmt2");
 		assert_eq!(Statement::decode(&mut &payload[8..]).unwrap(), s);
 		let mut other = s.clone();
 		other.genesis = [8; 32];
@@ -252,8 +282,20 @@ mod tests {
 		other.round = 3;
 		assert_ne!(other.signing_payload(), payload);
 		other = s.clone();
+		other.instance = [6; 32];
+		assert_ne!(other.signing_payload(), payload);
+		other = s.clone();
 		other.level = 1;
 		assert_ne!(other.signing_payload(), payload);
+	}
+
+	#[test]
+	fn instances_bind_parent_question_and_seed() {
+		let base = round_instance(&[1; 32], &(1u32, 2u64), &[3; 32]);
+		assert_eq!(base, round_instance(&[1; 32], &(1u32, 2u64), &[3; 32]));
+		assert_ne!(base, round_instance(&[2; 32], &(1u32, 2u64), &[3; 32]), "parent");
+		assert_ne!(base, round_instance(&[1; 32], &(1u32, 3u64), &[3; 32]), "question");
+		assert_ne!(base, round_instance(&[1; 32], &(1u32, 2u64), &[4; 32]), "seed");
 	}
 
 	#[test]
@@ -275,6 +317,7 @@ mod tests {
 			genesis: [7; 32],
 			machine: 1,
 			round: 2,
+			instance: [5; 32],
 			level: 0,
 			body: Body::Verdict { object: [1; 32], verdict: Verdict::Green },
 		};
@@ -284,6 +327,10 @@ mod tests {
 		assert_eq!(check_equivocation(&a, &b), Ok(()));
 		let mut c = b.clone();
 		c.round = 3;
+		assert_eq!(check_equivocation(&a, &c), Err(NotEquivocation::DifferentContext));
+		// The same round id on another fork: a different instance, never an equivocation.
+		c = b.clone();
+		c.instance = [6; 32];
 		assert_eq!(check_equivocation(&a, &c), Err(NotEquivocation::DifferentContext));
 		c = b.clone();
 		c.body = transition(0, [0; 32]);

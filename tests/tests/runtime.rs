@@ -106,6 +106,7 @@ fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 				genesis,
 				machine: 1,
 				round,
+				instance: duty.instance,
 				level: 0,
 				body: Body::Decision { value: Some(value) },
 			};
@@ -113,7 +114,7 @@ fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 			let call =
 				RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
 					statement,
-					signer: key,
+					seat: duty.seat,
 					signature: signature.into(),
 					evidence: None,
 				});

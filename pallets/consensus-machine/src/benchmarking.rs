@@ -129,6 +129,7 @@ fn transition<T: Config>(machine: MachineId, round: RoundId) -> Statement {
 		genesis: Pallet::<T>::genesis_hash(),
 		machine,
 		round,
+		instance: Rounds::<T>::get(round).expect("open").instance,
 		level: 0,
 		body: Body::Transition { step: label.step, from: label.hash, output: [1; 32], to: [2; 32] },
 	}
@@ -147,13 +148,20 @@ fn sign(key: &Public, statement: &Statement) -> Signature {
 	key.sign(&statement.signing_payload()).expect("key in the keystore")
 }
 
+/// The seat `key` holds in `round`.
+fn seat_of<T: Config>(round: RoundId, key: &Public) -> u32 {
+	Committees::<T>::get(round)
+		.and_then(|c| c.iter().position(|s| &s.key == key))
+		.expect("a member") as u32
+}
+
 /// `key`'s signed statement, submitted as the block would after its authorisation.
 fn submit<T: Config>(key: &Public, statement: &Statement) -> sp_runtime::DispatchResult {
 	let signature = sign(key, statement);
 	Pallet::<T>::submit_statement(
 		RawOrigin::Authorized.into(),
 		statement.clone(),
-		key.clone(),
+		seat_of::<T>(statement.round, key),
 		signature,
 		None,
 	)
@@ -273,8 +281,9 @@ mod benchmarks {
 		let last = all_but_the_deciding_seat::<T>(machine, round);
 		let statement = transition::<T>(machine, round);
 		let signature = sign(&last, &statement);
+		let seat = seat_of::<T>(round, &last);
 		#[extrinsic_call]
-		_(RawOrigin::Authorized, statement, last, signature, None);
+		_(RawOrigin::Authorized, statement, seat, signature, None);
 		assert!(Certificates::<T>::contains_key(round), "the last statement decides");
 		Ok(())
 	}
@@ -282,8 +291,8 @@ mod benchmarks {
 	#[benchmark]
 	fn authorize_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		let (machine, round) = open_round_of::<T>(n)?;
-		// The last seat: the longest search of the committee.
-		let (_, key, _) = seat_keys::<T>(round).pop().expect("a seat");
+		// The last seat: the longest committee to decode.
+		let (seat, key, _) = seat_keys::<T>(round).pop().expect("a seat");
 		let statement = transition::<T>(machine, round);
 		let signature = sign(&key, &statement);
 		let result;
@@ -292,7 +301,7 @@ mod benchmarks {
 			result = Pallet::<T>::authorize_statement(
 				TransactionSource::External,
 				&statement,
-				&key,
+				&seat,
 				&signature,
 				&None,
 			);

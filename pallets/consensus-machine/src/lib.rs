@@ -25,6 +25,12 @@
 //!   ([`Call::submit_certificate`], a signed extrinsic anyone may send). Both paths run the same
 //!   checks and leave identical storage and events. When agreeing statements reach the strong
 //!   threshold (counted in slots), the certificate is recorded and the round is decided.
+//!   A statement names its seat by index, so authorising it is one lookup and one signature
+//!   check. It binds its round's *instance* ([`types::RoundInfo::instance`]: the opening
+//!   block's parent, what the round is about and the seed), because round ids come from a
+//!   counter and two forks can give one id to different rounds; statements for two instances
+//!   are never an equivocation, and the node's worker records what each key signed per
+//!   instance so it never signs two bodies for one (see [`offchain`]).
 //! - A machine is a **unitary consensus machine** (paper §5): it keeps a certified trace of
 //!   state labels `(step, hash)`, the hash chained over the trace. A round decides
 //!   `(step, from, output, to)`; a statement for a stale step or another `from` is refused.
@@ -835,6 +841,9 @@ pub mod pallet {
 		AgentSuspended,
 		/// The id counter of machines, rounds or penalties is exhausted.
 		IdsExhausted,
+		/// The statement is for another instance of the round: the same round id on another
+		/// fork.
+		WrongInstance,
 		/// Storage is inconsistent: only a bug can cause this (debug builds and tests panic at
 		/// the `defensive` check that returns it).
 		Corrupt,
@@ -1022,11 +1031,12 @@ pub mod pallet {
 		/// A picket's signed statement, submitted without fees. A red verdict carries its
 		/// `evidence` (whose hash it signed); any other statement carries none.
 		///
-		/// Origin: authorised by [`Pallet::authorize_statement`] (round open, `signer` holds a
-		/// seat, no statement from that seat yet, agent active, evidence matches, then the
-		/// signature). The call re-checks everything that can change between the pool and the
+		/// Origin: authorised by [`Pallet::authorize_statement`] (round open, `seat` is a seat
+		/// of its committee without a statement yet, agent not suspended, evidence matches,
+		/// then the signature of the seat's key). The call re-checks everything that can change between the pool and the
 		/// block. Errors: those of the checks ([`Error::UnknownRound`], [`Error::WrongGenesis`],
-		/// [`Error::WrongMachine`], [`Error::WrongLevel`], [`Error::WrongKind`], [`Error::WrongObject`],
+		/// [`Error::WrongMachine`], [`Error::WrongInstance`], [`Error::WrongLevel`],
+		/// [`Error::WrongKind`], [`Error::WrongObject`],
 		/// [`Error::StaleStep`], [`Error::WrongFromHash`], [`Error::RoundDecided`],
 		/// [`Error::DeadlinePassed`], [`Error::NotAPicket`], [`Error::DuplicateStatement`],
 		/// [`Error::AgentSuspended`], [`Error::MissingEvidence`], [`Error::UnexpectedEvidence`],
@@ -1040,13 +1050,14 @@ pub mod pallet {
 		pub fn submit_statement(
 			origin: OriginFor<T>,
 			statement: Statement,
-			signer: Public,
+			// The seat's index in the round's committee, as certificates name it.
+			seat: u32,
 			// Verified in `authorize_statement`, which also runs when the block is built.
 			signature: Signature,
 			evidence: Option<EvidenceOf<T>>,
 		) -> DispatchResult {
 			ensure_authorized(origin)?;
-			Self::do_submit_statement(statement, signer, signature, evidence)
+			Self::do_submit_statement(statement, seat, signature, evidence)
 		}
 
 		/// A certificate: one statement and the signatures of distinct seats (by index), whose

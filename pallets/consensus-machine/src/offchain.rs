@@ -8,6 +8,13 @@
 //! ([`Pallet::due_handovers`]). The pool keeps one statement per seat
 //! (`provides = (round, level, agent)`), so resubmitting on the next block is harmless.
 //!
+//! The worker runs on every new best block, reorgs included, so it may meet one round id on
+//! several forks. A statement binds its round's instance, so answering two forks is never an
+//! equivocation; and before it signs, the worker records what each local key signs per (round
+//! instance, level, kind) in the node's persistent off-chain storage, under a per-key
+//! `StorageLock`, and never signs a body that conflicts with a recorded one. A record is
+//! dropped once its round is [`RECORD_MARGIN`] rounds behind the chain's prune cursor.
+//!
 //! With the `demo` feature, a node may ask some of its local pickets to misbehave (see
 //! `crate::demo`).
 
@@ -18,12 +25,49 @@ use crate::{
 	LOG_TARGET,
 };
 use alloc::vec::Vec;
-use consensus_machine_primitives::statement::{Body, RoundId, Statement};
+use codec::Encode;
+use consensus_machine_primitives::statement::{Body, Hash, Kind, Level, RoundId, Statement};
 use frame_system::{
 	offchain::{CreateAuthorizedTransaction, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use sp_runtime::RuntimeAppPublic;
+use sp_runtime::{
+	offchain::{
+		storage::{MutateStorageError, StorageValueRef},
+		storage_lock::{StorageLock, Time},
+	},
+	RuntimeAppPublic,
+};
+
+/// Prefix of the off-chain record of what a local key signed in a round: the key is
+/// `SIGNED_PREFIX ++ SCALE(public key) ++ SCALE(round id)`, the value a list of
+/// [`SignedRecord`]s.
+pub const SIGNED_PREFIX: &[u8] = b"consensus-machine/signed/";
+/// Prefix of a local key's lock over its records (`++ SCALE(public key)`).
+const LOCK_PREFIX: &[u8] = b"consensus-machine/signed-lock/";
+/// Prefix of the lowest round id a local key may still have a record for.
+const FLOOR_PREFIX: &[u8] = b"consensus-machine/signed-floor/";
+/// How many rounds behind the chain's prune cursor a record is kept: a round that far behind
+/// was settled and pruned long before any fork the node could still switch to.
+pub const RECORD_MARGIN: RoundId = 4_096;
+/// Records dropped per key and block at most, so a node back from a long pause catches up
+/// over several blocks.
+const DROPS_PER_RUN: RoundId = 256;
+
+/// What a local key signed: the round instance, level, kind of body and the body's hash.
+pub type SignedRecord = (Hash, Level, Kind, Hash);
+
+/// Whether a key may sign a statement, by its record of the round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signing {
+	/// Nothing conflicting was signed: the statement is now recorded.
+	Recorded,
+	/// The key already signed a different body of the same kind for the same round instance
+	/// and level: signing would be an equivocation.
+	Conflict,
+	/// The record could not be read or written (undecodable, or a concurrent write).
+	Unavailable,
+}
 
 /// What a picket says about a duty: the body to sign and, for a red, the evidence.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +134,7 @@ impl<T: Config> Pallet<T> {
 				round: id,
 				machine: round.machine,
 				level: round.level,
+				instance: round.instance,
 				seat: seat as u32,
 				slots: committee[seat].slots,
 				deadline: round.deadline,
@@ -127,6 +172,15 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 		for key in keys {
 			#[cfg(any(feature = "demo", test))]
 			let role = roles.next().flatten();
+			// One worker at a time signs for a key: two blocks imported at once must not both
+			// sign before either records.
+			let lock_key = [LOCK_PREFIX, &key.encode()].concat();
+			let mut lock = StorageLock::<Time>::new(&lock_key);
+			let Ok(_guard) = lock.try_lock() else {
+				log::debug!(target: LOG_TARGET, "another worker signs for {key:?}");
+				continue;
+			};
+			Self::drop_old_records(&key);
 			for duty in Self::duties(&key) {
 				let judgement = judged
 					.entry((duty.round, duty.level))
@@ -141,9 +195,21 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 					genesis,
 					machine: duty.machine,
 					round: duty.round,
+					instance: duty.instance,
 					level: duty.level,
 					body: judgement.body,
 				};
+				match Self::record_signing(&key, &statement) {
+					Signing::Recorded => {}
+					outcome => {
+						log::warn!(
+							target: LOG_TARGET,
+							"not signing round {} for {key:?}: {outcome:?}",
+							duty.round
+						);
+						continue;
+					}
+				}
 				let Some(signature) = Self::sign(&key, &statement) else { continue };
 				let Ok(evidence) = judgement.evidence.map(EvidenceOf::<T>::try_from).transpose()
 				else {
@@ -155,13 +221,62 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 					Self::equivocate(&key, &statement, &signature);
 				}
 				let call =
-					Call::submit_statement { statement, signer: key.clone(), signature, evidence };
+					Call::submit_statement { statement, seat: duty.seat, signature, evidence };
 				Self::submit_authorized(call, duty.round);
 			}
 		}
 		for round in Self::due_handovers() {
 			Self::submit_authorized(Call::start_handover { round }, round);
 		}
+	}
+
+	/// Checks `statement` against what `key` signed before in its round and records it:
+	/// [`Signing::Recorded`] when the key signed nothing conflicting (the same statement again
+	/// is fine), so it may sign. Call with the key's lock held.
+	pub fn record_signing(key: &Public, statement: &Statement) -> Signing {
+		let storage_key = [SIGNED_PREFIX, &key.encode(), &statement.round.encode()].concat();
+		let entry: SignedRecord = (
+			statement.instance,
+			statement.level,
+			statement.body.kind(),
+			statement.body.value_hash(),
+		);
+		let outcome = StorageValueRef::persistent(&storage_key).mutate(
+			|stored: Result<Option<Vec<SignedRecord>>, _>| {
+				let mut records = stored.map_err(|_| Signing::Unavailable)?.unwrap_or_default();
+				let same = |r: &&SignedRecord| (r.0, r.1, r.2) == (entry.0, entry.1, entry.2);
+				match records.iter().find(same) {
+					Some(signed) if signed.3 != entry.3 => return Err(Signing::Conflict),
+					Some(_) => {}
+					None => records.push(entry),
+				}
+				Ok(records)
+			},
+		);
+		match outcome {
+			Ok(_) => Signing::Recorded,
+			Err(MutateStorageError::ValueFunctionFailed(outcome)) => outcome,
+			Err(MutateStorageError::ConcurrentModification(_)) => Signing::Unavailable,
+		}
+	}
+
+	/// Drops `key`'s records of rounds more than [`RECORD_MARGIN`] behind the prune cursor,
+	/// at most [`DROPS_PER_RUN`] of them. Call with the key's lock held.
+	fn drop_old_records(key: &Public) {
+		let encoded = key.encode();
+		let floor_key = [FLOOR_PREFIX, &encoded].concat();
+		let floor_ref = StorageValueRef::persistent(&floor_key);
+		let floor = floor_ref.get::<RoundId>().ok().flatten().unwrap_or(0);
+		let below = PruneCursor::<T>::get().saturating_sub(RECORD_MARGIN);
+		let until = below.min(floor.saturating_add(DROPS_PER_RUN));
+		if until <= floor {
+			return;
+		}
+		for round in floor..until {
+			StorageValueRef::persistent(&[SIGNED_PREFIX, &encoded, &round.encode()].concat())
+				.clear();
+		}
+		floor_ref.set(&until);
 	}
 
 	/// `key`'s signature on `statement`, from the keystore.

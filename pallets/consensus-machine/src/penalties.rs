@@ -135,7 +135,10 @@ impl<T: Config> Pallet<T> {
 		check_equivocation(&first.0, &second.0).map_err(|_| Error::<T>::NotAnEquivocation)?;
 		ensure!(first.0.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		let round = first.0.round;
-		ensure!(Rounds::<T>::contains_key(round), Error::<T>::UnknownRound);
+		let info = Rounds::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
+		// The committee below was drawn for this chain's instance of the round; statements for
+		// another fork's instance prove nothing about it.
+		ensure!(first.0.instance == info.instance, Error::<T>::WrongInstance);
 		let committee = Committees::<T>::get(round).defensive_ok_or(Error::<T>::Corrupt)?;
 		let seat = committee.iter().find(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
 		ensure!(

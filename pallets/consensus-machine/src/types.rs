@@ -261,6 +261,9 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	pub deadline: BlockNumber,
 	/// The draw's seed, from `T::Randomness`.
 	pub seed: Hash,
+	/// The round's instance: what its statements bind besides the round id (see
+	/// [`consensus_machine_primitives::statement::round_instance`]).
+	pub instance: Hash,
 	/// The stake snapshot the committee was drawn from (see [`crate::PopulationVersion`]).
 	pub population_version: u32,
 	/// Total stake at the draw.
@@ -376,7 +379,9 @@ pub struct Duty<BlockNumber> {
 	pub machine: MachineId,
 	/// The committee level.
 	pub level: Level,
-	/// The seat index, as certificates name it.
+	/// The round's instance, which the statement binds.
+	pub instance: Hash,
+	/// The seat index, as certificates and [`crate::Call::submit_statement`] name it.
 	pub seat: u32,
 	/// Slots the seat holds.
 	pub slots: u32,

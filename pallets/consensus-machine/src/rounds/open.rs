@@ -13,7 +13,7 @@ use codec::Encode;
 use consensus_machine_primitives::{
 	light::{Light, ObjectRef},
 	selection,
-	statement::{Hash, MachineId, RoundId},
+	statement::{round_instance, Hash, MachineId, RoundId},
 };
 use frame_support::{
 	ensure,
@@ -157,6 +157,9 @@ impl<T: Config> Pallet<T> {
 		let config =
 			machine.levels.get(level as usize).defensive_ok_or(Error::<T>::Corrupt)?.clone();
 		let seed = Self::round_seed(round);
+		let parent = frame_system::Pallet::<T>::parent_hash();
+		let instance =
+			round_instance(parent.as_ref(), &(machine_id, round, level, subject, &kind), &seed);
 		let committee = Self::draw_committee(&seed, config.rule.n)?;
 		if !deposit.is_zero() {
 			T::Currency::hold(&Self::deposit_reason(&kind).into(), &opener, deposit)?;
@@ -176,6 +179,7 @@ impl<T: Config> Pallet<T> {
 				opened: now,
 				deadline,
 				seed,
+				instance,
 				population_version: PopulationVersion::<T>::get(),
 				total_stake: TotalStake::<T>::get(),
 				slots: config.rule.n,

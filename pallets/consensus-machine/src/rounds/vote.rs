@@ -42,6 +42,7 @@ impl<T: Config> Pallet<T> {
 		let round = Rounds::<T>::get(statement.round).ok_or(Error::<T>::UnknownRound)?;
 		ensure!(statement.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
+		ensure!(statement.instance == round.instance, Error::<T>::WrongInstance);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		let now = frame_system::Pallet::<T>::block_number();
 		let open = now <= round.deadline && !round.closed;
@@ -91,19 +92,16 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The seat `signer` holds in `round`, if it may still make a statement there.
+	/// Seat `index` of `round`, if it may still make a statement there: one lookup, no scan.
 	fn ensure_seat(
 		round: RoundId,
 		committee: &CommitteeOf<T>,
-		signer: &Public,
-	) -> Result<(u32, Seat<T::AccountId>), Error<T>> {
-		let index =
-			committee.iter().position(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
-		let seat = committee[index].clone();
-		let index = index as u32;
+		index: u32,
+	) -> Result<Seat<T::AccountId>, Error<T>> {
+		let seat = committee.get(index as usize).ok_or(Error::<T>::NotAPicket)?.clone();
 		ensure!(!Statements::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
 		Self::ensure_may_sign(&seat.agent)?;
-		Ok((index, seat))
+		Ok(seat)
 	}
 
 	/// Whether `agent` may sign for a seat it already holds. A drawn agent finishes its seats
@@ -120,28 +118,30 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Every check of a single statement except the signature.
+	/// Every check of a single statement except the signature, cheapest first: the evidence
+	/// is hashed last.
 	fn ensure_statement(
 		statement: &Statement,
-		signer: &Public,
+		index: u32,
 		evidence: Option<&[u8]>,
 	) -> Result<Accepted<T>, Error<T>> {
 		let round = Self::ensure_statement_context(statement)?;
 		let committee =
 			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
-		let (index, seat) = Self::ensure_seat(statement.round, &committee, signer)?;
+		let seat = Self::ensure_seat(statement.round, &committee, index)?;
 		Self::ensure_evidence(&statement.body, evidence)?;
 		Ok(Accepted { round, index, seat })
 	}
 
-	/// Authorises [`Call::submit_statement`]: the cheap checks, then the signature.
+	/// Authorises [`Call::submit_statement`]: the cheap checks, then the one signature check
+	/// against the key of the named seat.
 	///
 	/// `provides` is `(round, level, agent)`, so the pool keeps one statement per seat; the
 	/// transaction lives until the round's deadline.
 	pub fn authorize_statement(
 		_source: TransactionSource,
 		statement: &Statement,
-		signer: &Public,
+		seat: &u32,
 		signature: &Signature,
 		evidence: &Option<EvidenceOf<T>>,
 	) -> TransactionValidityWithRefund {
@@ -159,9 +159,9 @@ impl<T: Config> Pallet<T> {
 			}
 		};
 		let Accepted { round, seat, .. } =
-			Self::ensure_statement(statement, signer, evidence.as_ref().map(|e| &e[..]))
+			Self::ensure_statement(statement, *seat, evidence.as_ref().map(|e| &e[..]))
 				.map_err(invalid)?;
-		if !signer.verify(&statement.signing_payload(), signature) {
+		if !seat.key.verify(&statement.signing_payload(), signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let now = frame_system::Pallet::<T>::block_number();
@@ -183,13 +183,12 @@ impl<T: Config> Pallet<T> {
 	/// and the block (the signature was checked by the authorisation).
 	pub(crate) fn do_submit_statement(
 		statement: Statement,
-		signer: Public,
+		seat: u32,
 		signature: Signature,
 		evidence: Option<EvidenceOf<T>>,
 	) -> DispatchResult {
 		let evidence = evidence.as_ref().map(|e| &e[..]);
-		let Accepted { round, index, seat } =
-			Self::ensure_statement(&statement, &signer, evidence)?;
+		let Accepted { round, index, seat } = Self::ensure_statement(&statement, seat, evidence)?;
 		Self::do_record(statement, round, index, seat, signature.into_inner(), evidence)?;
 		Ok(())
 	}

@@ -16,20 +16,28 @@ use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 use sp_runtime::Percent;
 use std::sync::Arc;
 
-/// An externality with an off-chain worker, a pool and a keystore holding the picket keys of
-/// `agents`; returns the pool's state too.
-fn with_agents(
-	agents: &[AccountId],
-) -> (sp_io::TestExternalities, Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>) {
-	let mut ext = ExtBuilder::default().build();
-	let (offchain, _) = TestOffchainExt::new();
-	let (pool, state) = TestTransactionPoolExt::new();
+/// The transaction pool of a test externality.
+pub(super) type Pool = Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>;
+
+/// A keystore holding the picket keys of `agents`.
+pub(super) fn keystore_of(agents: &[AccountId]) -> MemoryKeystore {
 	let keystore = MemoryKeystore::new();
 	for a in agents {
 		keystore
 			.sr25519_generate_new(crate::crypto::KEY_TYPE, Some(&format!("//picket//{a}")))
 			.unwrap();
 	}
+	keystore
+}
+
+/// An externality of a node with an off-chain worker (its off-chain database `offchain`), a
+/// pool and `keystore`; returns the pool's state too.
+pub(super) fn node_ext(
+	offchain: TestOffchainExt,
+	keystore: MemoryKeystore,
+) -> (sp_io::TestExternalities, Pool) {
+	let mut ext = ExtBuilder::default().build();
+	let (pool, state) = TestTransactionPoolExt::new();
 	ext.register_extension(OffchainDbExt::new(offchain.clone()));
 	ext.register_extension(OffchainWorkerExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool));
@@ -37,8 +45,14 @@ fn with_agents(
 	(ext, state)
 }
 
+/// An externality with an off-chain worker, a pool and a keystore holding the picket keys of
+/// `agents`; returns the pool's state too.
+pub(super) fn with_agents(agents: &[AccountId]) -> (sp_io::TestExternalities, Pool) {
+	node_ext(TestOffchainExt::new().0, keystore_of(agents))
+}
+
 /// Runs `test` in `ext`, then checks the pallet's invariants (as `build_and_execute` does).
-fn execute_checked(ext: &mut sp_io::TestExternalities, test: impl FnOnce()) {
+pub(super) fn execute_checked(ext: &mut sp_io::TestExternalities, test: impl FnOnce()) {
 	ext.execute_with(|| {
 		test();
 		ConsensusMachine::do_try_state().expect("invariants hold");
@@ -48,7 +62,9 @@ fn execute_checked(ext: &mut sp_io::TestExternalities, test: impl FnOnce()) {
 /// Takes the pool's transactions and applies them as the block builder would: authorise,
 /// drop those no longer valid (e.g. statements after the decision), dispatch the rest with the
 /// authorised origin. Returns how many were applied.
-fn apply_pool(state: &parking_lot::RwLock<sp_core::offchain::testing::PoolState>) -> usize {
+pub(super) fn apply_pool(
+	state: &parking_lot::RwLock<sp_core::offchain::testing::PoolState>,
+) -> usize {
 	let txs = std::mem::take(&mut state.write().transactions);
 	let mut applied = 0;
 	for tx in &txs {

@@ -454,7 +454,7 @@ fn statement_failures_are_precise_and_change_nothing() {
 			ConsensusMachine::submit_statement(
 				RuntimeOrigin::signed(seat.agent),
 				s.clone(),
-				key(seat.agent),
+				seat_of(round, seat.agent),
 				sign(seat.agent, &s),
 				None
 			),
@@ -495,6 +495,8 @@ fn a_statement_for_a_decided_round_or_an_old_step_is_refused() {
 		let mut old = s.clone();
 		old.round = next;
 		let signer = seats(next)[0].agent;
+		assert_noop!(dispatch(signer, &old), Error::<Test>::WrongInstance);
+		old.instance = instance(next);
 		assert_noop!(dispatch(signer, &old), Error::<Test>::StaleStep);
 	});
 }
@@ -511,6 +513,7 @@ fn a_statement_signed_for_one_round_does_not_count_in_another() {
 		let second = open(machine);
 		let mut replay = s.clone();
 		replay.round = second;
+		replay.instance = instance(second);
 		assert_eq!(authorize(1, &replay, signature), Err(InvalidTransaction::BadProof.into()));
 	});
 }
@@ -545,7 +548,7 @@ fn certificate_and_statements_give_identical_storage_and_events() {
 					assert_ok!(ConsensusMachine::submit_statement(
 						RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
 						s.clone(),
-						key(seat.agent),
+						seat_of(s.round, seat.agent),
 						signature,
 						None,
 					));
@@ -722,7 +725,7 @@ fn authorised_statements_provide_one_tag_per_seat_and_live_until_the_deadline() 
 		let (valid, _) = ConsensusMachine::authorize_statement(
 			TransactionSource::External,
 			&s,
-			&key(seat.agent),
+			&seat_of(s.round, seat.agent),
 			&sign(seat.agent, &s),
 			&None,
 		)
@@ -776,4 +779,44 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 		},
 	);
 	MaxAgents::set(32);
+}
+
+#[test]
+fn a_statement_names_its_seat_and_only_that_seats_key_signs_for_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let committee = seats(round);
+		let (a, b) = (
+			committee[0].agent,
+			committee.iter().find(|s| s.agent != committee[0].agent).unwrap().agent,
+		);
+		let s = statement(machine, round);
+		let authorize_as = |seat: u32, signer: AccountId| {
+			RuntimeCall::ConsensusMachine(CmCall::submit_statement {
+				statement: s.clone(),
+				seat,
+				signature: sign(signer, &s),
+				evidence: None,
+			})
+			.authorize(TransactionSource::External)
+			.expect("submit_statement has an authorize function")
+			.map(|_| ())
+		};
+		// B's signature naming A's seat, and a seat the committee does not have.
+		assert_eq!(authorize_as(seat_of(round, a), b), Err(InvalidTransaction::BadProof.into()));
+		let beyond = committee.len() as u32;
+		assert_eq!(authorize_as(beyond, a), Err(InvalidTransaction::BadProof.into()));
+		assert_noop!(
+			ConsensusMachine::submit_statement(
+				RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+				s.clone(),
+				beyond,
+				sign(a, &s),
+				None
+			),
+			Error::<Test>::NotAPicket
+		);
+		assert_eq!(authorize_as(seat_of(round, a), a), Ok(()));
+	});
 }

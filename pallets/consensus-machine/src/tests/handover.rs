@@ -22,6 +22,7 @@ fn decision(round: RoundId, value: Option<Hash>) -> Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine: info.machine,
 		round,
+		instance: info.instance,
 		level: info.level,
 		body: Body::Decision { value },
 	}

@@ -46,6 +46,7 @@ pub(super) fn verdict(round: RoundId, verdict: Verdict) -> Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine: info.machine,
 		round,
+		instance: info.instance,
 		level: 0,
 		body: Body::Verdict { object: info.object().unwrap().hash, verdict },
 	}
@@ -63,7 +64,7 @@ fn dispatch_with(
 	ConsensusMachine::submit_statement(
 		RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
 		statement.clone(),
-		key(signer),
+		seat_of(statement.round, signer),
 		sign(signer, statement),
 		evidence.map(BoundedVec::truncate_from),
 	)
@@ -73,7 +74,7 @@ fn dispatch_with(
 pub(super) fn submit_with(signer: AccountId, statement: &Statement, evidence: Option<Vec<u8>>) {
 	let call = RuntimeCall::ConsensusMachine(CmCall::submit_statement {
 		statement: statement.clone(),
-		signer: key(signer),
+		seat: seat_of(statement.round, signer),
 		signature: sign(signer, statement),
 		evidence: evidence.clone().map(BoundedVec::truncate_from),
 	});
@@ -368,6 +369,7 @@ fn verdict_statements_with_bad_evidence_or_object_are_refused() {
 		let transition_round = open(0);
 		let mut stray = green.clone();
 		stray.round = transition_round;
+		stray.instance = instance(transition_round);
 		let stray_seat = seats(transition_round)[0].agent;
 		assert_noop!(dispatch(stray_seat, &stray), Error::<Test>::WrongKind);
 		// Reds never travel in certificates.

@@ -3,6 +3,7 @@
 mod agent;
 mod core;
 mod fixtures;
+mod forks;
 mod handover;
 mod light;
 mod penalties;
@@ -97,6 +98,18 @@ fn label(machine: MachineId) -> Label {
 	Machines::<Test>::get(machine).unwrap().label
 }
 
+/// The instance of `round` (zeros for an unknown round).
+fn instance(round: RoundId) -> Hash {
+	Rounds::<Test>::get(round).map(|r| r.instance).unwrap_or_default()
+}
+
+/// The seat `agent` holds in `round` (`u32::MAX`, no seat, when it holds none).
+fn seat_of(round: RoundId, agent: AccountId) -> u32 {
+	Committees::<Test>::get(round)
+		.and_then(|c| c.iter().position(|s| s.agent == agent))
+		.map_or(u32::MAX, |i| i as u32)
+}
+
 /// The transition statement a good picket makes in `round` of `machine`.
 fn statement(machine: MachineId, round: RoundId) -> Statement {
 	let l = label(machine);
@@ -104,6 +117,7 @@ fn statement(machine: MachineId, round: RoundId) -> Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine,
 		round,
+		instance: instance(round),
 		level: 0,
 		body: Body::Transition { step: l.step, from: l.hash, output: h(1), to: h(2) },
 	}
@@ -125,7 +139,7 @@ fn authorize(
 ) -> Result<(), TransactionValidityError> {
 	let call = RuntimeCall::ConsensusMachine(CmCall::submit_statement {
 		statement: statement.clone(),
-		signer: key(signer),
+		seat: seat_of(statement.round, signer),
 		signature,
 		evidence: None,
 	});
@@ -138,7 +152,7 @@ fn dispatch(signer: AccountId, statement: &Statement) -> sp_runtime::DispatchRes
 	ConsensusMachine::submit_statement(
 		RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
 		statement.clone(),
-		key(signer),
+		seat_of(statement.round, signer),
 		sign(signer, statement),
 		None,
 	)

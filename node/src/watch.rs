@@ -101,8 +101,8 @@ fn describe(client: &FullClient, at: Hash, event: Event<Runtime>) -> Option<Stri
 		Event::OffenceRecorded { penalty, offender, kind, round, apply_at } => format!(
 			"OFFENCE {kind:?} by {offender} in round {round}: penalty {penalty} due at #{apply_at}"
 		),
-		Event::PenaltyApplied { penalty, offender, slashed, reward } => {
-			format!("SLASHED {offender}: {slashed} (penalty {penalty}; {reward} to the reporter)")
+		Event::PenaltyApplied { penalty, offender, slashed } => {
+			format!("SLASHED {offender}: {slashed} (penalty {penalty})")
 		}
 		Event::DutyMissed { agent, round, misses } => {
 			format!("{agent} missed its duty in round {round} ({misses} in the window)")

@@ -261,6 +261,18 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_machine_opener() -> Result<(), BenchmarkError> {
+		let machine = machine::<T>(4)?;
+		let origin =
+			T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let opener = funded::<T>("opener", 0);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, machine, Some(opener.clone()));
+		assert_eq!(MachineOpeners::<T>::get(machine), Some(opener));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn open_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		agents::<T>(n);
 		let machine = machine::<T>(n)?;
@@ -368,7 +380,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn apply_penalty() -> Result<(), BenchmarkError> {
-		// Reported by a signed reporter: the application also pays the reward.
+		// Reported by a signed reporter (recorded with the penalty).
 		let (key, first, second) = equivocation::<T>()?;
 		let reporter = funded::<T>("reporter", 0);
 		Pallet::<T>::report_equivocation(RawOrigin::Signed(reporter).into(), key, first, second)

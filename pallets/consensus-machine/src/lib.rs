@@ -47,7 +47,8 @@
 //!   ([`Call::report_equivocation`], or detected when a certificate contradicts a recorded
 //!   statement), a green on a red object, a false red. An overt offence takes the agent out of
 //!   the draw at once. Slashes take a fraction of the held bond (per-kind `*Slash` constants),
-//!   pay [`Config::ReporterShare`] to the reporter and the rest to [`Config::Slash`].
+//!   all of it to [`Config::Slash`]: a reporter is recorded, not paid, since an offender could
+//!   report itself from a second account and collect its own reward.
 //!   Missed duties in rounds that closed undecided are counted in [`Config::MissWindow`];
 //!   [`Config::MaxMisses`] of them ban the agent for [`Config::BanPeriod`] ([`Call::rejoin`]
 //!   after), and a repeated ban (within [`Config::BanMemory`] of the last) is slashed by
@@ -100,7 +101,6 @@
 //!     type WrongVerdictSlash = WrongVerdictSlash; // e.g. 20%
 //!     type FalseRedSlash = FalseRedSlash; // e.g. 30%
 //!     type NonParticipationSlash = NonParticipationSlash; // e.g. 1%
-//!     type ReporterShare = ReporterShare; // e.g. 10%
 //!     type SlashDeferral = ConstU32<300>;
 //!     type MissWindow = ConstU32<14_400>;
 //!     type MaxMisses = ConstU32<3>;
@@ -382,10 +382,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type NonParticipationSlash: Get<Perbill>;
 
-		/// Share of a reported slash paid to the reporter.
-		#[pallet::constant]
-		type ReporterShare: Get<Perbill>;
-
 		/// Blocks between recording a penalty and applying it (cancellable meanwhile).
 		#[pallet::constant]
 		type SlashDeferral: Get<BlockNumberFor<Self>>;
@@ -470,6 +466,12 @@ pub mod pallet {
 	/// latest certified label.
 	#[pallet::storage]
 	pub type Machines<T: Config> = StorageMap<_, Twox64Concat, MachineId, MachineInfoOf<T>>;
+
+	/// The one account allowed to open a machine's rounds, for machines that have one
+	/// ([`Call::set_machine_opener`]); anyone [`Config::RoundOrigin`] admits opens the rounds of
+	/// the others.
+	#[pallet::storage]
+	pub type MachineOpeners<T: Config> = StorageMap<_, Twox64Concat, MachineId, T::AccountId>;
 
 	/// The id the next machine created gets.
 	#[pallet::storage]
@@ -626,6 +628,8 @@ pub mod pallet {
 		/// A machine was created; its primary level has `slots` slots, and `max_bad` and the
 		/// strong `threshold` computed exactly for its `p` and `ε`.
 		MachineCreated { machine: MachineId, slots: u32, max_bad: u32, threshold: u32 },
+		/// Only `opener` may now open `machine`'s rounds (`None`: anyone `RoundOrigin` admits).
+		MachineOpenerSet { machine: MachineId, opener: Option<T::AccountId> },
 		/// A round was opened (or a backup level started) and its committee drawn: each seat's
 		/// agent and slots, in seat order.
 		RoundOpened {
@@ -678,13 +682,9 @@ pub mod pallet {
 			round: RoundId,
 			apply_at: BlockNumberFor<T>,
 		},
-		/// A penalty was applied: `slashed` taken, `reward` of it paid to the reporter.
-		PenaltyApplied {
-			penalty: PenaltyId,
-			offender: T::AccountId,
-			slashed: BalanceOf<T>,
-			reward: BalanceOf<T>,
-		},
+		/// A penalty was applied: `slashed` taken from the offender's hold, all of it to
+		/// `Config::Slash` (reporters are not paid: see [`penalties`]).
+		PenaltyApplied { penalty: PenaltyId, offender: T::AccountId, slashed: BalanceOf<T> },
 		/// A pending penalty was cancelled by `CancelOrigin`: nothing is taken (a forfeited
 		/// proposal bond goes back).
 		PenaltyCancelled { penalty: PenaltyId },
@@ -841,6 +841,8 @@ pub mod pallet {
 		AgentSuspended,
 		/// The id counter of machines, rounds or penalties is exhausted.
 		IdsExhausted,
+		/// The machine has a designated opener, and it is someone else.
+		NotTheOpener,
 		/// The statement is for another instance of the round: the same round id on another
 		/// fork.
 		WrongInstance,
@@ -1014,8 +1016,10 @@ pub mod pallet {
 		/// Open a round deciding `machine`'s next step and draw its committee.
 		///
 		/// Origin: [`Config::RoundOrigin`], which pays the machine's round deposit (held until
-		/// the round is decided or pruned). `subject` is the opener's commitment to what the
-		/// step is about. Errors: [`Error::UnknownMachine`], [`Error::RoundAlreadyOpen`],
+		/// the round is decided or pruned), and must be the machine's opener if it has one
+		/// ([`Call::set_machine_opener`]). `subject` is the opener's commitment to what the
+		/// step is about. Errors: [`Error::UnknownMachine`], [`Error::NotTheOpener`],
+		/// [`Error::RoundAlreadyOpen`],
 		/// [`Error::NoAgents`], or the currency's error. Complexity: `O(N log MaxAgents)`.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::open_round(T::MaxCommittee::get()))]
@@ -1098,13 +1102,13 @@ pub mod pallet {
 		}
 
 		/// Report an equivocation: two statements signed by `signer` for the same (machine,
-		/// round, level, kind) with different bodies. The reporter gets `ReporterShare` of the
-		/// slash when it is applied.
+		/// round, instance, level, kind) with different bodies. The reporter is recorded
+		/// with the penalty but not paid (see [`penalties`]).
 		///
 		/// Origin: signed (anyone), or fee-less through
-		/// [`Pallet::authorize_equivocation_report`] (a complete proof authorises itself; the
-		/// reporter's share then stays with the slash). Errors: [`Error::NotAnEquivocation`],
-		/// [`Error::WrongGenesis`], [`Error::UnknownRound`], [`Error::NotAPicket`],
+		/// [`Pallet::authorize_equivocation_report`] (a complete proof authorises itself).
+		/// Errors: [`Error::NotAnEquivocation`], [`Error::WrongGenesis`], [`Error::UnknownRound`],
+		/// [`Error::WrongInstance`], [`Error::NotAPicket`],
 		/// [`Error::BadSignature`], [`Error::AlreadyReported`]. Complexity: two signature checks.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::report_equivocation())]
@@ -1193,7 +1197,7 @@ pub mod pallet {
 		/// Report a backup vote that breaks the adoption rule (a failed extrinsic leaves no
 		/// record, so the signed vote itself is the proof).
 		///
-		/// Origin: signed (anyone; paid `ReporterShare`). Errors: [`Error::WrongGenesis`],
+		/// Origin: signed (anyone; recorded as reporter, not paid). Errors: [`Error::WrongGenesis`],
 		/// [`Error::UnknownRound`], [`Error::NotADecisionRound`], [`Error::NotAPicket`],
 		/// [`Error::BadSignature`], [`Error::NotAViolation`], [`Error::AlreadyReported`].
 		#[pallet::call_index(16)]
@@ -1241,6 +1245,34 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(Self::is_due_for_pruning(round, &info, now), Error::<T>::RoundNotDue);
 			Self::do_prune(round, info);
+			Ok(())
+		}
+
+		/// Name the one account that may open `machine`'s rounds, or with `None` let anyone
+		/// [`Config::RoundOrigin`] admits open them again.
+		///
+		/// A unitary machine has one round open at a time and decides whatever input its
+		/// opener committed to, so whoever opens first each time owns its trace: an open
+		/// machine can be monopolised by one account that opens every next round at once. A
+		/// machine whose inputs matter names its opener (a bridge relayer, an oracle's feeder,
+		/// a collective's account). A forfeitable deposit would not help: pickets certify
+		/// *that* the machine moved as committed, not whether the input was the right one, so
+		/// no round proves its opener wrong, and a deposit that comes back only prices the
+		/// monopoly.
+		///
+		/// Origin: [`Config::MachineOrigin`]. Errors: [`Error::UnknownMachine`].
+		/// Complexity: `O(1)`.
+		#[pallet::call_index(19)]
+		#[pallet::weight(T::WeightInfo::set_machine_opener())]
+		pub fn set_machine_opener(
+			origin: OriginFor<T>,
+			machine: MachineId,
+			opener: Option<T::AccountId>,
+		) -> DispatchResult {
+			T::MachineOrigin::ensure_origin(origin)?;
+			ensure!(Machines::<T>::contains_key(machine), Error::<T>::UnknownMachine);
+			MachineOpeners::<T>::set(machine, opener.clone());
+			Self::deposit_event(Event::MachineOpenerSet { machine, opener });
 			Ok(())
 		}
 

@@ -121,7 +121,6 @@ parameter_types! {
 	pub const FalseRedSlash: Perbill = Perbill::from_percent(30);
 	pub const NonParticipationSlash: Perbill = Perbill::from_percent(5);
 	pub const BackupRuleSlash: Perbill = Perbill::from_percent(40);
-	pub const ReporterShare: Perbill = Perbill::from_percent(10);
 	/// Misses that ban: high by default so that tests of other things can let rounds expire.
 	pub static MaxMisses: u32 = 100;
 	pub static MaxAgents: u32 = 32;
@@ -157,7 +156,6 @@ impl pallet_consensus_machine::Config for Test {
 	type FalseRedSlash = FalseRedSlash;
 	type NonParticipationSlash = NonParticipationSlash;
 	type BackupRuleSlash = BackupRuleSlash;
-	type ReporterShare = ReporterShare;
 	type SlashDeferral = ConstU64<SLASH_DEFERRAL>;
 	type MissWindow = ConstU64<MISS_WINDOW>;
 	type MaxMisses = MaxMisses;

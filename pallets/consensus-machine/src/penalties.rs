@@ -10,8 +10,14 @@
 //!   `BanPeriod`; a second ban and every later one is slashed lightly.
 //! - **Covert** misbehaviour cannot be seen on chain: the backup committee makes it pointless.
 //!
-//! Slashed funds go to `T::Slash`, except `ReporterShare` of a reported offence, which goes to
-//! the reporter. Every offence is recorded once per (offender, round, kind), with its proof.
+//! Slashed funds go to `T::Slash`, all of them. Every offence is recorded once per (offender,
+//! round, kind), with its proof and, if it was reported, its reporter.
+//!
+//! Reporters are not paid from the slash. A report's proof is complete without its reporter,
+//! so an offender can always report itself from a second account first; any share of its slash
+//! paid to the reporter would come back to it and only lower its penalty. Reporting costs an
+//! honest node nothing instead: a complete proof is a fee-less transaction
+//! ([`Pallet::authorize_equivocation_report`]), and the node's worker submits what it sees.
 
 use crate::{
 	crypto::{Public, Signature},
@@ -25,7 +31,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{Balanced, BalancedHold, MutateHold},
+		fungible::{BalancedHold, MutateHold},
 		tokens::Precision,
 		DefensiveOption, Imbalance, OnUnbalanced,
 	},
@@ -247,24 +253,11 @@ impl<T: Config> Pallet<T> {
 		if reason == HoldReason::Bond {
 			Self::reduce_bond(&who, slashed);
 		}
-		let mut reward = Zero::zero();
-		let rest = match &penalty.reporter {
-			Some(reporter) => {
-				let (share, rest) = credit.split(T::ReporterShare::get() * slashed);
-				let paid = share.peek();
-				match <T::Currency as Balanced<_>>::resolve(reporter, share) {
-					Ok(()) => reward = paid,
-					Err(unpaid) => T::Slash::on_unbalanced(unpaid),
-				}
-				rest
-			}
-			None => credit,
-		};
-		T::Slash::on_unbalanced(rest);
-		penalty.status = PenaltyStatus::Applied { slashed, reward };
+		T::Slash::on_unbalanced(credit);
+		penalty.status = PenaltyStatus::Applied { slashed };
 		Penalties::<T>::insert(id, penalty);
 		PendingPenalties::<T>::mutate(&who, |n| *n = n.saturating_sub(1));
-		Self::deposit_event(Event::PenaltyApplied { penalty: id, offender: who, slashed, reward });
+		Self::deposit_event(Event::PenaltyApplied { penalty: id, offender: who, slashed });
 	}
 
 	/// Lowers an agent's bond after a slash; an active agent's stake in the draw follows, and one

@@ -84,12 +84,10 @@ impl OffenceKind {
 pub enum PenaltyStatus<Balance> {
 	/// Recorded; applied at `apply_at` unless cancelled first.
 	Pending,
-	/// Applied: `slashed` was taken, `reward` of it went to the reporter. Final.
+	/// Applied: `slashed` was taken from the hold and went to `Config::Slash`. Final.
 	Applied {
 		/// Taken from the hold.
 		slashed: Balance,
-		/// Paid to the reporter.
-		reward: Balance,
 	},
 	/// Cancelled by `CancelOrigin` during the deferral.
 	Cancelled,

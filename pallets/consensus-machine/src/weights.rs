@@ -36,6 +36,7 @@ pub trait WeightInfo {
 	fn close_round(n: u32) -> Weight;
 	fn cancel_penalty() -> Weight;
 	fn apply_penalty() -> Weight;
+	fn set_machine_opener() -> Weight;
 }
 
 /// Stake-tree depth for 2^17 agents: the reads and writes of one tree update.
@@ -126,6 +127,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		Weight::from_parts(60_000_000, 6_000)
 			.saturating_add(D::get().reads_writes(8 + TREE_DEPTH, 8 + TREE_DEPTH))
 	}
+	fn set_machine_opener() -> Weight {
+		Weight::from_parts(10_000_000, 2_000).saturating_add(D::get().reads_writes(1, 1))
+	}
 }
 
 /// For tests: the same formulas with RocksDB weights.
@@ -174,5 +178,8 @@ impl WeightInfo for () {
 	}
 	fn apply_penalty() -> Weight {
 		WeightsWith::<RocksDbWeight>::apply_penalty()
+	}
+	fn set_machine_opener() -> Weight {
+		WeightsWith::<RocksDbWeight>::set_machine_opener()
 	}
 }

@@ -135,7 +135,6 @@ parameter_types! {
 	pub const FalseRedSlash: Perbill = Perbill::from_percent(30);
 	pub const NonParticipationSlash: Perbill = Perbill::from_percent(1);
 	pub const BackupRuleSlash: Perbill = Perbill::from_percent(40);
-	pub const ReporterShare: Perbill = Perbill::from_percent(10);
 }
 
 impl pallet_consensus_machine::Config for Runtime {
@@ -171,7 +170,6 @@ impl pallet_consensus_machine::Config for Runtime {
 	type FalseRedSlash = FalseRedSlash;
 	type NonParticipationSlash = NonParticipationSlash;
 	type BackupRuleSlash = BackupRuleSlash;
-	type ReporterShare = ReporterShare;
 	type SlashDeferral = ConstU32<{ 2 * MINUTES }>;
 	type MissWindow = ConstU32<{ HOURS }>;
 	type MaxMisses = ConstU32<3>;

@@ -88,6 +88,9 @@ impl<T: Config> Pallet<T> {
 		subject: Hash,
 	) -> Result<RoundId, DispatchError> {
 		let mut machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::UnknownMachine)?;
+		if let Some(opener) = MachineOpeners::<T>::get(machine_id) {
+			ensure!(who == opener, Error::<T>::NotTheOpener);
+		}
 		let deposit = machine.round_deposit;
 		if machine.levels.len() > 1 {
 			return Self::start_round(

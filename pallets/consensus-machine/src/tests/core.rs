@@ -820,3 +820,47 @@ fn a_statement_names_its_seat_and_only_that_seats_key_signs_for_it() {
 		assert_eq!(authorize_as(seat_of(round, a), a), Ok(()));
 	});
 }
+
+#[test]
+fn a_machine_with_a_named_opener_cannot_be_taken_by_another() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let squatter = 66;
+		// An open machine: whoever opens first each time decides what the next step is about.
+		let round = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(squatter), machine, h(66)));
+		assert_eq!(Rounds::<Test>::get(round).unwrap().opener, squatter);
+		run_to_block(2 + TIMEOUT);
+		// Only the machine origin names an opener.
+		assert_noop!(
+			ConsensusMachine::set_machine_opener(
+				RuntimeOrigin::signed(squatter),
+				machine,
+				Some(squatter)
+			),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			ConsensusMachine::set_machine_opener(RuntimeOrigin::root(), 99, Some(OPENER)),
+			Error::<Test>::UnknownMachine
+		);
+		assert_ok!(ConsensusMachine::set_machine_opener(
+			RuntimeOrigin::root(),
+			machine,
+			Some(OPENER)
+		));
+		System::assert_last_event(Event::MachineOpenerSet { machine, opener: Some(OPENER) }.into());
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(squatter), machine, h(66)),
+			Error::<Test>::NotTheOpener
+		);
+		let next = open(machine);
+		assert_eq!(Rounds::<Test>::get(next).unwrap().opener, OPENER);
+		// Other machines stay open to all.
+		let other = create_machine();
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(squatter), other, h(66)));
+		// And naming nobody opens the machine again.
+		assert_ok!(ConsensusMachine::set_machine_opener(RuntimeOrigin::root(), machine, None));
+		assert_eq!(MachineOpeners::<Test>::get(machine), None);
+	});
+}

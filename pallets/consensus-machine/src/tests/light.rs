@@ -159,7 +159,7 @@ fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
 		run_to_block(1 + SLASH_DEFERRAL);
 		assert_eq!(
 			Penalties::<Test>::get(id).unwrap().status,
-			PenaltyStatus::Applied { slashed: PROPOSAL_BOND, reward: 0 }
+			PenaltyStatus::Applied { slashed: PROPOSAL_BOND }
 		);
 		assert_eq!(deposit_held(PROPOSER), 0);
 		assert_eq!(Balances::balance(&PROPOSER), 10_000 - PROPOSAL_BOND);

@@ -27,13 +27,15 @@ fn report(who: AccountId, round: RoundId) -> PenaltyId {
 }
 
 #[test]
-fn a_reported_equivocation_is_slashed_after_the_deferral_and_rewards_the_reporter() {
+fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself() {
 	ExtBuilder::default().build_and_execute(|| {
 		let issuance = Balances::total_issuance();
 		let (object, _) = good_object();
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
 		let (first, second) = equivocation(cheat, round);
+		// The cheat reports itself first, from a second account it controls, hoping to collect
+		// a reporter's share of its own slash.
 		let reporter = 77;
 		assert_ok!(ConsensusMachine::report_equivocation(
 			RuntimeOrigin::signed(reporter),
@@ -62,22 +64,23 @@ fn a_reported_equivocation_is_slashed_after_the_deferral_and_rewards_the_reporte
 		run_to_block(SLASH_DEFERRAL);
 		assert_eq!(held_bond(cheat), 1_000, "deferred");
 		run_to_block(1 + SLASH_DEFERRAL);
-		// 50% of 1_000, of which 10% to the reporter.
+		// 50% of 1_000, all of it to the treasury: the second account gets nothing back.
 		assert_eq!(
 			Penalties::<Test>::get(id).unwrap().status,
-			PenaltyStatus::Applied { slashed: 500, reward: 50 }
+			PenaltyStatus::Applied { slashed: 500 }
 		);
 		System::assert_has_event(
-			Event::PenaltyApplied { penalty: id, offender: cheat, slashed: 500, reward: 50 }.into(),
+			Event::PenaltyApplied { penalty: id, offender: cheat, slashed: 500 }.into(),
 		);
 		assert_eq!(held_bond(cheat), 500);
 		assert_eq!(Agents::<Test>::get(cheat).unwrap().bond, 500);
-		assert_eq!(Balances::balance(&reporter), 10_000 + 50);
-		assert_eq!(Balances::balance(&TREASURY), 1 + 450);
+		assert_eq!(Balances::balance(&reporter), 10_000);
+		assert_eq!(Balances::balance(&TREASURY), 1 + 500);
 		assert_eq!(Balances::total_issuance(), issuance);
 		run_to_block(2 + UNBONDING_DELAY);
 		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
-		assert_eq!(Balances::balance(&cheat), 10_000 - 500);
+		// The two accounts together lost the whole slash.
+		assert_eq!(Balances::balance(&cheat) + Balances::balance(&reporter), 20_000 - 500);
 	});
 }
 

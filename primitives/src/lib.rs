@@ -14,6 +14,7 @@
 //!   possession of a picket key) and a unitary machine's chained state [`statement::Label`].
 //! - [`certificate`]: checking a statement's signatures against a committee snapshot, generic
 //!   over the signature scheme.
+//! - [`membership`]: committee roots that outlive committees, and proofs of a seat against one.
 //! - [`selection`]: stake-weighted draws with replacement over a Fenwick tree.
 //! - [`light`]: the traffic light (green, amber, red) and checkable red evidence.
 //! - [`handover`]: the primary → backup handover of a hierarchical machine, as a pure state
@@ -28,6 +29,7 @@ extern crate alloc;
 pub mod certificate;
 pub mod handover;
 pub mod light;
+pub mod membership;
 #[cfg(feature = "std")]
 pub mod paper;
 pub mod rule;

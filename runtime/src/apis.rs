@@ -16,8 +16,11 @@ use frame_support::{
 };
 use pallet_consensus_machine::{
 	crypto::Public,
-	types::{CertificateRecord, Duty, MachineInfo, RoundInfo, Seat, StoredSignature},
-	Certificates, Committees, Machines, Rounds,
+	types::{
+		CertificateRecord, CommitteeRecord, Duty, MachineInfo, RoundInfo, Seat, SeatProof,
+		StoredSignature,
+	},
+	Certificates, CommitteeRoots, Committees, Machines, Rounds,
 };
 use sp_api::impl_runtime_apis;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -242,6 +245,14 @@ impl_runtime_apis! {
 
 		fn genesis_hash() -> Hash {
 			ConsensusMachine::genesis_hash()
+		}
+
+		fn membership_proof(round: RoundId, index: u32) -> Option<SeatProof<AccountId>> {
+			ConsensusMachine::membership_proof(round, index)
+		}
+
+		fn committee_root(round: RoundId) -> Option<CommitteeRecord<BlockNumber>> {
+			CommitteeRoots::<Runtime>::get(round)
 		}
 	}
 

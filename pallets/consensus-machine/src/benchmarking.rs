@@ -8,7 +8,7 @@
 use super::*;
 use crate::{
 	crypto::{Public, Signature},
-	types::StoredSignature,
+	types::{EquivocationProof, SeatProof, StoredSignature},
 };
 use alloc::vec::Vec;
 use consensus_machine_primitives::{
@@ -108,10 +108,17 @@ fn open_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkErr
 
 type Signed = (Statement, StoredSignature);
 
-/// A seat holder of a fresh round and two different statements it signed for that round.
-fn equivocation<T: Config>() -> Result<(Public, Signed, Signed), BenchmarkError> {
-	let (machine, round) = open_round_of::<T>(4)?;
-	let (_, key, _) = seat_keys::<T>(round).remove(0);
+/// An equivocation proof, as the call takes it.
+fn pair(first: Signed, second: Signed) -> alloc::boxed::Box<EquivocationProof> {
+	alloc::boxed::Box::new(EquivocationProof { first, second })
+}
+
+/// The membership proof of a seat of a fresh round of the largest committee (the longest
+/// path), and two different statements its key signed for that round.
+fn equivocation<T: Config>() -> Result<(SeatProof<T::AccountId>, Signed, Signed), BenchmarkError> {
+	let (machine, round) = open_round_of::<T>(T::MaxCommittee::get())?;
+	let (index, key, _) = seat_keys::<T>(round).pop().expect("a seat");
+	let proof = Pallet::<T>::membership_proof(round, index).ok_or(BenchmarkError::Stop("proof"))?;
 	let first = transition::<T>(machine, round);
 	let mut second = first.clone();
 	if let Body::Transition { to, .. } = &mut second.body {
@@ -119,7 +126,7 @@ fn equivocation<T: Config>() -> Result<(Public, Signed, Signed), BenchmarkError>
 	}
 	let first = (first.clone(), sign(&key, &first).into_inner());
 	let second = (second.clone(), sign(&key, &second).into_inner());
-	Ok((key, first, second))
+	Ok((proof, first, second))
 }
 
 /// The transition statement for `round` of `machine`.
@@ -345,7 +352,7 @@ mod benchmarks {
 		let (key, first, second) = equivocation::<T>()?;
 		let reporter = funded::<T>("reporter", 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(reporter), key, first, second);
+		_(RawOrigin::Signed(reporter), key, pair(first, second));
 		assert_eq!(NextPenaltyId::<T>::get(), 1);
 		Ok(())
 	}
@@ -366,7 +373,7 @@ mod benchmarks {
 	#[benchmark]
 	fn cancel_penalty() -> Result<(), BenchmarkError> {
 		let (key, first, second) = equivocation::<T>()?;
-		Pallet::<T>::report_equivocation(RawOrigin::Authorized.into(), key, first, second)
+		Pallet::<T>::report_equivocation(RawOrigin::Authorized.into(), key, pair(first, second))
 			.map_err(|_| BenchmarkError::Stop("report"))?;
 		let origin =
 			T::CancelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -383,8 +390,12 @@ mod benchmarks {
 		// Reported by a signed reporter (recorded with the penalty).
 		let (key, first, second) = equivocation::<T>()?;
 		let reporter = funded::<T>("reporter", 0);
-		Pallet::<T>::report_equivocation(RawOrigin::Signed(reporter).into(), key, first, second)
-			.map_err(|_| BenchmarkError::Stop("report"))?;
+		Pallet::<T>::report_equivocation(
+			RawOrigin::Signed(reporter).into(),
+			key,
+			pair(first, second),
+		)
+		.map_err(|_| BenchmarkError::Stop("report"))?;
 		let due = Penalties::<T>::get(0).expect("pending").apply_at;
 		frame_system::Pallet::<T>::set_block_number(due);
 		#[block]

@@ -15,7 +15,7 @@ use crate::{
 	crypto::{Public, Signature},
 	offchain::{Evaluate, Judgement},
 	pallet::*,
-	types::{DutyTask, StoredSignature},
+	types::{DutyTask, EquivocationProof, StoredSignature},
 	LOG_TARGET,
 };
 use alloc::vec::Vec;
@@ -218,10 +218,16 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 	pub(crate) fn equivocate(key: &Public, statement: &Statement, signature: &Signature) {
 		let other = Statement { body: contradict(&statement.body), ..statement.clone() };
 		let Some(other_signature) = Self::sign(key, &other) else { return };
+		let seat = Committees::<T>::get(statement.round)
+			.and_then(|c| c.iter().position(|s| &s.key == key))
+			.and_then(|index| Self::membership_proof(statement.round, index as u32));
+		let Some(membership) = seat else { return };
 		let report = Call::report_equivocation {
-			signer: key.clone(),
-			first: (statement.clone(), StoredSignature::from(signature.clone())),
-			second: (other, StoredSignature::from(other_signature)),
+			membership,
+			proof: alloc::boxed::Box::new(EquivocationProof {
+				first: (statement.clone(), StoredSignature::from(signature.clone())),
+				second: (other, StoredSignature::from(other_signature)),
+			}),
 		};
 		Self::submit_authorized(report, statement.round);
 	}

@@ -214,7 +214,7 @@ pub mod pallet {
 		crypto::{Public, Signature},
 		types::*,
 	};
-	use alloc::vec::Vec;
+	use alloc::{boxed::Box, vec::Vec};
 	use consensus_machine_primitives::{
 		light::{EvidenceVerifier, Light, ObjectRef},
 		statement::{Body, Hash, Label, MachineId, RoundId, Statement},
@@ -500,6 +500,17 @@ pub mod pallet {
 	/// certificates name it), each with the key that signs for it and its slots.
 	#[pallet::storage]
 	pub type Committees<T: Config> = StorageMap<_, Twox64Concat, RoundId, CommitteeOf<T>>;
+
+	/// The committee root of every round, from its opening until `UnbondingDelay` after its
+	/// pruning: what equivocation reports prove the signer's seat against.
+	#[pallet::storage]
+	pub type CommitteeRoots<T: Config> =
+		StorageMap<_, Twox64Concat, RoundId, CommitteeRecord<BlockNumberFor<T>>>;
+
+	/// The oldest round whose committee root may still be kept: expiry walks round ids in order
+	/// from here.
+	#[pallet::storage]
+	pub type CommitteeRootCursor<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
 	/// The statement each seat made in a live round: (round, seat index) → the signed body and
 	/// its signature. One per seat.
@@ -843,6 +854,11 @@ pub mod pallet {
 		IdsExhausted,
 		/// The machine has a designated opener, and it is someone else.
 		NotTheOpener,
+		/// The membership proof does not prove the seat against the round's committee root.
+		BadMembershipProof,
+		/// The round's committee root has expired (`UnbondingDelay` after its pruning): its
+		/// offences can no longer be reported.
+		ReportExpired,
 		/// The statement is for another instance of the round: the same round id on another
 		/// fork.
 		WrongInstance,
@@ -870,7 +886,8 @@ pub mod pallet {
 		}
 
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			Self::prune_rounds(now, remaining)
+			let used = Self::prune_rounds(now, remaining);
+			used.saturating_add(Self::expire_committee_roots(now, remaining.saturating_sub(used)))
 		}
 
 		fn integrity_test() {
@@ -892,13 +909,18 @@ pub mod pallet {
 				T::RoundRetention::get() > T::ChallengeWindow::get(),
 				"a round must outlive its challenge window"
 			);
+			// A hierarchical family lives until its last level's deadline: every level may
+			// take `MaxRoundDuration`. An agent drawn at the primary that unbonds at once must
+			// still have its bond held when an offence of any level is reported while the
+			// family exists.
+			use sp_runtime::traits::Saturating;
+			let family = T::MaxRoundDuration::get()
+				.saturating_mul(crate::types::MAX_LEVELS.into())
+				.saturating_add(T::RoundRetention::get());
 			assert!(
-				T::UnbondingDelay::get()
-					> sp_runtime::traits::Saturating::saturating_add(
-						T::MaxRoundDuration::get(),
-						T::RoundRetention::get(),
-					),
-				"an offence reported while its round exists must find the bond still held"
+				T::UnbondingDelay::get() > family,
+				"UnbondingDelay must exceed MAX_LEVELS * MaxRoundDuration + RoundRetention: an \
+				 offence reported while its round's family exists must find the bond still held"
 			);
 			assert!(T::MaxMisses::get() > 0, "MaxMisses must be positive");
 			assert!(
@@ -1101,30 +1123,34 @@ pub mod pallet {
 			Self::do_propose(who, machine, object, size).map(|_| ())
 		}
 
-		/// Report an equivocation: two statements signed by `signer` for the same (machine,
-		/// round, instance, level, kind) with different bodies. The reporter is recorded
-		/// with the penalty but not paid (see [`penalties`]).
+		/// Report an equivocation: two statements signed by one seat's key for the same
+		/// (machine, round, instance, level, kind) with different bodies. `membership` proves
+		/// the seat (agent, key, slots) against the round's committee root, which is kept until
+		/// `UnbondingDelay` after the round is pruned: an equivocation that surfaces after the
+		/// round is gone is still punished, as long as the bond may still be held. The reporter
+		/// is recorded with the penalty but not paid (see [`penalties`]).
 		///
 		/// Origin: signed (anyone), or fee-less through
 		/// [`Pallet::authorize_equivocation_report`] (a complete proof authorises itself).
 		/// Errors: [`Error::NotAnEquivocation`], [`Error::WrongGenesis`], [`Error::UnknownRound`],
-		/// [`Error::WrongInstance`], [`Error::NotAPicket`],
-		/// [`Error::BadSignature`], [`Error::AlreadyReported`]. Complexity: two signature checks.
+		/// [`Error::ReportExpired`], [`Error::WrongInstance`], [`Error::BadMembershipProof`],
+		/// [`Error::NotRegistered`], [`Error::AlreadyReported`], [`Error::BadSignature`].
+		/// Complexity: `O(log N)` hashes and two signature checks.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::report_equivocation())]
 		#[pallet::weight_of_authorize(T::WeightInfo::report_equivocation())]
 		#[pallet::authorize(Self::authorize_equivocation_report)]
 		pub fn report_equivocation(
 			origin: OriginFor<T>,
-			signer: Public,
-			first: (Statement, StoredSignature),
-			second: (Statement, StoredSignature),
+			membership: SeatProof<T::AccountId>,
+			proof: Box<EquivocationProof>,
 		) -> DispatchResult {
 			let reporter = match ensure_signed(origin.clone()) {
 				Ok(reporter) => Some(reporter),
 				Err(_) => ensure_authorized(origin).map(|_| None)?,
 			};
-			Self::do_report_equivocation(reporter, signer, first, second)
+			let EquivocationProof { first, second } = *proof;
+			Self::do_report_equivocation(reporter, membership, first, second)
 		}
 
 		/// Close a round that is decided or whose deadline has passed (for a green: whose

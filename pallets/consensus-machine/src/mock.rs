@@ -98,7 +98,7 @@ impl Randomness<H256, u64> for TestRandomness {
 pub const MIN_BOND: Balance = 100;
 pub const MAX_COMMITTEE: u32 = 64;
 pub const MAX_ROUND_DURATION: u64 = 50;
-pub const UNBONDING_DELAY: u64 = 100;
+pub const UNBONDING_DELAY: u64 = 250;
 pub const RETENTION: u64 = 20;
 pub const MAX_TRACE: u32 = 3;
 

@@ -22,18 +22,24 @@
 use crate::{
 	crypto::{Public, Signature},
 	pallet::*,
-	types::{AgentStatus, OffenceKind, Penalty, PenaltyStatus, StoredSignature},
+	types::{
+		AgentStatus, EquivocationProof, OffenceKind, Penalty, PenaltyStatus, SeatProof,
+		StoredSignature,
+	},
 	weights::WeightInfo,
 };
-use alloc::vec::Vec;
-use consensus_machine_primitives::statement::{check_equivocation, RoundId, Statement};
+use alloc::{boxed::Box, vec::Vec};
+use consensus_machine_primitives::{
+	membership,
+	statement::{check_equivocation, RoundId, Statement},
+};
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
 		fungible::{BalancedHold, MutateHold},
 		tokens::Precision,
-		DefensiveOption, Imbalance, OnUnbalanced,
+		Imbalance, OnUnbalanced,
 	},
 	BoundedVec,
 };
@@ -132,21 +138,28 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The offender of a proven equivocation, if it is one and not reported yet.
+	/// The offender of a proven equivocation, if it is one and not reported yet: cheap checks,
+	/// then the membership proof (`O(log N)` hashes), then the two signatures.
 	fn ensure_equivocation(
-		signer: &Public,
+		membership: &SeatProof<T::AccountId>,
 		first: &(Statement, StoredSignature),
 		second: &(Statement, StoredSignature),
 	) -> Result<T::AccountId, Error<T>> {
 		check_equivocation(&first.0, &second.0).map_err(|_| Error::<T>::NotAnEquivocation)?;
 		ensure!(first.0.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		let round = first.0.round;
-		let info = Rounds::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
-		// The committee below was drawn for this chain's instance of the round; statements for
+		let record = CommitteeRoots::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(record.expires.is_none_or(|last| now <= last), Error::<T>::ReportExpired);
+		// The committee was drawn for this chain's instance of the round; statements for
 		// another fork's instance prove nothing about it.
-		ensure!(first.0.instance == info.instance, Error::<T>::WrongInstance);
-		let committee = Committees::<T>::get(round).defensive_ok_or(Error::<T>::Corrupt)?;
-		let seat = committee.iter().find(|s| &s.key == signer).ok_or(Error::<T>::NotAPicket)?;
+		ensure!(first.0.instance == record.instance, Error::<T>::WrongInstance);
+		let SeatProof { index, seat, path } = membership;
+		ensure!(
+			membership::verify(&record.root, record.seats, *index, seat, path),
+			Error::<T>::BadMembershipProof
+		);
+		ensure!(Agents::<T>::contains_key(&seat.agent), Error::<T>::NotRegistered);
 		ensure!(
 			!Self::is_offence_recorded(&seat.agent, round, OffenceKind::Equivocation),
 			Error::<T>::AlreadyReported
@@ -154,30 +167,47 @@ impl<T: Config> Pallet<T> {
 		for (statement, signature) in [first, second] {
 			let signature = Signature::from(*signature);
 			ensure!(
-				signer.verify(&statement.signing_payload(), &signature),
+				seat.key.verify(&statement.signing_payload(), &signature),
 				Error::<T>::BadSignature
 			);
 		}
 		Ok(seat.agent.clone())
 	}
 
+	/// The proof that seat `index` belongs to `round`'s committee, for a report; `None` once
+	/// the committee is pruned (ask a block where the round was live: an archive node keeps
+	/// it). Off chain (runtime API) and the demo's worker.
+	pub fn membership_proof(round: RoundId, index: u32) -> Option<SeatProof<T::AccountId>> {
+		let committee = Committees::<T>::get(round)?;
+		let path = membership::path(&committee, index)?;
+		Some(SeatProof {
+			index,
+			seat: committee.get(index as usize)?.clone(),
+			path: BoundedVec::try_from(path).ok()?,
+		})
+	}
+
 	/// Authorises a fee-less [`Call::report_equivocation`]: a complete proof is its own
-	/// authority. `provides` is `(signer, round)`, so the pool keeps one report per offence.
+	/// authority. `provides` is `(agent, round)`, so the pool keeps one report per offence.
+	// The call's argument is boxed (it is the largest), and `authorize` takes it by reference.
+	#[allow(clippy::borrowed_box)]
 	pub fn authorize_equivocation_report(
 		_source: TransactionSource,
-		signer: &Public,
-		first: &(Statement, StoredSignature),
-		second: &(Statement, StoredSignature),
+		membership: &SeatProof<T::AccountId>,
+		proof: &Box<EquivocationProof>,
 	) -> TransactionValidityWithRefund {
-		Self::ensure_equivocation(signer, first, second).map_err(|e| {
+		let EquivocationProof { first, second } = &**proof;
+		let offender = Self::ensure_equivocation(membership, first, second).map_err(|e| {
 			TransactionValidityError::from(match e {
-				Error::<T>::AlreadyReported | Error::<T>::UnknownRound => InvalidTransaction::Stale,
+				Error::<T>::AlreadyReported
+				| Error::<T>::UnknownRound
+				| Error::<T>::ReportExpired => InvalidTransaction::Stale,
 				_ => InvalidTransaction::BadProof,
 			})
 		})?;
 		ValidTransaction::with_tag_prefix("ConsensusMachineReport")
 			.priority(T::StatementPriority::get())
-			.and_provides((signer, first.0.round))
+			.and_provides((offender, first.0.round))
 			.longevity(16)
 			.propagate(true)
 			.build()
@@ -186,17 +216,17 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_report_equivocation(
 		reporter: Option<T::AccountId>,
-		signer: Public,
+		membership: SeatProof<T::AccountId>,
 		first: (Statement, StoredSignature),
 		second: (Statement, StoredSignature),
 	) -> DispatchResult {
-		let offender = Self::ensure_equivocation(&signer, &first, &second)?;
+		let offender = Self::ensure_equivocation(&membership, &first, &second)?;
 		let round = first.0.round;
 		Self::record_offence(
 			OffenceKind::Equivocation,
 			offender,
 			round,
-			Some(signer),
+			Some(membership.seat.key),
 			alloc::vec![first, second],
 			reporter,
 			None,

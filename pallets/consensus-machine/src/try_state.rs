@@ -6,7 +6,7 @@ use crate::{
 	types::{AgentStatus, OffenceKind, PenaltyStatus, RoundKind},
 };
 use alloc::collections::{BTreeMap, BTreeSet};
-use consensus_machine_primitives::{selection, statement::Hash};
+use consensus_machine_primitives::{membership, selection, statement::Hash};
 use frame_support::traits::{fungible::InspectHold, GetStorageVersion};
 use sp_runtime::RuntimeAppPublic;
 use sp_runtime::{traits::Zero, TryRuntimeError};
@@ -18,7 +18,9 @@ impl<T: Config> Pallet<T> {
 	/// - the storage layout is the one this code reads;
 	/// - round deposits and proposal bonds held equal those of rounds not yet settled (and of
 	///   forfeited proposal bonds whose penalty is pending);
-	/// - every committee's seats hold exactly the round's slots, each agent once;
+	/// - every committee's seats hold exactly the round's slots, each agent once, and its
+	///   committee root commits to them; a pruned round's root has an expiry, and none is kept
+	///   below the expiry cursor;
 	/// - a round with a certificate is decided, and a decided round has a certificate or is red;
 	/// - the tallies equal the stored statements.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
@@ -47,6 +49,14 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure_that(active_total == TotalStake::<T>::get(), "TotalStake")?;
+		let cursor = CommitteeRootCursor::<T>::get();
+		for (id, record) in CommitteeRoots::<T>::iter() {
+			ensure_that(id >= cursor, "a root kept below the expiry cursor")?;
+			ensure_that(
+				record.expires.is_some() != Rounds::<T>::contains_key(id),
+				"a root's expiry disagrees with its round being pruned",
+			)?;
+		}
 		let capacity = StakeTreeCapacity::<T>::get();
 		ensure_that(capacity.is_power_of_two() || capacity == 0, "a power-of-two tree")?;
 		let last = capacity.saturating_sub(1);
@@ -69,6 +79,16 @@ impl<T: Config> Pallet<T> {
 			ensure_that(slots == round.slots, "committee slots differ from the round's")?;
 			let agents: BTreeSet<_> = committee.iter().map(|s| s.agent.clone()).collect();
 			ensure_that(agents.len() == committee.len(), "an agent holds two seats")?;
+			// Its committee root is kept, live, and commits to this committee and instance
+			// (recomputed here, not read back from what `start_round` wrote).
+			let record = CommitteeRoots::<T>::get(id).ok_or("a live round without a root")?;
+			ensure_that(record.expires.is_none(), "a live round's root has an expiry")?;
+			ensure_that(record.instance == round.instance, "the root's instance")?;
+			ensure_that(record.seats == committee.len() as u32, "the root's seat count")?;
+			ensure_that(
+				record.root == membership::committee_root(&committee),
+				"the root does not commit to the committee",
+			)?;
 			let certificate = Certificates::<T>::get(id);
 			// Decided by a certificate, by a verified red alone (validity rounds), or (the root
 			// of a hierarchical round) by a certificate of one of its levels.

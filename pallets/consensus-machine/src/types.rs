@@ -178,6 +178,53 @@ pub struct MachineInfo<Balance, BlockNumber> {
 	pub open_round: Option<u64>,
 }
 
+/// What outlives a round's committee: its root, kept until every member's bond could have been
+/// withdrawn, so a conflicting statement that surfaces late is still punished (see
+/// [`consensus_machine_primitives::membership`]).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct CommitteeRecord<BlockNumber> {
+	/// The round's instance: the statements a report carries must bind it.
+	pub instance: Hash,
+	/// [`consensus_machine_primitives::membership::committee_root`] of the committee's seats.
+	pub root: Hash,
+	/// Seats in the committee.
+	pub seats: u32,
+	/// `None` while the round lives; once it is pruned, the last block a report may use this
+	/// record: `UnbondingDelay` after the pruning.
+	pub expires: Option<BlockNumber>,
+}
+
+/// A proof that `seat` was seat `index` of a round's committee, against its
+/// [`CommitteeRecord::root`]: what an equivocation report carries (as BABE's and GRANDPA's carry
+/// a key-owner proof). Build it with the `membership_proof` runtime API at any block where the
+/// round was live.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct SeatProof<AccountId> {
+	/// The seat's index in draw order.
+	pub index: u32,
+	/// The seat: agent, the key that signed for it, slots.
+	pub seat: Seat<AccountId>,
+	/// Sibling hashes from the seat's leaf up.
+	pub path: BoundedVec<Hash, ConstU32<{ consensus_machine_primitives::membership::MAX_PATH }>>,
+}
+
+/// A statement and its signature.
+pub type SignedStatement = (Statement, StoredSignature);
+
+/// Two statements one key signed for one round instance, level and kind, with different
+/// bodies: what an equivocation report proves (with the signer's [`SeatProof`]).
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct EquivocationProof {
+	/// One statement.
+	pub first: SignedStatement,
+	/// Another, with a different body.
+	pub second: SignedStatement,
+}
+
 /// One seat of a round's committee: an agent, the key it had when drawn, and its slots.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,

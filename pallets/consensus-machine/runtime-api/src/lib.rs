@@ -12,7 +12,10 @@ use consensus_machine_primitives::{
 };
 use pallet_consensus_machine::{
 	crypto::Public,
-	types::{CertificateRecord, Duty, MachineInfo, RoundInfo, Seat, StoredSignature},
+	types::{
+		CertificateRecord, CommitteeRecord, Duty, MachineInfo, RoundInfo, Seat, SeatProof,
+		StoredSignature,
+	},
 };
 
 sp_api::decl_runtime_apis! {
@@ -38,6 +41,11 @@ sp_api::decl_runtime_apis! {
 		fn duties(key: Public) -> Vec<Duty<BlockNumber>>;
 		/// The genesis hash statements must carry.
 		fn genesis_hash() -> Hash;
+		/// The proof that seat `index` belongs to `round`'s committee, for an equivocation
+		/// report; `None` once the round is pruned (call it at a block where it was live).
+		fn membership_proof(round: RoundId, index: u32) -> Option<SeatProof<AccountId>>;
+		/// The committee root a report is checked against, while it is kept.
+		fn committee_root(round: RoundId) -> Option<CommitteeRecord<BlockNumber>>;
 	}
 }
 

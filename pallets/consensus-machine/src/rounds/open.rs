@@ -6,13 +6,13 @@
 use crate::{
 	bonds::StorageTree,
 	pallet::*,
-	types::{RoundInfo, RoundKind, Seat, ValidityRecord},
+	types::{CommitteeRecord, RoundInfo, RoundKind, Seat, ValidityRecord},
 };
 use alloc::vec::Vec;
 use codec::Encode;
 use consensus_machine_primitives::{
 	light::{Light, ObjectRef},
-	selection,
+	membership, selection,
 	statement::{round_instance, Hash, MachineId, RoundId},
 };
 use frame_support::{
@@ -190,6 +190,15 @@ impl<T: Config> Pallet<T> {
 				decided: None,
 				closed: false,
 				kind,
+			},
+		);
+		CommitteeRoots::<T>::insert(
+			round,
+			CommitteeRecord {
+				instance,
+				root: membership::committee_root(&committee),
+				seats: committee.len() as u32,
+				expires: None,
 			},
 		);
 		Committees::<T>::insert(round, committee);

@@ -45,6 +45,37 @@ impl<T: Config> Pallet<T> {
 		used
 	}
 
+	/// Drops committee roots whose report window has passed, oldest first, within `remaining`
+	/// weight and `MaxPrunePerBlock` roots. Stops at the first root still live or in its
+	/// window: rounds are pruned roughly in id order, so later roots expire later.
+	pub(crate) fn expire_committee_roots(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+		let db = T::DbWeight::get();
+		let per_root = db.reads_writes(1, 1);
+		let mut used = db.reads_writes(2, 1);
+		if remaining.any_lt(used) {
+			return Weight::zero();
+		}
+		let (mut cursor, end) = (CommitteeRootCursor::<T>::get(), PruneCursor::<T>::get());
+		let mut dropped = 0u32;
+		while cursor < end
+			&& dropped < T::MaxPrunePerBlock::get()
+			&& remaining.all_gte(used.saturating_add(per_root))
+		{
+			used = used.saturating_add(per_root);
+			match CommitteeRoots::<T>::get(cursor) {
+				Some(record) if record.expires.is_some_and(|last| now > last) => {
+					CommitteeRoots::<T>::remove(cursor);
+					dropped += 1;
+				}
+				Some(_) => break,
+				None => {}
+			}
+			cursor += 1;
+		}
+		CommitteeRootCursor::<T>::put(cursor);
+		used
+	}
+
 	/// Whether `round`'s retention has passed at `now`.
 	pub(crate) fn is_due_for_pruning(
 		round_id: RoundId,
@@ -132,6 +163,12 @@ impl<T: Config> Pallet<T> {
 		let _ = Statements::<T>::clear_prefix(round_id, limit, None);
 		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
 		Committees::<T>::remove(round_id);
+		let now = frame_system::Pallet::<T>::block_number();
+		CommitteeRoots::<T>::mutate(round_id, |record| {
+			if let Some(record) = record {
+				record.expires = Some(now.saturating_add(T::UnbondingDelay::get()));
+			}
+		});
 		Certificates::<T>::remove(round_id);
 		Machines::<T>::mutate(round.machine, |m| {
 			if let Some(m) = m {

@@ -80,9 +80,11 @@ fn honest_statements_on_two_forks_are_never_an_equivocation() {
 			              second: (&Statement, &crate::crypto::Signature)| {
 				ConsensusMachine::report_equivocation(
 					RuntimeOrigin::signed(77),
-					picket.key.clone(),
-					(first.0.clone(), stored(first.1.clone())),
-					(second.0.clone(), stored(second.1.clone())),
+					ConsensusMachine::membership_proof(round, seat).unwrap(),
+					pair(
+						(first.0.clone(), stored(first.1.clone())),
+						(second.0.clone(), stored(second.1.clone())),
+					),
 				)
 			};
 			assert_noop!(
@@ -122,9 +124,11 @@ fn honest_statements_on_two_forks_are_never_an_equivocation() {
 		other.body = b.body.clone();
 		assert_ok!(ConsensusMachine::report_equivocation(
 			RuntimeOrigin::signed(77),
-			picket.key.clone(),
-			(a.clone(), stored(sig_a.clone())),
-			(other.clone(), stored(sign(picket.agent, &other))),
+			ConsensusMachine::membership_proof(round, seat).unwrap(),
+			pair(
+				(a.clone(), stored(sig_a.clone())),
+				(other.clone(), stored(sign(picket.agent, &other)))
+			)
 		));
 		let offences = Penalties::<Test>::iter_values()
 			.filter(|p| p.offender == picket.agent && p.kind == OffenceKind::Equivocation)

@@ -11,7 +11,7 @@ mod penalties;
 use crate::{
 	mock::*,
 	pallet::*,
-	types::{AgentStatus, RoundKind, Seat},
+	types::{AgentStatus, RoundKind, Seat, SeatProof},
 	Call as CmCall,
 };
 use consensus_machine_primitives::{
@@ -108,6 +108,24 @@ fn seat_of(round: RoundId, agent: AccountId) -> u32 {
 	Committees::<Test>::get(round)
 		.and_then(|c| c.iter().position(|s| s.agent == agent))
 		.map_or(u32::MAX, |i| i as u32)
+}
+
+/// An equivocation proof of two signed statements, as the call takes it.
+fn pair(
+	first: (Statement, sr25519::Signature),
+	second: (Statement, sr25519::Signature),
+) -> Box<crate::types::EquivocationProof> {
+	Box::new(crate::types::EquivocationProof { first, second })
+}
+
+/// The membership proof of `agent`'s seat in `round`; for an agent without a seat, the proof
+/// of seat 0 with `agent` put in it (what a forger would try).
+fn seat_proof(round: RoundId, agent: AccountId) -> SeatProof<AccountId> {
+	ConsensusMachine::membership_proof(round, seat_of(round, agent)).unwrap_or_else(|| {
+		let mut forged = ConsensusMachine::membership_proof(round, 0).expect("a live round");
+		forged.seat = Seat { agent, key: key(agent), slots: forged.seat.slots };
+		forged
+	})
 }
 
 /// The transition statement a good picket makes in `round` of `machine`.
@@ -247,8 +265,7 @@ fn report_transition_equivocation(machine: MachineId, round: RoundId, who: Accou
 	};
 	assert_ok!(ConsensusMachine::report_equivocation(
 		RuntimeOrigin::signed(99),
-		key(who),
-		(s.clone(), stored(sign(who, &s))),
-		(other.clone(), stored(sign(who, &other)))
+		seat_proof(round, who),
+		pair((s.clone(), stored(sign(who, &s))), (other.clone(), stored(sign(who, &other))))
 	));
 }

@@ -19,9 +19,8 @@ fn report(who: AccountId, round: RoundId) -> PenaltyId {
 	let (first, second) = equivocation(who, round);
 	assert_ok!(ConsensusMachine::report_equivocation(
 		RuntimeOrigin::signed(77),
-		key(who),
-		first,
-		second
+		seat_proof(round, who),
+		pair(first, second)
 	));
 	penalties_of(who)[0].0
 }
@@ -39,9 +38,8 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		let reporter = 77;
 		assert_ok!(ConsensusMachine::report_equivocation(
 			RuntimeOrigin::signed(reporter),
-			key(cheat),
-			first.clone(),
-			second.clone()
+			seat_proof(round, cheat),
+			pair(first.clone(), second.clone())
 		));
 		let [(id, penalty)] = penalties_of(cheat).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::Equivocation);
@@ -53,9 +51,8 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		assert_noop!(
 			ConsensusMachine::report_equivocation(
 				RuntimeOrigin::signed(reporter),
-				key(cheat),
-				second,
-				first
+				seat_proof(round, cheat),
+				pair(second, first)
 			),
 			Error::<Test>::AlreadyReported
 		);
@@ -92,7 +89,11 @@ fn equivocation_reports_are_checked() {
 		let cheat = seats(round)[0].agent;
 		let (first, second) = equivocation(cheat, round);
 		let report = |signer, a: (Statement, sr25519::Signature), b| {
-			ConsensusMachine::report_equivocation(RuntimeOrigin::signed(77), key(signer), a, b)
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				seat_proof(round, signer),
+				pair(a, b),
+			)
 		};
 		assert_noop!(report(cheat, first.clone(), first.clone()), Error::<Test>::NotAnEquivocation);
 		let mut elsewhere = second.0.clone();
@@ -121,11 +122,26 @@ fn equivocation_reports_are_checked() {
 			),
 			Error::<Test>::UnknownRound
 		);
-		assert_noop!(report(20, first.clone(), second.clone()), Error::<Test>::NotAPicket);
+		// Agent 20 holds no seat: a proof naming it (or the cheat with more slots) fails.
+		assert_noop!(report(20, first.clone(), second.clone()), Error::<Test>::BadMembershipProof);
+		let mut inflated = seat_proof(round, cheat);
+		inflated.seat.slots += 1;
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				inflated,
+				pair(first.clone(), second.clone())
+			),
+			Error::<Test>::BadMembershipProof
+		);
 		let forged = (second.0.clone(), stored(sign(20, &second.0)));
 		assert_noop!(report(cheat, first.clone(), forged), Error::<Test>::BadSignature);
 		assert_noop!(
-			ConsensusMachine::report_equivocation(RuntimeOrigin::none(), key(cheat), first, second),
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::none(),
+				seat_proof(round, cheat),
+				pair(first, second)
+			),
 			DispatchError::BadOrigin
 		);
 	});
@@ -140,9 +156,8 @@ fn fee_less_equivocation_reports_must_prove_themselves() {
 		let (first, second) = equivocation(cheat, round);
 		let authorize = |signer, a: &(Statement, sr25519::Signature), b: &(Statement, _)| {
 			RuntimeCall::ConsensusMachine(CmCall::report_equivocation {
-				signer: key(signer),
-				first: a.clone(),
-				second: b.clone(),
+				membership: seat_proof(round, signer),
+				proof: pair(a.clone(), b.clone()),
 			})
 			.authorize(TransactionSource::External)
 			.expect("report_equivocation has an authorize function")
@@ -157,9 +172,8 @@ fn fee_less_equivocation_reports_must_prove_themselves() {
 		// Authorised, it records the offence without a reporter.
 		assert_ok!(ConsensusMachine::report_equivocation(
 			RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
-			key(cheat),
-			first.clone(),
-			second.clone()
+			seat_proof(round, cheat),
+			pair(first.clone(), second.clone())
 		));
 		let (id, penalty) = penalties_of(cheat)[0].clone();
 		assert_eq!((penalty.kind, penalty.reporter), (OffenceKind::Equivocation, None));
@@ -504,4 +518,79 @@ fn seats_held_through_a_ban_do_not_make_a_second_ban() {
 		assert!(penalties_of(1).is_empty(), "one outage, one ban, no repeat-ban slash");
 	});
 	MaxMisses::set(100);
+}
+
+#[test]
+fn an_equivocation_that_surfaces_after_pruning_is_punished_until_the_bond_could_be_gone() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let (cheat, late) = (seats(round)[0].agent, seats(round)[1].agent);
+		// What a peer kept while the round was live: two statements by each key, and their
+		// seats' membership proofs.
+		let s = statement(machine, round);
+		let mut other = s.clone();
+		other.body =
+			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
+		let signed = |who: AccountId| {
+			((s.clone(), stored(sign(who, &s))), (other.clone(), stored(sign(who, &other))))
+		};
+		let (cheat_proof, late_proof) = (seat_proof(round, cheat), seat_proof(round, late));
+		// The round times out and is pruned: its committee is gone.
+		run_to_block(2 + TIMEOUT + RETENTION);
+		assert!(!Rounds::<Test>::contains_key(round) && !Committees::<Test>::contains_key(round));
+		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
+		assert_eq!(expires, System::block_number() + UNBONDING_DELAY);
+		// The equivocation surfaces now, and is punished.
+		let (a, b) = signed(cheat);
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(77),
+			cheat_proof.clone(),
+			pair(a.clone(), b.clone())
+		));
+		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
+		assert_eq!((penalty.kind, penalty.round), (OffenceKind::Equivocation, round));
+		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				cheat_proof,
+				pair(a, b)
+			),
+			Error::<Test>::AlreadyReported
+		);
+		// A proof must still match the root: another key in the cheat's seat fails.
+		let (a, b) = signed(late);
+		let mut wrong = late_proof.clone();
+		wrong.index = 0;
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				wrong,
+				pair(a.clone(), b.clone())
+			),
+			Error::<Test>::BadMembershipProof
+		);
+		// Past the window (`UnbondingDelay` after pruning: every member's bond could have been
+		// withdrawn by then), reports fail, and the root goes.
+		run_to_block_without_idle(expires + 1);
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				late_proof.clone(),
+				pair(a.clone(), b.clone())
+			),
+			Error::<Test>::ReportExpired
+		);
+		run_to_block(expires + 2);
+		assert!(!CommitteeRoots::<Test>::contains_key(round));
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				late_proof,
+				pair(a, b)
+			),
+			Error::<Test>::UnknownRound
+		);
+	});
 }

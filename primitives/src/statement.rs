@@ -146,8 +146,8 @@ pub struct Statement {
 
 /// The instance of a round: `blake2_256(INSTANCE_TAG ++ parent ++ SCALE(question) ++ seed)`,
 /// where `parent` is the hash of the parent of the block that opened the round, `question`
-/// everything the round was opened about (machine, id, level, subject or object, kind) and `seed`
-/// the committee draw's seed.
+/// everything the round was opened about (the pallet puts machine, id, level, subject or object,
+/// kind and the committee's root) and `seed` the committee draw's seed.
 ///
 /// Two blocks that open the same round id on two forks give it the same instance only when they
 /// share the parent, the question and the seed, that is when they open the same round with the

@@ -10,8 +10,8 @@
 //! feature, which the dev node enables; without it the runtime has none of them (the pickets'
 //! evaluator is then `()`: a production runtime plugs in its own).
 //!
-//! Upgrades: [`Migrations`] lists the migrations `Executive` runs on a runtime upgrade (none
-//! yet: every pallet is at its first storage version); with the `try-runtime` feature the
+//! Upgrades: [`Migrations`] lists the migrations `Executive` runs on a runtime upgrade (the
+//! consensus machine's version 1 → 2); with the `try-runtime` feature the
 //! runtime offers the `TryRuntime` API and every pallet's `try_state` checks.
 //!
 //! **Randomness is not production-grade:** committees are seeded by
@@ -101,10 +101,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	impl_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -137,9 +137,9 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations run on the next runtime upgrade, in order (as
-/// `frame_support::migrations::VersionedMigration`s). Empty: every pallet's storage is at its
-/// first version.
-pub type Migrations = ();
+/// `frame_support::migrations::VersionedMigration`s, each a no-op once its pallet is at its
+/// target version).
+pub type Migrations = (pallet_consensus_machine::migrations::v2::MigrateV1ToV2<Runtime>,);
 
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -130,8 +130,10 @@
 //!
 //! ## Storage versions
 //!
-//! The storage layout is at version 1 ([`STORAGE_VERSION`]); a change of layout bumps it and
-//! ships a `VersionedMigration` for the runtime's migrations.
+//! The storage layout is at version 2 ([`STORAGE_VERSION`]); a change of layout bumps it and
+//! ships a `VersionedMigration` for the runtime's migrations: version 1 → 2 is
+//! [`migrations::v2::MigrateV1ToV2`] (statements bind round instances, committee roots,
+//! reporters not paid).
 //!
 //! ## Decisions where the spec was silent
 //!
@@ -181,6 +183,7 @@ mod bonds;
 #[cfg(any(feature = "demo", test))]
 pub mod demo;
 mod machines;
+pub mod migrations;
 pub mod offchain;
 mod penalties;
 mod rounds;
@@ -264,7 +267,7 @@ pub mod pallet {
 
 	/// The storage layout's version. Version 1 is the first layout with typed rounds
 	/// ([`RoundKind`]); a later layout comes with a migration from this one.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -1127,8 +1130,12 @@ pub mod pallet {
 		/// (machine, round, instance, level, kind) with different bodies. `membership` proves
 		/// the seat (agent, key, slots) against the round's committee root, which is kept until
 		/// `UnbondingDelay` after the round is pruned: an equivocation that surfaces after the
-		/// round is gone is still punished, as long as the bond may still be held. The reporter
-		/// is recorded with the penalty but not paid (see [`penalties`]).
+		/// round is gone is still punished until then (by which time a member that unbonded
+		/// during the round could have withdrawn; as a staking slash, an offence older than
+		/// that is not punished). The proof is built from the round's committee, so after
+		/// pruning it needs a node that kept the state of a block where the round was live (an
+		/// archive node: the `membership_proof` runtime API at that block). The reporter is
+		/// recorded with the penalty but not paid (see [`penalties`]).
 		///
 		/// Origin: signed (anyone), or fee-less through
 		/// [`Pallet::authorize_equivocation_report`] (a complete proof authorises itself).

@@ -137,7 +137,7 @@ impl<T: Config> Pallet<T> {
 				for (statement, signature) in penalty.statements.iter() {
 					let signature = crate::crypto::Signature::from(*signature);
 					ensure_that(
-						key.verify(&statement.signing_payload(), &signature),
+						key.verify(&crate::migrations::v2::signed_payload(statement), &signature),
 						"an offence's statement is not signed by its key",
 					)?;
 				}

@@ -112,7 +112,7 @@ pub struct Penalty<AccountId, Balance, BlockNumber> {
 	/// The amount the fraction applies to: `None` for the offender's bond at application,
 	/// `Some(bond)` for a proposal bond.
 	pub base: Option<Balance>,
-	/// Who reported it, paid a share of the slash.
+	/// Who reported it (recorded, not paid: see [`crate::penalties`]).
 	pub reporter: Option<AccountId>,
 	/// Block of recording.
 	pub recorded: BlockNumber,
@@ -178,8 +178,9 @@ pub struct MachineInfo<Balance, BlockNumber> {
 	pub open_round: Option<u64>,
 }
 
-/// What outlives a round's committee: its root, kept until every member's bond could have been
-/// withdrawn, so a conflicting statement that surfaces late is still punished (see
+/// What outlives a round's committee: its root, kept until `UnbondingDelay` after the round is
+/// pruned (a member that unbonded during the round could have withdrawn by then), so a
+/// conflicting statement that surfaces late is still punished (see
 /// [`consensus_machine_primitives::membership`]).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct CommitteeRecord<BlockNumber> {

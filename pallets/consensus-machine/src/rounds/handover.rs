@@ -224,6 +224,10 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotADecisionRound.into());
 		};
 		ensure!(matches!(round.kind, RoundKind::Backup { .. }), Error::<T>::NotADecisionRound);
+		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
+		// A vote for this round id on another fork answered another `required`: it proves
+		// nothing here.
+		ensure!(statement.instance == round.instance, Error::<T>::WrongInstance);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		let committee =
 			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;

@@ -62,6 +62,23 @@ impl<T: Config> Pallet<T> {
 		T::Randomness::random(&(ROUND_SEED_TAG, round).encode()).0 .0
 	}
 
+	/// The instance of round `round` opened in a block whose parent is `parent`, with the
+	/// committee whose root is `committee`: the question includes the committee, since two
+	/// sibling blocks may bond or unbond in another order before the draw.
+	#[allow(clippy::too_many_arguments)]
+	pub(crate) fn instance_of(
+		parent: &T::Hash,
+		machine: MachineId,
+		round: RoundId,
+		level: u8,
+		subject: &Hash,
+		kind: &RoundKind,
+		committee: &Hash,
+		seed: &Hash,
+	) -> Hash {
+		round_instance(parent.as_ref(), &(machine, round, level, subject, kind, committee), seed)
+	}
+
 	/// Draws `slots` seats from the current stake tree.
 	pub(crate) fn draw_committee(seed: &Hash, slots: u32) -> Result<CommitteeOf<T>, DispatchError> {
 		Self::ensure_tree_capacity();
@@ -160,10 +177,11 @@ impl<T: Config> Pallet<T> {
 		let config =
 			machine.levels.get(level as usize).defensive_ok_or(Error::<T>::Corrupt)?.clone();
 		let seed = Self::round_seed(round);
+		let committee = Self::draw_committee(&seed, config.rule.n)?;
+		let root = membership::committee_root(&committee);
 		let parent = frame_system::Pallet::<T>::parent_hash();
 		let instance =
-			round_instance(parent.as_ref(), &(machine_id, round, level, subject, &kind), &seed);
-		let committee = Self::draw_committee(&seed, config.rule.n)?;
+			Self::instance_of(&parent, machine_id, round, level, &subject, &kind, &root, &seed);
 		if !deposit.is_zero() {
 			T::Currency::hold(&Self::deposit_reason(&kind).into(), &opener, deposit)?;
 		}
@@ -194,12 +212,7 @@ impl<T: Config> Pallet<T> {
 		);
 		CommitteeRoots::<T>::insert(
 			round,
-			CommitteeRecord {
-				instance,
-				root: membership::committee_root(&committee),
-				seats: committee.len() as u32,
-				expires: None,
-			},
+			CommitteeRecord { instance, root, seats: committee.len() as u32, expires: None },
 		);
 		Committees::<T>::insert(round, committee);
 		NextRoundId::<T>::put(next);

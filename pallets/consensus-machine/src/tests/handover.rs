@@ -427,3 +427,52 @@ fn anyone_prunes_a_due_round_without_on_idle() {
 		);
 	});
 }
+
+/// Two forks hand the same primary over at the same block: on one the primary pre-decided `v`
+/// (the backup must adopt it), on the other nothing (the backup votes its own value). The
+/// backup round has one id and one committee on both. An honest backup vote on the second fork
+/// breaks the first fork's rule, yet is not reportable there.
+#[test]
+fn an_honest_backup_vote_on_another_fork_is_not_a_rule_violation() {
+	let fork = |predecide: bool| {
+		let mut out = None;
+		ExtBuilder::default().build_and_execute(|| {
+			let machine = hierarchical(&[10]);
+			let root = open(machine);
+			if predecide {
+				for seat in seats_with(root, 2) {
+					submit(seat.agent, &decision(root, Some(h(7))));
+				}
+			}
+			run_to_block(2 + LEVEL_TIMEOUT);
+			assert_ok!(handover(root));
+			let backup = current(root);
+			out = Some((backup, seats(backup), decision(backup, Some(h(8)))));
+		});
+		out.unwrap()
+	};
+	let (backup, committee, honest_on_b) = fork(false);
+	let picket = committee[0].agent;
+	let signature = stored(sign(picket, &honest_on_b));
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		for seat in seats_with(root, 2) {
+			submit(seat.agent, &decision(root, Some(h(7))));
+		}
+		run_to_block(2 + LEVEL_TIMEOUT);
+		assert_ok!(handover(root));
+		assert_eq!((current(root), seats(current(root))), (backup, committee.clone()));
+		assert_eq!(Rounds::<Test>::get(backup).unwrap().required(), Some(h(7)));
+		assert_ne!(Rounds::<Test>::get(backup).unwrap().instance, honest_on_b.instance);
+		assert_noop!(
+			ConsensusMachine::report_backup_vote(
+				RuntimeOrigin::signed(77),
+				key(picket),
+				honest_on_b.clone(),
+				signature,
+			),
+			Error::<Test>::WrongInstance
+		);
+	});
+}

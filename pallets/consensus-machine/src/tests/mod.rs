@@ -6,6 +6,7 @@ mod fixtures;
 mod forks;
 mod handover;
 mod light;
+mod migrations;
 mod penalties;
 
 use crate::{

@@ -1,0 +1,239 @@
+//! Storage migrations, for the runtime's `Migrations`.
+//!
+//! They run in one block: `Penalties` is translated whole (it is never pruned), which is fine
+//! for the chains this runs on today; a chain with a long penalty history would run this as a
+//! multi-block migration.
+
+/// Version 1 → 2: statements bind their round's instance, every round keeps a committee root,
+/// and reporters are no longer paid.
+///
+/// - `Rounds`: each live round gets its instance, computed as `start_round` does (its committee
+///   included), with the
+///   hash of its opening block's parent from `frame_system::BlockHash` (zeros if that block is
+///   older than `BlockHashCount`); statements for it from now on bind that instance.
+/// - `CommitteeRoots`: a live record for every live round, from its committee;
+///   `CommitteeRootCursor` starts at the prune cursor (older rounds have no committee left).
+/// - `Certificates` and `Penalties`: their statements were signed over the version-1 payload,
+///   which has no instance; they are kept with a zero instance, and re-verifying one needs the
+///   version-1 payload (`"cm/stmt1" ++ SCALE(genesis, machine, round, level, body)`). An
+///   applied penalty's reporter reward is dropped from its status (it was paid then).
+pub mod v2 {
+	use crate::{pallet::*, types::*};
+	use codec::{Decode, Encode};
+	use consensus_machine_primitives::{
+		membership,
+		statement::{Body, Hash, Level, MachineId, RoundId, Statement},
+	};
+	use core::marker::PhantomData;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use sp_runtime::{traits::One, Perbill, Saturating};
+
+	/// The version-1 layouts.
+	pub mod v1 {
+		use super::*;
+
+		/// A statement before instances.
+		#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+		pub struct Statement {
+			/// The chain.
+			pub genesis: Hash,
+			/// The machine.
+			pub machine: MachineId,
+			/// The round.
+			pub round: RoundId,
+			/// The level.
+			pub level: Level,
+			/// What was said.
+			pub body: Body,
+		}
+
+		/// A round before instances.
+		#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+		#[allow(missing_docs)]
+		pub struct RoundInfo<AccountId, Balance, BlockNumber> {
+			pub machine: MachineId,
+			pub level: Level,
+			pub subject: Hash,
+			pub opener: AccountId,
+			pub deposit: Balance,
+			pub opened: BlockNumber,
+			pub deadline: BlockNumber,
+			pub seed: Hash,
+			pub population_version: u32,
+			pub total_stake: u128,
+			pub slots: u32,
+			pub threshold: u32,
+			pub decided: Option<BlockNumber>,
+			pub closed: bool,
+			pub kind: RoundKind,
+		}
+
+		/// A certificate of version-1 statements.
+		#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+		#[allow(missing_docs)]
+		pub struct CertificateRecord<BlockNumber, Signatures> {
+			pub statement: Statement,
+			pub signatures: Signatures,
+			pub slots: u32,
+			pub block: BlockNumber,
+		}
+
+		/// A penalty's status when reporters were paid.
+		#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+		#[allow(missing_docs)]
+		pub enum PenaltyStatus<Balance> {
+			Pending,
+			Applied { slashed: Balance, reward: Balance },
+			Cancelled,
+		}
+
+		/// A penalty of version-1 statements.
+		#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+		#[allow(missing_docs)]
+		pub struct Penalty<AccountId, Balance, BlockNumber> {
+			pub offender: AccountId,
+			pub kind: OffenceKind,
+			pub round: u64,
+			pub key: Option<crate::crypto::Public>,
+			pub statements: BoundedVec<(Statement, StoredSignature), ConstU32<2>>,
+			pub fraction: Perbill,
+			pub base: Option<Balance>,
+			pub reporter: Option<AccountId>,
+			pub recorded: BlockNumber,
+			pub apply_at: BlockNumber,
+			pub status: PenaltyStatus<Balance>,
+		}
+	}
+
+	/// The bytes the signer of `statement` signed: a statement kept from before version 2
+	/// (zero instance) was signed over the version-1 payload.
+	pub fn signed_payload(statement: &Statement) -> alloc::vec::Vec<u8> {
+		if statement.instance != [0; 32] {
+			return statement.signing_payload();
+		}
+		let Statement { genesis, machine, round, level, body, .. } = statement.clone();
+		(V1_STATEMENT_TAG, v1::Statement { genesis, machine, round, level, body }).encode()
+	}
+
+	/// Domain tag of a version-1 statement's signing payload.
+	pub const V1_STATEMENT_TAG: [u8; 8] = *b"cm/stmt1";
+
+	/// A version-1 statement with a zero instance.
+	fn upgrade(old: v1::Statement) -> Statement {
+		let v1::Statement { genesis, machine, round, level, body } = old;
+		Statement { genesis, machine, round, instance: [0; 32], level, body }
+	}
+
+	/// The migration's body; run it through [`MigrateV1ToV2`].
+	pub struct InnerMigrateV1ToV2<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut entries = 0u64;
+			Rounds::<T>::translate::<v1::RoundInfo<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>, _>(
+				|id, old| {
+					entries += 1;
+					let parent =
+						frame_system::BlockHash::<T>::get(old.opened.saturating_sub(One::one()));
+					let committee = Committees::<T>::get(id).unwrap_or_default();
+					let instance = Pallet::<T>::instance_of(
+						&parent,
+						old.machine,
+						id,
+						old.level,
+						&old.subject,
+						&old.kind,
+						&membership::committee_root(&committee),
+						&old.seed,
+					);
+					Some(RoundInfo {
+						machine: old.machine,
+						level: old.level,
+						subject: old.subject,
+						opener: old.opener,
+						deposit: old.deposit,
+						opened: old.opened,
+						deadline: old.deadline,
+						seed: old.seed,
+						instance,
+						population_version: old.population_version,
+						total_stake: old.total_stake,
+						slots: old.slots,
+						threshold: old.threshold,
+						decided: old.decided,
+						closed: old.closed,
+						kind: old.kind,
+					})
+				},
+			);
+			for (id, round) in Rounds::<T>::iter() {
+				entries += 1;
+				let Some(committee) = Committees::<T>::get(id) else { continue };
+				CommitteeRoots::<T>::insert(
+					id,
+					CommitteeRecord {
+						instance: round.instance,
+						root: membership::committee_root(&committee),
+						seats: committee.len() as u32,
+						expires: None,
+					},
+				);
+			}
+			CommitteeRootCursor::<T>::put(PruneCursor::<T>::get());
+			Certificates::<T>::translate::<
+				v1::CertificateRecord<BlockNumberFor<T>, SignaturesOf<T>>,
+				_,
+			>(|_, old| {
+				entries += 1;
+				Some(CertificateRecord {
+					statement: upgrade(old.statement),
+					signatures: old.signatures,
+					slots: old.slots,
+					block: old.block,
+				})
+			});
+			Penalties::<T>::translate::<
+				v1::Penalty<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>,
+				_,
+			>(|_, old| {
+				entries += 1;
+				let statements = old.statements.into_iter().map(|(s, sig)| (upgrade(s), sig));
+				Some(Penalty {
+					offender: old.offender,
+					kind: old.kind,
+					round: old.round,
+					key: old.key,
+					statements: BoundedVec::truncate_from(statements.collect()),
+					fraction: old.fraction,
+					base: old.base,
+					reporter: old.reporter,
+					recorded: old.recorded,
+					apply_at: old.apply_at,
+					status: match old.status {
+						v1::PenaltyStatus::Pending => PenaltyStatus::Pending,
+						v1::PenaltyStatus::Applied { slashed, .. } => {
+							PenaltyStatus::Applied { slashed }
+						}
+						v1::PenaltyStatus::Cancelled => PenaltyStatus::Cancelled,
+					},
+				})
+			});
+			// Each entry read and written, plus the committee read and root written per round.
+			T::DbWeight::get().reads_writes(entries.saturating_mul(2), entries.saturating_mul(2))
+		}
+	}
+
+	/// Version 1 → 2, run once: `VersionedMigration` checks and bumps the on-chain version.
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		InnerMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

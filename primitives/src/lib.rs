@@ -38,7 +38,7 @@ pub mod statement;
 pub mod stochastic;
 
 pub use rule::{DecisionRule, Plan};
-pub use stochastic::{Epsilon, Probability};
+pub use stochastic::{Epsilon, EpsilonArg, Probability, ProbabilityArg};
 
 /// Why a threshold computation or a committee configuration was refused.
 ///

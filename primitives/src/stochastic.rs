@@ -131,6 +131,80 @@ impl FromStr for Probability {
 	}
 }
 
+/// A probability as a call or a runtime API takes it: any two words, encoded exactly as
+/// [`Probability`] is. Its range is checked by [`Probability::try_from`], where the caller gets
+/// [`Error::ProbabilityOutOfRange`], not at decoding: an argument that does not decode fails the
+/// whole transaction inside the runtime (a trap in `validate_transaction`), telling the caller
+/// nothing.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Default,
+)]
+pub struct ProbabilityArg {
+	/// Numerator.
+	pub num: u32,
+	/// Denominator.
+	pub den: u32,
+}
+
+impl TryFrom<ProbabilityArg> for Probability {
+	type Error = Error;
+	fn try_from(arg: ProbabilityArg) -> Result<Self, Error> {
+		Probability::new(arg.num.into(), arg.den.into())
+	}
+}
+
+impl From<Probability> for ProbabilityArg {
+	fn from(p: Probability) -> Self {
+		Self { num: p.num, den: p.den }
+	}
+}
+
+/// `ε` as a call or a runtime API takes it: any two `u128`s, encoded exactly as [`Epsilon`] is;
+/// [`Epsilon::try_from`] checks the range ([`Error::EpsilonOutOfRange`]). See
+/// [`ProbabilityArg`] for why.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Default,
+)]
+pub struct EpsilonArg {
+	/// Numerator.
+	pub num: u128,
+	/// Denominator.
+	pub den: u128,
+}
+
+impl TryFrom<EpsilonArg> for Epsilon {
+	type Error = Error;
+	fn try_from(arg: EpsilonArg) -> Result<Self, Error> {
+		Epsilon::new(arg.num, arg.den)
+	}
+}
+
+impl From<Epsilon> for EpsilonArg {
+	fn from(e: Epsilon) -> Self {
+		Self { num: e.num, den: e.den }
+	}
+}
+
 /// The tolerated probability `ε = num/den` that a committee has more than `max_bad` bad slots.
 ///
 /// `10^-30 <= ε <= 10^-1`; always stored reduced. Decoding validates.
@@ -501,6 +575,29 @@ mod tests {
 
 	fn p(num: u64, den: u64) -> Probability {
 		Probability::new(num, den).unwrap()
+	}
+
+	#[test]
+	fn arguments_decode_whatever_their_range_and_encode_as_the_checked_types() {
+		// Out of range, yet well-formed SCALE: the argument decodes, the check says why.
+		for (num, den) in [(3u32, 2u32), (0, 0), (1, 1)] {
+			let bytes = (num, den).encode();
+			assert!(Probability::decode(&mut &bytes[..]).is_err());
+			let arg = ProbabilityArg::decode(&mut &bytes[..]).unwrap();
+			assert_eq!(Probability::try_from(arg), Err(Error::ProbabilityOutOfRange));
+		}
+		for (num, den) in [(0u128, 0u128), (1, 1), (1, u128::MAX)] {
+			let bytes = (num, den).encode();
+			assert!(Epsilon::decode(&mut &bytes[..]).is_err());
+			let arg = EpsilonArg::decode(&mut &bytes[..]).unwrap();
+			assert_eq!(Epsilon::try_from(arg), Err(Error::EpsilonOutOfRange));
+		}
+		// In range: the same bytes as the checked types, and the same value back.
+		let (good_p, good_e) = (p(1, 20), Epsilon::from_exponent(18).unwrap());
+		assert_eq!(ProbabilityArg::from(good_p).encode(), good_p.encode());
+		assert_eq!(EpsilonArg::from(good_e).encode(), good_e.encode());
+		assert_eq!(Probability::try_from(ProbabilityArg::from(good_p)), Ok(good_p));
+		assert_eq!(Epsilon::try_from(EpsilonArg::from(good_e)), Ok(good_e));
 	}
 
 	#[test]

@@ -8,7 +8,7 @@ use crate::{
 use alloc::vec::Vec;
 use consensus_machine_primitives::{
 	statement::{Hash, MachineId, RoundId},
-	DecisionRule, Epsilon, Error as ThresholdError, Probability,
+	DecisionRule, EpsilonArg, Error as ThresholdError, ProbabilityArg,
 };
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
@@ -214,8 +214,8 @@ impl_runtime_apis! {
 	}
 
 	impl consensus_machine_runtime_api::ConsensusMachineApi<Block, AccountId, Balance, BlockNumber> for Runtime {
-		fn thresholds(n: u32, p: Probability, epsilon: Epsilon) -> Result<DecisionRule, ThresholdError> {
-			DecisionRule::exact_allowing_unsafe(n, p, epsilon)
+		fn thresholds(n: u32, p: ProbabilityArg, epsilon: EpsilonArg) -> Result<DecisionRule, ThresholdError> {
+			DecisionRule::exact_allowing_unsafe(n, p.try_into()?, epsilon.try_into()?)
 		}
 
 		fn machine(machine: MachineId) -> Option<MachineInfo<Balance, BlockNumber>> {

@@ -4,7 +4,7 @@
 use consensus_machine_primitives::{
 	certificate,
 	statement::{Body, Statement},
-	DecisionRule, Epsilon, Probability,
+	DecisionRule, Epsilon, EpsilonArg, Error as ThresholdError, Probability, ProbabilityArg,
 };
 use consensus_machine_runtime::{
 	genesis_config_presets::{self, agent_account, agent_picket, picket_seed, DEV_AGENTS},
@@ -74,7 +74,20 @@ fn the_development_preset_bonds_the_dev_agents_and_creates_the_demo_machines() {
 		assert!(oracle.levels[1].rule.is_complete(), "the backup is complete");
 		let p = Probability::new(1, 20).unwrap();
 		let e = Epsilon::from_exponent(6).unwrap();
-		assert_eq!(Runtime::thresholds(40, p, e), DecisionRule::exact_allowing_unsafe(40, p, e));
+		assert_eq!(
+			Runtime::thresholds(40, p.into(), e.into()),
+			DecisionRule::exact_allowing_unsafe(40, p, e)
+		);
+		// Out of range: an error the caller can read, not a decoding failure.
+		let (bad_p, bad_e) = (ProbabilityArg { num: 3, den: 2 }, EpsilonArg { num: 0, den: 0 });
+		assert_eq!(
+			Runtime::thresholds(40, bad_p, e.into()),
+			Err(ThresholdError::ProbabilityOutOfRange)
+		);
+		assert_eq!(
+			Runtime::thresholds(40, p.into(), bad_e),
+			Err(ThresholdError::EpsilonOutOfRange)
+		);
 		assert_eq!(oracle.levels[1].rule, DecisionRule::exact(40, p, e).unwrap());
 		assert!(Runtime::machine(2).is_none());
 	});
@@ -250,8 +263,8 @@ fn the_demo_driver_opens_rounds_every_period_and_stays_bounded() {
 }
 
 /// The upgrade path: on the development preset's genesis, every pallet is at its storage
-/// version, the (empty) migrations run with their checks, and every pallet's `try_state`
-/// passes, before and after the demo driver has opened rounds.
+/// version, the migrations run with their checks (no-ops: genesis is at the latest version),
+/// and every pallet's `try_state` passes, before and after the demo driver has opened rounds.
 #[cfg(feature = "try-runtime")]
 #[test]
 fn try_state_of_every_pallet_passes_on_the_development_genesis() {
@@ -261,7 +274,7 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 	};
 	development().execute_with(|| {
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
-		assert_eq!(version, StorageVersion::new(1));
+		assert_eq!(version, StorageVersion::new(2));
 		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
 		use consensus_machine_runtime::{genesis_config_presets::DEMO_PERIOD, DemoDriver};

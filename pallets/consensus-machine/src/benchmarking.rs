@@ -13,7 +13,7 @@ use crate::{
 use alloc::vec::Vec;
 use consensus_machine_primitives::{
 	statement::{possession_payload, Body, MachineId, RoundId, Statement},
-	Epsilon, Probability,
+	Epsilon, EpsilonArg, Probability, ProbabilityArg,
 };
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -60,12 +60,12 @@ fn agents<T: Config>(n: u32) -> Vec<(T::AccountId, Public)> {
 	(0..n.min(T::MaxAgents::get())).map(agent::<T>).collect()
 }
 
-fn p() -> Probability {
-	Probability::new(1, 100).expect("valid")
+fn p() -> ProbabilityArg {
+	Probability::new(1, 100).expect("valid").into()
 }
 
-fn eps() -> Epsilon {
-	Epsilon::from_exponent(3).expect("valid")
+fn eps() -> EpsilonArg {
+	Epsilon::from_exponent(3).expect("valid").into()
 }
 
 /// A unitary machine of `n` slots.

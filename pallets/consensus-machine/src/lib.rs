@@ -221,7 +221,7 @@ pub mod pallet {
 	use consensus_machine_primitives::{
 		light::{EvidenceVerifier, Light, ObjectRef},
 		statement::{Body, Hash, Label, MachineId, RoundId, Statement},
-		DecisionRule, Epsilon, Probability,
+		DecisionRule, Epsilon, EpsilonArg, Probability, ProbabilityArg,
 	};
 	use frame_support::{
 		pallet_prelude::*,
@@ -614,9 +614,11 @@ pub mod pallet {
 					.map(|level| LevelSpec {
 						slots: level.slots,
 						p: Probability::new(level.p_numerator.into(), level.p_denominator.into())
-							.expect("genesis machines have a valid p"),
+							.expect("genesis machines have a valid p")
+							.into(),
 						epsilon: Epsilon::from_exponent(level.epsilon_exponent)
-							.expect("genesis machines have a valid ε"),
+							.expect("genesis machines have a valid ε")
+							.into(),
 						timeout: level.timeout,
 					})
 					.collect();
@@ -857,6 +859,10 @@ pub mod pallet {
 		IdsExhausted,
 		/// The machine has a designated opener, and it is someone else.
 		NotTheOpener,
+		/// `p` is not a probability below 1 with a denominator that fits in 32 bits.
+		ProbabilityOutOfRange,
+		/// `ε` is not between `10⁻³⁰` and `10⁻¹`.
+		EpsilonOutOfRange,
 		/// The membership proof does not prove the seat against the round's committee root.
 		BadMembershipProof,
 		/// The round's committee root has expired (`UnbondingDelay` after its pruning): its
@@ -1019,16 +1025,19 @@ pub mod pallet {
 		/// `initial_state` is the hash of the high-level machine's first state.
 		///
 		/// The decision rule is computed here, exactly, and stored. Origin:
-		/// [`Config::MachineOrigin`]. Errors: [`Error::ZeroSlots`], [`Error::CommitteeTooLarge`],
+		/// [`Config::MachineOrigin`]. Errors: [`Error::ProbabilityOutOfRange`] (`p` is not in
+		/// `[0, 1)` with a 32-bit denominator), [`Error::EpsilonOutOfRange`] (`ε` is not in
+		/// `[10⁻³⁰, 10⁻¹]`), [`Error::ZeroSlots`], [`Error::CommitteeTooLarge`],
 		/// [`Error::ProbabilityNotBelowHalf`], [`Error::InvalidTimeout`],
-		/// [`Error::UnsafeCommittee`]. Complexity: `O(slots · max_bad)` big-integer steps.
+		/// [`Error::UnsafeCommittee`]. `p` and `epsilon` decode whatever their values, so a bad
+		/// one gets its error here. Complexity: `O(slots · max_bad)` big-integer steps.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::create_machine(*slots))]
 		pub fn create_machine(
 			origin: OriginFor<T>,
 			slots: u32,
-			p: Probability,
-			epsilon: Epsilon,
+			p: ProbabilityArg,
+			epsilon: EpsilonArg,
 			timeout: BlockNumberFor<T>,
 			round_deposit: BalanceOf<T>,
 			initial_state: Hash,

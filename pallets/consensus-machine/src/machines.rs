@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use consensus_machine_primitives::{
 	handover::{LevelRule, Rules},
 	statement::{Hash, Label, MachineId},
-	DecisionRule, Epsilon, Probability,
+	DecisionRule, Epsilon, EpsilonArg, Probability, ProbabilityArg,
 };
 use frame_support::{ensure, pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -18,8 +18,8 @@ use sp_runtime::traits::Zero;
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_create_machine(
 		slots: u32,
-		p: Probability,
-		epsilon: Epsilon,
+		p: ProbabilityArg,
+		epsilon: EpsilonArg,
 		timeout: BlockNumberFor<T>,
 		round_deposit: BalanceOf<T>,
 		initial_state: Hash,
@@ -49,6 +49,8 @@ impl<T: Config> Pallet<T> {
 		);
 		let mut levels = Vec::new();
 		for LevelSpec { slots, p, epsilon, timeout } in specs {
+			let p = Probability::try_from(p).map_err(|_| Error::<T>::ProbabilityOutOfRange)?;
+			let epsilon = Epsilon::try_from(epsilon).map_err(|_| Error::<T>::EpsilonOutOfRange)?;
 			ensure!(slots > 0, Error::<T>::ZeroSlots);
 			ensure!(slots <= T::MaxCommittee::get(), Error::<T>::CommitteeTooLarge);
 			ensure!(p.is_below_half(), Error::<T>::ProbabilityNotBelowHalf);

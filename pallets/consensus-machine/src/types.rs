@@ -6,7 +6,7 @@ use consensus_machine_primitives::{
 	certificate::Seat as SeatTrait,
 	light::{Light, ObjectRef},
 	statement::{Hash, Label, Level, MachineId, RoundId, Statement},
-	DecisionRule, Epsilon, Probability,
+	DecisionRule, Epsilon, EpsilonArg, Probability, ProbabilityArg,
 };
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
@@ -368,7 +368,9 @@ impl<AccountId, Balance, BlockNumber> RoundInfo<AccountId, Balance, BlockNumber>
 	}
 }
 
-/// One level of a hierarchical machine, as `create_hierarchical_machine` takes it.
+/// One level of a hierarchical machine, as `create_hierarchical_machine` takes it: `p` and
+/// `epsilon` are checked by the call (errors `ProbabilityOutOfRange`, `EpsilonOutOfRange`), not
+/// when the call decodes.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
@@ -376,9 +378,9 @@ pub struct LevelSpec<BlockNumber> {
 	/// Committee slots.
 	pub slots: u32,
 	/// Bad-stake bound.
-	pub p: Probability,
+	pub p: ProbabilityArg,
 	/// Tolerance.
-	pub epsilon: Epsilon,
+	pub epsilon: EpsilonArg,
 	/// Blocks the level stays open before it can hand over.
 	pub timeout: BlockNumber,
 }

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use codec::Codec;
 use consensus_machine_primitives::{
 	statement::{Hash, MachineId, RoundId},
-	DecisionRule, Epsilon, Error as ThresholdError, Probability,
+	DecisionRule, EpsilonArg, Error as ThresholdError, ProbabilityArg,
 };
 use pallet_consensus_machine::{
 	crypto::Public,
@@ -26,8 +26,9 @@ sp_api::decl_runtime_apis! {
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
-		/// The exact decision rule of `n` slots at `p` and `epsilon` (unsafe ones included).
-		fn thresholds(n: u32, p: Probability, epsilon: Epsilon) -> Result<DecisionRule, ThresholdError>;
+		/// The exact decision rule of `n` slots at `p` and `epsilon` (unsafe ones included); a
+		/// `p` or `ε` out of range is an error, not a decoding failure.
+		fn thresholds(n: u32, p: ProbabilityArg, epsilon: EpsilonArg) -> Result<DecisionRule, ThresholdError>;
 		/// A machine: its levels' rules and its latest certified state.
 		fn machine(machine: MachineId) -> Option<MachineInfo<Balance, BlockNumber>>;
 		/// A round (its seed and stake snapshot id reproduce the draw).

@@ -193,20 +193,62 @@ fn create_machine_stores_the_exact_rule() {
 #[test]
 fn create_machine_refuses_bad_configurations() {
 	ExtBuilder::default().build_and_execute(|| {
-		let create = |slots, p: Probability, timeout| {
+		let create_with = |slots, p: ProbabilityArg, epsilon: EpsilonArg, timeout| {
 			ConsensusMachine::create_machine(
 				RuntimeOrigin::root(),
 				slots,
 				p,
-				eps(),
+				epsilon,
 				timeout,
 				0,
 				h(0),
 			)
 		};
+		let create =
+			|slots, p: Probability, timeout| create_with(slots, p.into(), eps().into(), timeout);
 		assert_noop!(
-			ConsensusMachine::create_machine(RuntimeOrigin::signed(1), 10, p(), eps(), 5, 0, h(0)),
+			ConsensusMachine::create_machine(
+				RuntimeOrigin::signed(1),
+				10,
+				p().into(),
+				eps().into(),
+				5,
+				0,
+				h(0)
+			),
 			DispatchError::BadOrigin
+		);
+		// `p` and `ε` out of range decode (the call is well-formed SCALE) and get their own
+		// errors; from anyone but the machine origin, `BadOrigin` first.
+		let bad_p = ProbabilityArg { num: 3, den: 2 };
+		let bad_e = EpsilonArg { num: 0, den: 0 };
+		assert_noop!(
+			ConsensusMachine::create_machine(
+				RuntimeOrigin::signed(1),
+				10,
+				bad_p,
+				bad_e,
+				5,
+				0,
+				h(0)
+			),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(create_with(10, bad_p, eps().into(), 5), Error::<Test>::ProbabilityOutOfRange);
+		let wide = ProbabilityArg { num: 1, den: 0 };
+		assert_noop!(create_with(10, wide, eps().into(), 5), Error::<Test>::ProbabilityOutOfRange);
+		assert_noop!(create_with(10, p().into(), bad_e, 5), Error::<Test>::EpsilonOutOfRange);
+		let too_loose = EpsilonArg { num: 1, den: 2 };
+		assert_noop!(create_with(10, p().into(), too_loose, 5), Error::<Test>::EpsilonOutOfRange);
+		let bad_level =
+			crate::types::LevelSpec { slots: 10, p: bad_p, epsilon: eps().into(), timeout: 5 };
+		assert_noop!(
+			ConsensusMachine::create_hierarchical_machine(
+				RuntimeOrigin::root(),
+				BoundedVec::truncate_from(vec![bad_level.clone(), bad_level]),
+				0
+			),
+			Error::<Test>::ProbabilityOutOfRange
 		);
 		assert_noop!(create(0, p(), 5), Error::<Test>::ZeroSlots);
 		assert_noop!(create(MAX_COMMITTEE + 1, p(), 5), Error::<Test>::CommitteeTooLarge);

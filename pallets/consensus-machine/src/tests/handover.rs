@@ -324,7 +324,7 @@ fn a_hierarchical_machine_needs_a_complete_last_level() {
 		// 6 slots at p = 1/100, ε = 1e-3: max_bad 2, and 3·2 >= 6.
 		assert_noop!(create(vec![spec(4), spec(6)]), Error::<Test>::BackupNotComplete);
 		let mut unsafe_level = spec(1);
-		unsafe_level.p = Probability::new(1, 10).unwrap();
+		unsafe_level.p = Probability::new(1, 10).unwrap().into();
 		assert_noop!(create(vec![unsafe_level, spec(10)]), Error::<Test>::UnsafeCommittee);
 		assert_noop!(
 			ConsensusMachine::create_hierarchical_machine(

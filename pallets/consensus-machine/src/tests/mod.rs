@@ -18,7 +18,7 @@ use crate::{
 use consensus_machine_primitives::{
 	certificate,
 	statement::{Body, Hash, Label, MachineId, RoundId, Statement},
-	DecisionRule, Epsilon, Probability,
+	DecisionRule, Epsilon, EpsilonArg, Probability, ProbabilityArg,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -55,7 +55,12 @@ fn rule() -> DecisionRule {
 /// `timeout` blocks. 4 slots: max_bad 1, threshold 3; 6: max_bad 2, threshold 5 (not
 /// complete); 10: max_bad 2, threshold 7 (complete).
 fn level(slots: u32, timeout: u64) -> crate::types::LevelSpec<u64> {
-	crate::types::LevelSpec { slots, p: Probability::new(1, 100).unwrap(), epsilon: eps(), timeout }
+	crate::types::LevelSpec {
+		slots,
+		p: Probability::new(1, 100).unwrap().into(),
+		epsilon: eps().into(),
+		timeout,
+	}
 }
 
 /// Creates a hierarchical machine with levels of these slots, each open `timeout` blocks.
@@ -80,8 +85,8 @@ fn create_machine() -> MachineId {
 	assert_ok!(ConsensusMachine::create_machine(
 		RuntimeOrigin::root(),
 		SLOTS,
-		p(),
-		eps(),
+		p().into(),
+		eps().into(),
 		TIMEOUT,
 		DEPOSIT,
 		h(0)

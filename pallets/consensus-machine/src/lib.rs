@@ -889,14 +889,15 @@ pub mod pallet {
 		}
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			// Due penalties do not wait for spare weight: at most `MaxPenaltiesPerBlock` of them,
-			// charged as applied.
+			// Due penalties and expired committee roots do not wait for spare weight: at most
+			// `MaxPenaltiesPerBlock` and `MaxPrunePerBlock` of them, charged as done (a block
+			// with nothing due reads two cursors and one entry each).
 			Self::apply_due_penalties(now, Weight::MAX)
+				.saturating_add(Self::expire_committee_roots(now, Weight::MAX))
 		}
 
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			let used = Self::prune_rounds(now, remaining);
-			used.saturating_add(Self::expire_committee_roots(now, remaining.saturating_sub(used)))
+			Self::prune_rounds(now, remaining)
 		}
 
 		fn integrity_test() {

@@ -46,7 +46,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Drops committee roots whose report window has passed, oldest first, within `remaining`
-	/// weight and `MaxPrunePerBlock` roots. Stops at the first root still live or in its
+	/// weight and `MaxPrunePerBlock` roots (from `on_initialize`, so full blocks cannot make
+	/// them pile up). Stops at the first root still live or in its
 	/// window: rounds are pruned roughly in id order, so later roots expire later.
 	pub(crate) fn expire_committee_roots(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();

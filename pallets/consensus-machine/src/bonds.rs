@@ -14,10 +14,7 @@ use frame_support::{
 	traits::{fungible::MutateHold, tokens::Precision, DefensiveResult},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::{
-	traits::{Saturating, UniqueSaturatedInto, Zero},
-	RuntimeAppPublic,
-};
+use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
 /// The largest stake-tree capacity (`MaxAgents` may not exceed it).
 pub(crate) const MAX_TREE_CAPACITY: u32 = 1 << 31;
@@ -65,7 +62,7 @@ impl<T: Config> Pallet<T> {
 		proof: &Signature,
 	) -> DispatchResult {
 		let payload = possession_payload(who, &Self::genesis_hash());
-		ensure!(key.verify(&payload, proof), Error::<T>::BadProofOfPossession);
+		ensure!(crate::crypto::verify(key, &payload, proof), Error::<T>::BadProofOfPossession);
 		Ok(())
 	}
 

@@ -205,6 +205,20 @@ pub mod crypto {
 	/// The keystore key type of picket keys.
 	pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"cmpk");
 	app_crypto!(sr25519, KEY_TYPE);
+
+	#[cfg(test)]
+	std::thread_local! {
+		/// Picket signatures checked on this thread (tests count them).
+		pub static CHECKS: core::cell::Cell<u32> = const { core::cell::Cell::new(0) };
+	}
+
+	/// Checks `signature` by `key` over `payload`. Every picket signature the pallet checks
+	/// goes through here, so tests can count what a rejected transaction cost.
+	pub fn verify(key: &Public, payload: &[u8], signature: &Signature) -> bool {
+		#[cfg(test)]
+		CHECKS.with(|c| c.set(c.get() + 1));
+		sp_runtime::RuntimeAppPublic::verify(key, &payload, signature)
+	}
 }
 
 /// Log target of this pallet.

@@ -49,7 +49,7 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	Perbill, RuntimeAppPublic,
+	Perbill,
 };
 
 impl<T: Config> Pallet<T> {
@@ -170,7 +170,7 @@ impl<T: Config> Pallet<T> {
 		for (statement, signature) in [first, second] {
 			let signature = Signature::from(*signature);
 			ensure!(
-				seat.key.verify(&statement.signing_payload(), &signature),
+				crate::crypto::verify(&seat.key, &statement.signing_payload(), &signature),
 				Error::<T>::BadSignature
 			);
 		}

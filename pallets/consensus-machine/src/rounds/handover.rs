@@ -28,7 +28,7 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{Defensive, DefensiveOption},
 };
-use sp_runtime::{traits::Zero, RuntimeAppPublic};
+use sp_runtime::traits::Zero;
 
 /// One family of rounds seen through [`Store`]: what the handover machine reads and writes.
 pub(crate) struct FamilyStore<T: Config> {
@@ -233,7 +233,11 @@ impl<T: Config> Pallet<T> {
 			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
 		let seat = committee.iter().find(|s| s.key == signer).ok_or(Error::<T>::NotAPicket)?;
 		ensure!(
-			signer.verify(&statement.signing_payload(), &Signature::from(signature)),
+			crate::crypto::verify(
+				&signer,
+				&statement.signing_payload(),
+				&Signature::from(signature)
+			),
 			Error::<T>::BadSignature
 		);
 		ensure!(

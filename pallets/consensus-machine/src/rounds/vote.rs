@@ -21,7 +21,7 @@ use frame_support::{
 	traits::{Defensive, DefensiveOption},
 };
 use sp_io::hashing::blake2_256;
-use sp_runtime::{traits::Saturating, RuntimeAppPublic, SaturatedConversion};
+use sp_runtime::{traits::Saturating, SaturatedConversion};
 
 /// Tag prefix of statement transactions in the pool.
 const TAG_PREFIX: &str = "ConsensusMachine";
@@ -161,7 +161,7 @@ impl<T: Config> Pallet<T> {
 		let Accepted { round, seat, .. } =
 			Self::ensure_statement(statement, *seat, evidence.as_ref().map(|e| &e[..]))
 				.map_err(invalid)?;
-		if !seat.key.verify(&statement.signing_payload(), signature) {
+		if !crate::crypto::verify(&seat.key, &statement.signing_payload(), signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let now = frame_system::Pallet::<T>::block_number();
@@ -211,7 +211,9 @@ impl<T: Config> Pallet<T> {
 			round.threshold,
 			&statement,
 			&signatures,
-			|key: &Public, payload, signature| key.verify(&payload, &Signature::from(*signature)),
+			|key: &Public, payload, signature| {
+				crate::crypto::verify(key, payload, &Signature::from(*signature))
+			},
 		)
 		.map_err(|e| match e {
 			CertificateError::NoSignatures => Error::<T>::NoSignatures,

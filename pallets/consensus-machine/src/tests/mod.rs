@@ -8,6 +8,7 @@ mod handover;
 mod light;
 mod migrations;
 mod penalties;
+mod spam;
 
 use crate::{
 	mock::*,

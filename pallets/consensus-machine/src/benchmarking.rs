@@ -98,11 +98,30 @@ fn open<T: Config>(machine: MachineId) -> Result<RoundId, BenchmarkError> {
 	Ok(id)
 }
 
-/// A fresh machine of `n` slots over as many agents as it can seat, with a round open.
+/// Moves to the second block of the next snapshot period: stake changes made so far are in
+/// its snapshot, and rounds committed so far may be drawn.
+fn next_snapshot<T: Config>() {
+	let now = frame_system::Pallet::<T>::block_number();
+	let period = T::SnapshotPeriod::get().max(1u32.into());
+	let next = now - now % period + period + 1u32.into();
+	frame_system::Pallet::<T>::set_block_number(next);
+}
+
+/// Draws committed round `round` from a fixed seed: the draw `on_initialize` makes once the
+/// chain's randomness allows (a benchmark has no block randomness to wait for).
+fn draw<T: Config>(round: RoundId) -> Result<u32, BenchmarkError> {
+	let info = Rounds::<T>::get(round).ok_or(BenchmarkError::Stop("committed"))?;
+	Pallet::<T>::open_drawn(round, info, [7; 32]).map_err(|_| BenchmarkError::Stop("draw"))
+}
+
+/// A fresh machine of `n` slots over as many agents as it can seat, with a round open and
+/// its committee drawn.
 fn open_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
 	agents::<T>(n);
 	let machine = machine::<T>(n)?;
+	next_snapshot::<T>();
 	let round = open::<T>(machine)?;
+	draw::<T>(round)?;
 	Ok((machine, round))
 }
 
@@ -280,9 +299,11 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn open_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+	fn open_round() -> Result<(), BenchmarkError> {
+		let n = T::MaxCommittee::get();
 		agents::<T>(n);
 		let machine = machine::<T>(n)?;
+		next_snapshot::<T>();
 		let origin =
 			T::RoundOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let opener = T::RoundOrigin::ensure_origin(origin.clone())
@@ -290,7 +311,23 @@ mod benchmarks {
 		T::Currency::set_balance(&opener, plenty::<T>());
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, machine, [9; 32]);
-		assert!(Committees::<T>::contains_key(0));
+		assert!(Rounds::<T>::get(0).is_some_and(|r| !r.is_drawn()), "committed");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn draw_committee(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		agents::<T>(n);
+		let machine = machine::<T>(n)?;
+		next_snapshot::<T>();
+		let round = open::<T>(machine)?;
+		let info = Rounds::<T>::get(round).ok_or(BenchmarkError::Stop("committed"))?;
+		#[block]
+		{
+			Pallet::<T>::open_drawn(round, info, [7; 32])
+				.map_err(|_| BenchmarkError::Stop("draw"))?;
+		}
+		assert!(Rounds::<T>::get(round).is_some_and(|r| r.is_drawn()), "drawn");
 		Ok(())
 	}
 

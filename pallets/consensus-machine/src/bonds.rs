@@ -1,5 +1,23 @@
 //! Bonds: agents register, bond, unbond, withdraw and rotate picket keys; bonds are held with
-//! `fungible` holds, and the stake tree the draws use follows every change.
+//! `fungible` holds, and the live stake tree follows every change.
+//!
+//! # Stake snapshots
+//!
+//! Draws do not read the live tree: they read the snapshot of the current snapshot period
+//! (`SnapshotPeriod` blocks), the tree as it stood when the period began ([`SnapshotTree`]).
+//! Nothing is copied at the boundary: the first write to a tree node (or an index's agent) in a
+//! period keeps the old value tagged with the period ([`FrozenNodes`], [`FrozenAgentAt`]), and
+//! a snapshot read takes the tagged value when its tag is the current period, else the live one.
+//! So a stake change costs one extra read and write per node it touches, the boundary costs
+//! nothing, and a draw of `N` slots over `P` agents reads at most `2·N·⌈log₂ P⌉` nodes (for
+//! 100,000 agents and 1,000 slots: at most 34,000 reads, 17,000 when no node changed in the
+//! period) plus two reads per distinct seat (its agent and the agent's record).
+//!
+//! Additions (registering, bonding more) therefore count only from the next period. Removals
+//! count at once where it matters: a drawn index whose agent is no longer active (unbonding,
+//! banned, suspended, withdrawn) leaves its seats empty. An empty seat never signs, so it can
+//! only cost liveness, and making seats empty is no way to choose a committee: it cannot move
+//! any other seat.
 
 use crate::{
 	crypto::{Public, Signature},
@@ -14,14 +32,17 @@ use frame_support::{
 	traits::{fungible::MutateHold, tokens::Precision, DefensiveResult},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
+use sp_runtime::traits::{One, Saturating, UniqueSaturatedInto, Zero};
 
 /// The largest stake-tree capacity (`MaxAgents` may not exceed it).
 pub(crate) const MAX_TREE_CAPACITY: u32 = 1 << 31;
 
-/// The stake tree in storage ([`StakeNodes`], [`StakeTreeCapacity`]), for [`selection`].
+/// The live stake tree in storage ([`StakeNodes`], [`StakeTreeCapacity`]), for [`selection`]:
+/// what bonds change. Its first write to a node in a snapshot period keeps the node's old value
+/// in [`FrozenNodes`], so the period's snapshot ([`SnapshotTree`]) stays readable.
 pub(crate) struct StorageTree<T> {
 	capacity: u32,
+	era: u32,
 	_config: PhantomData<T>,
 }
 
@@ -29,7 +50,11 @@ impl<T: Config> StorageTree<T> {
 	/// The tree as stored; call [`Pallet::ensure_tree_capacity`] first to make room for every
 	/// index below `MaxAgents`.
 	pub(crate) fn new() -> Self {
-		Self { capacity: StakeTreeCapacity::<T>::get(), _config: PhantomData }
+		Self {
+			capacity: StakeTreeCapacity::<T>::get(),
+			era: Pallet::<T>::current_era(),
+			_config: PhantomData,
+		}
 	}
 }
 
@@ -41,6 +66,7 @@ impl<T: Config> selection::StakeTree for StorageTree<T> {
 		StakeNodes::<T>::get(i)
 	}
 	fn set_node(&mut self, i: u32, value: u128) {
+		Pallet::<T>::freeze_node(self.era, i);
 		if value == 0 {
 			StakeNodes::<T>::remove(i);
 		} else {
@@ -49,7 +75,103 @@ impl<T: Config> selection::StakeTree for StorageTree<T> {
 	}
 }
 
+/// The stake tree as it stood when snapshot period `era` began: what draws in that period use.
+/// Reading a node costs one read more than the live tree's when the node changed during the
+/// period. It cannot be written.
+pub(crate) struct SnapshotTree<T> {
+	capacity: u32,
+	era: u32,
+	_config: PhantomData<T>,
+}
+
+impl<T: Config> SnapshotTree<T> {
+	/// The current period's snapshot.
+	pub(crate) fn current() -> Self {
+		Self {
+			capacity: StakeTreeCapacity::<T>::get(),
+			era: Pallet::<T>::current_era(),
+			_config: PhantomData,
+		}
+	}
+
+	/// The snapshot period this tree belongs to.
+	pub(crate) fn era(&self) -> u32 {
+		self.era
+	}
+
+	/// The snapshot's total stake: a Fenwick tree of power-of-two capacity keeps it in its
+	/// last node.
+	pub(crate) fn total(&self) -> u128 {
+		if self.capacity == 0 {
+			return 0;
+		}
+		selection::StakeTree::node(self, self.capacity)
+	}
+
+	/// The agent at `index` in the snapshot.
+	pub(crate) fn agent_at(&self, index: u32) -> Option<T::AccountId> {
+		match FrozenAgentAt::<T>::get(index) {
+			Some((era, agent)) if era == self.era => agent,
+			_ => AgentAt::<T>::get(index),
+		}
+	}
+}
+
+impl<T: Config> selection::StakeTree for SnapshotTree<T> {
+	fn capacity(&self) -> u32 {
+		self.capacity
+	}
+	fn node(&self, i: u32) -> u128 {
+		match FrozenNodes::<T>::get(i) {
+			Some((era, value)) if era == self.era => value,
+			_ => StakeNodes::<T>::get(i),
+		}
+	}
+	fn set_node(&mut self, _i: u32, _value: u128) {
+		frame_support::defensive!("a stake snapshot is read-only");
+	}
+}
+
 impl<T: Config> Pallet<T> {
+	/// The snapshot period of block `now`: `now / SnapshotPeriod`.
+	pub(crate) fn era_of(now: BlockNumberFor<T>) -> u32 {
+		let period = T::SnapshotPeriod::get().max(One::one());
+		(now / period).unique_saturated_into()
+	}
+
+	/// The current snapshot period.
+	pub(crate) fn current_era() -> u32 {
+		Self::era_of(frame_system::Pallet::<T>::block_number())
+	}
+
+	/// The first block of the current snapshot period: its snapshot is the stake tree as the
+	/// block before it left it.
+	pub(crate) fn current_era_start() -> BlockNumberFor<T> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let period = T::SnapshotPeriod::get().max(One::one());
+		now.saturating_sub(now % period)
+	}
+
+	/// Keeps node `i`'s value for snapshot period `era`'s snapshot before its first change in
+	/// the period.
+	pub(crate) fn freeze_node(era: u32, i: u32) {
+		if FrozenNodes::<T>::get(i).map(|(e, _)| e) != Some(era) {
+			FrozenNodes::<T>::insert(i, (era, StakeNodes::<T>::get(i)));
+		}
+	}
+
+	/// Sets the agent at stake-tree `index`, keeping the old one for the current snapshot.
+	pub(crate) fn set_agent_at(index: u32, agent: Option<&T::AccountId>) {
+		let era = Self::current_era();
+		if FrozenAgentAt::<T>::get(index).map(|(e, _)| e) != Some(era) {
+			FrozenAgentAt::<T>::insert(index, (era, AgentAt::<T>::get(index)));
+		}
+		match agent {
+			Some(agent) => AgentAt::<T>::insert(index, agent),
+			None => AgentAt::<T>::remove(index),
+		}
+	}
+
 	/// A bond's weight in the draw.
 	pub(crate) fn stake_weight(bond: BalanceOf<T>) -> u128 {
 		bond.unique_saturated_into()
@@ -96,11 +218,16 @@ impl<T: Config> Pallet<T> {
 			return writes;
 		}
 		let total = TotalStake::<T>::get();
+		// The snapshot's new top node holds the snapshot's total, as the live one the live
+		// total.
+		let snapshot = SnapshotTree::<T>::current();
+		let (era, frozen_total) = (snapshot.era(), snapshot.total());
 		while capacity < wanted {
 			capacity = capacity.saturating_mul(2);
-			if total > 0 {
+			if total > 0 || frozen_total > 0 {
 				StakeNodes::<T>::insert(capacity, total);
-				writes += 1;
+				FrozenNodes::<T>::insert(capacity, (era, frozen_total));
+				writes += 2;
 			}
 		}
 		StakeTreeCapacity::<T>::put(capacity);
@@ -117,7 +244,6 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		TotalStake::<T>::mutate(|t| *t = t.saturating_add(weight));
-		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
 	}
 
 	/// Removes `bond` at `index` from the draw: an active agent's stake is in the tree.
@@ -128,7 +254,6 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		TotalStake::<T>::mutate(|t| *t = t.saturating_sub(weight));
-		PopulationVersion::<T>::mutate(|v| *v = v.wrapping_add(1));
 	}
 
 	/// Registers `who` with `key` and `bond`; the caller has checked the inputs (or they come
@@ -157,7 +282,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::enter_draw(index, bond);
 		FreeIndices::<T>::put(free);
-		AgentAt::<T>::insert(index, &who);
+		Self::set_agent_at(index, Some(&who));
 		KeyOwner::<T>::insert(&key, &who);
 		Agents::<T>::insert(
 			&who,
@@ -217,7 +342,7 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)?;
 		FreeIndices::<T>::put(free);
-		AgentAt::<T>::remove(agent.index);
+		Self::set_agent_at(agent.index, None);
 		KeyOwner::<T>::remove(&agent.key);
 		Agents::<T>::remove(&who);
 		Self::deposit_event(Event::BondWithdrawn { agent: who, amount });

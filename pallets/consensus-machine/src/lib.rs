@@ -9,17 +9,20 @@
 //!
 //! - **Agents** bond funds ([`Call::register`], held with `fungible::MutateHold` under
 //!   [`HoldReason::Bond`]) and register a picket key of this pallet's own application crypto
-//!   ([`crypto`], sr25519, key type `cmpk`) with a proof of possession. [`Call::unbond`] leaves
-//!   the draw at once; the bond stays held for [`Config::UnbondingDelay`], longer than any round
+//!   ([`crypto`], sr25519, key type `cmpk`) with a proof of possession. Draws read a stake
+//!   snapshot taken every [`Config::SnapshotPeriod`] blocks (see the `bonds` module): new stake
+//!   counts from the next one; [`Call::unbond`] empties the agent's seats in draws at once; the
+//!   bond stays held for [`Config::UnbondingDelay`], longer than any round
 //!   can stay open, so a later penalty still finds it.
 //! - **Machines** ([`Call::create_machine`], [`Config::MachineOrigin`]) fix a committee size
 //!   `N`, the bad-stake bound `p` and `ε`. Their [`DecisionRule`] is computed exactly by
 //!   `consensus-machine-primitives` once, there, and stored; an unsafe committee is refused.
-//! - **Rounds** ([`Call::open_round`], [`Config::RoundOrigin`], with a deposit) draw `N` slots,
-//!   each an independent stake-weighted draw *with replacement* from the active agents, seeded
-//!   by [`Config::Randomness`] and the round id. An agent drawn several times signs once and
-//!   counts for all its slots. Drawing costs `O(N log P)` for `P` agents (a Fenwick tree of
-//!   stakes kept up to date on every bond change).
+//! - **Rounds** ([`Call::open_round`], [`Config::RoundOrigin`], with a deposit) are committed,
+//!   then drawn in a later block's `on_initialize` from [`Config::Randomness`] output that did
+//!   not exist at the commitment (see the `rounds::open` module): `N` slots, each an independent
+//!   stake-weighted draw *with replacement* from the stake snapshot, seeded by that output and
+//!   the round id. An agent drawn several times signs once and counts for all its slots.
+//!   Drawing costs `O(N log P)` for `P` agents (a Fenwick tree of stakes).
 //! - **Statements** reach the chain one by one ([`Call::submit_statement`], a fee-less
 //!   transaction authorised by its signature with `#[pallet::authorize]`) or aggregated
 //!   ([`Call::submit_certificate`], a signed extrinsic anyone may send). Both paths run the same
@@ -75,7 +78,9 @@
 //! impl pallet_consensus_machine::Config for Runtime {
 //!     type Currency = Balances;
 //!     type RuntimeHoldReason = RuntimeHoldReason;
-//!     type Randomness = RandomnessCollectiveFlip; // BABE's VRF randomness on a production chain
+//!     type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+//!     type SnapshotPeriod = ConstU32<600>; // or the chain's epoch length
+//!     type MaxDrawsPerBlock = ConstU32<2>;
 //!     type MachineOrigin = EnsureRoot<AccountId>;
 //!     type RoundOrigin = EnsureSigned<AccountId>;
 //!     type MinBond = ConstU128<{ 100 * UNIT }>;
@@ -224,6 +229,19 @@ pub mod crypto {
 /// Log target of this pallet.
 pub const LOG_TARGET: &str = "runtime::consensus-machine";
 
+/// A randomness source that always has an output (BABE's `RandomnessFromOneEpochAgo` or
+/// `RandomnessFromTwoEpochsAgo`), as [`Config::Randomness`] takes it.
+pub struct AlwaysAvailable<R>(core::marker::PhantomData<R>);
+
+impl<Output, BlockNumber, R: frame_support::traits::Randomness<Output, BlockNumber>>
+	frame_support::traits::Randomness<Option<Output>, BlockNumber> for AlwaysAvailable<R>
+{
+	fn random(subject: &[u8]) -> (Option<Output>, BlockNumber) {
+		let (output, known_since) = R::random(subject);
+		(Some(output), known_since)
+	}
+}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -281,7 +299,7 @@ pub mod pallet {
 
 	/// The storage layout's version. Version 1 is the first layout with typed rounds
 	/// ([`RoundKind`]); a later layout comes with a migration from this one.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -314,8 +332,21 @@ pub mod pallet {
 		/// The runtime's hold reason, which includes this pallet's [`HoldReason`].
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// Source of the committee draws' seeds: BABE's VRF output on a production chain.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Source of the committee draws' seeds, with the block since which each output is
+		/// known (BABE's `ParentBlockRandomness` on the development chain). A committee is drawn
+		/// only from an output known since a block after its round's commitment and after its
+		/// stake snapshot froze; `None` (no randomness yet) waits.
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
+		/// Blocks per stake snapshot: draws use the stake tree as it stood when the current
+		/// snapshot period began; bonds, unbonds and withdrawals count from the next one.
+		#[pallet::constant]
+		type SnapshotPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Committees drawn per block at most (each in `on_initialize`, in commitment order;
+		/// the rest wait for the next block).
+		#[pallet::constant]
+		type MaxDrawsPerBlock: Get<u32>;
 
 		/// Who may create machines.
 		type MachineOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -474,10 +505,23 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TotalStake<T: Config> = StorageValue<_, u128, ValueQuery>;
 
-	/// Bumped on every change of the stake tree: identifies the snapshot a committee was drawn
-	/// from, so anyone can reproduce a draw from `(seed, stakes at that version)`.
+	/// The value each stake-tree node had when the snapshot period `era` began, for the nodes
+	/// written during `era`: `(era, value)`. A node without an entry for the current period is
+	/// unchanged since it began, so the snapshot costs nothing at its boundary and one extra
+	/// write per node a stake change touches (see [`crate::bonds::SnapshotTree`]).
 	#[pallet::storage]
-	pub type PopulationVersion<T: Config> = StorageValue<_, u32, ValueQuery>;
+	pub type FrozenNodes<T: Config> = StorageMap<_, Twox64Concat, u32, (u32, u128)>;
+
+	/// The agent each stake-tree index held when the snapshot period `era` began, for the
+	/// indices that changed hands during `era`: `(era, agent)`.
+	#[pallet::storage]
+	pub type FrozenAgentAt<T: Config> =
+		StorageMap<_, Twox64Concat, u32, (u32, Option<T::AccountId>)>;
+
+	/// The first committed round not yet drawn: rounds `NextDraw..NextRoundId` wait for their
+	/// draw, in commitment order.
+	#[pallet::storage]
+	pub type NextDraw<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
 	/// Machines by id: their levels (each with its exact decision rule), round deposit and
 	/// latest certified label.
@@ -622,6 +666,9 @@ pub mod pallet {
 				Pallet::<T>::do_register(account.clone(), key.clone(), *bond)
 					.expect("genesis agents must be valid");
 			}
+			// Genesis is the first snapshot: its agents are drawn from the first block on.
+			let _ = FrozenNodes::<T>::clear(u32::MAX, None);
+			let _ = FrozenAgentAt::<T>::clear(u32::MAX, None);
 			for GenesisMachine { levels, round_deposit, initial_state } in &self.machines {
 				let specs = levels
 					.iter()
@@ -660,8 +707,11 @@ pub mod pallet {
 		MachineCreated { machine: MachineId, slots: u32, max_bad: u32, threshold: u32 },
 		/// Only `opener` may now open `machine`'s rounds (`None`: anyone `RoundOrigin` admits).
 		MachineOpenerSet { machine: MachineId, opener: Option<T::AccountId> },
-		/// A round was opened (or a backup level started) and its committee drawn: each seat's
-		/// agent and slots, in seat order.
+		/// A round was committed (or a backup level started): its committee is drawn at a later
+		/// block, from randomness nobody knew now ([`Event::RoundOpened`]).
+		RoundCommitted { round: RoundId, machine: MachineId, level: u8 },
+		/// A committed round's committee was drawn and the round opened: each seat's agent and
+		/// slots, in seat order (seats whose agent left since the snapshot stay empty).
 		RoundOpened {
 			round: RoundId,
 			machine: MachineId,
@@ -778,7 +828,7 @@ pub mod pallet {
 		UnknownMachine,
 		/// The machine has a round open whose deadline has not passed.
 		RoundAlreadyOpen,
-		/// No active stake to draw from.
+		/// No active stake in the current stake snapshot to draw from.
 		NoAgents,
 		/// No round with this id (never opened, or pruned).
 		UnknownRound,
@@ -888,6 +938,16 @@ pub mod pallet {
 		/// Storage is inconsistent: only a bug can cause this (debug builds and tests panic at
 		/// the `defensive` check that returns it).
 		Corrupt,
+		/// The round is committed but its committee is not drawn yet: nothing can be signed
+		/// for it.
+		RoundNotDrawn,
+		/// The randomness is not available yet (no block has produced any).
+		RandomnessUnavailable,
+		/// The randomness was known at or before the round's commitment, or before the stake
+		/// snapshot froze: a committee drawn from it could have been chosen.
+		RandomnessTooOld,
+		/// The round's committee is already drawn.
+		AlreadyDrawn,
 	}
 
 	#[pallet::hooks]
@@ -908,6 +968,7 @@ pub mod pallet {
 			// with nothing due reads two cursors and one entry each).
 			Self::apply_due_penalties(now, Weight::MAX)
 				.saturating_add(Self::expire_committee_roots(now, Weight::MAX))
+				.saturating_add(Self::draw_pending())
 		}
 
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
@@ -934,18 +995,24 @@ pub mod pallet {
 				"a round must outlive its challenge window"
 			);
 			// A hierarchical family lives until its last level's deadline: every level may
-			// take `MaxRoundDuration`. An agent drawn at the primary that unbonds at once must
-			// still have its bond held when an offence of any level is reported while the
-			// family exists.
+			// take `MaxRoundDuration` from its draw, and a backup level's draw comes at least
+			// two blocks (three at a snapshot boundary) after the handover. An agent drawn at
+			// the primary that unbonds at once must still have its bond held when an offence of
+			// any level is reported while the family exists. (A backlog of draws beyond
+			// `MaxDrawsPerBlock` per block can stretch a family further; the committee roots
+			// then still expire `UnbondingDelay` after pruning.)
 			use sp_runtime::traits::Saturating;
 			let family = T::MaxRoundDuration::get()
+				.saturating_add(3u32.into())
 				.saturating_mul(crate::types::MAX_LEVELS.into())
 				.saturating_add(T::RoundRetention::get());
 			assert!(
 				T::UnbondingDelay::get() > family,
-				"UnbondingDelay must exceed MAX_LEVELS * MaxRoundDuration + RoundRetention: an \
-				 offence reported while its round's family exists must find the bond still held"
+				"UnbondingDelay must exceed MAX_LEVELS * (MaxRoundDuration + 3) + RoundRetention: \
+				 an offence reported while its round's family exists must find the bond still held"
 			);
+			assert!(T::SnapshotPeriod::get() > Zero::zero(), "SnapshotPeriod must be positive");
+			assert!(T::MaxDrawsPerBlock::get() > 0, "MaxDrawsPerBlock must be positive");
 			assert!(T::MaxMisses::get() > 0, "MaxMisses must be positive");
 			assert!(
 				T::BanMemory::get() > T::BanPeriod::get(),
@@ -1062,16 +1129,18 @@ pub mod pallet {
 				.map(|_| ())
 		}
 
-		/// Open a round deciding `machine`'s next step and draw its committee.
+		/// Commit a round deciding `machine`'s next step; its committee is drawn at a later block
+		/// ([`Event::RoundOpened`]).
 		///
 		/// Origin: [`Config::RoundOrigin`], which pays the machine's round deposit (held until
 		/// the round is decided or pruned), and must be the machine's opener if it has one
 		/// ([`Call::set_machine_opener`]). `subject` is the opener's commitment to what the
 		/// step is about. Errors: [`Error::UnknownMachine`], [`Error::NotTheOpener`],
 		/// [`Error::RoundAlreadyOpen`],
-		/// [`Error::NoAgents`], or the currency's error. Complexity: `O(N log MaxAgents)`.
+		/// [`Error::NoAgents`], or the currency's error. Complexity: `O(1)`; the
+		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::open_round(T::MaxCommittee::get()))]
+		#[pallet::weight(T::WeightInfo::open_round())]
 		pub fn open_round(
 			origin: OriginFor<T>,
 			machine: MachineId,
@@ -1137,9 +1206,10 @@ pub mod pallet {
 		///
 		/// Origin: signed (the proposer). Errors: [`Error::UnknownMachine`],
 		/// [`Error::InvalidObjectSize`], [`Error::ObjectAlreadyJudged`], [`Error::NoAgents`], or
-		/// the currency's error. Complexity: `O(N log MaxAgents)`.
+		/// the currency's error. Complexity: `O(1)`; the
+		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::open_round(T::MaxCommittee::get()))]
+		#[pallet::weight(T::WeightInfo::open_round())]
 		pub fn propose(
 			origin: OriginFor<T>,
 			machine: MachineId,
@@ -1239,9 +1309,10 @@ pub mod pallet {
 		/// round and level in the pool). `round` is the round of the current level. Errors:
 		/// [`Error::UnknownRound`], [`Error::NotADecisionRound`], [`Error::RoundDecided`],
 		/// [`Error::HandedOver`], [`Error::DeadlineNotPassed`], [`Error::LastLevel`],
-		/// [`Error::NoAgents`]. Complexity: `O(N log MaxAgents)`.
+		/// [`Error::NoAgents`]. Complexity: `O(1)`; the
+		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(15)]
-		#[pallet::weight(T::WeightInfo::open_round(T::MaxCommittee::get()).saturating_add(T::WeightInfo::close_round(T::MaxCommittee::get())))]
+		#[pallet::weight(T::WeightInfo::open_round().saturating_add(T::WeightInfo::close_round(T::MaxCommittee::get())))]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_statement(0))]
 		#[pallet::authorize(Self::authorize_handover)]
 		pub fn start_handover(origin: OriginFor<T>, round: RoundId) -> DispatchResult {

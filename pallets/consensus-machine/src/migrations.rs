@@ -161,7 +161,7 @@ pub mod v2 {
 						deadline: old.deadline,
 						seed: old.seed,
 						instance,
-						population_version: old.population_version,
+						snapshot: old.population_version,
 						total_stake: old.total_stake,
 						slots: old.slots,
 						threshold: old.threshold,
@@ -233,6 +233,52 @@ pub mod v2 {
 		1,
 		2,
 		InnerMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 2 → 3: rounds are committed, then drawn from randomness newer than the commitment;
+/// draws read stake snapshots.
+///
+/// - `NextDraw` starts at `NextRoundId`: every round of version 2 was drawn when it opened.
+/// - `PopulationVersion` is removed; a round's `snapshot` field took its place in `RoundInfo`
+///   (same encoding), so rounds drawn before keep the old version number there.
+/// - `FrozenNodes` and `FrozenAgentAt` start empty: the snapshot of the period the upgrade falls
+///   in is the stake tree as the upgrade found it.
+pub mod v3 {
+	use crate::pallet::*;
+	use frame_support::{
+		migrations::VersionedMigration,
+		storage::unhashed,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+
+	/// The storage key `PopulationVersion` had.
+	pub fn population_version_key<T: Config>() -> [u8; 32] {
+		frame_support::storage::storage_prefix(
+			<Pallet<T> as frame_support::traits::PalletInfoAccess>::name().as_bytes(),
+			b"PopulationVersion",
+		)
+	}
+
+	/// The unversioned body of [`MigrateV2ToV3`].
+	pub struct InnerMigrateV2ToV3<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			NextDraw::<T>::put(NextRoundId::<T>::get());
+			unhashed::kill(&population_version_key::<T>());
+			T::DbWeight::get().reads_writes(1, 2)
+		}
+	}
+
+	/// Version 2 → 3, run once: `VersionedMigration` checks and bumps the on-chain version.
+	pub type MigrateV2ToV3<T> = VersionedMigration<
+		2,
+		3,
+		InnerMigrateV2ToV3<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

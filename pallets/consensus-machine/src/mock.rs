@@ -85,13 +85,23 @@ where
 	}
 }
 
-/// Deterministic randomness: the hash of the subject and the block number, so every round gets
-/// its own seed and a test can predict nothing but reproduce everything.
+thread_local! {
+	/// Whether [`TestRandomness`] has no output yet (as BABE's before its first block).
+	pub static NO_RANDOMNESS: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+	/// The block [`TestRandomness`] says its output is known since, instead of the parent.
+	pub static KNOWN_SINCE: core::cell::Cell<Option<u64>> = const { core::cell::Cell::new(None) };
+}
+
+/// Randomness shaped like BABE's `ParentBlockRandomness`: an output per parent block, known
+/// since the parent. The output is the hash of the subject and the parent's number, so every
+/// round gets its own seed, reproducible by a test but not chosen by it.
 pub struct TestRandomness;
-impl Randomness<H256, u64> for TestRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
-		let block = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+impl Randomness<Option<H256>, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (Option<H256>, u64) {
+		let known_since = KNOWN_SINCE.with(|k| k.get()).unwrap_or(System::block_number() - 1);
+		let output = (!NO_RANDOMNESS.with(|n| n.get()))
+			.then(|| H256(sp_io::hashing::blake2_256(&(subject, known_since).encode())));
+		(output, known_since)
 	}
 }
 
@@ -109,6 +119,8 @@ pub const SLASH_DEFERRAL: u64 = 3;
 pub const MISS_WINDOW: u64 = 100;
 pub const BAN_PERIOD: u64 = 10;
 pub const BAN_MEMORY: u64 = 50;
+pub const SNAPSHOT_PERIOD: u64 = 10;
+pub const MAX_DRAWS_PER_BLOCK: u32 = 4;
 /// Chunk size of the test evidence rule.
 pub const CHUNK: u32 = 4;
 
@@ -162,6 +174,8 @@ impl pallet_consensus_machine::Config for Test {
 	type BanPeriod = ConstU64<BAN_PERIOD>;
 	type BanMemory = ConstU64<BAN_MEMORY>;
 	type MaxPenaltiesPerBlock = ConstU32<4>;
+	type SnapshotPeriod = ConstU64<SNAPSHOT_PERIOD>;
+	type MaxDrawsPerBlock = ConstU32<MAX_DRAWS_PER_BLOCK>;
 }
 
 /// The picket key pair of test account `who`: derived from a well-known seed.
@@ -266,6 +280,25 @@ pub fn run_to_block_without_idle(n: u64) {
 		System::set_block_number(now);
 		ConsensusMachine::on_initialize(now);
 	}
+}
+
+/// Runs to the block where the rounds committed so far are drawn: two blocks on (the next
+/// block's randomness is the committing block's, known too early), and one more at a snapshot
+/// boundary.
+pub fn run_to_draw() {
+	let mut now = System::block_number() + 2;
+	if now % SNAPSHOT_PERIOD == 0 {
+		now += 1;
+	}
+	run_to_block(now);
+}
+
+/// Runs to the first block of the next snapshot period: stake changes made before take part in
+/// the draws from then on (no draw happens in that block itself: its randomness is older than
+/// the snapshot).
+pub fn run_to_next_snapshot() {
+	let now = System::block_number();
+	run_to_block(now - now % SNAPSHOT_PERIOD + SNAPSHOT_PERIOD);
 }
 
 /// Hash helper for subjects and states.

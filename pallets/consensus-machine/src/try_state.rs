@@ -75,8 +75,18 @@ impl<T: Config> Pallet<T> {
 				*deposits.entry(key).or_insert_with(Zero::zero) += round.deposit;
 			}
 			let committee = Committees::<T>::get(id).ok_or("a round without a committee")?;
+			// Rounds are drawn in commitment order: those from `NextDraw` on wait, with an
+			// empty committee, no root and no decision.
+			ensure_that(round.is_drawn() == (id < NextDraw::<T>::get()), "drawn out of order")?;
+			if !round.is_drawn() {
+				ensure_that(committee.is_empty(), "an undrawn round with a committee")?;
+				ensure_that(!CommitteeRoots::<T>::contains_key(id), "an undrawn round's root")?;
+				ensure_that(round.decided.is_none(), "an undrawn round decided")?;
+				continue;
+			}
+			// Seats whose agent left after the snapshot stay empty: at most `N` slots.
 			let slots: u32 = committee.iter().map(|s| s.slots).sum();
-			ensure_that(slots == round.slots, "committee slots differ from the round's")?;
+			ensure_that(slots <= round.slots, "committee slots above the round's")?;
 			let agents: BTreeSet<_> = committee.iter().map(|s| s.agent.clone()).collect();
 			ensure_that(agents.len() == committee.len(), "an agent holds two seats")?;
 			// Its committee root is kept, live, and commits to this committee and instance

@@ -10,7 +10,7 @@ use consensus_machine_primitives::{
 };
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
-use sp_runtime::Perbill;
+use sp_runtime::{traits::Bounded, Perbill};
 
 /// A signature as stored (the application signature's inner sr25519 signature, which has a
 /// known maximum encoded length).
@@ -301,18 +301,22 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	/// Still held from the opener: the round deposit, or for a validity round the proposal
 	/// bond; zero once settled (and always zero on a backup level).
 	pub deposit: Balance,
-	/// Block of opening.
+	/// Block of the commitment (the opening call, or the handover); the committee is drawn
+	/// at a later block.
 	pub opened: BlockNumber,
-	/// Last block at which statements are accepted.
+	/// Last block at which statements are accepted: the level's timeout after the draw, and
+	/// the largest block number until the committee is drawn.
 	pub deadline: BlockNumber,
-	/// The draw's seed, from `T::Randomness`.
+	/// The draw's seed, from `T::Randomness` (zero until drawn).
 	pub seed: Hash,
 	/// The round's instance: what its statements bind besides the round id (see
 	/// [`consensus_machine_primitives::statement::round_instance`]).
 	pub instance: Hash,
-	/// The stake snapshot the committee was drawn from (see [`crate::PopulationVersion`]).
-	pub population_version: u32,
-	/// Total stake at the draw.
+	/// The snapshot period whose stake snapshot the committee was drawn from: the stake tree
+	/// as it stood at the end of block `snapshot · SnapshotPeriod − 1`. With the seed, it
+	/// reproduces the committee.
+	pub snapshot: u32,
+	/// The snapshot's total stake.
 	pub total_stake: u128,
 	/// The committee's slots, `N`.
 	pub slots: u32,
@@ -324,6 +328,15 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	pub closed: bool,
 	/// The kind of round, with the state only that kind has.
 	pub kind: RoundKind,
+}
+
+impl<AccountId, Balance, BlockNumber: Bounded + PartialEq>
+	RoundInfo<AccountId, Balance, BlockNumber>
+{
+	/// Whether the round's committee is drawn (before that, the round is only committed).
+	pub fn is_drawn(&self) -> bool {
+		self.deadline != BlockNumber::max_value()
+	}
 }
 
 impl<AccountId, Balance, BlockNumber> RoundInfo<AccountId, Balance, BlockNumber> {

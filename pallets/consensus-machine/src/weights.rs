@@ -21,8 +21,10 @@ pub trait WeightInfo {
 	fn rotate_key() -> Weight;
 	/// `n`: committee slots.
 	fn create_machine(n: u32) -> Weight;
-	/// `n`: committee slots.
-	fn open_round(n: u32) -> Weight;
+	/// A commitment: the draw is [`WeightInfo::draw_committee`], charged by `on_initialize`.
+	fn open_round() -> Weight;
+	/// `n`: committee slots (the draw of a committed round, in `on_initialize`).
+	fn draw_committee(n: u32) -> Weight;
 	/// `n`: committee seats (the deciding statement gathers them all).
 	fn submit_statement(n: u32) -> Weight;
 	/// `n`: committee seats.
@@ -53,18 +55,18 @@ pub type SubstrateWeight<T> = WeightsWith<<T as frame_system::Config>::DbWeight>
 impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	fn register() -> Weight {
 		Weight::from_parts(SIGNATURE_CHECK + 60_000_000, 4_000)
-			.saturating_add(D::get().reads_writes(8 + TREE_DEPTH, 8 + TREE_DEPTH))
+			.saturating_add(D::get().reads_writes(9 + 2 * TREE_DEPTH, 9 + 2 * TREE_DEPTH))
 	}
 	fn bond_extra() -> Weight {
 		Weight::from_parts(50_000_000, 4_000)
-			.saturating_add(D::get().reads_writes(4 + TREE_DEPTH, 4 + TREE_DEPTH))
+			.saturating_add(D::get().reads_writes(4 + 2 * TREE_DEPTH, 4 + 2 * TREE_DEPTH))
 	}
 	fn unbond() -> Weight {
 		Weight::from_parts(40_000_000, 4_000)
-			.saturating_add(D::get().reads_writes(3 + TREE_DEPTH, 3 + TREE_DEPTH))
+			.saturating_add(D::get().reads_writes(3 + 2 * TREE_DEPTH, 3 + 2 * TREE_DEPTH))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(50_000_000, 4_000).saturating_add(D::get().reads_writes(4, 6))
+		Weight::from_parts(50_000_000, 4_000).saturating_add(D::get().reads_writes(5, 7))
 	}
 	fn rotate_key() -> Weight {
 		Weight::from_parts(SIGNATURE_CHECK + 30_000_000, 4_000)
@@ -76,11 +78,17 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 			.saturating_add(Weight::from_parts(200u64.saturating_mul(u64::from(n).pow(2)), 0))
 			.saturating_add(D::get().reads_writes(1, 2))
 	}
-	fn open_round(n: u32) -> Weight {
-		Weight::from_parts(60_000_000, 10_000)
+	fn open_round() -> Weight {
+		Weight::from_parts(40_000_000, 4_000)
+			.saturating_add(D::get().reads_writes(8 + TREE_DEPTH, 6))
+	}
+	fn draw_committee(n: u32) -> Weight {
+		// Each slot walks the snapshot tree (a node read, and its frozen value when it changed
+		// in the period); each distinct seat reads its agent at the snapshot and its record.
+		Weight::from_parts(40_000_000, 10_000)
 			.saturating_add(Weight::from_parts(2_000_000, 100).saturating_mul(n.into()))
-			.saturating_add(D::get().reads_writes(8, 6))
-			.saturating_add(D::get().reads(2 + TREE_DEPTH).saturating_mul(n.into()))
+			.saturating_add(D::get().reads_writes(6, 4))
+			.saturating_add(D::get().reads(2 + 2 * TREE_DEPTH).saturating_mul(n.into()))
 	}
 	fn submit_statement(n: u32) -> Weight {
 		Weight::from_parts(60_000_000, 10_000)
@@ -109,7 +117,7 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn report_equivocation() -> Weight {
 		Weight::from_parts(2 * SIGNATURE_CHECK + 60_000_000, 10_000)
-			.saturating_add(D::get().reads_writes(8 + TREE_DEPTH, 8 + TREE_DEPTH))
+			.saturating_add(D::get().reads_writes(9 + 2 * TREE_DEPTH, 9 + 2 * TREE_DEPTH))
 	}
 	fn close_round(n: u32) -> Weight {
 		// Each silent seat: a miss, possibly a ban (a tree update) and an offence record.
@@ -125,7 +133,7 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn apply_penalty() -> Weight {
 		Weight::from_parts(60_000_000, 6_000)
-			.saturating_add(D::get().reads_writes(8 + TREE_DEPTH, 8 + TREE_DEPTH))
+			.saturating_add(D::get().reads_writes(9 + 2 * TREE_DEPTH, 9 + 2 * TREE_DEPTH))
 	}
 	fn set_machine_opener() -> Weight {
 		Weight::from_parts(10_000_000, 2_000).saturating_add(D::get().reads_writes(1, 1))
@@ -152,8 +160,11 @@ impl WeightInfo for () {
 	fn create_machine(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::create_machine(n)
 	}
-	fn open_round(n: u32) -> Weight {
-		WeightsWith::<RocksDbWeight>::open_round(n)
+	fn open_round() -> Weight {
+		WeightsWith::<RocksDbWeight>::open_round()
+	}
+	fn draw_committee(n: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::draw_committee(n)
 	}
 	fn submit_statement(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::submit_statement(n)

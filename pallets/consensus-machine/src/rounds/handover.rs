@@ -220,6 +220,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(statement.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		let round = Rounds::<T>::get(statement.round).ok_or(Error::<T>::UnknownRound)?;
+		ensure!(round.is_drawn(), Error::<T>::RoundNotDrawn);
 		let Body::Decision { value } = statement.body else {
 			return Err(Error::<T>::NotADecisionRound.into());
 		};

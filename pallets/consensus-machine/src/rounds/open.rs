@@ -1,12 +1,27 @@
 //! Opening rounds of every kind: a transition round of a unitary machine
 //! ([`Call::open_round`]), a validity round ([`Call::propose`]), the primary level of a
 //! hierarchical round ([`Call::open_round`] on a hierarchical machine), and a backup level
-//! (from the handover). Each draws its committee here.
+//! (from the handover).
+//!
+//! # Commit, then draw
+//!
+//! Opening a round only commits to it: its id, question, level and deposit are fixed, and it
+//! waits for its committee. The committee is drawn in the `on_initialize` of a later block
+//! ([`Pallet::draw_pending`]), from a `T::Randomness` output known only since a block after
+//! the commitment, and after the current stake snapshot froze ([`Error::RandomnessTooOld`]
+//! otherwise). So nobody (the opener, an agent, the committing block's author) knows the
+//! committee when the round is committed, and no transaction of the committing block, nor any
+//! stake change after the snapshot, can change it: grinding stake changes or round ids against
+//! a known seed finds nothing to grind. Draws run in commitment order, at most
+//! `MaxDrawsPerBlock` per block, before any transaction of the block, so no author can pick
+//! which block's randomness a round gets other than by withholding its own block. The round's
+//! deadline counts from its draw.
 
 use crate::{
-	bonds::StorageTree,
+	bonds::SnapshotTree,
 	pallet::*,
-	types::{CommitteeRecord, RoundInfo, RoundKind, Seat, ValidityRecord},
+	types::{AgentStatus, CommitteeRecord, RoundInfo, RoundKind, Seat, ValidityRecord},
+	weights::WeightInfo,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -21,7 +36,8 @@ use frame_support::{
 	traits::{fungible::MutateHold, DefensiveOption, Randomness},
 	BoundedVec,
 };
-use sp_runtime::traits::{Saturating, Zero};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::{Bounded, Saturating, Zero};
 
 /// Domain tag of a round's randomness subject.
 const ROUND_SEED_TAG: [u8; 8] = *b"cm/round";
@@ -57,9 +73,11 @@ impl Opening {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The seed of round `round`'s draw.
-	fn round_seed(round: RoundId) -> Hash {
-		T::Randomness::random(&(ROUND_SEED_TAG, round).encode()).0 .0
+	/// The seed of round `round`'s draw and the block since which it is known; `None` while
+	/// no randomness exists.
+	pub(crate) fn round_seed(round: RoundId) -> (Option<Hash>, BlockNumberFor<T>) {
+		let (seed, known_since) = T::Randomness::random(&(ROUND_SEED_TAG, round).encode());
+		(seed.map(|s| s.0), known_since)
 	}
 
 	/// The instance of round `round` opened in a block whose parent is `parent`, with the
@@ -79,21 +97,132 @@ impl<T: Config> Pallet<T> {
 		round_instance(parent.as_ref(), &(machine, round, level, subject, kind, committee), seed)
 	}
 
-	/// Draws `slots` seats from the current stake tree.
-	pub(crate) fn draw_committee(seed: &Hash, slots: u32) -> Result<CommitteeOf<T>, DispatchError> {
+	/// Draws `slots` seats from the current stake snapshot: each slot's index is found in the
+	/// snapshot's tree and named by the snapshot's agent at that index; a seat whose agent is
+	/// no longer active (or gone) stays empty. Returns the committee and the snapshot's total.
+	pub(crate) fn draw_committee(
+		seed: &Hash,
+		slots: u32,
+	) -> Result<(CommitteeOf<T>, u128), DispatchError> {
 		Self::ensure_tree_capacity();
-		let total = TotalStake::<T>::get();
-		let drawn = selection::draw(&StorageTree::<T>::new(), seed, slots, total)
-			.ok_or(Error::<T>::NoAgents)?;
-		let seats = selection::group(&drawn)
-			.into_iter()
-			.map(|(index, slots)| {
-				let agent = AgentAt::<T>::get(index).defensive_ok_or(Error::<T>::Corrupt)?;
-				let info = Agents::<T>::get(&agent).defensive_ok_or(Error::<T>::Corrupt)?;
-				Ok(Seat { agent, key: info.key, slots })
-			})
-			.collect::<Result<Vec<_>, DispatchError>>()?;
-		BoundedVec::try_from(seats).map_err(|_| Error::<T>::CommitteeTooLarge.into())
+		let snapshot = SnapshotTree::<T>::current();
+		let total = snapshot.total();
+		// No stake in the snapshot: every seat is empty.
+		let drawn = selection::draw(&snapshot, seed, slots, total).unwrap_or_default();
+		let mut seats = Vec::new();
+		for (index, slots) in selection::group(&drawn) {
+			let Some(agent) = snapshot.agent_at(index) else { continue };
+			let Some(info) = Agents::<T>::get(&agent) else { continue };
+			if info.status == AgentStatus::Active {
+				seats.push(Seat { agent, key: info.key, slots });
+			}
+		}
+		let committee = BoundedVec::try_from(seats).map_err(|_| Error::<T>::CommitteeTooLarge)?;
+		Ok((committee, total))
+	}
+
+	/// Draws the committees of committed rounds in commitment order, at most
+	/// `MaxDrawsPerBlock`, stopping at the first whose randomness is not fresh enough (the later
+	/// ones were committed no earlier). Returns the weight used.
+	pub(crate) fn draw_pending() -> Weight {
+		let mut weight = T::DbWeight::get().reads(2);
+		let (mut next, end) = (NextDraw::<T>::get(), NextRoundId::<T>::get());
+		let mut drawn = 0;
+		while next < end && drawn < T::MaxDrawsPerBlock::get() {
+			weight.saturating_accrue(T::DbWeight::get().reads(1));
+			let Some(round) = Rounds::<T>::get(next) else {
+				// Pruned before its draw cannot happen (an undrawn round never expires); skip.
+				next = next.saturating_add(1);
+				continue;
+			};
+			match Self::draw_round(next, round) {
+				Ok(slots) => weight.saturating_accrue(T::WeightInfo::draw_committee(slots)),
+				// This round and every later one wait for fresher randomness.
+				Err(e)
+					if e == Error::<T>::RandomnessUnavailable.into()
+						|| e == Error::<T>::RandomnessTooOld.into() =>
+				{
+					break
+				}
+				Err(e) if e == Error::<T>::AlreadyDrawn.into() => {}
+				Err(_) => {
+					frame_support::defensive!("a committed round can be drawn");
+				}
+			}
+			drawn += 1;
+			next = next.saturating_add(1);
+		}
+		NextDraw::<T>::put(next);
+		weight.saturating_add(T::DbWeight::get().writes(1))
+	}
+
+	/// Draws committed round `round_id`'s committee and opens it, if the randomness allows:
+	/// known since a block after the commitment and at or after the current snapshot's start.
+	/// Returns the committee's slots. Errors: [`Error::AlreadyDrawn`],
+	/// [`Error::RandomnessUnavailable`], [`Error::RandomnessTooOld`]; nothing changes then.
+	pub(crate) fn draw_round(
+		round_id: RoundId,
+		round: RoundInfoOf<T>,
+	) -> Result<u32, DispatchError> {
+		ensure!(!round.is_drawn(), Error::<T>::AlreadyDrawn);
+		let (seed, known_since) = Self::round_seed(round_id);
+		let seed = seed.ok_or(Error::<T>::RandomnessUnavailable)?;
+		ensure!(
+			known_since > round.opened && known_since >= Self::current_era_start(),
+			Error::<T>::RandomnessTooOld
+		);
+		Self::open_drawn(round_id, round, seed)
+	}
+
+	/// Draws committed round `round_id`'s committee from `seed` (whose freshness the caller
+	/// checked) over the current snapshot, and opens the round. Returns its slots.
+	pub(crate) fn open_drawn(
+		round_id: RoundId,
+		mut round: RoundInfoOf<T>,
+		seed: Hash,
+	) -> Result<u32, DispatchError> {
+		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let config =
+			machine.levels.get(round.level as usize).defensive_ok_or(Error::<T>::Corrupt)?;
+		let (committee, total) = Self::draw_committee(&seed, round.slots)?;
+		let root = membership::committee_root(&committee);
+		let parent = frame_system::Pallet::<T>::parent_hash();
+		round.instance = Self::instance_of(
+			&parent,
+			round.machine,
+			round_id,
+			round.level,
+			&round.subject,
+			&round.kind,
+			&root,
+			&seed,
+		);
+		let now = frame_system::Pallet::<T>::block_number();
+		round.deadline = now.saturating_add(config.timeout);
+		round.seed = seed;
+		round.snapshot = Self::current_era();
+		round.total_stake = total;
+		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
+		CommitteeRoots::<T>::insert(
+			round_id,
+			CommitteeRecord {
+				instance: round.instance,
+				root,
+				seats: committee.len() as u32,
+				expires: None,
+			},
+		);
+		Committees::<T>::insert(round_id, committee);
+		Self::deposit_event(Event::RoundOpened {
+			round: round_id,
+			machine: round.machine,
+			level: round.level,
+			deadline: round.deadline,
+			committee: BoundedVec::truncate_from(summary),
+		});
+		let slots = round.slots;
+		Rounds::<T>::insert(round_id, round);
+		Ok(slots)
 	}
 
 	/// Opens the next round of `machine_id`: a transition round of a unitary machine (one at a
@@ -159,9 +288,10 @@ impl<T: Config> Pallet<T> {
 		Ok(round)
 	}
 
-	/// Draws a committee of one of `machine`'s levels, holds `deposit` from `opener` and stores
-	/// the round: the part of opening every kind of round shares, and the handover's start of
-	/// a backup level. The round's deadline is its level's timeout from now.
+	/// Commits a round of one of `machine`'s levels: holds `deposit` from `opener` and stores
+	/// the round without a committee (an empty one), to be drawn at a later block
+	/// ([`Self::draw_pending`]): the part of opening every kind of round shares, and the
+	/// handover's start of a backup level.
 	pub(crate) fn start_round(
 		opener: T::AccountId,
 		machine_id: MachineId,
@@ -170,25 +300,16 @@ impl<T: Config> Pallet<T> {
 		subject: Hash,
 		opening: Opening,
 	) -> Result<RoundId, DispatchError> {
-		ensure!(TotalStake::<T>::get() > 0, Error::<T>::NoAgents);
+		ensure!(SnapshotTree::<T>::current().total() > 0, Error::<T>::NoAgents);
 		let round = NextRoundId::<T>::get();
 		let next = round.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
 		let (level, kind) = opening.into_kind(round, machine.label.step);
 		let config =
 			machine.levels.get(level as usize).defensive_ok_or(Error::<T>::Corrupt)?.clone();
-		let seed = Self::round_seed(round);
-		let committee = Self::draw_committee(&seed, config.rule.n)?;
-		let root = membership::committee_root(&committee);
-		let parent = frame_system::Pallet::<T>::parent_hash();
-		let instance =
-			Self::instance_of(&parent, machine_id, round, level, &subject, &kind, &root, &seed);
 		if !deposit.is_zero() {
 			T::Currency::hold(&Self::deposit_reason(&kind).into(), &opener, deposit)?;
 		}
-
 		let now = frame_system::Pallet::<T>::block_number();
-		let deadline = now.saturating_add(config.timeout);
-		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
 		Rounds::<T>::insert(
 			round,
 			RoundInfo {
@@ -198,11 +319,11 @@ impl<T: Config> Pallet<T> {
 				opener,
 				deposit,
 				opened: now,
-				deadline,
-				seed,
-				instance,
-				population_version: PopulationVersion::<T>::get(),
-				total_stake: TotalStake::<T>::get(),
+				deadline: BlockNumberFor::<T>::max_value(),
+				seed: Hash::default(),
+				instance: Hash::default(),
+				snapshot: 0,
+				total_stake: 0,
 				slots: config.rule.n,
 				threshold: config.rule.strong(),
 				decided: None,
@@ -210,19 +331,9 @@ impl<T: Config> Pallet<T> {
 				kind,
 			},
 		);
-		CommitteeRoots::<T>::insert(
-			round,
-			CommitteeRecord { instance, root, seats: committee.len() as u32, expires: None },
-		);
-		Committees::<T>::insert(round, committee);
+		Committees::<T>::insert(round, CommitteeOf::<T>::default());
 		NextRoundId::<T>::put(next);
-		Self::deposit_event(Event::RoundOpened {
-			round,
-			machine: machine_id,
-			level,
-			deadline,
-			committee: BoundedVec::truncate_from(summary),
-		});
+		Self::deposit_event(Event::RoundCommitted { round, machine: machine_id, level });
 		Ok(round)
 	}
 }

@@ -40,6 +40,7 @@ impl<T: Config> Pallet<T> {
 		statement: &Statement,
 	) -> Result<RoundInfoOf<T>, Error<T>> {
 		let round = Rounds::<T>::get(statement.round).ok_or(Error::<T>::UnknownRound)?;
+		ensure!(round.is_drawn(), Error::<T>::RoundNotDrawn);
 		ensure!(statement.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
 		ensure!(statement.instance == round.instance, Error::<T>::WrongInstance);

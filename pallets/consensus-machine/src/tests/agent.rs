@@ -92,7 +92,21 @@ fn picket_agents_sign_their_duties_and_decide_a_notary_step() {
 		let before = label(machine);
 		ConsensusMachine::offchain_worker(1);
 		assert_eq!(state.read().transactions.len(), seats(round).len(), "one statement per seat");
-		assert!(apply_pool(&state) >= seats_to_threshold(round).len());
+		// The worker signs in key order, so the pool holds the statements in key order: they
+		// are applied until their slots reach the threshold, the rest refused as stale.
+		let threshold = Rounds::<Test>::get(round).unwrap().threshold;
+		let mut by_key = seats(round);
+		by_key.sort_by_key(|s| s.key.clone());
+		let mut slots = 0;
+		let needed = by_key
+			.iter()
+			.take_while(|s| {
+				let before = slots;
+				slots += s.slots;
+				before < threshold
+			})
+			.count();
+		assert_eq!(apply_pool(&state), needed);
 		let cert = Certificates::<Test>::get(round).expect("decided by the agents");
 		let (output, to) = notary_step(&before.hash, &h(9));
 		let body = Body::Transition { step: 0, from: before.hash, output, to };
@@ -124,7 +138,9 @@ fn agents_hand_a_timed_out_primary_over() {
 		let root = open(0);
 		ConsensusMachine::offchain_worker(1);
 		assert!(state.read().transactions.is_empty(), "not before the deadline");
-		run_to_block(7);
+		run_to_block(deadline(root));
+		assert!(ConsensusMachine::due_handovers().is_empty(), "not at the deadline");
+		run_past_deadline(root);
 		assert_eq!(ConsensusMachine::due_handovers(), vec![root]);
 		ConsensusMachine::offchain_worker(7);
 		assert_eq!(apply_pool(&state), 1);
@@ -283,6 +299,7 @@ fn agents_judge_demo_objects_green_and_red() {
 		let bad = propose_demo(DemoEvaluator::<CHUNK>::object(14, false));
 		// An object the agents hold no content for.
 		let unknown = propose_demo(ObjectRef { hash: h(77), size: 14 });
+		run_to_draw();
 		ConsensusMachine::offchain_worker(1);
 		apply_pool(&state);
 		assert_eq!(Rounds::<Test>::get(good).unwrap().light(), Some(Light::Green));
@@ -302,6 +319,7 @@ fn wrong_greens_are_penalised_once_a_red_proves_the_object_bad() {
 		set_behaviours(&behaviours);
 		create_machine();
 		let bad = propose_demo(DemoEvaluator::<CHUNK>::object(14, false));
+		run_to_draw();
 		ConsensusMachine::offchain_worker(1);
 		apply_pool(&state);
 		assert_eq!(Rounds::<Test>::get(bad).unwrap().light(), Some(Light::Red));
@@ -324,6 +342,7 @@ fn false_reds_are_offences_and_condemn_nothing() {
 		);
 		create_machine();
 		let good = propose_demo(DemoEvaluator::<CHUNK>::object(13, true));
+		run_to_draw();
 		ConsensusMachine::offchain_worker(1);
 		apply_pool(&state);
 		let seated = committee_agents(good, &liars);

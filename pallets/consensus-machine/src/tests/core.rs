@@ -265,11 +265,27 @@ fn create_machine_refuses_bad_configurations() {
 fn open_round_draws_a_committee_and_holds_the_deposit() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = create_machine();
-		let round = open(machine);
+		// The call commits the round and holds the deposit; the committee is not drawn yet.
+		let round = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+		System::assert_last_event(Event::RoundCommitted { round, machine, level: 0 }.into());
+		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), DEPOSIT);
+		let committed = Rounds::<Test>::get(round).unwrap();
+		assert!(!committed.is_drawn());
+		assert_eq!((committed.opened, committed.slots, committed.threshold), (1, SLOTS, 8));
+		assert!(Committees::<Test>::get(round).unwrap().is_empty());
+		assert!(CommitteeRoots::<Test>::get(round).is_none());
+		// A later block draws it; the deadline counts from the draw.
+		run_to_draw();
+		let drawn_at = System::block_number();
+		assert!(drawn_at > 1);
 		let info = Rounds::<Test>::get(round).unwrap();
+		assert!(info.is_drawn());
 		assert_eq!(info.slots, SLOTS);
 		assert_eq!(info.threshold, 8);
-		assert_eq!(info.deadline, 1 + TIMEOUT);
+		assert_eq!(info.deadline, drawn_at + TIMEOUT);
+		assert_eq!(info.total_stake, 10_000);
+		assert!(CommitteeRoots::<Test>::get(round).is_some());
 		let committee = seats(round);
 		assert_eq!(committee.iter().map(|s| s.slots).sum::<u32>(), SLOTS);
 		for seat in &committee {
@@ -282,12 +298,13 @@ fn open_round_draws_a_committee_and_holds_the_deposit() {
 				round,
 				machine,
 				level: 0,
-				deadline: 1 + TIMEOUT,
+				deadline: drawn_at + TIMEOUT,
 				committee: BoundedVec::truncate_from(summary),
 			}
 			.into(),
 		);
-		// The draw is reproducible off chain from the seed and the stakes.
+		// The draw is reproducible off chain from the seed and the stakes (of the snapshot:
+		// genesis, unchanged since).
 		let stakes: Vec<u128> = (1..=10).map(|_| 1_000).collect();
 		let tree = consensus_machine_primitives::selection::MemoryTree::from_stakes(&stakes);
 		let drawn = consensus_machine_primitives::selection::draw(&tree, &info.seed, SLOTS, 10_000)
@@ -318,13 +335,25 @@ fn open_round_refuses_bad_input() {
 			ConsensusMachine::open_round(RuntimeOrigin::signed(200), machine, h(1)),
 			DispatchError::Token(TokenError::FundsUnavailable)
 		);
-		open(machine);
+		// Committed, then drawn: open either way.
+		let round = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			Error::<Test>::RoundAlreadyOpen
+		);
+		run_to_draw();
 		assert_noop!(
 			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
 			Error::<Test>::RoundAlreadyOpen
 		);
 		// Once the deadline passed undecided, the step can be tried again.
-		run_to_block(2 + TIMEOUT);
+		run_to_block(deadline(round));
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			Error::<Test>::RoundAlreadyOpen
+		);
+		run_past_deadline(round);
 		open(machine);
 	});
 }
@@ -411,7 +440,7 @@ fn statements_reaching_the_threshold_record_a_certificate() {
 		let cert = Certificates::<Test>::get(round).expect("decided");
 		assert!(cert.slots >= 8);
 		assert_eq!(cert.signatures.len(), signers.len());
-		assert_eq!(Rounds::<Test>::get(round).unwrap().decided, Some(1));
+		assert_eq!(Rounds::<Test>::get(round).unwrap().decided, Some(System::block_number()));
 		let after = before.advance(&s.body).unwrap();
 		assert_eq!(label(machine), after);
 		assert_eq!(ConsensusMachine::latest_label(machine), Some(after));
@@ -510,7 +539,7 @@ fn statement_failures_are_precise_and_change_nothing() {
 			Err(InvalidTransaction::Stale.into())
 		);
 		// Closed round.
-		run_to_block(2 + TIMEOUT);
+		run_past_deadline(round);
 		let other = seats(round)[1].agent;
 		assert_noop!(dispatch(other, &s), Error::<Test>::DeadlinePassed);
 	});
@@ -551,7 +580,7 @@ fn a_statement_signed_for_one_round_does_not_count_in_another() {
 		let first = open(machine);
 		let s = statement(machine, first);
 		let signature = sign(1, &s);
-		run_to_block(2 + TIMEOUT);
+		run_past_deadline(first);
 		let second = open(machine);
 		let mut replay = s.clone();
 		replay.round = second;
@@ -707,20 +736,21 @@ fn rounds_are_pruned_after_retention_with_bounded_work() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = create_machine();
 		let decided = decide(machine);
+		let decided_at = Rounds::<Test>::get(decided).unwrap().decided.unwrap();
 		let expired = open(machine);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), DEPOSIT);
-		run_to_block(1 + RETENTION);
+		run_to_block(decided_at + RETENTION);
 		assert!(Rounds::<Test>::get(decided).is_some(), "kept during retention");
-		run_to_block(2 + RETENTION);
+		run_to_block(decided_at + RETENTION + 1);
 		assert!(Rounds::<Test>::get(decided).is_none());
 		assert!(Certificates::<Test>::get(decided).is_none());
 		assert_eq!(Statements::<Test>::iter_prefix(decided).count(), 0);
 		assert_eq!(Tallies::<Test>::iter_prefix(decided).count(), 0);
 		assert!(Committees::<Test>::get(decided).is_none());
 		System::assert_has_event(Event::RoundPruned { round: decided }.into());
-		// The undecided one closes at 1 + TIMEOUT and is pruned RETENTION later, deposit back.
+		// The undecided one closes at its deadline and is pruned RETENTION later, deposit back.
 		assert!(Rounds::<Test>::get(expired).is_some());
-		run_to_block(2 + TIMEOUT + RETENTION);
+		run_to_block(deadline(expired) + RETENTION + 1);
 		assert!(Rounds::<Test>::get(expired).is_none());
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
 		assert_eq!(Machines::<Test>::get(machine).unwrap().open_round, None);
@@ -731,17 +761,19 @@ fn rounds_are_pruned_after_retention_with_bounded_work() {
 fn pruning_stops_at_max_prune_per_block() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = create_machine();
+		let mut last = 0;
 		for _ in 0..5 {
-			decide(machine);
+			last = decide(machine);
 		}
 		// All five are prunable at the same block; MaxPrunePerBlock = 2.
-		System::set_block_number(2 + RETENTION);
+		let at = Rounds::<Test>::get(last).unwrap().decided.unwrap() + RETENTION + 1;
+		System::set_block_number(at);
 		use frame_support::traits::Hooks;
-		ConsensusMachine::on_idle(2 + RETENTION, frame_support::weights::Weight::MAX);
+		ConsensusMachine::on_idle(at, frame_support::weights::Weight::MAX);
 		assert_eq!(Rounds::<Test>::iter().count(), 3);
 		assert_eq!(PruneCursor::<Test>::get(), 2);
 		// With no weight left, nothing happens.
-		ConsensusMachine::on_idle(2 + RETENTION, frame_support::weights::Weight::zero());
+		ConsensusMachine::on_idle(at, frame_support::weights::Weight::zero());
 		assert_eq!(Rounds::<Test>::iter().count(), 3);
 	});
 }
@@ -799,14 +831,25 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 	};
 	let committee =
 		|round: RoundId| seats(round).iter().map(|s| (s.agent, s.slots)).collect::<Vec<_>>();
+	// The snapshot's top node: what a draw from it descends from.
+	let snapshot_top = || {
+		use selection::StakeTree;
+		let snapshot = crate::bonds::SnapshotTree::<Test>::current();
+		(snapshot.capacity(), snapshot.node(snapshot.capacity()), snapshot.total())
+	};
 	MaxAgents::set(3);
 	ExtBuilder::default().agents(vec![(1, 1_000), (2, 2_000), (3, 3_000)]).build_and_execute(
 		|| {
 			MaxAgents::set(5);
+			assert_eq!(StakeTreeCapacity::<Test>::get(), 4);
 			let machine = create_machine();
 			let round = open(machine);
+			// The draw doubled the tree; the snapshot's new top node holds the snapshot's total.
+			assert_eq!(StakeTreeCapacity::<Test>::get(), 8);
+			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
+			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 6_000);
 			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
-			// Two more agents join the larger tree.
+			// Two more agents join the larger tree (one beyond the old capacity)...
 			for a in [4, 5] {
 				let pop = proof(a, a);
 				assert_ok!(ConsensusMachine::register(
@@ -816,7 +859,14 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 					pop
 				));
 			}
+			assert_eq!(Agents::<Test>::get(5).unwrap().index, 4);
+			// ...the live tree at once, the snapshot from the next period on.
+			assert_eq!(StakeNodes::<Test>::get(8), 8_000);
+			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
+			run_to_next_snapshot();
+			assert_eq!(snapshot_top(), (8, 8_000, 8_000));
 			let round = open(create_machine());
+			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 8_000);
 			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000, 1_000, 1_000]));
 		},
 	);
@@ -872,7 +922,8 @@ fn a_machine_with_a_named_opener_cannot_be_taken_by_another() {
 		let round = NextRoundId::<Test>::get();
 		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(squatter), machine, h(66)));
 		assert_eq!(Rounds::<Test>::get(round).unwrap().opener, squatter);
-		run_to_block(2 + TIMEOUT);
+		run_to_draw();
+		run_past_deadline(round);
 		// Only the machine origin names an opener.
 		assert_noop!(
 			ConsensusMachine::set_machine_opener(

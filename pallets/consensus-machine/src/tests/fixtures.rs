@@ -62,6 +62,7 @@ fn rounds() -> (RoundId, RoundId) {
 	let b = open(0);
 	let a = NextRoundId::<Test>::get();
 	assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), 1, h(7)));
+	run_to_draw();
 	(a, b)
 }
 

@@ -30,9 +30,9 @@ fn pooled_statements(pool: &Pool) -> Vec<(Statement, u32, crate::crypto::Signatu
 		.collect()
 }
 
-/// Two sibling blocks on one node: the same parent (so the same randomness and committee) open
-/// round 0 of the same notary machine, each for a different document. The node's worker signs
-/// on both forks.
+/// Two sibling blocks on one node: the same parent open round 0 of the same notary machine, each
+/// for a different document, and each fork draws it at the same height (so from the same
+/// randomness and snapshot: the same committee). The node's worker signs on both forks.
 #[test]
 fn honest_statements_on_two_forks_are_never_an_equivocation() {
 	let agents = default_agents();
@@ -50,6 +50,7 @@ fn honest_statements_on_two_forks_are_never_an_equivocation() {
 				machine,
 				h(document)
 			));
+			run_to_draw();
 			ConsensusMachine::offchain_worker(1);
 			out = (seats(round), round);
 		});

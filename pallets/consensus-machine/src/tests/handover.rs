@@ -71,7 +71,7 @@ fn the_primary_decides_before_its_deadline() {
 		assert_eq!(family_value(root), Some(v));
 		assert!(Certificates::<Test>::get(root).is_some());
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_noop!(handover(root), Error::<Test>::RoundDecided);
 	});
 }
@@ -85,7 +85,7 @@ fn a_stalled_primary_hands_over_and_the_backup_decides_its_own_value() {
 		let early = seats_with(root, 1);
 		submit(early[0].agent, &decision(root, Some(h(1))));
 		assert_noop!(handover(root), Error::<Test>::DeadlineNotPassed);
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		let late = seats(root).into_iter().find(|s| s.agent != early[0].agent).unwrap();
 		// Past the deadline the primary takes no statement, handed over or not.
 		assert_noop!(
@@ -110,6 +110,7 @@ fn a_stalled_primary_hands_over_and_the_backup_decides_its_own_value() {
 		// The silent primary seats missed their duty; the early one did not.
 		assert!(Misses::<Test>::get(early[0].agent).is_empty());
 		assert_eq!(Misses::<Test>::get(late.agent).len(), 1);
+		run_to_draw();
 		let w = h(2);
 		for seat in seats_with(backup, 7) {
 			submit(seat.agent, &decision(backup, Some(w)));
@@ -130,10 +131,11 @@ fn the_backup_adopts_what_more_than_max_bad_primary_slots_pre_decided() {
 		for seat in seats_with(root, 2) {
 			submit(seat.agent, &decision(root, Some(v)));
 		}
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_ok!(handover(root));
 		let backup = current(root);
 		assert_eq!(Rounds::<Test>::get(backup).unwrap().required(), Some(v));
+		run_to_draw();
 		let seat = seats(backup)[0].clone();
 		let own = decision(backup, Some(h(8)));
 		assert_noop!(dispatch(seat.agent, &own), Error::<Test>::BreaksAdoptionRule);
@@ -157,9 +159,10 @@ fn a_backup_vote_breaking_the_rule_is_reportable_once() {
 		for seat in seats_with(root, 2) {
 			submit(seat.agent, &decision(root, Some(h(7))));
 		}
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_ok!(handover(root));
 		let backup = current(root);
+		run_to_draw();
 		let cheat = seats(backup)[0].agent;
 		let bad = decision(backup, Some(h(8)));
 		let report = |s: &Statement, signer| {
@@ -175,12 +178,13 @@ fn a_backup_vote_breaking_the_rule_is_reportable_once() {
 		assert_noop!(report(&bad, 20), Error::<Test>::NotAPicket);
 		assert_noop!(report(&decision(root, Some(h(8))), cheat), Error::<Test>::NotADecisionRound);
 		assert_ok!(report(&bad, cheat));
+		let reported = System::block_number();
 		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::BackupRuleViolation);
 		assert_eq!(penalty.reporter, Some(77));
 		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
 		assert_noop!(report(&bad, cheat), Error::<Test>::AlreadyReported);
-		run_to_block(2 + LEVEL_TIMEOUT + SLASH_DEFERRAL);
+		run_to_block(reported + SLASH_DEFERRAL);
 		// 40% of 1_000.
 		assert_eq!(held_bond(cheat), 600);
 	});
@@ -195,16 +199,20 @@ fn three_levels_carry_the_primarys_work_over_a_stalled_middle_level() {
 		for seat in seats_with(root, 2) {
 			submit(seat.agent, &decision(root, Some(v)));
 		}
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_ok!(handover(root));
 		let middle = current(root);
+		// Not before the middle level's deadline: neither while undrawn nor once drawn.
 		assert_noop!(handover(middle), Error::<Test>::DeadlineNotPassed);
-		run_to_block(3 + 2 * LEVEL_TIMEOUT);
+		run_to_draw();
+		assert_noop!(handover(middle), Error::<Test>::DeadlineNotPassed);
+		run_past_deadline(middle);
 		assert_ok!(handover(middle));
 		let last = current(root);
 		assert_eq!(Rounds::<Test>::get(last).unwrap().level, 2);
 		assert_eq!(Rounds::<Test>::get(last).unwrap().required(), Some(v));
-		run_to_block(4 + 3 * LEVEL_TIMEOUT);
+		run_to_draw();
+		run_past_deadline(last);
 		assert_noop!(handover(last), Error::<Test>::LastLevel);
 	});
 }
@@ -218,7 +226,7 @@ fn the_last_level_closes_undecided_and_returns_the_deposit() {
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), root),
 			Error::<Test>::RoundStillOpen
 		);
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_noop!(
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), root),
 			Error::<Test>::RoundStillOpen
@@ -229,11 +237,13 @@ fn the_last_level_closes_undecided_and_returns_the_deposit() {
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), root),
 			Error::<Test>::AlreadyClosed
 		);
-		run_to_block(3 + 2 * LEVEL_TIMEOUT);
+		run_to_draw();
+		let end = deadline(backup);
+		run_past_deadline(backup);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), backup));
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), 0);
 		// Both levels are pruned once the family's retention passes.
-		run_to_block(4 + 2 * LEVEL_TIMEOUT + RETENTION);
+		run_to_block(end + RETENTION + 1);
 		assert!(Rounds::<Test>::get(root).is_none());
 		assert!(Rounds::<Test>::get(backup).is_none());
 	});
@@ -253,7 +263,7 @@ fn a_primary_certificate_after_the_handover_is_refused() {
 				(i, stored(sign(s.agent, &v)))
 			})
 			.collect();
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_ok!(handover(root));
 		assert_noop!(
 			ConsensusMachine::submit_certificate(
@@ -295,7 +305,7 @@ fn the_handover_is_fee_less_once_per_level() {
 			call.authorize(TransactionSource::External).unwrap(),
 			Err(InvalidTransaction::Stale.into())
 		);
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		let (valid, _) = call.authorize(TransactionSource::External).unwrap().unwrap();
 		let tag = codec::Encode::encode(&("ConsensusMachineHandover", (root, 0u8)));
 		assert_eq!(valid.provides, vec![tag]);
@@ -359,7 +369,7 @@ fn a_family_nobody_handed_over_is_settled_when_pruned() {
 		let root = open(machine);
 		assert_eq!(held_deposit(OPENER), DEPOSIT);
 		let primary = seats(root);
-		run_to_block(2 + LEVEL_TIMEOUT + RETENTION);
+		run_to_block(deadline(root) + RETENTION + 1);
 		assert!(Rounds::<Test>::get(root).is_none(), "pruned");
 		assert_eq!(held_deposit(OPENER), 0, "the deposit came back");
 		for seat in primary {
@@ -376,12 +386,13 @@ fn every_way_a_family_ends_settles_its_deposit_and_misses() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = hierarchical(&[10]);
 		let root = open(machine);
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_ok!(handover(root));
 		let backup = current(root);
 		let primary_misses = misses_of(root);
+		run_to_draw();
 		let backup_seats: Vec<AccountId> = seats(backup).into_iter().map(|s| s.agent).collect();
-		run_to_block(3 + 2 * LEVEL_TIMEOUT + RETENTION);
+		run_to_block(deadline(backup) + RETENTION + 1);
 		assert!(Rounds::<Test>::get(root).is_none() && Rounds::<Test>::get(backup).is_none());
 		assert_eq!(held_deposit(OPENER), 0);
 		// The backup's silent seats missed once more than before.
@@ -399,7 +410,8 @@ fn every_way_a_family_ends_settles_its_deposit_and_misses() {
 			submit(seat.agent, &v);
 		}
 		assert_eq!(held_deposit(OPENER), 0);
-		run_to_block(2 + RETENTION);
+		let decided = Rounds::<Test>::get(root).unwrap().decided.expect("decided");
+		run_to_block(decided + RETENTION + 1);
 		assert!(Rounds::<Test>::get(root).is_none());
 		assert!(Misses::<Test>::iter().next().is_none(), "a decided family misses nothing");
 	});
@@ -412,12 +424,13 @@ fn anyone_prunes_a_due_round_without_on_idle() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = hierarchical(&[10]);
 		let root = open(machine);
-		run_to_block_without_idle(1 + LEVEL_TIMEOUT + RETENTION);
+		let end = deadline(root);
+		run_to_block_without_idle(end + RETENTION);
 		assert_noop!(
 			ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root),
 			Error::<Test>::RoundNotDue
 		);
-		run_to_block_without_idle(2 + LEVEL_TIMEOUT + RETENTION);
+		run_to_block_without_idle(end + RETENTION + 1);
 		assert_ok!(ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root));
 		assert!(Rounds::<Test>::get(root).is_none());
 		assert_eq!(held_deposit(OPENER), 0);
@@ -444,9 +457,10 @@ fn an_honest_backup_vote_on_another_fork_is_not_a_rule_violation() {
 					submit(seat.agent, &decision(root, Some(h(7))));
 				}
 			}
-			run_to_block(2 + LEVEL_TIMEOUT);
+			run_past_deadline(root);
 			assert_ok!(handover(root));
 			let backup = current(root);
+			run_to_draw();
 			out = Some((backup, seats(backup), decision(backup, Some(h(8)))));
 		});
 		out.unwrap()
@@ -460,8 +474,9 @@ fn an_honest_backup_vote_on_another_fork_is_not_a_rule_violation() {
 		for seat in seats_with(root, 2) {
 			submit(seat.agent, &decision(root, Some(h(7))));
 		}
-		run_to_block(2 + LEVEL_TIMEOUT);
+		run_past_deadline(root);
 		assert_ok!(handover(root));
+		run_to_draw();
 		assert_eq!((current(root), seats(current(root))), (backup, committee.clone()));
 		assert_eq!(Rounds::<Test>::get(backup).unwrap().required(), Some(h(7)));
 		assert_ne!(Rounds::<Test>::get(backup).unwrap().instance, honest_on_b.instance);

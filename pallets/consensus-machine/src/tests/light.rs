@@ -25,7 +25,17 @@ pub(super) fn many_agents() -> Vec<(AccountId, Balance)> {
 	(1..=30).map(|a| (a, 1_000)).collect()
 }
 
+/// Proposes `object` (the proposer's call commits the validity round) and runs to the round's
+/// draw.
 pub(super) fn propose(object: ObjectRef) -> RoundId {
+	let round = commit_proposal(object);
+	run_to_draw();
+	assert!(Rounds::<Test>::get(round).unwrap().is_drawn());
+	round
+}
+
+/// Proposes `object`: commits its validity round, whose committee is drawn at a later block.
+pub(super) fn commit_proposal(object: ObjectRef) -> RoundId {
 	let machine = match NextMachineId::<Test>::get() {
 		0 => create_machine(),
 		_ => 0,
@@ -94,12 +104,14 @@ pub(super) fn penalties_of(who: AccountId) -> Vec<(PenaltyId, crate::PenaltyOf<T
 fn greens_at_the_threshold_make_the_object_valid() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (object, _) = good_object();
-		let round = propose(object);
+		let round = commit_proposal(object);
 		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
 		System::assert_last_event(Event::Proposed { round, proposer: PROPOSER, object }.into());
+		run_to_draw();
 		let green = verdict(round, Verdict::Green);
 		// Decided one block before the deadline, so the challenge window outlasts it.
-		run_to_block(TIMEOUT);
+		let deadline = deadline(round);
+		run_to_block(deadline - 1);
 		for seat in seats_to_threshold(round) {
 			assert!(!ConsensusMachine::is_valid(&object));
 			submit(seat.agent, &green);
@@ -110,13 +122,18 @@ fn greens_at_the_threshold_make_the_object_valid() {
 		);
 		assert!(Certificates::<Test>::get(round).is_some());
 		// Past the deadline the bond still waits for the challenge window.
-		run_to_block(2 + TIMEOUT);
+		run_to_block(deadline + 1);
 		assert_noop!(
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
 			Error::<Test>::RoundStillOpen
 		);
 		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
-		run_to_block(1 + TIMEOUT + CHALLENGE_WINDOW);
+		run_to_block(deadline - 1 + CHALLENGE_WINDOW);
+		assert_noop!(
+			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
+			Error::<Test>::RoundStillOpen
+		);
+		run_to_block(deadline + CHALLENGE_WINDOW);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
 		assert_eq!(deposit_held(PROPOSER), 0);
 		assert_eq!(Balances::balance(&PROPOSER), 10_000);
@@ -144,6 +161,7 @@ fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
 		let evidence = Rule::evidence(&chunks, 1);
 		let seat = seats(round)[0].clone();
 		submit_with(seat.agent, &red(round, &evidence), Some(evidence.clone()));
+		let condemned = System::block_number();
 		assert!(!ConsensusMachine::is_valid(&object));
 		let record = Validity::<Test>::get(object).unwrap();
 		assert_eq!(record.light, Some(Light::Red));
@@ -156,7 +174,7 @@ fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
 		let [(id, penalty)] = penalties_of(PROPOSER).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::RedProposal);
 		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
-		run_to_block(1 + SLASH_DEFERRAL);
+		run_to_block(condemned + SLASH_DEFERRAL);
 		assert_eq!(
 			Penalties::<Test>::get(id).unwrap().status,
 			PenaltyStatus::Applied { slashed: PROPOSAL_BOND }
@@ -185,6 +203,7 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 		let finder = committee[2].agent;
 		let evidence = Rule::evidence(&chunks, 1);
 		submit_with(finder, &red(round, &evidence), Some(evidence));
+		let condemned = System::block_number();
 		for g in &greens {
 			let [(_, penalty)] = penalties_of(*g).try_into().unwrap();
 			assert_eq!(penalty.kind, OffenceKind::WrongVerdict);
@@ -192,7 +211,7 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 			assert_eq!(Agents::<Test>::get(g).unwrap().status, AgentStatus::Suspended);
 		}
 		let stake_before = TotalStake::<Test>::get();
-		run_to_block(1 + SLASH_DEFERRAL);
+		run_to_block(condemned + SLASH_DEFERRAL);
 		for g in &greens {
 			// 20% of 1_000.
 			assert_eq!(Agents::<Test>::get(g).unwrap().bond, 800);
@@ -214,9 +233,10 @@ fn a_valid_red_within_the_challenge_window_overturns_a_green() {
 		for seat in &signers {
 			submit(seat.agent, &verdict(round, Verdict::Green));
 		}
+		let decided = System::block_number();
 		assert!(!ConsensusMachine::is_valid(&object), "a green is not valid inside its window");
 		let finder = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
-		run_to_block(1 + CHALLENGE_WINDOW);
+		run_to_block(decided + CHALLENGE_WINDOW);
 		let evidence = Rule::evidence(&chunks, 1);
 		submit_with(finder.agent, &red(round, &evidence), Some(evidence));
 		assert!(!ConsensusMachine::is_valid(&object));
@@ -236,8 +256,9 @@ fn after_the_challenge_window_a_green_stands() {
 		for seat in &signers {
 			submit(seat.agent, &verdict(round, Verdict::Green));
 		}
+		let decided = System::block_number();
 		let late = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
-		run_to_block(2 + CHALLENGE_WINDOW);
+		run_to_block(decided + CHALLENGE_WINDOW + 1);
 		let evidence = Rule::evidence(&chunks, 1);
 		assert_noop!(
 			dispatch_with(late.agent, &red(round, &evidence), Some(evidence)),
@@ -258,6 +279,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 		let evidence = Rule::evidence(&chunks, 0);
 		let false_red = red(round, &evidence);
 		submit_with(liar.agent, &false_red, Some(evidence));
+		let reported = System::block_number();
 		assert_eq!(Validity::<Test>::get(object).unwrap().light, None);
 		let [(id, penalty)] = penalties_of(liar.agent).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::FalseRed);
@@ -268,7 +290,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 				offender: liar.agent,
 				kind: OffenceKind::FalseRed,
 				round,
-				apply_at: 1 + SLASH_DEFERRAL,
+				apply_at: reported + SLASH_DEFERRAL,
 			}
 			.into(),
 		);
@@ -287,7 +309,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 		}
 		assert!(slots >= 8, "the other seats hold enough slots");
 		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, false)));
-		run_to_block(1 + SLASH_DEFERRAL);
+		run_to_block(reported + SLASH_DEFERRAL);
 		// 30% of 1_000.
 		assert_eq!(held_bond(liar.agent), 700);
 		assert_eq!(Balances::total_issuance(), issuance);
@@ -307,7 +329,7 @@ fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
 			Error::<Test>::RoundStillOpen
 		);
-		run_to_block(2 + TIMEOUT);
+		run_past_deadline(round);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
 		assert_eq!(Validity::<Test>::get(object).unwrap().light, Some(Light::Amber));
 		assert!(!ConsensusMachine::is_valid(&object));
@@ -438,6 +460,7 @@ fn a_wrong_size_condemns_only_that_size_never_the_honest_object() {
 			honest.hash,
 			honest.size
 		));
+		run_to_draw();
 		let green = verdict(round, Verdict::Green);
 		for seat in seats_to_threshold(round) {
 			submit_with(seat.agent, &green, None);

@@ -24,7 +24,16 @@ fn downgrade(s: &Statement) -> v1::Statement {
 
 /// Rewrites today's storage in the version-1 layout: no instances, no committee roots, an
 /// applied penalty that paid its reporter.
+///
+/// A version-1 round was drawn in its opening block, so its instance bound that block's parent;
+/// today's rounds are drawn some blocks after their commitment (`opened`). The mock never
+/// finalises a block: every block's parent hash is the genesis `ParentHash`, and `BlockHash`
+/// holds only block 0's. So that the chain's `BlockHash` tells the migration the parent each
+/// round was drawn under, record that hash for the block before each round's commitment.
 fn rewrite_as_version_1() {
+	for (_, r) in Rounds::<Test>::iter() {
+		frame_system::BlockHash::<Test>::insert(r.opened - 1, System::parent_hash());
+	}
 	for (id, r) in Rounds::<Test>::iter() {
 		let old = v1::RoundInfo {
 			machine: r.machine,
@@ -35,7 +44,7 @@ fn rewrite_as_version_1() {
 			opened: r.opened,
 			deadline: r.deadline,
 			seed: r.seed,
-			population_version: r.population_version,
+			population_version: r.snapshot,
 			total_stake: r.total_stake,
 			slots: r.slots,
 			threshold: r.threshold,
@@ -109,7 +118,7 @@ fn version_1_storage_migrates_to_version_2() {
 			seat_proof(live, cheat),
 			pair((a.clone(), stored(sign(cheat, &a))), (b.clone(), stored(sign(cheat, &b))))
 		));
-		run_to_block(2 + SLASH_DEFERRAL);
+		run_to_block(System::block_number() + SLASH_DEFERRAL + 1);
 		let rounds: Vec<_> = Rounds::<Test>::iter().collect();
 		assert_eq!(rounds.len(), 2);
 		let certificate = Certificates::<Test>::get(decided).unwrap();
@@ -151,6 +160,12 @@ fn version_1_storage_migrates_to_version_2() {
 		// Run again, it does nothing.
 		let before = Rounds::<Test>::get(live);
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Rounds::<Test>::get(live), before);
+		// The runtime's upgrade then goes on to version 3 (`runtime::Migrations`), which leaves
+		// the migrated rounds as they are: the code's version.
+		migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(3));
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), crate::STORAGE_VERSION);
 		assert_eq!(Rounds::<Test>::get(live), before);
 	});
 }

@@ -2,6 +2,7 @@
 
 mod agent;
 mod core;
+mod draws;
 mod fixtures;
 mod forks;
 mod handover;
@@ -95,10 +96,25 @@ fn create_machine() -> MachineId {
 	id
 }
 
+/// Commits a round of `machine` and runs to its draw.
 fn open(machine: MachineId) -> RoundId {
 	let id = NextRoundId::<Test>::get();
 	assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+	run_to_draw();
+	assert!(Rounds::<Test>::get(id).unwrap().is_drawn());
 	id
+}
+
+/// The deadline of drawn round `round`.
+fn deadline(round: RoundId) -> u64 {
+	let info = Rounds::<Test>::get(round).expect("a live round");
+	assert!(info.is_drawn(), "round {round} is drawn");
+	info.deadline
+}
+
+/// Runs to the first block after drawn round `round`'s deadline.
+fn run_past_deadline(round: RoundId) {
+	run_to_block(deadline(round) + 1);
 }
 
 fn label(machine: MachineId) -> Label {

@@ -41,10 +41,11 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 			seat_proof(round, cheat),
 			pair(first.clone(), second.clone())
 		));
+		let reported = System::block_number();
 		let [(id, penalty)] = penalties_of(cheat).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::Equivocation);
 		assert_eq!(penalty.reporter, Some(reporter));
-		assert_eq!(penalty.apply_at, 1 + SLASH_DEFERRAL);
+		assert_eq!(penalty.apply_at, reported + SLASH_DEFERRAL);
 		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
 		assert_eq!(TotalStake::<Test>::get(), 9_000, "out of the draw at once");
 		// Punished once.
@@ -58,9 +59,10 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		);
 		// Withdrawal waits for the penalty.
 		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
-		run_to_block(SLASH_DEFERRAL);
+		let unbonded = System::block_number();
+		run_to_block(reported + SLASH_DEFERRAL - 1);
 		assert_eq!(held_bond(cheat), 1_000, "deferred");
-		run_to_block(1 + SLASH_DEFERRAL);
+		run_to_block(reported + SLASH_DEFERRAL);
 		// 50% of 1_000, all of it to the treasury: the second account gets nothing back.
 		assert_eq!(
 			Penalties::<Test>::get(id).unwrap().status,
@@ -74,7 +76,7 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		assert_eq!(Balances::balance(&reporter), 10_000);
 		assert_eq!(Balances::balance(&TREASURY), 1 + 500);
 		assert_eq!(Balances::total_issuance(), issuance);
-		run_to_block(2 + UNBONDING_DELAY);
+		run_to_block(unbonded + UNBONDING_DELAY + 1);
 		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
 		// The two accounts together lost the whole slash.
 		assert_eq!(Balances::balance(&cheat) + Balances::balance(&reporter), 20_000 - 500);
@@ -224,6 +226,7 @@ fn a_penalty_can_be_cancelled_during_the_deferral_only() {
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
 		let id = report(cheat, round);
+		let reported = System::block_number();
 		assert_noop!(
 			ConsensusMachine::cancel_penalty(RuntimeOrigin::signed(1), id),
 			DispatchError::BadOrigin
@@ -234,7 +237,7 @@ fn a_penalty_can_be_cancelled_during_the_deferral_only() {
 		);
 		assert_ok!(ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id));
 		System::assert_last_event(Event::PenaltyCancelled { penalty: id }.into());
-		run_to_block(2 + SLASH_DEFERRAL);
+		run_to_block(reported + SLASH_DEFERRAL + 1);
 		assert_eq!(held_bond(cheat), 1_000, "nothing slashed");
 		assert_eq!(Penalties::<Test>::get(id).unwrap().status, PenaltyStatus::Cancelled);
 		assert_noop!(
@@ -254,7 +257,7 @@ fn applied_penalties_are_final() {
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
 		let id = report(cheat, round);
-		run_to_block(1 + SLASH_DEFERRAL);
+		run_to_block(System::block_number() + SLASH_DEFERRAL);
 		assert_noop!(
 			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
 			Error::<Test>::PenaltyNotPending
@@ -274,7 +277,7 @@ fn a_slash_below_the_minimum_bond_takes_the_agent_out_of_the_draw() {
 		let round = propose(object);
 		assert!(seats(round).iter().any(|s| s.agent == 1), "agent 1 is drawn");
 		report(1, round);
-		run_to_block(1 + SLASH_DEFERRAL);
+		run_to_block(System::block_number() + SLASH_DEFERRAL);
 		let agent = Agents::<Test>::get(1).unwrap();
 		assert_eq!(agent.bond, 75);
 		assert_eq!(agent.status, AgentStatus::Suspended);
@@ -304,7 +307,18 @@ fn missed_duties_ban_then_repeated_bans_slash() {
 		let until = System::block_number() + BAN_PERIOD;
 		System::assert_has_event(Event::AgentBanned { agent: 1, until }.into());
 		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { until });
-		// A banned agent is never drawn: here nobody is left to draw.
+		// A banned agent is never drawn: it leaves the live tree at once, so a round drawn from
+		// this period's snapshot (which still holds it) leaves its seats empty...
+		assert_eq!(TotalStake::<Test>::get(), 0);
+		let other = create_machine();
+		let round = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), other, h(1)));
+		run_to_draw();
+		assert!(Rounds::<Test>::get(round).unwrap().is_drawn());
+		assert!(seats(round).is_empty(), "the banned agent's seats stay empty");
+		// ...and from the next snapshot on, nobody is left to draw.
+		run_to_next_snapshot();
+		assert!(System::block_number() <= until);
 		assert_noop!(
 			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
 			Error::<Test>::NoAgents
@@ -314,6 +328,8 @@ fn missed_duties_ban_then_repeated_bans_slash() {
 		run_to_block(until);
 		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
 		assert_eq!(TotalStake::<Test>::get(), 1_000);
+		// Back in the draw from the next snapshot on.
+		run_to_next_snapshot();
 		// Two more misses: a second ban, now slashed lightly.
 		expire(machine);
 		expire(machine);
@@ -347,10 +363,11 @@ fn withdrawal_waits_for_pending_penalties() {
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
 		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
+		let unbonded = System::block_number();
 		let id = report(cheat, round);
 		// Make the penalty still pending when the unbonding delay ends.
 		Penalties::<Test>::mutate(id, |p| p.as_mut().unwrap().apply_at = 10 * UNBONDING_DELAY);
-		run_to_block(1 + UNBONDING_DELAY);
+		run_to_block(unbonded + UNBONDING_DELAY);
 		assert_noop!(
 			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
 			Error::<Test>::PenaltyPending
@@ -410,6 +427,8 @@ fn a_ban_long_after_the_last_is_not_a_repeat() {
 		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { until });
 		run_to_block(System::block_number() + BAN_MEMORY);
 		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
+		// Back in the draw from the next snapshot on.
+		run_to_next_snapshot();
 		expire(machine);
 		assert!(matches!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { .. }));
 		assert!(penalties_of(1).is_empty(), "the ban count decayed: no repeat-ban slash");
@@ -537,7 +556,7 @@ fn an_equivocation_that_surfaces_after_pruning_is_punished_until_the_bond_could_
 		};
 		let (cheat_proof, late_proof) = (seat_proof(round, cheat), seat_proof(round, late));
 		// The round times out and is pruned: its committee is gone.
-		run_to_block(2 + TIMEOUT + RETENTION);
+		run_to_block(deadline(round) + RETENTION + 1);
 		assert!(!Rounds::<Test>::contains_key(round) && !Committees::<Test>::contains_key(round));
 		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
 		assert_eq!(expires, System::block_number() + UNBONDING_DELAY);

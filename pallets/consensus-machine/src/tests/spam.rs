@@ -80,7 +80,7 @@ fn invalid_statements_cost_no_signature_check_or_exactly_one() {
 		// A seat that already spoke, and a round past its deadline: no check.
 		submit(agent, &good);
 		assert_eq!(try_authorize(statement_call(&good, seat, agent)), (false, 0), "duplicate");
-		run_to_block(2 + TIMEOUT);
+		run_past_deadline(round);
 		let late = committee.iter().find(|s| s.agent != agent).unwrap();
 		let late_seat = seat_of(round, late.agent);
 		assert_eq!(try_authorize(statement_call(&good, late_seat, late.agent)), (false, 0), "late");

@@ -5,19 +5,24 @@
 //!
 //! Draws do not read the live tree: they read the snapshot of the current snapshot period
 //! (`SnapshotPeriod` blocks), the tree as it stood when the period began ([`SnapshotTree`]).
-//! Nothing is copied at the boundary: the first write to a tree node (or an index's agent) in a
-//! period keeps the old value tagged with the period ([`FrozenNodes`], [`FrozenAgentAt`]), and
-//! a snapshot read takes the tagged value when its tag is the current period, else the live one.
-//! So a stake change costs one extra read and write per node it touches, the boundary costs
-//! nothing, and a draw of `N` slots over `P` agents reads at most `2·N·⌈log₂ P⌉` nodes (for
-//! 100,000 agents and 1,000 slots: at most 34,000 reads, 17,000 when no node changed in the
-//! period) plus two reads per distinct seat (its agent and the agent's record).
+//! Nothing is copied at the boundary: the first write to a tree node in a period keeps the
+//! node's old value tagged with the period ([`FrozenNodes`]), and a snapshot read takes the
+//! tagged value when its tag is the current period, else the live one. So a stake change costs
+//! one extra read and write per node it touches, the boundary costs nothing, and a draw of `N`
+//! slots over `P` agents reads at most `2·N·⌈log₂ P⌉` nodes (for 100,000 agents and 1,000
+//! slots: at most 34,000 reads, 17,000 when no node changed in the period) plus two reads per
+//! distinct seat (its agent and the agent's record).
 //!
 //! Additions (registering, bonding more) therefore count only from the next period. Removals
 //! count at once where it matters: a drawn index whose agent is no longer active (unbonding,
-//! banned, suspended, withdrawn) leaves its seats empty. An empty seat never signs, so it can
-//! only cost liveness, and making seats empty is no way to choose a committee: it cannot move
-//! any other seat.
+//! banned, suspended) leaves its seats empty. An empty seat never signs, so it can only cost
+//! liveness, and emptying seats is no way to choose a committee: it cannot move any other seat.
+//!
+//! An index's agent needs no snapshot: an index with stake in the current snapshot belonged,
+//! when the period began, to an agent that was active then, and that agent cannot have
+//! withdrawn (freeing the index for someone else) within the period, because withdrawing waits
+//! `UnbondingDelay`, which exceeds `SnapshotPeriod` (`integrity_test`). So [`AgentAt`] names the
+//! snapshot's agent at every index a draw can find.
 
 use crate::{
 	crypto::{Public, Signature},
@@ -107,14 +112,6 @@ impl<T: Config> SnapshotTree<T> {
 		}
 		selection::StakeTree::node(self, self.capacity)
 	}
-
-	/// The agent at `index` in the snapshot.
-	pub(crate) fn agent_at(&self, index: u32) -> Option<T::AccountId> {
-		match FrozenAgentAt::<T>::get(index) {
-			Some((era, agent)) if era == self.era => agent,
-			_ => AgentAt::<T>::get(index),
-		}
-	}
 }
 
 impl<T: Config> selection::StakeTree for SnapshotTree<T> {
@@ -157,18 +154,6 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn freeze_node(era: u32, i: u32) {
 		if FrozenNodes::<T>::get(i).map(|(e, _)| e) != Some(era) {
 			FrozenNodes::<T>::insert(i, (era, StakeNodes::<T>::get(i)));
-		}
-	}
-
-	/// Sets the agent at stake-tree `index`, keeping the old one for the current snapshot.
-	pub(crate) fn set_agent_at(index: u32, agent: Option<&T::AccountId>) {
-		let era = Self::current_era();
-		if FrozenAgentAt::<T>::get(index).map(|(e, _)| e) != Some(era) {
-			FrozenAgentAt::<T>::insert(index, (era, AgentAt::<T>::get(index)));
-		}
-		match agent {
-			Some(agent) => AgentAt::<T>::insert(index, agent),
-			None => AgentAt::<T>::remove(index),
 		}
 	}
 
@@ -282,7 +267,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::enter_draw(index, bond);
 		FreeIndices::<T>::put(free);
-		Self::set_agent_at(index, Some(&who));
+		AgentAt::<T>::insert(index, &who);
 		KeyOwner::<T>::insert(&key, &who);
 		Agents::<T>::insert(
 			&who,
@@ -342,7 +327,7 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)?;
 		FreeIndices::<T>::put(free);
-		Self::set_agent_at(agent.index, None);
+		AgentAt::<T>::remove(agent.index);
 		KeyOwner::<T>::remove(&agent.key);
 		Agents::<T>::remove(&who);
 		Self::deposit_event(Event::BondWithdrawn { agent: who, amount });

@@ -333,10 +333,26 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// Source of the committee draws' seeds, with the block since which each output is
-		/// known (BABE's `ParentBlockRandomness` on the development chain). A committee is drawn
-		/// only from an output known since a block after its round's commitment and after its
-		/// stake snapshot froze; `None` (no randomness yet) waits.
+		/// public (BABE's `ParentBlockRandomness` on the development chain). A committee is
+		/// drawn only from an output nobody can have known at its round's commitment or when
+		/// the stake snapshot froze (see [`Config::RandomnessLead`]); `None` (no randomness
+		/// yet) waits.
 		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
+		/// Blocks before it is public that some party may already know a randomness output:
+		/// for BABE's `ParentBlockRandomness`, the author of the block whose VRF output it is,
+		/// who can compute that output as soon as its epoch's randomness is fixed (up to two
+		/// epochs ahead); zero for a source nobody knows early. A draw needs an output public
+		/// since more than `RandomnessLead` blocks after the commitment, and not before the
+		/// current snapshot period began plus `RandomnessLead`.
+		#[pallet::constant]
+		type RandomnessLead: Get<BlockNumberFor<Self>>;
+
+		/// Commitments (rounds opened or proposed, not handovers) waiting for their draw at
+		/// most: more are refused ([`Error::TooManyPendingDraws`]), so nobody can push a
+		/// round's draw arbitrarily far, at the price of deposits.
+		#[pallet::constant]
+		type MaxPendingDraws: Get<u32>;
 
 		/// Blocks per stake snapshot: draws use the stake tree as it stood when the current
 		/// snapshot period began; bonds, unbonds and withdrawals count from the next one.
@@ -512,12 +528,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type FrozenNodes<T: Config> = StorageMap<_, Twox64Concat, u32, (u32, u128)>;
 
-	/// The agent each stake-tree index held when the snapshot period `era` began, for the
-	/// indices that changed hands during `era`: `(era, agent)`.
-	#[pallet::storage]
-	pub type FrozenAgentAt<T: Config> =
-		StorageMap<_, Twox64Concat, u32, (u32, Option<T::AccountId>)>;
-
 	/// The first committed round not yet drawn: rounds `NextDraw..NextRoundId` wait for their
 	/// draw, in commitment order.
 	#[pallet::storage]
@@ -668,7 +678,6 @@ pub mod pallet {
 			}
 			// Genesis is the first snapshot: its agents are drawn from the first block on.
 			let _ = FrozenNodes::<T>::clear(u32::MAX, None);
-			let _ = FrozenAgentAt::<T>::clear(u32::MAX, None);
 			for GenesisMachine { levels, round_deposit, initial_state } in &self.machines {
 				let specs = levels
 					.iter()
@@ -948,6 +957,9 @@ pub mod pallet {
 		RandomnessTooOld,
 		/// The round's committee is already drawn.
 		AlreadyDrawn,
+		/// `MaxPendingDraws` commitments already wait for their draw: try again in a few
+		/// blocks.
+		TooManyPendingDraws,
 	}
 
 	#[pallet::hooks]
@@ -995,24 +1007,39 @@ pub mod pallet {
 				"a round must outlive its challenge window"
 			);
 			// A hierarchical family lives until its last level's deadline: every level may
-			// take `MaxRoundDuration` from its draw, and a backup level's draw comes at least
-			// two blocks (three at a snapshot boundary) after the handover. An agent drawn at
-			// the primary that unbonds at once must still have its bond held when an offence of
-			// any level is reported while the family exists. (A backlog of draws beyond
-			// `MaxDrawsPerBlock` per block can stretch a family further; the committee roots
-			// then still expire `UnbondingDelay` after pruning.)
+			// wait for its draw and then take `MaxRoundDuration`. An agent drawn at the primary
+			// that unbonds at once must still have its bond held when an offence of any level
+			// is reported while the family exists. (Handovers are not counted in
+			// `MaxPendingDraws`; many at once can stretch a family further, and the committee
+			// roots then still expire `UnbondingDelay` after pruning.)
 			use sp_runtime::traits::Saturating;
+			// The longest wait for a draw: the commitments ahead of it, two leads (the second
+			// at a snapshot boundary) and two blocks.
+			let pending = T::MaxPendingDraws::get() / T::MaxDrawsPerBlock::get().max(1);
+			let draw_wait = T::RandomnessLead::get()
+				.saturating_mul(2u32.into())
+				.saturating_add(pending.saturating_add(2).into());
 			let family = T::MaxRoundDuration::get()
-				.saturating_add(3u32.into())
+				.saturating_add(draw_wait)
 				.saturating_mul(crate::types::MAX_LEVELS.into())
 				.saturating_add(T::RoundRetention::get());
 			assert!(
 				T::UnbondingDelay::get() > family,
-				"UnbondingDelay must exceed MAX_LEVELS * (MaxRoundDuration + 3) + RoundRetention: \
-				 an offence reported while its round's family exists must find the bond still held"
+				"UnbondingDelay must exceed MAX_LEVELS * (MaxRoundDuration + the longest draw wait) + \
+				 RoundRetention: an offence reported while its round's family exists must find \
+				 the bond still held"
 			);
-			assert!(T::SnapshotPeriod::get() > Zero::zero(), "SnapshotPeriod must be positive");
 			assert!(T::MaxDrawsPerBlock::get() > 0, "MaxDrawsPerBlock must be positive");
+			assert!(
+				T::SnapshotPeriod::get() > T::RandomnessLead::get().saturating_add(1u32.into()),
+				"SnapshotPeriod must exceed RandomnessLead + 1, or no randomness is ever fresh \
+				 enough for a period's snapshot"
+			);
+			assert!(
+				T::UnbondingDelay::get() > T::SnapshotPeriod::get(),
+				"UnbondingDelay must exceed SnapshotPeriod: an agent in a snapshot cannot then \
+				 withdraw and free its index within the snapshot's period"
+			);
 			assert!(T::MaxMisses::get() > 0, "MaxMisses must be positive");
 			assert!(
 				T::BanMemory::get() > T::BanPeriod::get(),

@@ -121,10 +121,14 @@ pub const BAN_PERIOD: u64 = 10;
 pub const BAN_MEMORY: u64 = 50;
 pub const SNAPSHOT_PERIOD: u64 = 10;
 pub const MAX_DRAWS_PER_BLOCK: u32 = 4;
+pub const MAX_PENDING_DRAWS: u32 = 12;
 /// Chunk size of the test evidence rule.
 pub const CHUNK: u32 = 4;
 
 parameter_types! {
+	/// Zero (a source nobody knows early) but in the tests of a source some author knows
+	/// ahead, as BABE's per-block randomness.
+	pub static RandomnessLead: u64 = 0;
 	pub const MinBond: Balance = MIN_BOND;
 	pub const Treasury: AccountId = TREASURY;
 	pub const AmberFee: Perbill = Perbill::from_percent(10);
@@ -176,6 +180,8 @@ impl pallet_consensus_machine::Config for Test {
 	type MaxPenaltiesPerBlock = ConstU32<4>;
 	type SnapshotPeriod = ConstU64<SNAPSHOT_PERIOD>;
 	type MaxDrawsPerBlock = ConstU32<MAX_DRAWS_PER_BLOCK>;
+	type RandomnessLead = RandomnessLead;
+	type MaxPendingDraws = ConstU32<MAX_PENDING_DRAWS>;
 }
 
 /// The picket key pair of test account `who`: derived from a well-known seed.
@@ -283,12 +289,15 @@ pub fn run_to_block_without_idle(n: u64) {
 }
 
 /// Runs to the block where the rounds committed so far are drawn: two blocks on (the next
-/// block's randomness is the committing block's, known too early), and one more at a snapshot
-/// boundary.
+/// block's randomness is the committing block's, known too early) plus the randomness lead,
+/// and later at the start of a snapshot period.
 pub fn run_to_draw() {
-	let mut now = System::block_number() + 2;
-	if now % SNAPSHOT_PERIOD == 0 {
-		now += 1;
+	let lead = RandomnessLead::get();
+	let mut now = System::block_number() + 2 + lead;
+	// The randomness must also be knowable only after the snapshot froze.
+	let start = now - now % SNAPSHOT_PERIOD;
+	if now - 1 - lead < start {
+		now = start + lead + 1;
 	}
 	run_to_block(now);
 }

@@ -33,7 +33,7 @@ use consensus_machine_primitives::{
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, DefensiveOption, Randomness},
+	traits::{fungible::MutateHold, Defensive, DefensiveOption, Randomness},
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -111,7 +111,7 @@ impl<T: Config> Pallet<T> {
 		let drawn = selection::draw(&snapshot, seed, slots, total).unwrap_or_default();
 		let mut seats = Vec::new();
 		for (index, slots) in selection::group(&drawn) {
-			let Some(agent) = snapshot.agent_at(index) else { continue };
+			let Some(agent) = AgentAt::<T>::get(index) else { continue };
 			let Some(info) = Agents::<T>::get(&agent) else { continue };
 			if info.status == AgentStatus::Active {
 				seats.push(Seat { agent, key: info.key, slots });
@@ -157,7 +157,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws committed round `round_id`'s committee and opens it, if the randomness allows:
-	/// known since a block after the commitment and at or after the current snapshot's start.
+	/// knowable (`RandomnessLead` before it is public) only since a block after the commitment
+	/// and at or after the current snapshot's start.
 	/// Returns the committee's slots. Errors: [`Error::AlreadyDrawn`],
 	/// [`Error::RandomnessUnavailable`], [`Error::RandomnessTooOld`]; nothing changes then.
 	pub(crate) fn draw_round(
@@ -167,8 +168,12 @@ impl<T: Config> Pallet<T> {
 		ensure!(!round.is_drawn(), Error::<T>::AlreadyDrawn);
 		let (seed, known_since) = Self::round_seed(round_id);
 		let seed = seed.ok_or(Error::<T>::RandomnessUnavailable)?;
+		// The first block anyone may have known the output.
+		let lead = T::RandomnessLead::get();
+		ensure!(known_since >= lead, Error::<T>::RandomnessTooOld);
+		let earliest = known_since.saturating_sub(lead);
 		ensure!(
-			known_since > round.opened && known_since >= Self::current_era_start(),
+			earliest > round.opened && earliest >= Self::current_era_start(),
 			Error::<T>::RandomnessTooOld
 		);
 		Self::open_drawn(round_id, round, seed)
@@ -184,7 +189,10 @@ impl<T: Config> Pallet<T> {
 		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
 		let config =
 			machine.levels.get(round.level as usize).defensive_ok_or(Error::<T>::Corrupt)?;
-		let (committee, total) = Self::draw_committee(&seed, round.slots)?;
+		// A level's slots fit `MaxCommittee` when committed; should an upgrade have lowered it
+		// since, the round opens with empty seats and times out rather than never opening.
+		let (committee, total) =
+			Self::draw_committee(&seed, round.slots).defensive_unwrap_or_default();
 		let root = membership::committee_root(&committee);
 		let parent = frame_system::Pallet::<T>::parent_hash();
 		round.instance = Self::instance_of(
@@ -306,6 +314,12 @@ impl<T: Config> Pallet<T> {
 		let (level, kind) = opening.into_kind(round, machine.label.step);
 		let config =
 			machine.levels.get(level as usize).defensive_ok_or(Error::<T>::Corrupt)?.clone();
+		ensure!(config.rule.n <= T::MaxCommittee::get(), Error::<T>::CommitteeTooLarge);
+		// Handovers continue a family already in flight: only new questions wait for room.
+		if !matches!(kind, RoundKind::Backup { .. }) {
+			let pending = round.saturating_sub(NextDraw::<T>::get());
+			ensure!(pending < u64::from(T::MaxPendingDraws::get()), Error::<T>::TooManyPendingDraws);
+		}
 		if !deposit.is_zero() {
 			T::Currency::hold(&Self::deposit_reason(&kind).into(), &opener, deposit)?;
 		}

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::bonds::StorageTree;
+use codec::Encode;
 use consensus_machine_primitives::selection::{self, MemoryTree};
 
 /// A committee as `(agent, slots)` in seat order.
@@ -317,4 +318,75 @@ fn anyone_reproduces_a_committee_from_its_seed_and_snapshot() {
 			);
 			assert_eq!(verified, Ok(record.slots));
 		});
+}
+
+#[test]
+fn a_block_author_who_knows_the_seed_early_cannot_aim_stake_at_it() {
+	// A source some author knows `LEAD` blocks before it is public, as BABE's per-block VRF
+	// output is known to its slot owner once the epoch randomness is fixed. The author bonds δ
+	// in the last blocks of a snapshot period and commits, having computed the committee from
+	// every output it can know by then and the tree the next snapshot will freeze.
+	const LEAD: u64 = 5;
+	let deltas = [0, 100, 500, 2_000, 8_000];
+	for delta in deltas {
+		ExtBuilder::default().build_and_execute(|| {
+			RandomnessLead::set(LEAD);
+			let machine = create_machine();
+			run_to_block(SNAPSHOT_PERIOD - 2);
+			let bonded_at = System::block_number();
+			if delta > 0 {
+				assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), delta));
+			}
+			let round = NextRoundId::<Test>::get();
+			// The first draw a rule blind to the lead would make: at the second block of the next
+			// period, from the output public since its first block, known to the author now.
+			let known_since = SNAPSHOT_PERIOD;
+			assert!(known_since <= bonded_at + LEAD, "the author knows this output now");
+			let subject = (*b"cm/round", round).encode();
+			let seed = sp_io::hashing::blake2_256(&(subject.as_slice(), known_since).encode());
+			let tree = StorageTree::<Test>::new();
+			let drawn = selection::draw(&tree, &seed, SLOTS, TotalStake::<Test>::get()).unwrap();
+			let prediction: Vec<_> = selection::group(&drawn)
+				.into_iter()
+				.map(|(index, slots)| (AgentAt::<Test>::get(index).unwrap(), slots))
+				.collect();
+			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+			run_to_draw();
+			let info = Rounds::<Test>::get(round).unwrap();
+			let drawn_at = info.deadline - TIMEOUT;
+			// The output it was drawn from was public at `drawn_at − 1`: nobody, author
+			// included, could know it before the bond and the commitment.
+			assert!(drawn_at - 1 - LEAD > bonded_at);
+			assert_ne!(committee_of(round), prediction, "δ = {delta}: the author's aim missed");
+		});
+	}
+}
+
+#[test]
+fn commitments_beyond_max_pending_draws_wait_for_room() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let unitary = create_machine();
+		run_to_block(2);
+		for i in 0..MAX_PENDING_DRAWS {
+			assert_ok!(ConsensusMachine::propose(
+				RuntimeOrigin::signed(OPENER),
+				machine,
+				h(100 + i as u8),
+				64
+			));
+		}
+		assert_noop!(
+			ConsensusMachine::propose(RuntimeOrigin::signed(OPENER), machine, h(99), 64),
+			Error::<Test>::TooManyPendingDraws
+		);
+		assert_noop!(
+			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), unitary, h(9)),
+			Error::<Test>::TooManyPendingDraws
+		);
+		// Draws make room, `MaxDrawsPerBlock` per block.
+		run_to_draw();
+		assert_eq!(NextDraw::<Test>::get(), u64::from(MAX_DRAWS_PER_BLOCK));
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), unitary, h(9)));
+	});
 }

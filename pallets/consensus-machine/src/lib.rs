@@ -79,8 +79,10 @@
 //!     type Currency = Balances;
 //!     type RuntimeHoldReason = RuntimeHoldReason;
 //!     type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
-//!     type SnapshotPeriod = ConstU32<600>; // or the chain's epoch length
+//!     type RandomnessLead = ConstU32<{ 2 * EPOCH_DURATION_IN_BLOCKS }>;
+//!     type SnapshotPeriod = ConstU32<3_600>; // or the staking era
 //!     type MaxDrawsPerBlock = ConstU32<2>;
+//!     type MaxPendingDraws = ConstU32<32>;
 //!     type MachineOrigin = EnsureRoot<AccountId>;
 //!     type RoundOrigin = EnsureSigned<AccountId>;
 //!     type MinBond = ConstU128<{ 100 * UNIT }>;

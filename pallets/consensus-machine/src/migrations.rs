@@ -244,8 +244,8 @@ pub mod v2 {
 /// - `NextDraw` starts at `NextRoundId`: every round of version 2 was drawn when it opened.
 /// - `PopulationVersion` is removed; a round's `snapshot` field took its place in `RoundInfo`
 ///   (same encoding), so rounds drawn before keep the old version number there.
-/// - `FrozenNodes` and `FrozenAgentAt` start empty: the snapshot of the period the upgrade falls
-///   in is the stake tree as the upgrade found it.
+/// - `FrozenNodes` starts empty: the snapshot of the period the upgrade falls in is the stake
+///   tree as the upgrade found it.
 pub mod v3 {
 	use crate::pallet::*;
 	use frame_support::{

@@ -61,6 +61,13 @@ impl<T: Config> Pallet<T> {
 		ensure_that(capacity.is_power_of_two() || capacity == 0, "a power-of-two tree")?;
 		let last = capacity.saturating_sub(1);
 		ensure_that(selection::prefix(&tree, last) == active_total, "tree total")?;
+		// The current snapshot is a consistent tree too: its nodes sum to its total.
+		let snapshot = crate::bonds::SnapshotTree::<T>::current();
+		ensure_that(selection::prefix(&snapshot, last) == snapshot.total(), "snapshot total")?;
+		ensure_that(
+			NextDraw::<T>::get() <= NextRoundId::<T>::get(),
+			"a draw ahead of commitments",
+		)?;
 		ensure_that(
 			KeyOwner::<T>::iter().count() == Agents::<T>::iter().count(),
 			"a key without an agent",

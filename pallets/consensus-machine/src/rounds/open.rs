@@ -318,7 +318,10 @@ impl<T: Config> Pallet<T> {
 		// Handovers continue a family already in flight: only new questions wait for room.
 		if !matches!(kind, RoundKind::Backup { .. }) {
 			let pending = round.saturating_sub(NextDraw::<T>::get());
-			ensure!(pending < u64::from(T::MaxPendingDraws::get()), Error::<T>::TooManyPendingDraws);
+			ensure!(
+				pending < u64::from(T::MaxPendingDraws::get()),
+				Error::<T>::TooManyPendingDraws
+			);
 		}
 		if !deposit.is_zero() {
 			T::Currency::hold(&Self::deposit_reason(&kind).into(), &opener, deposit)?;

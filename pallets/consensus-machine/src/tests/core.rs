@@ -863,8 +863,17 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 			// ...the live tree at once, the snapshot from the next period on.
 			assert_eq!(StakeNodes::<Test>::get(8), 8_000);
 			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
+			// Growing again after stake moved this period: the new top node's snapshot value
+			// is the snapshot's total, the live one the live total.
+			MaxAgents::set(9);
+			ConsensusMachine::ensure_tree_capacity();
+			assert_eq!(StakeNodes::<Test>::get(16), 8_000);
+			assert_eq!(snapshot_top(), (16, 6_000, 6_000));
+			let round = open(create_machine());
+			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 6_000);
+			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
 			run_to_next_snapshot();
-			assert_eq!(snapshot_top(), (8, 8_000, 8_000));
+			assert_eq!(snapshot_top(), (16, 8_000, 8_000));
 			let round = open(create_machine());
 			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 8_000);
 			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000, 1_000, 1_000]));

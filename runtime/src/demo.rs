@@ -130,7 +130,7 @@ pub mod pallet {
 				if tracked.is_full() {
 					break;
 				}
-				weight.saturating_accrue(CmWeights::<T>::open_round(max));
+				weight.saturating_accrue(CmWeights::<T>::open_round());
 				let round = pallet_consensus_machine::NextRoundId::<T>::get();
 				let opened = match what {
 					"notary round" => {

@@ -139,7 +139,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Migrations run on the next runtime upgrade, in order (as
 /// `frame_support::migrations::VersionedMigration`s, each a no-op once its pallet is at its
 /// target version).
-pub type Migrations = (pallet_consensus_machine::migrations::v2::MigrateV1ToV2<Runtime>,);
+pub type Migrations = (
+	pallet_consensus_machine::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_consensus_machine::migrations::v3::MigrateV2ToV3<Runtime>,
+);
 
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -54,6 +54,34 @@ fn development() -> sp_io::TestExternalities {
 	ext
 }
 
+/// Moves to the next block as the node would for the consensus machine: BABE's per-block VRF
+/// randomness for the parent (any fresh value does here), then the pallets' `on_initialize`,
+/// which draws the committees of the rounds committed two blocks before.
+fn next_block() -> u32 {
+	use frame_support::traits::Hooks;
+	let n = System::block_number() + 1;
+	System::set_block_number(n);
+	let key = frame_support::storage::storage_prefix(b"Babe", b"AuthorVrfRandomness");
+	frame_support::storage::unhashed::put(
+		&key,
+		&Some(sp_io::hashing::blake2_256(&n.to_le_bytes())),
+	);
+	consensus_machine_runtime::ConsensusMachine::on_initialize(n);
+	consensus_machine_runtime::DemoDriver::on_initialize(n);
+	n
+}
+
+/// Runs blocks until round `round` (committed) is drawn.
+fn run_to_draw(round: u64) {
+	for _ in 0..4 {
+		if pallet_consensus_machine::Rounds::<Runtime>::get(round).is_some_and(|r| r.is_drawn()) {
+			return;
+		}
+		next_block();
+	}
+	panic!("round {round} was not drawn within four blocks");
+}
+
 fn picket(i: u32) -> sr25519::Pair {
 	sr25519::Pair::from_string(&picket_seed(i), None).unwrap()
 }
@@ -103,6 +131,8 @@ fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 		})
 		.dispatch_bypass_filter(RuntimeOrigin::signed(alice())));
 		let round = 0;
+		assert!(Runtime::committee(round).expect("committed").is_empty(), "not drawn yet");
+		run_to_draw(round);
 		let committee = Runtime::committee(round).expect("drawn");
 		let info = Runtime::round(round).unwrap();
 		let value = [5u8; 32];
@@ -200,7 +230,9 @@ fn picket_agents_on_the_real_runtime_submit_statements_the_runtime_accepts() {
 			subject: [7; 32],
 		})
 		.dispatch_bypass_filter(RuntimeOrigin::signed(alice())));
-		<consensus_machine_runtime::ConsensusMachine as frame_support::traits::Hooks<_>>::offchain_worker(1);
+		run_to_draw(0);
+		let now = System::block_number();
+		<consensus_machine_runtime::ConsensusMachine as frame_support::traits::Hooks<_>>::offchain_worker(now);
 		let txs = std::mem::take(&mut state.write().transactions);
 		assert_eq!(txs.len(), Runtime::committee(0).unwrap().len(), "one statement per seat");
 		let parent = System::parent_hash();
@@ -218,21 +250,17 @@ fn the_demo_driver_opens_rounds_every_period_and_stays_bounded() {
 	use consensus_machine_runtime::{
 		demo::{self, Tracked, MAX_TRACKED, NOTARY, ORACLE},
 		genesis_config_presets::DEMO_PERIOD,
-		DemoDriver,
 	};
-	use frame_support::traits::Hooks;
 	use pallet_consensus_machine::{NextRoundId, Rounds};
 	development().execute_with(|| {
 		let driver: AccountId = demo::account();
 		let funds = consensus_machine_runtime::Balances::free_balance(&driver);
 		assert!(funds > 0, "the preset endows the driver");
-		for n in 1..DEMO_PERIOD {
-			System::set_block_number(n);
-			DemoDriver::on_initialize(n);
+		while System::block_number() + 1 < DEMO_PERIOD {
+			next_block();
 		}
 		assert_eq!(NextRoundId::<Runtime>::get(), 0, "nothing before the first period");
-		System::set_block_number(DEMO_PERIOD);
-		DemoDriver::on_initialize(DEMO_PERIOD);
+		assert_eq!(next_block(), DEMO_PERIOD);
 		let opened: Vec<_> = (0..NextRoundId::<Runtime>::get())
 			.map(|id| {
 				let info = Rounds::<Runtime>::get(id).unwrap();
@@ -249,9 +277,7 @@ fn the_demo_driver_opens_rounds_every_period_and_stays_bounded() {
 		);
 		assert_eq!(Tracked::<Runtime>::get().len(), 3);
 		// Nobody signs: the driver closes what timed out and never tracks more than its bound.
-		for n in DEMO_PERIOD + 1..=40 * DEMO_PERIOD {
-			System::set_block_number(n);
-			DemoDriver::on_initialize(n);
+		while next_block() < 40 * DEMO_PERIOD {
 			assert!(Tracked::<Runtime>::get().len() as u32 <= MAX_TRACKED);
 		}
 		let closed = (0..NextRoundId::<Runtime>::get())
@@ -274,16 +300,13 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 	};
 	development().execute_with(|| {
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
-		assert_eq!(version, StorageVersion::new(2));
+		assert_eq!(version, StorageVersion::new(3));
 		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
-		use consensus_machine_runtime::{genesis_config_presets::DEMO_PERIOD, DemoDriver};
-		use frame_support::traits::Hooks;
-		for n in 2..=4 * DEMO_PERIOD {
-			System::set_block_number(n);
-			DemoDriver::on_initialize(n);
-		}
+		use consensus_machine_runtime::genesis_config_presets::DEMO_PERIOD;
+		while next_block() < 4 * DEMO_PERIOD {}
 		assert!(pallet_consensus_machine::NextRoundId::<Runtime>::get() > 0);
+		assert!(pallet_consensus_machine::NextDraw::<Runtime>::get() > 0, "rounds were drawn");
 		AllPalletsWithSystem::try_state(4 * DEMO_PERIOD, TryStateSelect::All)
 			.expect("consistent with rounds open");
 	});

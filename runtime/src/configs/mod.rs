@@ -176,6 +176,15 @@ impl pallet_consensus_machine::Config for Runtime {
 	type BanPeriod = ConstU32<{ 10 * MINUTES }>;
 	type BanMemory = ConstU32<{ 6 * HOURS }>;
 	type MaxPenaltiesPerBlock = ConstU32<8>;
+	// A new stake snapshot every five minutes: bonds count in draws from the next one on. A
+	// production chain would take its staking era.
+	type SnapshotPeriod = ConstU32<{ 5 * MINUTES }>;
+	// Draws run in `on_initialize`, charged as made: two full committees per block at most.
+	type MaxDrawsPerBlock = ConstU32<2>;
+	// A BABE slot owner knows its VRF output once its epoch's randomness is fixed: up to two
+	// epochs before the block is out.
+	type RandomnessLead = ConstU32<{ 2 * EPOCH_DURATION_IN_BLOCKS }>;
+	type MaxPendingDraws = ConstU32<32>;
 }
 
 /// Off-chain picket agents submit fee-less authorised transactions.

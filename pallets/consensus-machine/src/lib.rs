@@ -315,7 +315,7 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// Source of the committee draws' seeds: BABE's VRF output on a production chain.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
 
 		/// Who may create machines.
 		type MachineOrigin: EnsureOrigin<Self::RuntimeOrigin>;

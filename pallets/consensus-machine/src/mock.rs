@@ -88,10 +88,10 @@ where
 /// Deterministic randomness: the hash of the subject and the block number, so every round gets
 /// its own seed and a test can predict nothing but reproduce everything.
 pub struct TestRandomness;
-impl Randomness<H256, u64> for TestRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
+impl Randomness<Option<H256>, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (Option<H256>, u64) {
 		let block = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+		(Some(H256(sp_io::hashing::blake2_256(&(subject, block).encode()))), block)
 	}
 }
 

@@ -59,7 +59,7 @@ impl Opening {
 impl<T: Config> Pallet<T> {
 	/// The seed of round `round`'s draw.
 	fn round_seed(round: RoundId) -> Hash {
-		T::Randomness::random(&(ROUND_SEED_TAG, round).encode()).0 .0
+		T::Randomness::random(&(ROUND_SEED_TAG, round).encode()).0.unwrap_or_default().0
 	}
 
 	/// The instance of round `round` opened in a block whose parent is `parent`, with the

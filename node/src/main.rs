@@ -1,4 +1,4 @@
-//! The consensus-machine dev node: Aura + GRANDPA over ParityDB, with the runtime's picket
+//! The consensus-machine dev node: BABE + GRANDPA over ParityDB, with the runtime's picket
 //! agents running as off-chain workers.
 //!
 //! Beyond a standard node: `--dev` puts the 20 dev agents' picket keys in the keystore

@@ -11,7 +11,7 @@ use alloc::{format, vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use pallet_consensus_machine::types::{GenesisAgent, GenesisLevel, GenesisMachine};
 use serde_json::Value;
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_core::{sr25519, Pair};
 use sp_genesis_builder::{self, PresetId};
@@ -74,7 +74,7 @@ fn demo_machines() -> Vec<pallet_consensus_machine::GenesisMachineOf<Runtime>> {
 }
 
 fn genesis(
-	authorities: Vec<(AuraId, GrandpaId)>,
+	authorities: Vec<(BabeId, GrandpaId)>,
 	endowed: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
@@ -97,8 +97,9 @@ fn genesis(
 	#[allow(unused_mut)] // Only the demo driver's genesis joins below.
 	let mut patch = build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: pallet_balances::GenesisConfig { balances },
-		aura: pallet_aura::GenesisConfig {
-			authorities: authorities.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>(),
+		babe: pallet_babe::GenesisConfig {
+			authorities: authorities.iter().map(|(b, _)| (b.clone(), 1)).collect::<Vec<_>>(),
+			epoch_config: crate::BABE_GENESIS_EPOCH_CONFIG,
 		},
 		grandpa: pallet_grandpa::GenesisConfig {
 			authorities: authorities.iter().map(|(_, g)| (g.clone(), 1)).collect::<Vec<_>>(),
@@ -116,7 +117,7 @@ fn genesis(
 	patch
 }
 
-fn authority(k: Sr25519Keyring) -> (AuraId, GrandpaId) {
+fn authority(k: Sr25519Keyring) -> (BabeId, GrandpaId) {
 	(
 		k.public().into(),
 		sp_core::ed25519::Pair::from_string(&format!("//{}", <&'static str>::from(k)), None)

@@ -1,22 +1,33 @@
 //! # Consensus-machine dev runtime
 //!
-//! A solo-chain runtime (Aura + GRANDPA) with balances, timestamp, transaction payment, sudo,
-//! a randomness source and the consensus-machine pallet. The layout follows the solochain
-//! template: `configs/` (pallet configurations), `apis.rs` (runtime APIs),
-//! `genesis_config_presets.rs` (the `development` and `local_testnet` presets), `benchmarks.rs`
-//! (with `--features runtime-benchmarks`), and `demo.rs`: a **dev-only demo driver** that opens
-//! rounds every few blocks so that a dev chain has work without a human. The driver, the demo
-//! evaluator of the off-chain pickets and misbehaviour on request come with the `demo` cargo
-//! feature, which the dev node enables; without it the runtime has none of them (the pickets'
+//! A solo-chain runtime (BABE + GRANDPA) with balances, timestamp, transaction payment, sudo
+//! and the consensus-machine pallet. The layout follows the solochain template: `configs/`
+//! (pallet configurations), `apis.rs` (runtime APIs), `genesis_config_presets.rs` (the
+//! `development` and `local_testnet` presets), `benchmarks.rs` (with `--features
+//! runtime-benchmarks`), and `demo.rs`: a **dev-only demo driver** that opens rounds every few
+//! blocks so that a dev chain has work without a human. The driver, the demo evaluator of the
+//! off-chain pickets and misbehaviour on request come with the `demo` cargo feature, which the
+//! dev node enables; without it the runtime has none of them (the pickets'
 //! evaluator is then `()`: a production runtime plugs in its own).
 //!
 //! Upgrades: [`Migrations`] lists the migrations `Executive` runs on a runtime upgrade (the
-//! consensus machine's version 1 → 2); with the `try-runtime` feature the
+//! consensus machine's versions 1 → 2 → 3); with the `try-runtime` feature the
 //! runtime offers the `TryRuntime` API and every pallet's `try_state` checks.
 //!
-//! **Randomness is not production-grade:** committees are seeded by
-//! `pallet-insecure-randomness-collective-flip`, which a block author can bias. A production
-//! chain uses BABE's VRF randomness (`pallet_babe::RandomnessFromOneEpochAgo`) instead.
+//! Block production is BABE: in every slot each authority evaluates a VRF on the epoch's
+//! randomness and the slot, and may author if the output is below a threshold (a primary
+//! slot); each slot also has one secondary author, picked from the same randomness, who
+//! authors with a VRF output too when it did not win (a secondary VRF slot). So every slot has
+//! an author, a single dev node always authors, and every block carries a VRF output. The
+//! authorities never change ([`pallet_babe::SameAuthoritiesForever`]); GRANDPA finalises.
+//!
+//! Randomness: committees are seeded by [`pallet_babe::ParentBlockRandomness`], derived from
+//! the VRF output of the parent block's author, after the round was committed. The author of
+//! that block can compute its output as soon as its epoch's randomness is fixed, up to two
+//! epochs ahead, so the pallet waits that long ([`RANDOMNESS_LEAD`]): a round committed in block
+//! `C` is drawn in block `C + 10`, from an output nobody could know at `C`. The parent's author
+//! could still withhold a block whose output it dislikes: a re-roll, which the README's threat
+//! model bounds.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![recursion_limit = "256"]
 
@@ -67,12 +78,33 @@ pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_UNIT;
 
 /// Target block time.
 pub const MILLISECS_PER_BLOCK: u64 = 6000;
-/// Aura slot duration (it cannot change once the chain runs).
+/// BABE slot duration (it cannot change once the chain runs).
 pub const SLOT_DURATION: u64 = MILLISECS_PER_BLOCK;
 /// Blocks per minute.
 pub const MINUTES: BlockNumber = 60_000 / (MILLISECS_PER_BLOCK as BlockNumber);
 /// Blocks per hour.
 pub const HOURS: BlockNumber = MINUTES * 60;
+
+/// BABE epoch length in slots (it cannot change once the chain runs). Four slots, 24 s: a
+/// slot owner may know its VRF output two epochs ahead, so a committee waits that long for its
+/// draw (the consensus machine's `RandomnessLead`); short epochs keep the dev chain's rounds
+/// quick. A production chain uses hours, and waits accordingly (or draws from older epoch
+/// randomness).
+pub const EPOCH_DURATION_IN_SLOTS: u64 = 4;
+/// Blocks a BABE VRF output may be known before its block is out: two epochs of slots (a slot
+/// holds at most one block, so this many blocks never span less time).
+pub const RANDOMNESS_LEAD: BlockNumber = 2 * EPOCH_DURATION_IN_SLOTS as BlockNumber;
+/// The probability `c` that an authority wins a given slot's primary VRF lottery (with one
+/// authority), as a fraction.
+pub const PRIMARY_PROBABILITY: (u64, u64) = (1, 4);
+/// The BABE epoch configuration at genesis: primary VRF slots with probability
+/// [`PRIMARY_PROBABILITY`], and secondary VRF slots for the slots no one won, so every slot has
+/// an author (the one dev node always authors) and every block carries a VRF output.
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+	sp_consensus_babe::BabeEpochConfiguration {
+		c: PRIMARY_PROBABILITY,
+		allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+	};
 
 /// Opaque types for the node, which need not know the runtime's extrinsic format.
 pub mod opaque {
@@ -88,7 +120,7 @@ pub mod opaque {
 		/// The session keys of an authority.
 		pub struct SessionKeys {
 			/// Block production.
-			pub aura: Aura,
+			pub babe: Babe,
 			/// Finality.
 			pub grandpa: Grandpa,
 		}
@@ -101,7 +133,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	impl_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -181,7 +213,7 @@ macro_rules! declare_runtime {
 		#[runtime::pallet_index(1)]
 		pub type Timestamp = pallet_timestamp;
 		#[runtime::pallet_index(2)]
-		pub type Aura = pallet_aura;
+		pub type Babe = pallet_babe;
 		#[runtime::pallet_index(3)]
 		pub type Grandpa = pallet_grandpa;
 		#[runtime::pallet_index(4)]
@@ -190,8 +222,8 @@ macro_rules! declare_runtime {
 		pub type TransactionPayment = pallet_transaction_payment;
 		#[runtime::pallet_index(6)]
 		pub type Sudo = pallet_sudo;
-		#[runtime::pallet_index(7)]
-		pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
+		// Index 7 was the insecure randomness pallet: left unused, so the pallets after it keep
+		// their indices.
 		#[runtime::pallet_index(8)]
 		pub type ConsensusMachine = pallet_consensus_machine;
 		$($demo)*

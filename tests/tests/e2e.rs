@@ -66,7 +66,7 @@ fn the_dev_node_decides_hands_over_and_punishes() {
 	let mut node = Node::start("e2e-dev", &args.map(String::from));
 	let started = Instant::now();
 	node.wait_for_rpc(Duration::from_secs(300));
-	let deadline = Instant::now() + Duration::from_secs(360);
+	let deadline = Instant::now() + Duration::from_secs(600);
 	let mut seen = Seen::default();
 	let mut next = 1;
 	while !seen.done() {

@@ -53,7 +53,7 @@ fn three_nodes_finalise_and_agree_on_decided_rounds() {
 		// machine (about 90 s of CPU each on 2 cores).
 		n.wait_for_rpc(Duration::from_secs(480));
 	}
-	let deadline = Instant::now() + Duration::from_secs(360);
+	let deadline = Instant::now() + Duration::from_secs(600);
 	// A round decided in a block all three have finalised.
 	let mut next = 1;
 	let (round, finalized) = 'found: loop {

@@ -71,15 +71,16 @@ fn next_block() -> u32 {
 	n
 }
 
-/// Runs blocks until round `round` (committed) is drawn.
+/// Runs blocks until round `round` (committed) is drawn: `RANDOMNESS_LEAD + 2` blocks after
+/// its commitment (up to `RANDOMNESS_LEAD` more just after a snapshot boundary).
 fn run_to_draw(round: u64) {
-	for _ in 0..4 {
-		if pallet_consensus_machine::Rounds::<Runtime>::get(round).is_some_and(|r| r.is_drawn()) {
-			return;
-		}
-		next_block();
+	let committed = System::block_number();
+	let lead = consensus_machine_runtime::RANDOMNESS_LEAD;
+	while !pallet_consensus_machine::Rounds::<Runtime>::get(round).is_some_and(|r| r.is_drawn()) {
+		let n = next_block();
+		assert!(n <= committed + 2 * lead + 2, "round {round} not drawn by block {n}");
 	}
-	panic!("round {round} was not drawn within four blocks");
+	assert!(System::block_number() >= committed + lead + 2, "drawn before the lead passed");
 }
 
 fn picket(i: u32) -> sr25519::Pair {

@@ -5,8 +5,7 @@ use consensus_machine_primitives::light::MerkleChunks;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{
-		tokens::imbalance::ResolveTo, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8,
-		VariantCountOf,
+		tokens::imbalance::ResolveTo, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf,
 	},
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -58,12 +57,19 @@ impl frame_system::Config for Runtime {
 	type MaxConsumers = ConstU32<16>;
 }
 
-impl pallet_aura::Config for Runtime {
-	type AuthorityId = sp_consensus_aura::sr25519::AuthorityId;
+/// BABE with a fixed authority set (no session pallet, no staking): the genesis authorities
+/// author every epoch, and nothing reports BABE equivocations (there is nothing to slash them
+/// with on this dev chain). The slot duration is twice the timestamp's `MinimumPeriod`.
+impl pallet_babe::Config for Runtime {
+	type EpochDuration = ConstU64<EPOCH_DURATION_IN_SLOTS>;
+	type ExpectedBlockTime = ConstU64<MILLISECS_PER_BLOCK>;
+	type EpochChangeTrigger = pallet_babe::SameAuthoritiesForever;
 	type DisabledValidators = ();
+	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<32>;
-	type AllowMultipleBlocksPerSlot = ConstBool<false>;
-	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+	type MaxNominators = ConstU32<0>;
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -78,7 +84,7 @@ impl pallet_grandpa::Config for Runtime {
 
 impl pallet_timestamp::Config for Runtime {
 	type Moment = u64;
-	type OnTimestampSet = Aura;
+	type OnTimestampSet = Babe;
 	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
 	type WeightInfo = ();
 }
@@ -120,9 +126,6 @@ impl pallet_sudo::Config for Runtime {
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
 
-/// Dev-only randomness: see the crate docs.
-impl pallet_insecure_randomness_collective_flip::Config for Runtime {}
-
 /// The dev chain's evidence rule: objects are Merkle roots of 1 KiB chunks.
 pub const CHUNK_SIZE: u32 = 1024;
 
@@ -140,7 +143,8 @@ parameter_types! {
 impl pallet_consensus_machine::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Randomness = RandomnessCollectiveFlip;
+	/// The parent block author's BABE VRF output (see the crate docs).
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
 	type MachineOrigin = EnsureRoot<AccountId>;
 	type RoundOrigin = EnsureSigned<AccountId>;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
@@ -183,7 +187,7 @@ impl pallet_consensus_machine::Config for Runtime {
 	type MaxDrawsPerBlock = ConstU32<2>;
 	// A BABE slot owner knows its VRF output once its epoch's randomness is fixed: up to two
 	// epochs before the block is out.
-	type RandomnessLead = ConstU32<{ 2 * EPOCH_DURATION_IN_BLOCKS }>;
+	type RandomnessLead = ConstU32<RANDOMNESS_LEAD>;
 	type MaxPendingDraws = ConstU32<32>;
 }
 

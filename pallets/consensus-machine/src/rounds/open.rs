@@ -129,7 +129,8 @@ impl<T: Config> Pallet<T> {
 		let (mut next, end) = (NextDraw::<T>::get(), NextRoundId::<T>::get());
 		let mut drawn = 0;
 		while next < end && drawn < T::MaxDrawsPerBlock::get() {
-			weight.saturating_accrue(T::DbWeight::get().reads(1));
+			// The round and the randomness.
+			weight.saturating_accrue(T::DbWeight::get().reads(2));
 			let Some(round) = Rounds::<T>::get(next) else {
 				// Pruned before its draw cannot happen (an undrawn round never expires); skip.
 				next = next.saturating_add(1);

@@ -305,10 +305,13 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
 		use consensus_machine_runtime::genesis_config_presets::DEMO_PERIOD;
-		while next_block() < 4 * DEMO_PERIOD {}
+		// Past the first draws: a round committed at `DEMO_PERIOD` is drawn `RANDOMNESS_LEAD + 2`
+		// blocks later.
+		let lead = consensus_machine_runtime::RANDOMNESS_LEAD;
+		while next_block() < 4 * DEMO_PERIOD + 2 * lead {}
 		assert!(pallet_consensus_machine::NextRoundId::<Runtime>::get() > 0);
 		assert!(pallet_consensus_machine::NextDraw::<Runtime>::get() > 0, "rounds were drawn");
-		AllPalletsWithSystem::try_state(4 * DEMO_PERIOD, TryStateSelect::All)
+		AllPalletsWithSystem::try_state(System::block_number(), TryStateSelect::All)
 			.expect("consistent with rounds open");
 	});
 }

@@ -341,6 +341,7 @@ mod certificate_verifier {
 				wrong.verify(good.clone()),
 				Err(Error::BadSignature(_)
 					| Error::UnknownSigner(_)
+					| Error::TooManySigners
 					| Error::BelowThreshold { .. })
 			));
 			assert_eq!(wrong.decided(good.statement.machine, good.statement.round), None);

@@ -22,9 +22,6 @@
 //! The machine is pure: [`submit`] and [`start_next_level`] read and write a round through the
 //! [`Store`] trait, so the pallet runs it over storage and the model checker over memory, and
 //! the code that is checked is the code that runs. Deadlines are the caller's business.
-//!
-//! [`Mutation`] deliberately breaks the rules, for the model checker to prove it notices; the
-//! pallet never sets one.
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -87,17 +84,6 @@ impl From<crate::DecisionRule> for LevelRule {
 	}
 }
 
-/// A deliberately broken rule, for mutation testing of the model checker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Mutation {
-	/// A frozen level still takes votes after the handover, and may still decide.
-	LatePrimary,
-	/// Backups may vote anything: the adoption rule is not enforced.
-	IgnoreAdoption,
-	/// Backups decide one slot below the strong threshold.
-	BackupThresholdOneBelow,
-}
-
 /// Why a vote or a handover was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandoverError<V> {
@@ -130,7 +116,7 @@ pub trait Store<V> {
 	fn level(&self) -> u8;
 	/// Makes `level` current.
 	fn set_level(&mut self, level: u8);
-	/// The decisions recorded (one at most, unless a mutation allows more).
+	/// The decisions recorded (one at most).
 	fn decisions(&self) -> Vec<(u8, V)>;
 	/// Records a decision.
 	fn push_decision(&mut self, level: u8, value: V);
@@ -179,34 +165,26 @@ pub fn check_vote<V: PartialEq + Clone>(
 	}
 }
 
-/// The rules of one round: its levels, and (for the model checker only) a mutation.
+/// The rules of one round: its levels.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Rules {
 	/// Level 0 first.
 	pub levels: Vec<LevelRule>,
-	/// `None` on chain.
-	pub mutation: Option<Mutation>,
 }
 
 impl Rules {
-	/// The correct rules for these levels.
+	/// The rules for these levels.
 	pub fn new(levels: Vec<LevelRule>) -> Self {
-		Self { levels, mutation: None }
+		Self { levels }
 	}
 
 	fn rule(&self, level: u8) -> Result<&LevelRule, ()> {
 		self.levels.get(level as usize).ok_or(())
 	}
 
-	/// Slots `level` needs to decide under these rules (mutations included).
+	/// Slots `level` needs to decide.
 	pub fn threshold(&self, level: u8) -> Option<u32> {
-		let rule = self.levels.get(level as usize)?;
-		Some(match self.mutation {
-			Some(Mutation::BackupThresholdOneBelow) if level > 0 => {
-				rule.threshold.saturating_sub(1).max(1)
-			}
-			_ => rule.threshold,
-		})
+		self.levels.get(level as usize).map(|rule| rule.threshold)
 	}
 }
 
@@ -220,32 +198,26 @@ pub fn submit<V: Ord + Clone, S: Store<V>>(
 	slots: u32,
 	vote: &Vote<V>,
 ) -> Result<Option<V>, HandoverError<V>> {
-	let late_primary = rules.mutation == Some(Mutation::LatePrimary);
 	let threshold = rules.threshold(level).ok_or(HandoverError::UnknownLevel)?;
-	if !store.decisions().is_empty() && !late_primary {
+	if !store.decisions().is_empty() {
 		return Err(HandoverError::Decided);
 	}
 	let current = store.level();
 	if level > current {
 		return Err(HandoverError::LevelNotStarted);
 	}
-	if level < current && !late_primary {
+	if level < current {
 		return Err(HandoverError::HandedOver);
 	}
 	if store.has_voted(level, seat) {
 		return Err(HandoverError::DuplicateVote);
 	}
-	if rules.mutation != Some(Mutation::IgnoreAdoption) {
-		check_vote(level, store.required(level).as_ref(), vote)?;
-	} else if level > 0 && *vote == Vote::Null {
-		return Err(HandoverError::NullInBackup);
-	}
+	check_vote(level, store.required(level).as_ref(), vote)?;
 	store.record_vote(level, seat, vote);
 	let Vote::Value(v) = vote else { return Ok(None) };
 	let tally = store.tally(level, v).saturating_add(slots);
 	store.set_tally(level, v, tally);
-	let this_level_decided = store.decisions().iter().any(|(l, _)| *l == level);
-	if tally >= threshold && !this_level_decided {
+	if tally >= threshold {
 		store.push_decision(level, v.clone());
 		return Ok(Some(v.clone()));
 	}
@@ -444,24 +416,5 @@ mod tests {
 			submit(&mut r, &rules, 5, 0, 1, &Vote::Value(1)),
 			Err(HandoverError::UnknownLevel)
 		);
-	}
-
-	#[test]
-	fn mutations_break_what_they_say() {
-		let mut rules = rules();
-		rules.mutation = Some(Mutation::LatePrimary);
-		let mut r = MemoryRound::<u8>::default();
-		start_next_level(&mut r, &rules).unwrap();
-		assert_eq!(submit(&mut r, &rules, 0, 0, 1, &Vote::Value(1)), Ok(None));
-		rules.mutation = Some(Mutation::IgnoreAdoption);
-		let mut r = MemoryRound::<u8>::default();
-		submit(&mut r, &rules, 0, 0, 2, &Vote::Value(7)).unwrap();
-		start_next_level(&mut r, &rules).unwrap();
-		assert_eq!(submit(&mut r, &rules, 1, 0, 1, &Vote::Value(9)), Ok(None));
-		rules.mutation = Some(Mutation::BackupThresholdOneBelow);
-		let mut r = MemoryRound::<u8>::default();
-		start_next_level(&mut r, &rules).unwrap();
-		submit(&mut r, &rules, 1, 0, 1, &Vote::Value(9)).unwrap();
-		assert_eq!(submit(&mut r, &rules, 1, 1, 1, &Vote::Value(9)), Ok(Some(9)));
 	}
 }

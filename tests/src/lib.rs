@@ -1,13 +1,7 @@
-//! Workspace-level verification of consensus machines.
+//! Workspace-level tests of consensus machines (the code is in `tests/`):
 //!
-//! - [`handover_model`]: the on-chain handover protocol, driving the same
-//!   `consensus_machine_primitives::handover` state machine the pallet runs;
-//! - [`distributed_model`]: the paper's own distributed protocol (`signals.csp`), with atomic
-//!   and with regular registers.
+//! - `runtime.rs`: the real runtime from its development preset, natively;
+//! - `e2e.rs`, `network.rs` (ignored by default; `scripts/e2e.sh` runs them): the real node and
+//!   a three-node network over JSON-RPC, with `support/` as their client.
 //!
-//! The checks themselves are in `tests/model_check.rs`; `cargo test -p
-//! consensus-machine-tests -- --nocapture` prints the states explored and the time per
-//! configuration.
-
-pub mod distributed_model;
-pub mod handover_model;
+//! The model checks are in the `consensus-machine-models` crate.

@@ -22,7 +22,8 @@
 //! small without losing behaviours.
 //!
 //! `PT = PG/2 + PN − PG + 1`, `PDT = NDT = 2·PN − PG − PT`, `ST = SG/2 + SN − SG + 1` (integer
-//! division), as in `signals.csp`. With [`Registers::Regular`], a write takes two steps and a
+//! division) and `STT = SN − 1`, as in `signals.csp` ([`Thresholds::paper`]); each can be
+//! changed to check what the protocol's safety rests on. With [`Registers::Regular`], a write takes two steps and a
 //! read that overlaps it may return the old or the new value; with [`Registers::Atomic`] (the
 //! CSP model's) a write is one step.
 
@@ -170,6 +171,40 @@ pub enum Action {
 	Decide(usize, bool),
 }
 
+/// The protocol's thresholds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+	/// Finalised primaries G needs to decide.
+	pub pt: usize,
+	/// `V1` pre-decisions a backup must see more than, to decide `V1`.
+	pub pdt: usize,
+	/// `Null` pre-decisions a backup must see more than, to decide `V2`.
+	pub ndt: usize,
+	/// Backups that decided a value H needs to decide it.
+	pub st: usize,
+	/// Backups a primary must read as not started more than, to finalise.
+	pub stt: usize,
+}
+
+impl Thresholds {
+	/// The thresholds of `signals.csp` for `pn` primaries (`pg` good) and `sn` backups (`sg`
+	/// good).
+	pub fn paper(pn: usize, pg: usize, sn: usize, sg: usize) -> Self {
+		let pt = pg / 2 + pn - pg + 1;
+		let pdt = (2 * pn).saturating_sub(pg + pt);
+		Self { pt, pdt, ndt: pdt, st: sg / 2 + sn - sg + 1, stt: sn - 1 }
+	}
+}
+
+/// What good primaries pre-decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreDecisions {
+	/// Each good primary pre-decides `V1` or `Null` on its own.
+	Free,
+	/// All good primaries pre-decide the same (the CSP's `CONVERGENCE`).
+	Converging,
+}
+
 /// The distributed protocol for one configuration.
 #[derive(Clone, Debug)]
 pub struct DistributedModel {
@@ -183,32 +218,34 @@ pub struct DistributedModel {
 	pub sg: usize,
 	/// Atomic or regular registers.
 	pub registers: Registers,
+	/// The thresholds.
+	pub thresholds: Thresholds,
+	/// Whether good primaries agree.
+	pub pre_decisions: PreDecisions,
 }
 
 impl DistributedModel {
-	/// G's threshold.
-	pub fn pt(&self) -> usize {
-		self.pg / 2 + self.pn - self.pg + 1
+	/// The paper's protocol for this configuration, good primaries free to disagree.
+	pub fn new(pn: usize, pg: usize, sn: usize, sg: usize, registers: Registers) -> Self {
+		let thresholds = Thresholds::paper(pn, pg, sn, sg);
+		Self { pn, pg, sn, sg, registers, thresholds, pre_decisions: PreDecisions::Free }
 	}
-	/// Pre-decisions (and nulls) a backup must see more than.
-	pub fn pdt(&self) -> usize {
-		(2 * self.pn).saturating_sub(self.pg + self.pt())
-	}
-	/// H's threshold.
-	pub fn st(&self) -> usize {
-		self.sg / 2 + self.sn - self.sg + 1
+
+	/// Whether something decided: G, or H either value.
+	pub fn anything_decided(&self, s: &State) -> bool {
+		self.g_decided(s) || self.h_decided(s, true) || self.h_decided(s, false)
 	}
 
 	/// Whether G has decided: good finalised plus every bad primary.
 	pub fn g_decided(&self, s: &State) -> bool {
 		let good = s.primaries.iter().filter(|p| **p == Primary::Final).count();
-		good + (self.pn - self.pg) >= self.pt()
+		good + (self.pn - self.pg) >= self.thresholds.pt
 	}
 
 	/// Whether H has decided `v1` (`true` for V1): good deciders plus every bad backup.
 	pub fn h_decided(&self, s: &State, v1: bool) -> bool {
 		let good = s.backups.iter().filter(|b| **b == Backup::Decided(v1)).count();
-		good + (self.sn - self.sg) >= self.st()
+		good + (self.sn - self.sg) >= self.thresholds.st
 	}
 
 	/// The values a read of good primary `g`'s location may return now.
@@ -241,8 +278,19 @@ impl Model for DistributedModel {
 		for (g, p) in s.primaries.iter().enumerate() {
 			match p {
 				Primary::Start => {
-					actions.push(Action::PreDecide(g, Pre::V1));
-					actions.push(Action::PreDecide(g, Pre::Null));
+					// Converging primaries follow the first one to pre-decide.
+					let first = s.primaries.iter().find_map(|p| match p {
+						Primary::Start => None,
+						Primary::Stopped => Some(Pre::Null),
+						_ => Some(Pre::V1),
+					});
+					for pre in [Pre::V1, Pre::Null] {
+						if self.pre_decisions == PreDecisions::Free
+							|| first.is_none_or(|f| f == pre)
+						{
+							actions.push(Action::PreDecide(g, pre));
+						}
+					}
 				}
 				Primary::Writing => actions.push(Action::EndWrite(g)),
 				Primary::Checking(seen, bad_seen) => {
@@ -275,10 +323,10 @@ impl Model for DistributedModel {
 						actions.push(Action::ReadBad(h, Pre::V1));
 						actions.push(Action::ReadBad(h, Pre::Null));
 					}
-					if v1s.count_ones() as usize + *bad_v1s as usize > self.pdt() {
+					if v1s.count_ones() as usize + *bad_v1s as usize > self.thresholds.pdt {
 						actions.push(Action::Decide(h, true));
 					}
-					if nulls.count_ones() as usize + *bad_nulls as usize > self.pdt() {
+					if nulls.count_ones() as usize + *bad_nulls as usize > self.thresholds.ndt {
 						actions.push(Action::Decide(h, false));
 					}
 				}
@@ -302,12 +350,13 @@ impl Model for DistributedModel {
 					Action::SeeNotStarted(_, h) => seen |= 1 << h,
 					_ => bad_seen += 1,
 				}
-				// Finalise after seeing more than SN − 1 backups not started.
-				n.primaries[g] = if seen.count_ones() as usize + bad_seen as usize > self.sn - 1 {
-					Primary::Final
-				} else {
-					Primary::Checking(seen, bad_seen)
-				};
+				// Finalise after seeing more than STT (SN − 1) backups not started.
+				n.primaries[g] =
+					if seen.count_ones() as usize + bad_seen as usize > self.thresholds.stt {
+						Primary::Final
+					} else {
+						Primary::Checking(seen, bad_seen)
+					};
 			}
 			Action::Timeout(h) => {
 				n.backups[h] = if regular { Backup::Starting } else { Backup::Checking(0, 0, 0, 0) }
@@ -348,6 +397,10 @@ impl Model for DistributedModel {
 			}),
 			Property::sometimes("H decides V2", |m: &DistributedModel, s: &State| {
 				m.h_decided(s, false)
+			}),
+			// The CSP's `LIVE`: on every path that runs to its end, something decides.
+			Property::eventually("something decides", |m: &DistributedModel, s: &State| {
+				m.anything_decided(s)
 			}),
 		]
 	}

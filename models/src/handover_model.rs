@@ -1,0 +1,636 @@
+//! The on-chain handover protocol, model-checked on the code that runs, against a specification
+//! the model keeps itself.
+//!
+//! One round of a hierarchical machine. The state holds the round as the pallet stores it (a
+//! [`MemoryRound`] driven by the very [`handover::submit`] and [`handover::start_next_level`]
+//! the pallet calls) and, beside it, the model's **own record**: what each seat did, the current
+//! level, the decision, and the value each level must adopt, all computed by the model from the
+//! votes the machine accepted. The properties judge the machine's observable answers (accepted
+//! or refused, the decision a vote returns, the value a handover requires) against that record;
+//! none of them reads the machine's internal state to decide what is right.
+//!
+//! The environment tries everything, in every order:
+//!
+//! - each level's seats: one **heavy** seat holding two slots, good or bad, and the rest
+//!   holding one (and, as well, every seat holding one);
+//! - a **good** seat votes by the protocol: at level 0 any of `V1`, `V2`, `Null` (good primaries
+//!   may disagree or be unable to endorse); at a backup level the value its level must adopt,
+//!   else its own value. It may be slow: it also tries after any number of handovers and after
+//!   the decision (the machine must refuse those);
+//! - a **bad** seat submits any vote at any level, started or not (and one beyond the last),
+//!   tries again after it voted, and at the last level may stay silent for ever; off chain it
+//!   signs every value. `V3` is a value no primary seat votes: only backups can bring it in;
+//! - a **handover** is attempted at any time: at the last level, after a decision, repeatedly.
+//!
+//! A step the specification refuses and the machine refuses too changes nothing, and is not a
+//! transition. Any other disagreement is recorded in the state under the name of the property
+//! it breaks, so the checker reports it with the path that led there.
+
+use consensus_machine_primitives::{
+	handover::{self, LevelRule, MemoryRound, Rules, Vote},
+	DecisionRule,
+};
+use stateright::{Model, Property};
+use std::ops::Range;
+
+/// The values seats may vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Val {
+	/// A primary's value.
+	V1,
+	/// Another primary's value.
+	V2,
+	/// A value only a backup can bring in.
+	V3,
+}
+
+const VALUES: [Val; 3] = [Val::V1, Val::V2, Val::V3];
+
+/// What good backup seats vote when their level need not adopt anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OwnValue {
+	/// All good seats of a level compute the same value (deterministic evaluation): the
+	/// assumption under which termination is claimed. Every value is explored.
+	Common,
+	/// Each good backup seat picks any value: termination is not claimed, safety still is.
+	Individual,
+}
+
+/// One level of the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LevelSpec {
+	/// Slots.
+	pub slots: u32,
+	/// The level's `max_bad`.
+	pub max_bad: u32,
+	/// Bad slots actually present, at most `max_bad`.
+	pub bad: u32,
+	/// Who holds the level's two-slot seat, if it has one.
+	pub heavy: Heavy,
+}
+
+/// A level's two-slot seat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Heavy {
+	/// Every seat holds one slot.
+	None,
+	/// A good seat holds two slots (needs two good slots).
+	Good,
+	/// A bad seat holds two slots (needs two bad slots).
+	Bad,
+}
+
+/// A seat: its slots and whether its holder is good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Seat {
+	/// Slots the seat holds.
+	pub weight: u32,
+	/// Whether the holder follows the protocol.
+	pub good: bool,
+}
+
+impl LevelSpec {
+	/// Whether the spec describes a possible level.
+	pub fn is_valid(&self) -> bool {
+		self.slots >= 1
+			&& self.max_bad < self.slots
+			&& self.bad <= self.max_bad
+			&& match self.heavy {
+				Heavy::None => true,
+				Heavy::Good => self.slots - self.bad >= 2,
+				Heavy::Bad => self.bad >= 2,
+			}
+	}
+
+	/// Seats, the heavy one first, then good single seats, then bad ones.
+	pub fn seats(&self) -> Vec<Seat> {
+		let mut seats = Vec::new();
+		let (mut good, mut bad) = (self.slots - self.bad, self.bad);
+		match self.heavy {
+			Heavy::None => {}
+			Heavy::Good => {
+				seats.push(Seat { weight: 2, good: true });
+				good -= 2;
+			}
+			Heavy::Bad => {
+				seats.push(Seat { weight: 2, good: false });
+				bad -= 2;
+			}
+		}
+		seats.extend((0..good).map(|_| Seat { weight: 1, good: true }));
+		seats.extend((0..bad).map(|_| Seat { weight: 1, good: false }));
+		seats
+	}
+
+	/// Runs of interchangeable seats (same weight, same goodness).
+	fn groups(&self) -> Vec<Range<usize>> {
+		let seats = self.seats();
+		let mut groups: Vec<Range<usize>> = Vec::new();
+		for (i, seat) in seats.iter().enumerate() {
+			match groups.last_mut() {
+				Some(g) if seats[g.start] == *seat => g.end = i + 1,
+				_ => groups.push(i..i + 1),
+			}
+		}
+		groups
+	}
+
+	/// The strong threshold, computed here rather than taken from the machine's rules.
+	pub fn threshold(&self) -> u32 {
+		(self.slots + self.max_bad) / 2 + 1
+	}
+}
+
+/// A seat's progress in the model's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+	/// Has no accepted vote.
+	Waiting,
+	/// Its vote was accepted.
+	Voted(Vote<Val>),
+	/// A bad seat that will never act.
+	Silent,
+}
+
+/// The properties a single step can break, recorded in [`State::broken`].
+const STEP_CHECKS: [&str; 10] = [
+	"no vote after a decision",
+	"late votes never count",
+	"unstarted levels take no votes",
+	"a seat votes once",
+	"a vote breaking the adoption rule never counts",
+	"a level decides exactly at its threshold",
+	"valid votes are accepted",
+	"no handover after a decision or from the last level",
+	"a due handover is accepted",
+	"a handover requires the most-then-lowest value",
+];
+
+fn bit(name: &str) -> u16 {
+	1 << STEP_CHECKS.iter().position(|n| *n == name).expect("a step check's name")
+}
+
+/// Why the specification refuses a vote (each names the step check a machine accepting it
+/// breaks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+	Decided,
+	HandedOver,
+	NotStarted,
+	SecondVote,
+	Adoption,
+}
+
+impl Refusal {
+	fn check(self) -> &'static str {
+		match self {
+			Refusal::Decided => STEP_CHECKS[0],
+			Refusal::HandedOver => STEP_CHECKS[1],
+			Refusal::NotStarted => STEP_CHECKS[2],
+			Refusal::SecondVote => STEP_CHECKS[3],
+			Refusal::Adoption => STEP_CHECKS[4],
+		}
+	}
+}
+
+/// The model's state: the machine's round and the model's own record beside it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+	/// The round as the pallet would store it (the machine's state).
+	pub round: MemoryRound<Val>,
+	/// Per level, per seat: what the seat did, by the machine's answers.
+	pub seats: Vec<Vec<Status>>,
+	/// Per level: the value good seats vote when nothing must be adopted
+	/// ([`OwnValue::Common`]).
+	pub own: Vec<Val>,
+	/// The current level, by the handovers the specification allowed.
+	pub level: u8,
+	/// The specification's decision.
+	pub decision: Option<(u8, Val)>,
+	/// Per level: the value it must adopt, by the model's own most-then-lowest rule.
+	pub must: Vec<Option<Val>>,
+	/// Per level: the values (bit `v`) more than `max_bad` slots of the previous level voted
+	/// when it handed over (or the one it had to adopt).
+	pub endorsed: Vec<u8>,
+	/// Decisions the machine announced (the `Some(v)` returned by a vote).
+	pub announced: Vec<(u8, Val)>,
+	/// Step checks broken so far (bits of [`STEP_CHECKS`]).
+	pub broken: u16,
+}
+
+/// An action.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+	/// Seat `seat` of `level` submits `vote`: a first vote, a late one, a second one, or one at a
+	/// level that has not started; the model's record says which.
+	Vote(u8, u32, Vote<Val>),
+	/// Bad seat `seat` of the last level stays silent for ever.
+	Silence(u8, u32),
+	/// Somebody calls the handover (the level's deadline, if any, is the caller's business).
+	Handover,
+}
+
+/// One round of the handover protocol.
+#[derive(Clone, Debug)]
+pub struct HandoverModel {
+	/// The levels, primary first.
+	pub levels: Vec<LevelSpec>,
+	/// How good backups choose their own value.
+	pub own_value: OwnValue,
+	/// Per level: its seats ([`LevelSpec::seats`]).
+	seats: Vec<Vec<Seat>>,
+	/// Per level: its runs of interchangeable seats.
+	groups: Vec<Vec<Range<usize>>>,
+	/// The machine's rules, as the pallet derives them.
+	rules: Rules,
+}
+
+fn mask(value: Val) -> u8 {
+	1 << value as u8
+}
+
+impl HandoverModel {
+	/// The protocol for these levels.
+	pub fn new(levels: Vec<LevelSpec>, own_value: OwnValue) -> Self {
+		assert!(levels.iter().all(LevelSpec::is_valid), "invalid levels {levels:?}");
+		let rules = Rules::new(
+			levels
+				.iter()
+				.map(|l| LevelRule::from(DecisionRule { n: l.slots, max_bad: l.max_bad }))
+				.collect(),
+		);
+		let seats = levels.iter().map(LevelSpec::seats).collect();
+		let groups = levels.iter().map(LevelSpec::groups).collect();
+		Self { levels, own_value, seats, groups, rules }
+	}
+
+	fn last(&self) -> u8 {
+		(self.levels.len() - 1) as u8
+	}
+
+	fn seat(&self, level: u8, seat: u32) -> Seat {
+		self.seats
+			.get(level as usize)
+			.and_then(|seats| seats.get(seat as usize).copied())
+			.unwrap_or(Seat { weight: 1, good: false })
+	}
+
+	/// Slots whose accepted vote at `level` is `value`, by the model's record.
+	fn tally(&self, state: &State, level: u8, value: Val) -> u32 {
+		state.seats[level as usize]
+			.iter()
+			.zip(&self.seats[level as usize])
+			.filter(|(status, _)| match status {
+				Status::Voted(vote) => vote.value() == Some(&value),
+				_ => false,
+			})
+			.map(|(_, seat)| seat.weight)
+			.sum()
+	}
+
+	/// The model's own adoption rule: a value more than `max_bad` slots voted, by most slots,
+	/// then lowest.
+	fn most_then_lowest(&self, state: &State, level: u8) -> Option<Val> {
+		let max_bad = self.levels[level as usize].max_bad;
+		let mut best: Option<(Val, u32)> = None;
+		for value in VALUES {
+			let slots = self.tally(state, level, value);
+			if slots > max_bad && best.is_none_or(|(_, most)| slots > most) {
+				best = Some((value, slots));
+			}
+		}
+		best.map(|(value, _)| value)
+	}
+
+	/// Slots at `level` whose signature is on `value`: good seats that voted it, and every bad
+	/// seat (bad seats sign anything off chain).
+	fn signers(&self, state: &State, level: u8, value: Val) -> u32 {
+		state.seats[level as usize]
+			.iter()
+			.zip(&self.seats[level as usize])
+			.filter(|(status, seat)| {
+				!seat.good || **status == Status::Voted(Vote::from(Some(value)))
+			})
+			.map(|(_, seat)| seat.weight)
+			.sum()
+	}
+
+	/// The votes a good seat of `level` casts by the protocol.
+	fn protocol_votes(&self, state: &State, level: u8) -> Vec<Vote<Val>> {
+		if level == 0 {
+			return vec![Vote::from(Some(Val::V1)), Vote::from(Some(Val::V2)), Vote::from(None)];
+		}
+		if let Some(required) = state.must[level as usize] {
+			return vec![Vote::Value(required)];
+		}
+		match self.own_value {
+			OwnValue::Common => vec![Vote::Value(state.own[level as usize])],
+			OwnValue::Individual => VALUES.iter().map(|v| Vote::Value(*v)).collect(),
+		}
+	}
+
+	/// The specification's answer to a vote: refused, or accepted deciding `Some(value)` or
+	/// nothing.
+	fn verdict(
+		&self,
+		state: &State,
+		level: u8,
+		seat: u32,
+		vote: &Vote<Val>,
+	) -> Result<Option<Val>, Refusal> {
+		if state.decision.is_some() {
+			return Err(Refusal::Decided);
+		}
+		if level > state.level {
+			return Err(Refusal::NotStarted);
+		}
+		if level < state.level {
+			return Err(Refusal::HandedOver);
+		}
+		if state.seats[level as usize][seat as usize] != Status::Waiting {
+			return Err(Refusal::SecondVote);
+		}
+		let must = state.must[level as usize];
+		match vote {
+			Vote::Null if level > 0 => return Err(Refusal::Adoption),
+			Vote::Value(v) if level > 0 && must.is_some_and(|m| m != *v) => {
+				return Err(Refusal::Adoption)
+			}
+			_ => {}
+		}
+		let Vote::Value(value) = vote else { return Ok(None) };
+		let weight = self.seat(level, seat).weight;
+		let reached =
+			self.tally(state, level, *value) + weight >= self.levels[level as usize].threshold();
+		Ok(reached.then_some(*value))
+	}
+
+	/// Values that good seats brought in: good primaries' votes, and good backups' own values
+	/// (voted when their level had nothing to adopt).
+	fn originated(&self, state: &State) -> u8 {
+		let mut origins = 0;
+		for (level, seats) in self.seats.iter().enumerate() {
+			if level > 0 && state.must[level].is_some() {
+				continue;
+			}
+			for (status, seat) in state.seats[level].iter().zip(seats) {
+				if let (true, Status::Voted(Vote::Value(v))) = (seat.good, status) {
+					origins |= mask(*v);
+				}
+			}
+		}
+		origins
+	}
+
+	/// Sorts interchangeable seats by what they did (in the record and in the machine) and
+	/// renumbers the machine's seats to match: states that differ only by which of two alike
+	/// seats did what are one state.
+	fn canonical(&self, mut state: State) -> State {
+		let mut votes = std::collections::BTreeMap::new();
+		for (level, groups) in self.groups.iter().enumerate() {
+			let l = level as u8;
+			let mut to = (0..state.seats[level].len() as u32).collect::<Vec<_>>();
+			for group in groups.iter().cloned() {
+				let mut members: Vec<(Status, Option<Vote<Val>>, u32)> = group
+					.clone()
+					.map(|s| {
+						let recorded = state.round.votes.get(&(l, s as u32)).copied();
+						(state.seats[level][s], recorded, s as u32)
+					})
+					.collect();
+				members.sort();
+				for (offset, (status, _, from)) in members.into_iter().enumerate() {
+					let new = (group.start + offset) as u32;
+					to[from as usize] = new;
+					state.seats[level][new as usize] = status;
+				}
+			}
+			for (&(vl, s), vote) in state.round.votes.range((l, 0)..=(l, u32::MAX)) {
+				let new = to.get(s as usize).copied().unwrap_or(s);
+				votes.insert((vl, new), *vote);
+			}
+		}
+		// Votes the machine keeps at levels the model does not have (none, unless it is broken).
+		for (&(l, s), vote) in &state.round.votes {
+			if l as usize >= self.levels.len() {
+				votes.insert((l, s), *vote);
+			}
+		}
+		state.round.votes = votes;
+		state
+	}
+
+	fn vote(&self, state: &State, level: u8, seat: u32, vote: Vote<Val>) -> Option<State> {
+		let expected = if (level as usize) < self.levels.len() {
+			self.verdict(state, level, seat, &vote)
+		} else {
+			Err(Refusal::NotStarted)
+		};
+		let mut next = state.clone();
+		let weight = self.seat(level, seat).weight;
+		let answer = handover::submit(&mut next.round, &self.rules, level, seat, weight, &vote);
+		match (expected, answer) {
+			(Err(_), Err(_)) => return None,
+			(Err(refusal), Ok(announced)) => {
+				next.broken |= bit(refusal.check());
+				if let Some(status) = next
+					.seats
+					.get_mut(level as usize)
+					.and_then(|seats| seats.get_mut(seat as usize))
+				{
+					*status = Status::Voted(vote);
+				}
+				next.announced.extend(announced.map(|v| (level, v)));
+			}
+			(Ok(_), Err(_)) => next.broken |= bit("valid votes are accepted"),
+			(Ok(decides), Ok(announced)) => {
+				next.seats[level as usize][seat as usize] = Status::Voted(vote);
+				if decides != announced {
+					next.broken |= bit("a level decides exactly at its threshold");
+				}
+				next.decision = decides.map(|v| (level, v));
+				next.announced.extend(announced.map(|v| (level, v)));
+			}
+		}
+		Some(self.canonical(next))
+	}
+
+	fn handover(&self, state: &State) -> Option<State> {
+		let due = state.decision.is_none() && state.level < self.last();
+		let mut next = state.clone();
+		let answer = handover::start_next_level(&mut next.round, &self.rules);
+		match (due, answer) {
+			(false, Err(_)) => return None,
+			(false, Ok(_)) => {
+				next.broken |= bit("no handover after a decision or from the last level")
+			}
+			(true, Err(_)) => next.broken |= bit("a due handover is accepted"),
+			(true, Ok(required)) => {
+				let from = state.level;
+				let carried = state.must[from as usize];
+				let must = carried.or_else(|| self.most_then_lowest(state, from));
+				if required != must {
+					next.broken |= bit("a handover requires the most-then-lowest value");
+				}
+				let max_bad = self.levels[from as usize].max_bad;
+				let endorsed = match carried {
+					Some(v) => mask(v),
+					None => VALUES
+						.iter()
+						.filter(|v| self.tally(state, from, **v) > max_bad)
+						.fold(0, |m, v| m | mask(*v)),
+				};
+				next.level = from + 1;
+				next.must[next.level as usize] = must;
+				next.endorsed[next.level as usize] = endorsed;
+			}
+		}
+		Some(next)
+	}
+}
+
+impl Model for HandoverModel {
+	type State = State;
+	type Action = Action;
+
+	fn init_states(&self) -> Vec<State> {
+		let levels = self.levels.len();
+		let owns: Vec<Vec<Val>> = match self.own_value {
+			// Every combination of the backups' own values (level 0 has none).
+			OwnValue::Common => (0..3usize.pow(levels as u32 - 1))
+				.map(|mut code| {
+					let mut own = vec![Val::V1];
+					for _ in 1..levels {
+						own.push(VALUES[code % 3]);
+						code /= 3;
+					}
+					own
+				})
+				.collect(),
+			OwnValue::Individual => vec![vec![Val::V1; levels]],
+		};
+		owns.into_iter()
+			.map(|own| State {
+				round: MemoryRound::default(),
+				seats: self.seats.iter().map(|seats| vec![Status::Waiting; seats.len()]).collect(),
+				own,
+				level: 0,
+				decision: None,
+				must: vec![None; levels],
+				endorsed: vec![0; levels],
+				announced: Vec::new(),
+				broken: 0,
+			})
+			.collect()
+	}
+
+	fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+		let last = self.last();
+		for (level, groups) in self.groups.iter().enumerate() {
+			let l = level as u8;
+			let seats = &self.seats[level];
+			for group in groups.iter().cloned() {
+				let good = seats[group.start].good;
+				let first = |wanted: fn(&Status) -> bool| {
+					group.clone().find(|s| wanted(&state.seats[level][*s])).map(|s| s as u32)
+				};
+				let waiting = first(|s| *s == Status::Waiting);
+				if good {
+					// Slow or not: a good seat tries its vote whenever its level has started.
+					if let (Some(seat), true) = (waiting, l <= state.level) {
+						for vote in self.protocol_votes(state, l) {
+							actions.push(Action::Vote(l, seat, vote));
+						}
+					}
+					continue;
+				}
+				let voted = first(|s| matches!(s, Status::Voted(_)));
+				let votes: &[Val] = if l == 0 { &VALUES[..2] } else { &VALUES };
+				for seat in waiting.into_iter().chain(voted) {
+					for vote in votes.iter().map(|v| Vote::Value(*v)).chain([Vote::Null]) {
+						actions.push(Action::Vote(l, seat, vote));
+					}
+				}
+				if let (Some(seat), true) = (waiting, l == last && state.level == last) {
+					actions.push(Action::Silence(l, seat));
+				}
+			}
+		}
+		// A bad seat names a level the round does not have.
+		actions.push(Action::Vote(last + 1, 0, Vote::Value(Val::V1)));
+		actions.push(Action::Handover);
+	}
+
+	fn next_state(&self, state: &State, action: Action) -> Option<State> {
+		match action {
+			Action::Vote(level, seat, vote) => self.vote(state, level, seat, vote),
+			Action::Silence(level, seat) => {
+				let mut next = state.clone();
+				next.seats[level as usize][seat as usize] = Status::Silent;
+				Some(self.canonical(next))
+			}
+			Action::Handover => self.handover(state),
+		}
+	}
+
+	fn properties(&self) -> Vec<Property<Self>> {
+		let mut properties = vec![
+			Property::always("at most one decision", |_, s: &State| {
+				s.announced.len() <= 1 && s.round.decisions.len() <= 1
+			}),
+			Property::always("no decision at a handed-over level", |_, s: &State| {
+				s.announced.iter().all(|(level, _)| *level == s.level)
+			}),
+			Property::always("primacy", |_, s: &State| {
+				// A backup's decision is among the values the previous level endorsed, if any.
+				s.announced.iter().all(|(level, v)| {
+					let endorsed = s.endorsed[*level as usize];
+					*level == 0 || endorsed == 0 || endorsed & mask(*v) != 0
+				})
+			}),
+			Property::always("validity by origin", |m: &HandoverModel, s: &State| {
+				let origins = m.originated(s);
+				s.announced.iter().all(|(_, v)| origins & mask(*v) != 0)
+			}),
+			Property::always("certificate agreement", |m: &HandoverModel, s: &State| {
+				(0..m.levels.len() as u8).all(|level| {
+					let t = m.levels[level as usize].threshold();
+					VALUES.iter().filter(|v| m.signers(s, level, **v) >= t).count() <= 1
+				})
+			}),
+			Property::sometimes("primary decides", |_, s: &State| {
+				s.announced.iter().any(|(l, _)| *l == 0)
+			}),
+			Property::sometimes("backup decides", |_, s: &State| {
+				s.announced.iter().any(|(l, _)| *l > 0)
+			}),
+			Property::sometimes("backup decides a value only backups bring", |_, s: &State| {
+				s.announced.iter().any(|(l, v)| *l > 0 && *v == Val::V3)
+			}),
+		];
+		// One property per step check (properties are plain functions, so one per index).
+		macro_rules! step_checks {
+			($($i:literal)*) => {$(
+				properties.push(Property::always(STEP_CHECKS[$i], |_, s: &State| {
+					s.broken & (1 << $i) == 0
+				}));
+			)*};
+		}
+		step_checks!(0 1 2 3 4 5 6 7 8 9);
+		debug_assert_eq!(STEP_CHECKS.len(), 10);
+		if self.own_value == OwnValue::Common {
+			properties.push(Property::always("termination", |m: &HandoverModel, s: &State| {
+				let last = m.last();
+				let acted = s.level == last
+					&& s.seats[last as usize]
+						.iter()
+						.zip(&m.seats[last as usize])
+						.all(|(status, seat)| !seat.good || *status != Status::Waiting);
+				!acted || !s.announced.is_empty()
+			}));
+			properties
+				.push(Property::eventually("no deadlock", |_, s: &State| !s.announced.is_empty()));
+		}
+		properties
+	}
+}

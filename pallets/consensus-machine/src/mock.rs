@@ -15,6 +15,7 @@ use frame_system::EnsureRoot;
 use sp_core::{sr25519, Pair, H256};
 use sp_runtime::BuildStorage;
 use sp_runtime::Perbill;
+use std::{cell::RefCell, collections::BTreeMap};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
@@ -186,7 +187,20 @@ impl pallet_consensus_machine::Config for Test {
 
 /// The picket key pair of test account `who`: derived from a well-known seed.
 pub fn pair(who: AccountId) -> sr25519::Pair {
-	sr25519::Pair::from_string(&format!("//picket//{who}"), None).expect("valid derivation")
+	// Deriving from a phrase runs PBKDF2 (slow in debug builds): derive each account's once.
+	thread_local! {
+		static PAIRS: RefCell<BTreeMap<AccountId, sr25519::Pair>> = RefCell::new(BTreeMap::new());
+	}
+	PAIRS.with(|pairs| {
+		pairs
+			.borrow_mut()
+			.entry(who)
+			.or_insert_with(|| {
+				sr25519::Pair::from_string(&format!("//picket//{who}"), None)
+					.expect("valid derivation")
+			})
+			.clone()
+	})
 }
 
 pub fn key(who: AccountId) -> crypto::Public {

@@ -2,6 +2,7 @@
 
 mod agent;
 mod core;
+mod differential;
 mod draws;
 mod fixtures;
 mod forks;

@@ -6,7 +6,8 @@
 #    the file and its replacement, separated by `@@`; `\n` for a newline). Prints the properties
 #    that caught each.
 # 2. `cargo mutants` (https://mutants.rs) over the same file, every mutant it generates, against
-#    the same checks; its report goes to target/mutants/ in the shared target directory.
+#    the same checks, built in a target directory of its own; its report goes to mutants.out/ in
+#    the shared target directory.
 #
 # Usage: scripts/mutants.sh [named|cargo|all]   (default all; cargo-mutants is installed on demand)
 # Takes about 20 minutes on 2 cores. The source file is restored on exit.
@@ -76,8 +77,11 @@ cargo_mutants() {
 	# cargo-mutants' own baseline would run the mutated package's tests, not the models': check
 	# the unmutated tree here instead.
 	cargo test --locked "${checks[@]}" >/dev/null 2>&1 || { echo "the unmutated checks fail"; exit 1; }
-	# Each mutant is built in a copy of the tree and checked by the model checks only.
-	cargo mutants --file "$file" --test-package consensus-machine-models -j 1 --baseline skip \
+	# Each mutant is built in a copy of the tree and checked by the model checks only. The copy
+	# gets its own target directory: cargo names a workspace crate's artifacts by its path
+	# relative to the workspace, so a mutant built in the shared one would replace the real
+	# crate's build there and be linked by the next ordinary test run.
+	CARGO_TARGET_DIR="$CARGO_TARGET_DIR/mutants" cargo mutants --file "$file" --test-package consensus-machine-models -j 1 --baseline skip \
 		--output "$CARGO_TARGET_DIR" --timeout 600 -- "${checks[@]:2}"
 }
 

@@ -189,7 +189,8 @@ impl pallet_consensus_machine::Config for Test {
 pub fn pair(who: AccountId) -> sr25519::Pair {
 	// Deriving from a phrase runs PBKDF2 (slow in debug builds): derive each account's once.
 	thread_local! {
-		static PAIRS: RefCell<BTreeMap<AccountId, sr25519::Pair>> = RefCell::new(BTreeMap::new());
+		static PAIRS: RefCell<BTreeMap<AccountId, sr25519::Pair>> =
+			const { RefCell::new(BTreeMap::new()) };
 	}
 	PAIRS.with(|pairs| {
 		pairs

@@ -64,6 +64,10 @@ named() {
 		ties go to the highest value@@.then_with(|| vb.cmp(va))@@.then_with(|| va.cmp(vb))
 		a handover is allowed after the decision@@	if !store.decisions().is_empty() {\n		return Err(HandoverError::Decided);\n	}\n	let current = store.level();\n	let next@@	let current = store.level();\n	let next
 		the last level hands over to nothing@@	if rules.rule(next).is_err() {\n		return Err(HandoverError::LastLevel);\n	}\n@@
+		the stored vote is not the one accepted@@	store.record_vote(level, seat, vote);@@	store.record_vote(level, seat, &Vote::Null);
+		the stored decision is not the one announced@@		store.push_decision(level, v.clone());@@		store.push_decision(level, store.tallies(level).into_iter().map(|(w, _)| w).min().unwrap_or_else(|| v.clone()));
+		ties go to the first value the store lists@@.max_by(|(va, a), (vb, b)| a.cmp(b).then_with(|| vb.cmp(va)))@@.min_by_key(|(_, slots)| core::cmp::Reverse(*slots))
+		a refused vote is recorded first@@	check_vote(level, store.required(level).as_ref(), vote)?;\n	store.record_vote(level, seat, vote);@@	store.record_vote(level, seat, vote);\n	check_vote(level, store.required(level).as_ref(), vote)?;
 	MUTATIONS
 	echo "named mutations: $caught caught, $missed missed"
 	cp "$backup" "$file"

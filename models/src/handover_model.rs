@@ -27,7 +27,7 @@
 //! it breaks, so the checker reports it with the path that led there.
 
 use consensus_machine_primitives::{
-	handover::{self, LevelRule, MemoryRound, Rules, Vote},
+	handover::{self, HandoverError, LevelRule, MemoryRound, Rules, Store, Vote},
 	DecisionRule,
 };
 use stateright::{Model, Property};
@@ -153,7 +153,7 @@ pub enum Status {
 }
 
 /// The properties a single step can break, recorded in [`State::broken`].
-const STEP_CHECKS: [&str; 10] = [
+const STEP_CHECKS: [&str; 12] = [
 	"no vote after a decision",
 	"late votes never count",
 	"unstarted levels take no votes",
@@ -164,32 +164,75 @@ const STEP_CHECKS: [&str; 10] = [
 	"no handover after a decision or from the last level",
 	"a due handover is accepted",
 	"a handover requires the most-then-lowest value",
+	"a refusal gives its reason and changes nothing",
+	"the machine records what it answered",
 ];
 
 fn bit(name: &str) -> u16 {
 	1 << STEP_CHECKS.iter().position(|n| *n == name).expect("a step check's name")
 }
 
-/// Why the specification refuses a vote (each names the step check a machine accepting it
-/// breaks).
+/// Why the specification refuses a vote: the error the machine must give, and the step check
+/// a machine accepting the vote breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Refusal {
-	Decided,
-	HandedOver,
-	NotStarted,
-	SecondVote,
-	Adoption,
+struct Refusal {
+	error: HandoverError<Val>,
+	check: &'static str,
 }
 
 impl Refusal {
-	fn check(self) -> &'static str {
-		match self {
-			Refusal::Decided => STEP_CHECKS[0],
-			Refusal::HandedOver => STEP_CHECKS[1],
-			Refusal::NotStarted => STEP_CHECKS[2],
-			Refusal::SecondVote => STEP_CHECKS[3],
-			Refusal::Adoption => STEP_CHECKS[4],
-		}
+	fn new(error: HandoverError<Val>) -> Self {
+		let check = match error {
+			HandoverError::Decided => STEP_CHECKS[0],
+			HandoverError::HandedOver => STEP_CHECKS[1],
+			HandoverError::LevelNotStarted | HandoverError::UnknownLevel => STEP_CHECKS[2],
+			HandoverError::DuplicateVote => STEP_CHECKS[3],
+			_ => STEP_CHECKS[4],
+		};
+		Self { error, check }
+	}
+}
+
+/// The machine's round seen through a store that lists a level's tallies highest value first
+/// (the [`Store`] promises no order; the pallet's follows the values' hashes): the adoption
+/// rule must not depend on it.
+struct Reversed<'a>(&'a mut MemoryRound<Val>);
+
+impl Store<Val> for Reversed<'_> {
+	fn level(&self) -> u8 {
+		self.0.level()
+	}
+	fn set_level(&mut self, level: u8) {
+		self.0.set_level(level)
+	}
+	fn decisions(&self) -> Vec<(u8, Val)> {
+		self.0.decisions()
+	}
+	fn push_decision(&mut self, level: u8, value: Val) {
+		self.0.push_decision(level, value)
+	}
+	fn has_voted(&self, level: u8, seat: u32) -> bool {
+		self.0.has_voted(level, seat)
+	}
+	fn record_vote(&mut self, level: u8, seat: u32, vote: &Vote<Val>) {
+		self.0.record_vote(level, seat, vote)
+	}
+	fn tally(&self, level: u8, value: &Val) -> u32 {
+		self.0.tally(level, value)
+	}
+	fn set_tally(&mut self, level: u8, value: &Val, slots: u32) {
+		self.0.set_tally(level, value, slots)
+	}
+	fn tallies(&self, level: u8) -> Vec<(Val, u32)> {
+		let mut tallies = self.0.tallies(level);
+		tallies.reverse();
+		tallies
+	}
+	fn required(&self, level: u8) -> Option<Val> {
+		self.0.required(level)
+	}
+	fn set_required(&mut self, level: u8, value: Option<Val>) {
+		self.0.set_required(level, value)
 	}
 }
 
@@ -338,23 +381,26 @@ impl HandoverModel {
 		seat: u32,
 		vote: &Vote<Val>,
 	) -> Result<Option<Val>, Refusal> {
+		if level as usize >= self.levels.len() {
+			return Err(Refusal::new(HandoverError::UnknownLevel));
+		}
 		if state.decision.is_some() {
-			return Err(Refusal::Decided);
+			return Err(Refusal::new(HandoverError::Decided));
 		}
 		if level > state.level {
-			return Err(Refusal::NotStarted);
+			return Err(Refusal::new(HandoverError::LevelNotStarted));
 		}
 		if level < state.level {
-			return Err(Refusal::HandedOver);
+			return Err(Refusal::new(HandoverError::HandedOver));
 		}
 		if state.seats[level as usize][seat as usize] != Status::Waiting {
-			return Err(Refusal::SecondVote);
+			return Err(Refusal::new(HandoverError::DuplicateVote));
 		}
 		let must = state.must[level as usize];
-		match vote {
-			Vote::Null if level > 0 => return Err(Refusal::Adoption),
-			Vote::Value(v) if level > 0 && must.is_some_and(|m| m != *v) => {
-				return Err(Refusal::Adoption)
+		match (vote, must) {
+			(Vote::Null, _) if level > 0 => return Err(Refusal::new(HandoverError::NullInBackup)),
+			(Vote::Value(v), Some(required)) if level > 0 && required != *v => {
+				return Err(Refusal::new(HandoverError::BreaksAdoptionRule { required }))
 			}
 			_ => {}
 		}
@@ -421,18 +467,20 @@ impl HandoverModel {
 	}
 
 	fn vote(&self, state: &State, level: u8, seat: u32, vote: Vote<Val>) -> Option<State> {
-		let expected = if (level as usize) < self.levels.len() {
-			self.verdict(state, level, seat, &vote)
-		} else {
-			Err(Refusal::NotStarted)
-		};
+		let expected = self.verdict(state, level, seat, &vote);
 		let mut next = state.clone();
 		let weight = self.seat(level, seat).weight;
-		let answer = handover::submit(&mut next.round, &self.rules, level, seat, weight, &vote);
+		let mut store = Reversed(&mut next.round);
+		let answer = handover::submit(&mut store, &self.rules, level, seat, weight, &vote);
 		match (expected, answer) {
-			(Err(_), Err(_)) => return None,
+			(Err(refusal), Err(error)) => {
+				if refusal.error == error && next.round == state.round {
+					return None;
+				}
+				next.broken |= bit("a refusal gives its reason and changes nothing");
+			}
 			(Err(refusal), Ok(announced)) => {
-				next.broken |= bit(refusal.check());
+				next.broken |= bit(refusal.check);
 				if let Some(status) = next
 					.seats
 					.get_mut(level as usize)
@@ -448,6 +496,15 @@ impl HandoverModel {
 				if decides != announced {
 					next.broken |= bit("a level decides exactly at its threshold");
 				}
+				let decisions = match announced {
+					Some(v) => vec![(level, v)],
+					None => state.round.decisions.clone(),
+				};
+				if next.round.votes.get(&(level, seat)) != Some(&vote)
+					|| next.round.decisions != decisions
+				{
+					next.broken |= bit("the machine records what it answered");
+				}
 				next.decision = decides.map(|v| (level, v));
 				next.announced.extend(announced.map(|v| (level, v)));
 			}
@@ -455,12 +512,26 @@ impl HandoverModel {
 		Some(self.canonical(next))
 	}
 
+	/// The error a handover that is not due must get.
+	fn refusal_of_handover(&self, state: &State) -> HandoverError<Val> {
+		if state.decision.is_some() {
+			HandoverError::Decided
+		} else {
+			HandoverError::LastLevel
+		}
+	}
+
 	fn handover(&self, state: &State) -> Option<State> {
 		let due = state.decision.is_none() && state.level < self.last();
 		let mut next = state.clone();
-		let answer = handover::start_next_level(&mut next.round, &self.rules);
+		let answer = handover::start_next_level(&mut Reversed(&mut next.round), &self.rules);
 		match (due, answer) {
-			(false, Err(_)) => return None,
+			(false, Err(error)) => {
+				if error == self.refusal_of_handover(state) && next.round == state.round {
+					return None;
+				}
+				next.broken |= bit("a refusal gives its reason and changes nothing");
+			}
 			(false, Ok(_)) => {
 				next.broken |= bit("no handover after a decision or from the last level")
 			}
@@ -471,6 +542,11 @@ impl HandoverModel {
 				let must = carried.or_else(|| self.most_then_lowest(state, from));
 				if required != must {
 					next.broken |= bit("a handover requires the most-then-lowest value");
+				}
+				if next.round.level != from + 1
+					|| next.round.required.get(&(from + 1)) != must.as_ref()
+				{
+					next.broken |= bit("the machine records what it answered");
 				}
 				let max_bad = self.levels[from as usize].max_bad;
 				let endorsed = match carried {
@@ -616,8 +692,8 @@ impl Model for HandoverModel {
 				}));
 			)*};
 		}
-		step_checks!(0 1 2 3 4 5 6 7 8 9);
-		debug_assert_eq!(STEP_CHECKS.len(), 10);
+		step_checks!(0 1 2 3 4 5 6 7 8 9 10 11);
+		debug_assert_eq!(STEP_CHECKS.len(), 12);
 		if self.own_value == OwnValue::Common {
 			properties.push(Property::always("termination", |m: &HandoverModel, s: &State| {
 				let last = m.last();

@@ -137,6 +137,30 @@ fn three_levels_hand_over_twice_without_forking() {
 }
 
 #[test]
+fn four_levels_carry_a_requirement_over_two_stalled_levels() {
+	// The most levels a machine may have: single seats, one or two slots a level.
+	let start = Instant::now();
+	let (mut total, mut configurations) = (0, 0);
+	let small = seated(1..=2, false, &[Heavy::None]);
+	for own_value in [OwnValue::Common, OwnValue::Individual] {
+		for g in &small {
+			for m in &small {
+				for n in &small {
+					for h in seated(1..=2, true, &[Heavy::None]) {
+						let model = HandoverModel::new(vec![*g, *m, *n, h], own_value);
+						let (states, broken) = check(model);
+						assert!(broken.is_empty(), "{g:?} {m:?} {n:?} {h:?}: {broken:?}");
+						total += states;
+						configurations += 1;
+					}
+				}
+			}
+		}
+	}
+	println!("four levels: {configurations} configurations, {total} states, {:?}", start.elapsed());
+}
+
+#[test]
 fn both_levels_can_decide_and_a_backup_can_bring_its_own_value() {
 	// Non-vacuity: in a configuration with room for all of them, every `sometimes` is reached
 	// and nothing is broken.

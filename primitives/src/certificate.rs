@@ -34,6 +34,16 @@ pub trait Seat {
 	fn slots(&self) -> u32;
 }
 
+impl<S: Seat> Seat for &S {
+	type Key = S::Key;
+	fn key(&self) -> &S::Key {
+		(*self).key()
+	}
+	fn slots(&self) -> u32 {
+		(*self).slots()
+	}
+}
+
 impl<Key> Seat for Member<Key> {
 	type Key = Key;
 	fn key(&self) -> &Key {
@@ -107,34 +117,51 @@ pub fn verify<S: Seat, Signature>(
 	signatures: &[(u32, Signature)],
 	verify: impl Fn(&S::Key, &[u8], &Signature) -> bool,
 ) -> Result<u32, CertificateError> {
+	let size = u32::try_from(committee.len()).unwrap_or(u32::MAX);
+	verify_seats(size, |i| committee.get(i as usize), threshold, statement, signatures, verify)
+		.map(|(slots, _)| slots)
+}
+
+/// [`verify`] for a committee stored seat by seat: `size` seats, `seat(i)` looks one up (a
+/// storage read in the runtime). Each signer's seat is looked up once, before any signature is
+/// verified; returns the slots the signers hold and their seats, in the signatures' order.
+pub fn verify_seats<S: Seat, Signature>(
+	size: u32,
+	mut seat: impl FnMut(u32) -> Option<S>,
+	threshold: u32,
+	statement: &Statement,
+	signatures: &[(u32, Signature)],
+	verify: impl Fn(&S::Key, &[u8], &Signature) -> bool,
+) -> Result<(u32, Vec<S>), CertificateError> {
 	if signatures.is_empty() {
 		return Err(CertificateError::NoSignatures);
 	}
-	if signatures.len() > committee.len() {
+	if signatures.len() > size as usize {
 		return Err(CertificateError::TooManySigners);
 	}
-	let mut seen = vec![false; committee.len()];
+	let mut seen = vec![false; size as usize];
 	let mut slots = 0u32;
+	let mut seats = Vec::with_capacity(signatures.len());
 	for (index, _) in signatures {
-		let i = *index as usize;
-		let member = committee.get(i).ok_or(CertificateError::UnknownSigner(*index))?;
-		if core::mem::replace(&mut seen[i], true) {
+		let unknown = CertificateError::UnknownSigner(*index);
+		let first = seen.get_mut(*index as usize).ok_or(unknown)?;
+		if core::mem::replace(first, true) {
 			return Err(CertificateError::DuplicateSigner(*index));
 		}
+		let member = seat(*index).ok_or(unknown)?;
 		slots = slots.saturating_add(member.slots());
+		seats.push(member);
 	}
 	if slots < threshold {
 		return Err(CertificateError::BelowThreshold { slots, needed: threshold });
 	}
 	let payload = statement.signing_payload();
-	for (index, signature) in signatures {
-		// In range: checked above.
-		let member = &committee[*index as usize];
+	for ((index, signature), member) in signatures.iter().zip(&seats) {
 		if !verify(member.key(), &payload, signature) {
 			return Err(CertificateError::BadSignature(*index));
 		}
 	}
-	Ok(slots)
+	Ok((slots, seats))
 }
 
 #[cfg(test)]

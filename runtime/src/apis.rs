@@ -20,7 +20,7 @@ use pallet_consensus_machine::{
 		CertificateRecord, CommitteeRecord, Duty, MachineInfo, RoundInfo, Seat, SeatProof,
 		StoredSignature,
 	},
-	Certificates, CommitteeRoots, Committees, Machines, Rounds,
+	Certificates, CommitteeRoots, Machines, Rounds,
 };
 use sp_api::impl_runtime_apis;
 use sp_core::{crypto::KeyTypeId, OpaqueMetadata};
@@ -258,7 +258,7 @@ impl_runtime_apis! {
 		}
 
 		fn committee(round: RoundId) -> Option<Vec<Seat<AccountId>>> {
-			Committees::<Runtime>::get(round).map(|c| c.into_inner())
+			Rounds::<Runtime>::contains_key(round).then(|| ConsensusMachine::committee(round))
 		}
 
 		fn certificate(round: RoundId) -> Option<CertificateRecord<BlockNumber, Vec<(u32, StoredSignature)>>> {

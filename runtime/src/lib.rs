@@ -174,6 +174,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
 	pallet_consensus_machine::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_consensus_machine::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_consensus_machine::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

@@ -1,28 +1,56 @@
 //! Benchmarks of `pallet-consensus-machine` (frame-benchmarking v2), one per [`WeightInfo`]
-//! function, each on its worst case: committees of `n` distinct agents (as many as
-//! `MaxAgents` allows), deciding statements that gather every seat, closes that record a miss
-//! for every seat. Keys are generated in the benchmark's keystore and sign for real.
+//! function, each on its worst case: committees of `n` slots over four times as many agents (so
+//! that nearly every slot is a seat of its own), deciding statements that gather every seat, a
+//! red that overturns every green, certificates whose signers equivocated, closes and handovers
+//! that ban every silent seat and record its offence. Keys are generated in the benchmark's
+//! keystore and sign for real.
+//!
+//! The stake tree's depth, and so the reads of a draw or a stake change, follows `MaxAgents`
+//! (the tree's capacity), not the population: benchmarks run on the runtime's own `MaxAgents`.
 //!
 //! [`WeightInfo`]: crate::weights::WeightInfo
 
 use super::*;
 use crate::{
 	crypto::{Public, Signature},
-	types::{EquivocationProof, SeatProof, StoredSignature},
+	types::{EquivocationProof, LevelSpec, SeatProof, StoredSignature},
 };
-use alloc::vec::Vec;
+use alloc::{vec, vec::Vec};
 use consensus_machine_primitives::{
-	statement::{possession_payload, Body, MachineId, RoundId, Statement},
+	light::{Light, MerkleChunks, ObjectRef, Verdict},
+	statement::{possession_payload, Body, Hash, MachineId, RoundId, Statement},
 	Epsilon, EpsilonArg, Probability, ProbabilityArg,
 };
 use frame_benchmarking::v2::*;
 use frame_support::{
 	pallet_prelude::{TransactionSource, Weight},
-	traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
+	traits::{fungible::Mutate, ConstU32, EnsureOrigin, Get, Hooks},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
 use sp_runtime::{RuntimeAppPublic, Saturating};
+
+/// What the benchmarks need from the runtime and cannot build generically.
+pub trait BenchmarkHelper {
+	/// A bad object of at most `max_size` bytes, and red evidence proving it of about `len`
+	/// bytes (more when the verifier's smallest proof is longer).
+	fn red_evidence(max_size: u32, len: u32) -> (ObjectRef, Vec<u8>);
+}
+
+impl<const CHUNK: u32> BenchmarkHelper for MerkleChunks<CHUNK> {
+	fn red_evidence(max_size: u32, len: u32) -> (ObjectRef, Vec<u8>) {
+		let chunk = CHUNK.max(1);
+		// As many chunks as the largest object has (the longest proof), within reason.
+		let leaves = (max_size / chunk).clamp(1, 1 << 12);
+		let mut chunks: Vec<Vec<u8>> = (0..leaves).map(|_| vec![0u8; chunk as usize]).collect();
+		// The index, two lengths and the proof's hashes; the bad chunk fills the rest, longer
+		// than a chunk may be.
+		let overhead = 4 + 4 + 1 + 32 * (32 - leaves.leading_zeros());
+		chunks[0] = vec![1u8; len.saturating_sub(overhead).max(chunk + 1) as usize];
+		let object = ObjectRef { hash: Self::commit(&chunks), size: leaves * chunk };
+		(object, Self::evidence(&chunks, 0))
+	}
+}
 
 /// Enough for bonds, deposits and proposal bonds, and small enough that hundreds of funded
 /// accounts do not overflow the total issuance.
@@ -51,13 +79,24 @@ fn agent<T: Config>(index: u32) -> (T::AccountId, Public) {
 	(who, key)
 }
 
+/// Bonds agent `index` with a fresh key in the keystore, without the proof of possession
+/// (`register` checks it; here it only slows the set-up).
+fn bonded<T: Config>(index: u32) {
+	let who = funded::<T>("agent", index);
+	let key = Public::generate_pair(None);
+	Pallet::<T>::do_register(who, key, T::MinBond::get()).expect("a funded agent bonds");
+}
+
 fn sign_possession<T: Config>(who: &T::AccountId, key: &Public) -> Signature {
 	key.sign(&possession_payload(who, &Pallet::<T>::genesis_hash())).expect("key in the keystore")
 }
 
-/// As many agents as a committee of `n` slots can seat, capped by `MaxAgents`.
-fn agents<T: Config>(n: u32) -> Vec<(T::AccountId, Public)> {
-	(0..n.min(T::MaxAgents::get())).map(agent::<T>).collect()
+/// Enough agents for committees of `n` slots to be nearly all distinct seats (four per slot),
+/// capped by `MaxAgents`.
+fn agents<T: Config>(n: u32) {
+	for index in 0..n.saturating_mul(4).min(T::MaxAgents::get()) {
+		bonded::<T>(index);
+	}
 }
 
 fn p() -> ProbabilityArg {
@@ -114,8 +153,7 @@ fn draw<T: Config>(round: RoundId) -> Result<u32, BenchmarkError> {
 	Pallet::<T>::open_drawn(round, info, [7; 32]).map_err(|_| BenchmarkError::Stop("draw"))
 }
 
-/// A fresh machine of `n` slots over as many agents as it can seat, with a round open and
-/// its committee drawn.
+/// A fresh machine of `n` slots over enough agents, with a round open and its committee drawn.
 fn open_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
 	agents::<T>(n);
 	let machine = machine::<T>(n)?;
@@ -123,6 +161,105 @@ fn open_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkErr
 	let round = open::<T>(machine)?;
 	draw::<T>(round)?;
 	Ok((machine, round))
+}
+
+/// A hierarchical machine of `levels` levels of `n` slots each.
+fn hierarchical<T: Config>(n: u32, levels: u32) -> Result<MachineId, BenchmarkError> {
+	let origin =
+		T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+	let id = NextMachineId::<T>::get();
+	Pallet::<T>::create_hierarchical_machine(
+		origin,
+		level_specs::<T>(n, levels),
+		T::MinBond::get(),
+	)
+	.map_err(|_| BenchmarkError::Stop("create_hierarchical_machine"))?;
+	Ok(id)
+}
+
+fn level_specs<T: Config>(
+	n: u32,
+	levels: u32,
+) -> BoundedVec<
+	LevelSpec<frame_system::pallet_prelude::BlockNumberFor<T>>,
+	ConstU32<{ crate::types::MAX_LEVELS }>,
+> {
+	let timeout = T::MaxRoundDuration::get();
+	let spec = LevelSpec { slots: n, p: p(), epsilon: eps(), timeout };
+	BoundedVec::truncate_from(vec![spec; levels as usize])
+}
+
+/// A hierarchical machine of two levels of `n` slots, with a round open and its primary
+/// committee drawn.
+fn open_family_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
+	agents::<T>(n);
+	let machine = hierarchical::<T>(n, 2)?;
+	next_snapshot::<T>();
+	let round = open::<T>(machine)?;
+	draw::<T>(round)?;
+	Ok((machine, round))
+}
+
+/// The decision statement for `value` in level round `round`.
+fn decision<T: Config>(round: RoundId, value: Option<Hash>) -> Statement {
+	let info = Rounds::<T>::get(round).expect("open");
+	Statement {
+		genesis: Pallet::<T>::genesis_hash(),
+		machine: info.machine,
+		round,
+		instance: info.instance,
+		level: info.level,
+		body: Body::Decision { value },
+	}
+}
+
+/// The verdict statement on `object` in validity round `round`.
+fn verdict<T: Config>(round: RoundId, object: &ObjectRef, verdict: Verdict) -> Statement {
+	let info = Rounds::<T>::get(round).expect("open");
+	Statement {
+		genesis: Pallet::<T>::genesis_hash(),
+		machine: info.machine,
+		round,
+		instance: info.instance,
+		level: 0,
+		body: Body::Verdict { object: object.hash, verdict },
+	}
+}
+
+/// A validity round of `n` slots on a bad object, drawn, with red evidence of about `len`
+/// bytes.
+fn proposed<T: Config>(
+	n: u32,
+	len: u32,
+) -> Result<(RoundId, ObjectRef, EvidenceOf<T>), BenchmarkError> {
+	agents::<T>(n);
+	let machine = machine::<T>(n)?;
+	next_snapshot::<T>();
+	let (object, evidence) = T::BenchmarkHelper::red_evidence(T::MaxObjectSize::get(), len);
+	let evidence = EvidenceOf::<T>::try_from(evidence).map_err(|_| BenchmarkError::Stop("len"))?;
+	let proposer = funded::<T>("proposer", 0);
+	let round = NextRoundId::<T>::get();
+	Pallet::<T>::propose(RawOrigin::Signed(proposer).into(), machine, object.hash, object.size)
+		.map_err(|_| BenchmarkError::Stop("propose"))?;
+	draw::<T>(round)?;
+	Ok((round, object, evidence))
+}
+
+/// Every seat of `round` has missed duties up to one short of a ban, and was banned once
+/// recently: a miss now bans it again (a stake-tree update) and records an offence.
+fn one_miss_from_a_second_ban<T: Config>(round: RoundId) {
+	let now = frame_system::Pallet::<T>::block_number();
+	let misses = vec![now; T::MaxMisses::get().saturating_sub(1) as usize];
+	for seat in Pallet::<T>::committee(round) {
+		Misses::<T>::insert(&seat.agent, BoundedVec::truncate_from(misses.clone()));
+		Bans::<T>::insert(&seat.agent, (1, now));
+	}
+}
+
+/// Moves past `round`'s deadline.
+fn past_deadline<T: Config>(round: RoundId) {
+	let deadline = Rounds::<T>::get(round).expect("open").deadline;
+	frame_system::Pallet::<T>::set_block_number(deadline.saturating_add(1u32.into()));
 }
 
 type Signed = (Statement, StoredSignature);
@@ -162,8 +299,7 @@ fn transition<T: Config>(machine: MachineId, round: RoundId) -> Statement {
 }
 
 fn seat_keys<T: Config>(round: RoundId) -> Vec<(u32, Public, u32)> {
-	Committees::<T>::get(round)
-		.expect("drawn")
+	Pallet::<T>::committee(round)
 		.iter()
 		.enumerate()
 		.map(|(i, s)| (i as u32, s.key.clone(), s.slots))
@@ -176,9 +312,7 @@ fn sign(key: &Public, statement: &Statement) -> Signature {
 
 /// The seat `key` holds in `round`.
 fn seat_of<T: Config>(round: RoundId, key: &Public) -> u32 {
-	Committees::<T>::get(round)
-		.and_then(|c| c.iter().position(|s| &s.key == key))
-		.expect("a member") as u32
+	Pallet::<T>::committee(round).iter().position(|s| &s.key == key).expect("a member") as u32
 }
 
 /// `key`'s signed statement, submitted as the block would after its authorisation.
@@ -191,11 +325,14 @@ fn submit<T: Config>(key: &Public, statement: &Statement) -> sp_runtime::Dispatc
 		signature,
 		None,
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
 }
 
-/// Every seat but the last (the one that decides) submits; returns the last seat's key.
-fn all_but_the_deciding_seat<T: Config>(machine: MachineId, round: RoundId) -> Public {
-	let statement = transition::<T>(machine, round);
+/// Every seat but the last (the one that decides) submits `statement`, as many as stay below
+/// the threshold; returns the last seat's key.
+fn all_but_the_deciding_seat<T: Config>(statement: &Statement) -> Public {
+	let round = statement.round;
 	let mut seats = seat_keys::<T>(round);
 	let threshold = Rounds::<T>::get(round).expect("open").threshold;
 	// Put the largest seat last, so that the others stay below the threshold for sure.
@@ -207,7 +344,7 @@ fn all_but_the_deciding_seat<T: Config>(machine: MachineId, round: RoundId) -> P
 			break;
 		}
 		slots += s;
-		submit::<T>(&key, &statement).expect("a seat's statement is accepted");
+		submit::<T>(&key, statement).expect("a seat's statement is accepted");
 	}
 	last
 }
@@ -269,6 +406,27 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn rejoin() {
+		let (who, _) = agent::<T>(0);
+		let info = Agents::<T>::get(&who).expect("agent");
+		Pallet::<T>::leave_draw(info.index, info.bond);
+		let now = frame_system::Pallet::<T>::block_number();
+		Agents::<T>::insert(
+			&who,
+			crate::types::AgentInfo {
+				status: crate::types::AgentStatus::Banned { until: now },
+				..info
+			},
+		);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert_eq!(
+			Agents::<T>::get(&who).expect("agent").status,
+			crate::types::AgentStatus::Active
+		);
+	}
+
+	#[benchmark]
 	fn create_machine(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		let origin =
 			T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
@@ -283,6 +441,20 @@ mod benchmarks {
 			[0; 32],
 		);
 		assert!(Machines::<T>::contains_key(0));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn create_hierarchical_machine(
+		n: Linear<10, { T::MaxCommittee::get() }>,
+	) -> Result<(), BenchmarkError> {
+		// Every level as large: the exact thresholds of each.
+		let origin =
+			T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let levels = level_specs::<T>(n, crate::types::MAX_LEVELS);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, levels, T::MinBond::get());
+		assert!(Machines::<T>::contains_key(NextMachineId::<T>::get() - 1));
 		Ok(())
 	}
 
@@ -316,6 +488,20 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn propose() -> Result<(), BenchmarkError> {
+		let n = T::MaxCommittee::get();
+		agents::<T>(4);
+		let machine = machine::<T>(n)?;
+		next_snapshot::<T>();
+		let proposer = funded::<T>("proposer", 0);
+		let size = T::MaxObjectSize::get();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(proposer), machine, [5; 32], size);
+		assert!(Validity::<T>::contains_key(ObjectRef { hash: [5; 32], size }));
+		Ok(())
+	}
+
+	#[benchmark]
 	fn draw_committee(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		agents::<T>(n);
 		let machine = machine::<T>(n)?;
@@ -334,8 +520,8 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		let (machine, round) = open_round_of::<T>(n)?;
-		let last = all_but_the_deciding_seat::<T>(machine, round);
 		let statement = transition::<T>(machine, round);
+		let last = all_but_the_deciding_seat::<T>(&statement);
 		let signature = sign(&last, &statement);
 		let seat = seat_of::<T>(round, &last);
 		#[extrinsic_call]
@@ -345,12 +531,55 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn authorize_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		let (machine, round) = open_round_of::<T>(n)?;
-		// The last seat: the longest committee to decode.
+	fn submit_decision(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		// The primary level's deciding vote: the family's certificate gathers every vote.
+		let (_, round) = open_family_of::<T>(n)?;
+		let statement = decision::<T>(round, Some([7; 32]));
+		let last = all_but_the_deciding_seat::<T>(&statement);
+		let signature = sign(&last, &statement);
+		let seat = seat_of::<T>(round, &last);
+		#[extrinsic_call]
+		submit_statement(RawOrigin::Authorized, statement, seat, signature, None);
+		assert!(Certificates::<T>::contains_key(round), "the last vote decides");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_red(
+		n: Linear<4, { T::MaxCommittee::get() }>,
+		e: Linear<512, { T::MaxEvidenceLen::get() }>,
+	) -> Result<(), BenchmarkError> {
+		// Every seat but one says green (the object turns green), then the last seat's red,
+		// with `e` bytes of evidence, overturns it: an offence for every green.
+		let (round, object, evidence) = proposed::<T>(n, e)?;
+		let mut seats = seat_keys::<T>(round);
+		seats.sort_by_key(|(_, _, slots)| *slots);
+		let (seat, last, _) = seats.remove(0);
+		let green = verdict::<T>(round, &object, Verdict::Green);
+		for (_, key, _) in seats {
+			// Greens after the decision are refused: the round took all it could.
+			let _ = submit::<T>(&key, &green);
+		}
+		let hash = sp_io::hashing::blake2_256(&evidence);
+		let red = verdict::<T>(round, &object, Verdict::Red { evidence: hash });
+		let signature = sign(&last, &red);
+		#[extrinsic_call]
+		submit_statement(RawOrigin::Authorized, red, seat, signature, Some(evidence));
+		assert_eq!(Validity::<T>::get(object).and_then(|r| r.light), Some(Light::Red));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn authorize_statement(
+		e: Linear<512, { T::MaxEvidenceLen::get() }>,
+	) -> Result<(), BenchmarkError> {
+		// A red: its `e` bytes of evidence are hashed before the signature is checked.
+		let (round, object, evidence) = proposed::<T>(4, e)?;
 		let (seat, key, _) = seat_keys::<T>(round).pop().expect("a seat");
-		let statement = transition::<T>(machine, round);
+		let hash = sp_io::hashing::blake2_256(&evidence);
+		let statement = verdict::<T>(round, &object, Verdict::Red { evidence: hash });
 		let signature = sign(&key, &statement);
+		let evidence = Some(evidence);
 		let result;
 		#[block]
 		{
@@ -359,7 +588,7 @@ mod benchmarks {
 				&statement,
 				&seat,
 				&signature,
-				&None,
+				&evidence,
 			);
 		}
 		assert!(result.is_ok());
@@ -367,20 +596,30 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn submit_certificate(s: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		// A committee of `s` slots over `s` agents (as distinct as the draw makes them); every
-		// seat signs.
+	fn submit_certificate(
+		s: Linear<1, { T::MaxCommittee::get() }>,
+		q: Linear<0, { T::MaxCommittee::get() }>,
+	) -> Result<(), BenchmarkError> {
+		// A committee of `s` slots; every seat signs. The first `q` signers (as many as there
+		// are seats) made another statement before, each a different one: the certificate
+		// proves each an equivocation (an offence and a suspension each).
 		let (machine, round) = open_round_of::<T>(s.max(4))?;
 		let statement = transition::<T>(machine, round);
-		let signatures: Vec<(u32, StoredSignature)> = seat_keys::<T>(round)
-			.into_iter()
-			.map(|(i, key, _)| (i, sign(&key, &statement).into_inner()))
-			.collect();
+		let seats = seat_keys::<T>(round);
+		for (i, (_, key, _)) in seats.iter().take(q as usize).enumerate() {
+			let mut other = statement.clone();
+			if let Body::Transition { to, .. } = &mut other.body {
+				*to = sp_io::hashing::blake2_256(&(i as u32).to_le_bytes());
+			}
+			submit::<T>(key, &other).map_err(|_| BenchmarkError::Stop("earlier statement"))?;
+		}
+		let signatures: Vec<(u32, StoredSignature)> =
+			seats.into_iter().map(|(i, key, _)| (i, sign(&key, &statement).into_inner())).collect();
 		let signatures = BoundedVec::truncate_from(signatures);
 		let caller = funded::<T>("submitter", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), statement, signatures);
-		assert!(Certificates::<T>::contains_key(round));
+		assert!(Rounds::<T>::contains_key(round));
 		Ok(())
 	}
 
@@ -395,15 +634,79 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn authorize_equivocation_report() -> Result<(), BenchmarkError> {
+		let (key, first, second) = equivocation::<T>()?;
+		let proof = pair(first, second);
+		let result;
+		#[block]
+		{
+			result = Pallet::<T>::authorize_equivocation_report(
+				TransactionSource::External,
+				&key,
+				&proof,
+			);
+		}
+		assert!(result.is_ok());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn report_backup_vote() -> Result<(), BenchmarkError> {
+		// The primary pre-decided one value, short of deciding; a backup seat votes another.
+		let n = T::MaxCommittee::get();
+		let (_, root) = open_family_of::<T>(n)?;
+		all_but_the_deciding_seat::<T>(&decision::<T>(root, Some([7; 32])));
+		past_deadline::<T>(root);
+		let backup =
+			Pallet::<T>::do_start_handover(root).map_err(|_| BenchmarkError::Stop("handover"))?;
+		draw::<T>(backup)?;
+		let (seat, key, _) = seat_keys::<T>(backup).pop().expect("a seat");
+		let bad = decision::<T>(backup, Some([8; 32]));
+		let signature = sign(&key, &bad).into_inner();
+		let reporter = funded::<T>("reporter", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(reporter), seat, bad, signature);
+		assert_eq!(NextPenaltyId::<T>::get(), 1);
+		Ok(())
+	}
+
+	#[benchmark]
 	fn close_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		// Nobody signed: every seat gets a miss.
+		// Nobody signed, and every seat's miss is its second ban: a tree update and an
+		// offence each.
 		let (_, round) = open_round_of::<T>(n)?;
-		let deadline = Rounds::<T>::get(round).expect("open").deadline;
-		frame_system::Pallet::<T>::set_block_number(deadline.saturating_add(1u32.into()));
+		past_deadline::<T>(round);
+		one_miss_from_a_second_ban::<T>(round);
 		let caller = funded::<T>("closer", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), round);
 		assert!(Rounds::<T>::get(round).expect("kept").closed);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn start_handover(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		// The primary level stayed silent, every seat one miss from a second ban.
+		let (_, root) = open_family_of::<T>(n)?;
+		past_deadline::<T>(root);
+		one_miss_from_a_second_ban::<T>(root);
+		let caller = funded::<T>("caller", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), root);
+		assert!(Rounds::<T>::contains_key(root + 1), "the backup level is committed");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn authorize_handover() -> Result<(), BenchmarkError> {
+		let (_, root) = open_family_of::<T>(4)?;
+		past_deadline::<T>(root);
+		let result;
+		#[block]
+		{
+			result = Pallet::<T>::authorize_handover(TransactionSource::External, &root);
+		}
+		assert!(result.is_ok());
 		Ok(())
 	}
 
@@ -445,19 +748,14 @@ mod benchmarks {
 
 	#[benchmark]
 	fn prune_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		// A decided round with every seat's statement stored.
-		let (machine, round) = open_round_of::<T>(n)?;
-		let statement = transition::<T>(machine, round);
-		for (_, key, _) in seat_keys::<T>(round) {
-			if Certificates::<T>::contains_key(round) {
-				break;
-			}
-			submit::<T>(&key, &statement).map_err(|_| BenchmarkError::Stop("statement"))?;
-		}
+		// A round nobody closed and nobody signed: pruning closes it first, and every seat's
+		// miss is its second ban.
+		let (_, round) = open_round_of::<T>(n)?;
 		let info = Rounds::<T>::get(round).expect("kept");
-		let end = info.decided.unwrap_or(info.deadline);
-		let now = end.saturating_add(T::RoundRetention::get()).saturating_add(1u32.into());
+		let now =
+			info.deadline.saturating_add(T::RoundRetention::get()).saturating_add(1u32.into());
 		frame_system::Pallet::<T>::set_block_number(now);
+		one_miss_from_a_second_ban::<T>(round);
 		#[block]
 		{
 			Pallet::<T>::on_idle(now, Weight::MAX);

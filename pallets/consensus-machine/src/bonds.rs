@@ -34,7 +34,7 @@ use core::marker::PhantomData;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, tokens::Precision, DefensiveResult},
+	traits::{fungible::MutateHold, tokens::Precision},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{One, Saturating, UniqueSaturatedInto, Zero};
@@ -252,8 +252,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 		ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
 		Self::ensure_stake_fits(bond)?;
-		let mut free = FreeIndices::<T>::get();
-		let (index, fresh) = match free.pop() {
+		let free = FreeIndexCount::<T>::get();
+		let top = free.checked_sub(1).and_then(FreeIndexStack::<T>::get);
+		let (index, fresh) = match top {
 			Some(index) => (index, false),
 			None => {
 				let next = NextIndex::<T>::get();
@@ -264,9 +265,12 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::Bond.into(), &who, bond)?;
 		if fresh {
 			NextIndex::<T>::put(index.saturating_add(1));
+		} else {
+			let position = free.saturating_sub(1);
+			FreeIndexStack::<T>::remove(position);
+			FreeIndexCount::<T>::put(position);
 		}
 		Self::enter_draw(index, bond);
-		FreeIndices::<T>::put(free);
 		AgentAt::<T>::insert(index, &who);
 		KeyOwner::<T>::insert(&key, &who);
 		Agents::<T>::insert(
@@ -317,16 +321,16 @@ impl<T: Config> Pallet<T> {
 		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
 		ensure!(now >= until, Error::<T>::StillUnbonding);
 		ensure!(PendingPenalties::<T>::get(&who) == 0, Error::<T>::PenaltyPending);
-		let mut free = FreeIndices::<T>::get();
-		// At most `MaxAgents` indices exist, and this one is taken, so it fits.
-		free.try_push(agent.index).defensive_map_err(|_| Error::<T>::Corrupt)?;
 		let amount = T::Currency::release(
 			&HoldReason::Bond.into(),
 			&who,
 			agent.bond,
 			Precision::BestEffort,
 		)?;
-		FreeIndices::<T>::put(free);
+		// At most `MaxAgents` indices exist and this one is taken: the stack stays below that.
+		let free = FreeIndexCount::<T>::get();
+		FreeIndexStack::<T>::insert(free, agent.index);
+		FreeIndexCount::<T>::put(free.saturating_add(1));
 		AgentAt::<T>::remove(agent.index);
 		KeyOwner::<T>::remove(&agent.key);
 		Agents::<T>::remove(&who);

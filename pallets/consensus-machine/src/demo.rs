@@ -218,8 +218,9 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 	pub(crate) fn equivocate(key: &Public, statement: &Statement, signature: &Signature) {
 		let other = Statement { body: contradict(&statement.body), ..statement.clone() };
 		let Some(other_signature) = Self::sign(key, &other) else { return };
-		let seat = Committees::<T>::get(statement.round)
-			.and_then(|c| c.iter().position(|s| &s.key == key))
+		let seat = Self::committee(statement.round)
+			.iter()
+			.position(|s| &s.key == key)
 			.and_then(|index| Self::membership_proof(statement.round, index as u32));
 		let Some(membership) = seat else { return };
 		let report = Call::report_equivocation {

@@ -97,6 +97,8 @@
 //!     type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 //!     type Slash = ResolveTo<TreasuryAccount, Balances>;
 //!     type EvidenceVerifier = consensus_machine_primitives::light::MerkleChunks<1024>;
+//!     #[cfg(feature = "runtime-benchmarks")]
+//!     type BenchmarkHelper = consensus_machine_primitives::light::MerkleChunks<1024>;
 //!     type Evaluator = MyEvaluator; // what this chain's good pickets sign (`offchain::Evaluate`)
 //!     type CancelOrigin = EnsureRoot<AccountId>;
 //!     type MaxEvidenceLen = ConstU32<4_096>;
@@ -137,10 +139,12 @@
 //!
 //! ## Storage versions
 //!
-//! The storage layout is at version 2 ([`STORAGE_VERSION`]); a change of layout bumps it and
+//! The storage layout is at version 4 ([`STORAGE_VERSION`]); a change of layout bumps it and
 //! ships a `VersionedMigration` for the runtime's migrations: version 1 → 2 is
 //! [`migrations::v2::MigrateV1ToV2`] (statements bind round instances, committee roots,
-//! reporters not paid).
+//! reporters not paid), 2 → 3 [`migrations::v3::MigrateV2ToV3`] (commit, then draw; stake
+//! snapshots), 3 → 4 [`migrations::v4::MigrateV3ToV4`] (committees stored seat by seat, freed
+//! stake-tree indices as a stack).
 //!
 //! ## Decisions where the spec was silent
 //!
@@ -185,7 +189,7 @@ extern crate alloc;
 pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
+pub mod benchmarking;
 mod bonds;
 #[cfg(any(feature = "demo", test))]
 pub mod demo;
@@ -301,7 +305,7 @@ pub mod pallet {
 
 	/// The storage layout's version. Version 1 is the first layout with typed rounds
 	/// ([`RoundKind`]); a later layout comes with a migration from this one.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -324,6 +328,11 @@ pub mod pallet {
 
 		/// Checks the evidence of red verdicts.
 		type EvidenceVerifier: EvidenceVerifier;
+
+		/// Makes a bad object and red evidence that [`Config::EvidenceVerifier`] accepts, for
+		/// the benchmarks (`MerkleChunks` has one).
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::benchmarking::BenchmarkHelper;
 
 		/// What this chain's good pickets say about a duty: the off-chain picket agents sign it.
 		type Evaluator: crate::offchain::Evaluate;
@@ -501,9 +510,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type AgentAt<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId>;
 
-	/// Stake-tree indices freed by withdrawn agents, reused first.
+	/// Stake-tree indices freed by withdrawn agents, reused first: a stack, position →
+	/// index for positions `0..FreeIndexCount`, so that a registration or a withdrawal touches
+	/// one entry whatever the population.
 	#[pallet::storage]
-	pub type FreeIndices<T: Config> = StorageValue<_, BoundedVec<u32, T::MaxAgents>, ValueQuery>;
+	pub type FreeIndexStack<T: Config> = StorageMap<_, Twox64Concat, u32, u32>;
+
+	/// How many freed stake-tree indices wait in [`FreeIndexStack`].
+	#[pallet::storage]
+	pub type FreeIndexCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The lowest stake-tree index never used yet (indices below it are taken or free).
 	#[pallet::storage]
@@ -569,10 +584,19 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextRoundId<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
-	/// The committee of each live round: its seats in draw order (a seat's index is how
-	/// certificates name it), each with the key that signs for it and its slots.
+	/// The committee of each drawn live round, seat by seat: (round, seat index in draw order,
+	/// as certificates name it) → the agent, the key that signs for it and its slots. Stored
+	/// per seat so that a statement reads its own seat, not the committee; the round's
+	/// [`CommitteeRoots`] record says how many seats there are.
 	#[pallet::storage]
-	pub type Committees<T: Config> = StorageMap<_, Twox64Concat, RoundId, CommitteeOf<T>>;
+	pub type CommitteeSeats<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		RoundId,
+		Twox64Concat,
+		u32,
+		Seat<<T as frame_system::Config>::AccountId>,
+	>;
 
 	/// The committee root of every round, from its opening until `UnbondingDelay` after its
 	/// pruning: what equivocation reports prove the signer's seat against.
@@ -1047,6 +1071,28 @@ pub mod pallet {
 				T::BanMemory::get() > T::BanPeriod::get(),
 				"a ban must be remembered past its end for repeated bans to count"
 			);
+			// The largest certificate (every seat signs, every signer proven to equivocate),
+			// the costliest statement (a red with the longest evidence overturning every
+			// green), a close or handover banning every seat, and the draws of one block each
+			// fit one block.
+			let limits = T::BlockWeights::get();
+			let normal = limits.get(frame_support::dispatch::DispatchClass::Normal);
+			let max = normal.max_extrinsic.unwrap_or(limits.max_block);
+			let n = T::MaxCommittee::get();
+			for (what, weight) in [
+				("the largest certificate", T::WeightInfo::submit_certificate(n, n)),
+				("the costliest statement", Self::max_statement_weight()),
+				("closing the largest round", T::WeightInfo::close_round(n)),
+				("a handover of the largest round", T::WeightInfo::start_handover(n)),
+			] {
+				assert!(weight.all_lte(max), "{what} ({weight}) exceeds max_extrinsic ({max})");
+			}
+			let draws =
+				T::WeightInfo::draw_committee(n).saturating_mul(T::MaxDrawsPerBlock::get().into());
+			assert!(
+				draws.all_lte(limits.max_block),
+				"MaxDrawsPerBlock draws of MaxCommittee slots ({draws}) exceed a block"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -1195,8 +1241,10 @@ pub mod pallet {
 		/// it is recorded, does not count, and is an offence ([`OffenceKind::FalseRed`]).
 		/// Complexity: `O(N)` (a decision gathers the agreeing signatures; a red finds the greens).
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::submit_statement(T::MaxCommittee::get()))]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_statement(T::MaxCommittee::get()))]
+		#[pallet::weight(Pallet::<T>::max_statement_weight())]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_statement(
+			evidence.as_ref().map_or(0, |e| e.len() as u32)
+		))]
 		#[pallet::authorize(Self::authorize_statement)]
 		pub fn submit_statement(
 			origin: OriginFor<T>,
@@ -1206,9 +1254,10 @@ pub mod pallet {
 			// Verified in `authorize_statement`, which also runs when the block is built.
 			signature: Signature,
 			evidence: Option<EvidenceOf<T>>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
-			Self::do_submit_statement(statement, seat, signature, evidence)
+			let weight = Self::do_submit_statement(statement, seat, signature, evidence)?;
+			Ok(Some(weight).into())
 		}
 
 		/// A certificate: one statement and the signatures of distinct seats (by index), whose
@@ -1219,14 +1268,19 @@ pub mod pallet {
 		/// [`Error::DuplicateSigner`], [`Error::BelowThreshold`], [`Error::BadSignature`],
 		/// [`Error::AgentSuspended`]. Complexity: `O(S)` signature checks for `S` signatures.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::submit_certificate(signatures.len() as u32))]
+		#[pallet::weight(T::WeightInfo::submit_certificate(
+			signatures.len() as u32,
+			signatures.len() as u32
+		))]
 		pub fn submit_certificate(
 			origin: OriginFor<T>,
 			statement: Statement,
 			signatures: SignaturesOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_submit_certificate(who, statement, signatures)
+			let signers = signatures.len() as u32;
+			let proven = Self::do_submit_certificate(who, statement, signatures)?;
+			Ok(Some(T::WeightInfo::submit_certificate(signers, proven)).into())
 		}
 
 		/// Propose an object for judgement: opens a validity round of `machine`'s committee
@@ -1238,7 +1292,7 @@ pub mod pallet {
 		/// the currency's error. Complexity: `O(1)`; the
 		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::open_round())]
+		#[pallet::weight(T::WeightInfo::propose())]
 		pub fn propose(
 			origin: OriginFor<T>,
 			machine: MachineId,
@@ -1268,7 +1322,7 @@ pub mod pallet {
 		/// Complexity: `O(log N)` hashes and two signature checks.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::report_equivocation())]
-		#[pallet::weight_of_authorize(T::WeightInfo::report_equivocation())]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_equivocation_report())]
 		#[pallet::authorize(Self::authorize_equivocation_report)]
 		pub fn report_equivocation(
 			origin: OriginFor<T>,
@@ -1292,10 +1346,11 @@ pub mod pallet {
 		/// [`Error::RoundStillOpen`]. Complexity: `O(N)`.
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::close_round(T::MaxCommittee::get()))]
-		pub fn close_round(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+		pub fn close_round(origin: OriginFor<T>, round: RoundId) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
 			let info = Rounds::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
-			Self::do_close_round(round, info)
+			Self::do_close_round(round, info)?;
+			Ok(Some(T::WeightInfo::close_round(Self::committee_size(round))).into())
 		}
 
 		/// Cancel a penalty before it is applied.
@@ -1316,7 +1371,9 @@ pub mod pallet {
 		/// [`Call::create_machine`] for each level, [`Error::BackupNotComplete`].
 		/// Complexity: the exact thresholds of each level.
 		#[pallet::call_index(14)]
-		#[pallet::weight(T::WeightInfo::create_machine(T::MaxCommittee::get()).saturating_mul(crate::types::MAX_LEVELS.into()))]
+		#[pallet::weight(T::WeightInfo::create_hierarchical_machine(
+			levels.iter().map(|l| l.slots).max().unwrap_or(0)
+		))]
 		pub fn create_hierarchical_machine(
 			origin: OriginFor<T>,
 			levels: BoundedVec<
@@ -1341,32 +1398,33 @@ pub mod pallet {
 		/// [`Error::NoAgents`]. Complexity: `O(1)`; the
 		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(15)]
-		#[pallet::weight(T::WeightInfo::open_round().saturating_add(T::WeightInfo::close_round(T::MaxCommittee::get())))]
-		#[pallet::weight_of_authorize(T::WeightInfo::authorize_statement(0))]
+		#[pallet::weight(T::WeightInfo::start_handover(T::MaxCommittee::get()))]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_handover())]
 		#[pallet::authorize(Self::authorize_handover)]
-		pub fn start_handover(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+		pub fn start_handover(origin: OriginFor<T>, round: RoundId) -> DispatchResultWithPostInfo {
 			if ensure_signed(origin.clone()).is_err() {
 				ensure_authorized(origin)?;
 			}
-			Self::do_start_handover(round).map(|_| ())
+			Self::do_start_handover(round)?;
+			Ok(Some(T::WeightInfo::start_handover(Self::committee_size(round))).into())
 		}
 
 		/// Report a backup vote that breaks the adoption rule (a failed extrinsic leaves no
-		/// record, so the signed vote itself is the proof).
+		/// record, so the signed vote itself is the proof), signed for seat `seat` of its round.
 		///
 		/// Origin: signed (anyone; recorded as reporter, not paid). Errors: [`Error::WrongGenesis`],
 		/// [`Error::UnknownRound`], [`Error::NotADecisionRound`], [`Error::NotAPicket`],
 		/// [`Error::BadSignature`], [`Error::NotAViolation`], [`Error::AlreadyReported`].
 		#[pallet::call_index(16)]
-		#[pallet::weight(T::WeightInfo::report_equivocation())]
+		#[pallet::weight(T::WeightInfo::report_backup_vote())]
 		pub fn report_backup_vote(
 			origin: OriginFor<T>,
-			signer: Public,
+			seat: u32,
 			statement: Statement,
 			signature: StoredSignature,
 		) -> DispatchResult {
 			let reporter = ensure_signed(origin)?;
-			Self::do_report_backup_vote(reporter, signer, statement, signature)
+			Self::do_report_backup_vote(reporter, seat, statement, signature)
 		}
 
 		/// Apply a pending penalty whose deferral has passed, now. `on_initialize` applies due
@@ -1438,7 +1496,7 @@ pub mod pallet {
 		/// Origin: signed (the agent). Errors: [`Error::NotRegistered`], [`Error::NotBanned`],
 		/// [`Error::BondTooLow`]. Complexity: `O(log MaxAgents)`.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::bond_extra())]
+		#[pallet::weight(T::WeightInfo::rejoin())]
 		pub fn rejoin(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_rejoin(who)
@@ -1446,6 +1504,16 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// The most one statement can cost ([`Call::submit_statement`]'s charge before its
+		/// refund): the deciding statement or vote of the largest committee, or a red with the
+		/// longest evidence that overturns every green.
+		pub fn max_statement_weight() -> Weight {
+			let n = T::MaxCommittee::get();
+			T::WeightInfo::submit_statement(n)
+				.max(T::WeightInfo::submit_decision(n))
+				.max(T::WeightInfo::submit_red(n, T::MaxEvidenceLen::get()))
+		}
+
 		/// Whether `object` (its commitment and size together) was judged green for good: green,
 		/// and past the challenge window in which a valid red could still overturn it. A
 		/// consumer must not act on a green before then; [`Pallet::light`] tells the two apart.

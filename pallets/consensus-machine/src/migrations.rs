@@ -140,7 +140,7 @@ pub mod v2 {
 					entries += 1;
 					let parent =
 						frame_system::BlockHash::<T>::get(old.opened.saturating_sub(One::one()));
-					let committee = Committees::<T>::get(id).unwrap_or_default();
+					let committee = super::v4::old::Committees::<T>::get(id).unwrap_or_default();
 					let instance = Pallet::<T>::instance_of(
 						&parent,
 						old.machine,
@@ -173,7 +173,7 @@ pub mod v2 {
 			);
 			for (id, round) in Rounds::<T>::iter() {
 				entries += 1;
-				let Some(committee) = Committees::<T>::get(id) else { continue };
+				let Some(committee) = super::v4::old::Committees::<T>::get(id) else { continue };
 				CommitteeRoots::<T>::insert(
 					id,
 					CommitteeRecord {
@@ -279,6 +279,73 @@ pub mod v3 {
 		2,
 		3,
 		InnerMigrateV2ToV3<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 3 → 4: storage that scales to large committees and populations.
+///
+/// - `Committees` (a round's whole committee in one value, read whole by every statement) is
+///   moved seat by seat to `CommitteeSeats`; a committed round not yet drawn had an empty
+///   committee and now has no seats.
+/// - `FreeIndices` (every freed stake-tree index in one value) is moved to the stack
+///   `FreeIndexStack` / `FreeIndexCount`, in the same order (the last freed is reused first).
+pub mod v4 {
+	use crate::pallet::*;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+
+	/// The version-3 layouts.
+	pub mod old {
+		use super::*;
+
+		/// A round's committee in one value.
+		#[frame_support::storage_alias]
+		pub type Committees<T: Config> = StorageMap<
+			Pallet<T>,
+			Twox64Concat,
+			consensus_machine_primitives::statement::RoundId,
+			CommitteeOf<T>,
+		>;
+
+		/// The freed stake-tree indices in one value.
+		#[frame_support::storage_alias]
+		pub type FreeIndices<T: Config> =
+			StorageValue<Pallet<T>, BoundedVec<u32, <T as Config>::MaxAgents>, ValueQuery>;
+	}
+
+	/// The unversioned body of [`MigrateV3ToV4`].
+	pub struct InnerMigrateV3ToV4<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let (mut reads, mut writes) = (1u64, 2u64);
+			for (round, committee) in old::Committees::<T>::drain() {
+				reads += 1;
+				for (index, seat) in (0u32..).zip(committee) {
+					writes += 1;
+					CommitteeSeats::<T>::insert(round, index, seat);
+				}
+			}
+			let free = old::FreeIndices::<T>::take();
+			FreeIndexCount::<T>::put(free.len() as u32);
+			for (position, index) in (0u32..).zip(free) {
+				writes += 1;
+				FreeIndexStack::<T>::insert(position, index);
+			}
+			T::DbWeight::get().reads_writes(reads, writes.saturating_add(reads))
+		}
+	}
+
+	/// Version 3 → 4, run once: `VersionedMigration` checks and bumps the on-chain version.
+	pub type MigrateV3ToV4<T> = VersionedMigration<
+		3,
+		4,
+		InnerMigrateV3ToV4<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

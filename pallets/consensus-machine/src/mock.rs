@@ -161,6 +161,8 @@ impl pallet_consensus_machine::Config for Test {
 	type WeightInfo = ();
 	type Slash = ResolveTo<Treasury, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MerkleChunks<CHUNK>;
 	type Evaluator = crate::demo::DemoEvaluator<CHUNK>;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<1_024>;

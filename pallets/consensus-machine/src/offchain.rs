@@ -110,7 +110,7 @@ impl<T: Config> Pallet<T> {
 			if round.closed || round.decided.is_some() || now > round.deadline {
 				continue;
 			}
-			let Some(committee) = Committees::<T>::get(id) else { continue };
+			let committee = Self::committee(id);
 			let Some(seat) = committee.iter().position(|s| &s.key == key) else { continue };
 			if Statements::<T>::contains_key(id, seat as u32) {
 				continue;

@@ -181,7 +181,7 @@ impl<T: Config> Pallet<T> {
 	/// the committee is pruned (ask a block where the round was live: an archive node keeps
 	/// it). Off chain (runtime API) and the demo's worker.
 	pub fn membership_proof(round: RoundId, index: u32) -> Option<SeatProof<T::AccountId>> {
-		let committee = Committees::<T>::get(round)?;
+		let committee = Self::committee(round);
 		let path = membership::path(&committee, index)?;
 		Some(SeatProof {
 			index,
@@ -344,15 +344,16 @@ impl<T: Config> Pallet<T> {
 	/// Counts a missed duty for every seat of `round` without a statement. Bounded by the
 	/// committee size.
 	pub(crate) fn record_silent_seats(round: RoundId) {
-		let Some(committee) = Committees::<T>::get(round) else {
-			frame_support::defensive!("a live round has a committee");
-			return;
-		};
-		for (index, seat) in committee.iter().enumerate() {
+		for index in 0..Self::committee_size(round) {
+			if Statements::<T>::contains_key(round, index) {
+				continue;
+			}
+			let Some(seat) = CommitteeSeats::<T>::get(round, index) else {
+				frame_support::defensive!("a drawn round has all its seats");
+				continue;
+			};
 			// Only a seat that could have signed missed anything.
-			if !Statements::<T>::contains_key(round, index as u32)
-				&& Self::ensure_may_sign(&seat.agent).is_ok()
-			{
+			if Self::ensure_may_sign(&seat.agent).is_ok() {
 				Self::record_miss(&seat.agent, round);
 			}
 		}

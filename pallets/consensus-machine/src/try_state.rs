@@ -18,6 +18,7 @@ impl<T: Config> Pallet<T> {
 	/// - the storage layout is the one this code reads;
 	/// - round deposits and proposal bonds held equal those of rounds not yet settled (and of
 	///   forfeited proposal bonds whose penalty is pending);
+	/// - the freed stake-tree indices form a stack of used indices no agent holds;
 	/// - every committee's seats hold exactly the round's slots, each agent once, and its
 	///   committee root commits to them; a pruned round's root has an expiry, and none is kept
 	///   below the expiry cursor;
@@ -72,16 +73,29 @@ impl<T: Config> Pallet<T> {
 			KeyOwner::<T>::iter().count() == Agents::<T>::iter().count(),
 			"a key without an agent",
 		)?;
+		// The free stack holds positions `0..FreeIndexCount`, each a used index now unheld.
+		let free = FreeIndexCount::<T>::get();
+		ensure_that(FreeIndexStack::<T>::iter().count() == free as usize, "free stack size")?;
+		for (position, index) in FreeIndexStack::<T>::iter() {
+			ensure_that(position < free, "a free index above the stack's top")?;
+			ensure_that(index < NextIndex::<T>::get(), "a free index never used")?;
+			ensure_that(!AgentAt::<T>::contains_key(index), "a free index held by an agent")?;
+		}
 
 		// By (opener, whether it is a proposal bond).
 		let mut deposits: BTreeMap<(T::AccountId, bool), BalanceOf<T>> = BTreeMap::new();
+		for (id, _, _) in CommitteeSeats::<T>::iter() {
+			ensure_that(Rounds::<T>::contains_key(id), "the seats of a pruned round")?;
+		}
 		for (id, round) in Rounds::<T>::iter() {
 			if !round.deposit.is_zero() {
 				let bond = Self::deposit_reason(&round.kind) == HoldReason::ProposalBond;
 				let key = (round.opener.clone(), bond);
 				*deposits.entry(key).or_insert_with(Zero::zero) += round.deposit;
 			}
-			let committee = Committees::<T>::get(id).ok_or("a round without a committee")?;
+			let committee = Self::committee(id);
+			let stored = CommitteeSeats::<T>::iter_prefix(id).count();
+			ensure_that(stored == committee.len(), "seats outside the committee's size")?;
 			// Rounds are drawn in commitment order: those from `NextDraw` on wait, with an
 			// empty committee, no root and no decision.
 			ensure_that(round.is_drawn() == (id < NextDraw::<T>::get()), "drawn out of order")?;

@@ -27,10 +27,23 @@ pub trait WeightInfo {
 	fn draw_committee(n: u32) -> Weight;
 	/// `n`: committee seats (the deciding statement gathers them all).
 	fn submit_statement(n: u32) -> Weight;
+	/// `n`: committee seats (the deciding vote gathers them all).
+	fn submit_decision(n: u32) -> Weight;
+	/// `n`: committee seats (every green overturned), `e`: evidence bytes.
+	fn submit_red(n: u32, e: u32) -> Weight;
+	/// `e`: evidence bytes.
+	fn authorize_statement(e: u32) -> Weight;
+	/// `s`: signatures, `q`: signers proven to equivocate.
+	fn submit_certificate(s: u32, q: u32) -> Weight;
+	fn rejoin() -> Weight;
+	/// `n`: slots of each level.
+	fn create_hierarchical_machine(n: u32) -> Weight;
+	fn propose() -> Weight;
+	fn authorize_equivocation_report() -> Weight;
+	fn report_backup_vote() -> Weight;
 	/// `n`: committee seats.
-	fn authorize_statement(n: u32) -> Weight;
-	/// `s`: signatures.
-	fn submit_certificate(s: u32) -> Weight;
+	fn start_handover(n: u32) -> Weight;
+	fn authorize_handover() -> Weight;
 	/// `n`: committee seats.
 	fn prune_round(n: u32) -> Weight;
 	fn report_equivocation() -> Weight;
@@ -96,18 +109,48 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 			.saturating_add(D::get().reads_writes(8, 9))
 			.saturating_add(D::get().reads(1).saturating_mul(n.into()))
 	}
-	fn authorize_statement(n: u32) -> Weight {
+	fn submit_decision(n: u32) -> Weight {
+		Self::submit_statement(n)
+	}
+	fn submit_red(n: u32, e: u32) -> Weight {
+		Self::submit_statement(n)
+			.saturating_add(Self::close_round(n))
+			.saturating_add(Weight::from_parts(10_000u64 * u64::from(e), 0))
+	}
+	fn authorize_statement(e: u32) -> Weight {
 		Weight::from_parts(SIGNATURE_CHECK + 30_000_000, 10_000)
-			.saturating_add(Weight::from_parts(100_000, 100).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(10_000, 1).saturating_mul(e.into()))
 			.saturating_add(D::get().reads(6))
 	}
-	fn submit_certificate(s: u32) -> Weight {
+	fn rejoin() -> Weight {
+		Self::bond_extra()
+	}
+	fn create_hierarchical_machine(n: u32) -> Weight {
+		Self::create_machine(n).saturating_mul(4)
+	}
+	fn propose() -> Weight {
+		Self::open_round()
+	}
+	fn authorize_equivocation_report() -> Weight {
+		Self::report_equivocation()
+	}
+	fn report_backup_vote() -> Weight {
+		Self::report_equivocation()
+	}
+	fn start_handover(n: u32) -> Weight {
+		Self::open_round().saturating_add(Self::close_round(n))
+	}
+	fn authorize_handover() -> Weight {
+		Self::open_round()
+	}
+	fn submit_certificate(s: u32, q: u32) -> Weight {
 		Weight::from_parts(80_000_000, 10_000)
 			.saturating_add(
 				Weight::from_parts(SIGNATURE_CHECK + 1_000_000, 300).saturating_mul(s.into()),
 			)
 			.saturating_add(D::get().reads_writes(10, 10))
 			.saturating_add(D::get().reads_writes(3, 2).saturating_mul(s.into()))
+			.saturating_add(Self::report_equivocation().saturating_mul(q.into()))
 	}
 	fn prune_round(n: u32) -> Weight {
 		Self::close_round(n)
@@ -169,11 +212,38 @@ impl WeightInfo for () {
 	fn submit_statement(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::submit_statement(n)
 	}
-	fn authorize_statement(n: u32) -> Weight {
-		WeightsWith::<RocksDbWeight>::authorize_statement(n)
+	fn submit_decision(n: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::submit_decision(n)
 	}
-	fn submit_certificate(s: u32) -> Weight {
-		WeightsWith::<RocksDbWeight>::submit_certificate(s)
+	fn submit_red(n: u32, e: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::submit_red(n, e)
+	}
+	fn authorize_statement(e: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::authorize_statement(e)
+	}
+	fn submit_certificate(s: u32, q: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::submit_certificate(s, q)
+	}
+	fn rejoin() -> Weight {
+		WeightsWith::<RocksDbWeight>::rejoin()
+	}
+	fn create_hierarchical_machine(n: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::create_hierarchical_machine(n)
+	}
+	fn propose() -> Weight {
+		WeightsWith::<RocksDbWeight>::propose()
+	}
+	fn authorize_equivocation_report() -> Weight {
+		WeightsWith::<RocksDbWeight>::authorize_equivocation_report()
+	}
+	fn report_backup_vote() -> Weight {
+		WeightsWith::<RocksDbWeight>::report_backup_vote()
+	}
+	fn start_handover(n: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::start_handover(n)
+	}
+	fn authorize_handover() -> Weight {
+		WeightsWith::<RocksDbWeight>::authorize_handover()
 	}
 	fn prune_round(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::prune_round(n)

@@ -8,7 +8,7 @@ use frame_support::{
 		tokens::imbalance::ResolveTo, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf,
 	},
 	weights::{
-		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
 	},
 	PalletId,
@@ -50,7 +50,7 @@ impl frame_system::Config for Runtime {
 	type Nonce = Nonce;
 	type Hash = Hash;
 	type BlockHashCount = BlockHashCount;
-	type DbWeight = RocksDbWeight;
+	type DbWeight = ParityDbWeight;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
@@ -148,8 +148,10 @@ impl pallet_consensus_machine::Config for Runtime {
 	type MachineOrigin = EnsureRoot<AccountId>;
 	type RoundOrigin = EnsureSigned<AccountId>;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
-	type MaxAgents = ConstU32<1_024>;
-	type MaxCommittee = ConstU32<256>;
+	// Production scale: a population of 100,000 agents (a stake tree of 2^17 leaves) and
+	// committees of up to 1,024 slots (a complete backup at p = 0.1 needs 190).
+	type MaxAgents = ConstU32<100_000>;
+	type MaxCommittee = ConstU32<1_024>;
 	type MaxRoundDuration = ConstU32<{ 10 * MINUTES }>;
 	type UnbondingDelay = ConstU32<{ 2 * HOURS }>;
 	type MaxTraceLength = ConstU32<1_024>;
@@ -159,6 +161,8 @@ impl pallet_consensus_machine::Config for Runtime {
 	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 	type Slash = ResolveTo<TreasuryAccount, Balances>;
 	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MerkleChunks<CHUNK_SIZE>;
 	#[cfg(feature = "demo")]
 	type Evaluator = pallet_consensus_machine::demo::DemoEvaluator<CHUNK_SIZE>;
 	#[cfg(not(feature = "demo"))]

@@ -136,7 +136,6 @@ impl<T: Config> Pallet<T> {
 		let RoundKind::Validity { object, ref mut light } = round.kind else {
 			return Err(Error::<T>::WrongKind).defensive().map_err(Into::into);
 		};
-		let committee = Committees::<T>::get(round_id).defensive_ok_or(Error::<T>::Corrupt)?;
 		let overturned = *light == Some(Light::Green);
 		*light = Some(Light::Red);
 		round.decided = Some(now);
@@ -161,7 +160,7 @@ impl<T: Config> Pallet<T> {
 		let greens = Statements::<T>::iter_prefix(round_id)
 			.filter(|(_, (body, _))| matches!(body, Body::Verdict { verdict: Verdict::Green, .. }));
 		for (index, (body, green_signature)) in greens.collect::<alloc::vec::Vec<_>>() {
-			let Some(seat) = committee.get(index as usize) else {
+			let Some(seat) = CommitteeSeats::<T>::get(round_id, index) else {
 				frame_support::defensive!("a statement comes from a seat of the committee");
 				continue;
 			};
@@ -172,9 +171,9 @@ impl<T: Config> Pallet<T> {
 			let green = Statement { body, ..red.clone() };
 			Self::record_offence(
 				kind,
-				seat.agent.clone(),
+				seat.agent,
 				round_id,
-				Some(seat.key.clone()),
+				Some(seat.key),
 				alloc::vec![(green, green_signature)],
 				None,
 				None,

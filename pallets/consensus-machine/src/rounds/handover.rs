@@ -13,7 +13,7 @@
 //! refused.
 
 use crate::{
-	crypto::{Public, Signature},
+	crypto::Signature,
 	pallet::*,
 	rounds::open::Opening,
 	types::{OffenceKind, RoundKind, StoredSignature},
@@ -214,7 +214,7 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_report_backup_vote(
 		reporter: T::AccountId,
-		signer: Public,
+		index: u32,
 		statement: Statement,
 		signature: StoredSignature,
 	) -> DispatchResult {
@@ -230,12 +230,11 @@ impl<T: Config> Pallet<T> {
 		// nothing here.
 		ensure!(statement.instance == round.instance, Error::<T>::WrongInstance);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
-		let committee =
-			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
-		let seat = committee.iter().find(|s| s.key == signer).ok_or(Error::<T>::NotAPicket)?;
+		let seat =
+			CommitteeSeats::<T>::get(statement.round, index).ok_or(Error::<T>::NotAPicket)?;
 		ensure!(
 			crate::crypto::verify(
-				&signer,
+				&seat.key,
 				&statement.signing_payload(),
 				&Signature::from(signature)
 			),
@@ -253,9 +252,9 @@ impl<T: Config> Pallet<T> {
 		);
 		Self::record_offence(
 			kind,
-			seat.agent.clone(),
+			seat.agent,
 			statement.round,
-			Some(signer),
+			Some(seat.key),
 			alloc::vec![(statement, signature)],
 			Some(reporter),
 			None,

@@ -20,7 +20,11 @@ pub(crate) mod open;
 pub(crate) mod prune;
 pub(crate) mod vote;
 
-use crate::{pallet::*, types::RoundKind};
+use crate::{
+	pallet::*,
+	types::{RoundKind, Seat},
+};
+use alloc::vec::Vec;
 use consensus_machine_primitives::statement::RoundId;
 use frame_support::traits::{fungible::MutateHold, tokens::Precision};
 use sp_runtime::traits::Zero;
@@ -73,5 +77,25 @@ impl<T: Config> Pallet<T> {
 	/// family is undecided.
 	pub(crate) fn is_current_level(round_id: RoundId, root: &RoundInfoOf<T>) -> bool {
 		matches!(&root.kind, RoundKind::Primary { levels, value: None } if levels.last() == Some(&round_id))
+	}
+
+	/// The number of seats of live round `round_id`'s committee: 0 until it is drawn.
+	pub(crate) fn committee_size(round_id: RoundId) -> u32 {
+		CommitteeRoots::<T>::get(round_id).filter(|r| r.expires.is_none()).map_or(0, |r| r.seats)
+	}
+
+	/// The committee of live round `round_id`, in draw order (empty until it is drawn): one
+	/// read per seat, for the callers that need every seat.
+	pub fn committee(round_id: RoundId) -> Vec<Seat<T::AccountId>> {
+		(0..Self::committee_size(round_id))
+			.filter_map(|index| CommitteeSeats::<T>::get(round_id, index))
+			.collect()
+	}
+
+	/// Stores a drawn committee seat by seat.
+	pub(crate) fn store_committee(round_id: RoundId, committee: CommitteeOf<T>) {
+		for (index, seat) in (0u32..).zip(committee) {
+			CommitteeSeats::<T>::insert(round_id, index, seat);
+		}
 	}
 }

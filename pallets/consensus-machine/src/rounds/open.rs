@@ -132,7 +132,9 @@ impl<T: Config> Pallet<T> {
 			// The round and the randomness.
 			weight.saturating_accrue(T::DbWeight::get().reads(2));
 			let Some(round) = Rounds::<T>::get(next) else {
-				// Pruned before its draw cannot happen (an undrawn round never expires); skip.
+				// Pruned before its draw cannot happen (an undrawn round never expires); skip,
+				// counted as a draw so that the loop stays within `MaxDrawsPerBlock`.
+				drawn += 1;
 				next = next.saturating_add(1);
 				continue;
 			};
@@ -221,7 +223,7 @@ impl<T: Config> Pallet<T> {
 				expires: None,
 			},
 		);
-		Committees::<T>::insert(round_id, committee);
+		Self::store_committee(round_id, committee);
 		Self::deposit_event(Event::RoundOpened {
 			round: round_id,
 			machine: round.machine,
@@ -349,7 +351,6 @@ impl<T: Config> Pallet<T> {
 				kind,
 			},
 		);
-		Committees::<T>::insert(round, CommitteeOf::<T>::default());
 		NextRoundId::<T>::put(next);
 		Self::deposit_event(Event::RoundCommitted { round, machine: machine_id, level });
 		Ok(round)

@@ -163,7 +163,7 @@ impl<T: Config> Pallet<T> {
 		let limit = T::MaxCommittee::get();
 		let _ = Statements::<T>::clear_prefix(round_id, limit, None);
 		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
-		Committees::<T>::remove(round_id);
+		let _ = CommitteeSeats::<T>::clear_prefix(round_id, limit, None);
 		let now = frame_system::Pallet::<T>::block_number();
 		CommitteeRoots::<T>::mutate(round_id, |record| {
 			if let Some(record) = record {

@@ -8,6 +8,7 @@ use crate::{
 	pallet::*,
 	rounds::handover::FamilyStore,
 	types::{AgentStatus, OffenceKind, RoundKind, Seat, StoredSignature},
+	weights::WeightInfo,
 };
 use consensus_machine_primitives::{
 	certificate::{self, CertificateError},
@@ -93,13 +94,10 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Seat `index` of `round`, if it may still make a statement there: one lookup, no scan.
-	fn ensure_seat(
-		round: RoundId,
-		committee: &CommitteeOf<T>,
-		index: u32,
-	) -> Result<Seat<T::AccountId>, Error<T>> {
-		let seat = committee.get(index as usize).ok_or(Error::<T>::NotAPicket)?.clone();
+	/// Seat `index` of `round`, if it may still make a statement there: one read of that seat,
+	/// not of the committee.
+	fn ensure_seat(round: RoundId, index: u32) -> Result<Seat<T::AccountId>, Error<T>> {
+		let seat = CommitteeSeats::<T>::get(round, index).ok_or(Error::<T>::NotAPicket)?;
 		ensure!(!Statements::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
 		Self::ensure_may_sign(&seat.agent)?;
 		Ok(seat)
@@ -127,9 +125,7 @@ impl<T: Config> Pallet<T> {
 		evidence: Option<&[u8]>,
 	) -> Result<Accepted<T>, Error<T>> {
 		let round = Self::ensure_statement_context(statement)?;
-		let committee =
-			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
-		let seat = Self::ensure_seat(statement.round, &committee, index)?;
+		let seat = Self::ensure_seat(statement.round, index)?;
 		Self::ensure_evidence(&statement.body, evidence)?;
 		Ok(Accepted { round, index, seat })
 	}
@@ -181,34 +177,46 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The call behind [`Call::submit_statement`]: re-checks what can change between the pool
-	/// and the block (the signature was checked by the authorisation).
+	/// and the block (the signature was checked by the authorisation). Returns the weight of
+	/// what it did: a red's (however it ends), a decision's over the committee, or that of a
+	/// decision over no seats for a statement that decides nothing.
 	pub(crate) fn do_submit_statement(
 		statement: Statement,
 		seat: u32,
 		signature: Signature,
 		evidence: Option<EvidenceOf<T>>,
-	) -> DispatchResult {
+	) -> Result<Weight, DispatchError> {
 		let evidence = evidence.as_ref().map(|e| &e[..]);
 		let Accepted { round, index, seat } = Self::ensure_statement(&statement, seat, evidence)?;
-		Self::do_record(statement, round, index, seat, signature.into_inner(), evidence)?;
-		Ok(())
+		let seats = Self::committee_size(statement.round);
+		let red = evidence.map(|e| e.len() as u32);
+		let vote = matches!(statement.body, Body::Decision { .. });
+		let open =
+			Self::do_record(statement, round, index, seat, signature.into_inner(), evidence)?;
+		let gathered = if open.is_some() { 0 } else { seats };
+		Ok(match red {
+			Some(len) => T::WeightInfo::submit_red(seats, len),
+			None if vote => T::WeightInfo::submit_decision(gathered),
+			None => T::WeightInfo::submit_statement(gathered),
+		})
 	}
 
-	/// The call behind [`Call::submit_certificate`].
+	/// The call behind [`Call::submit_certificate`]. Returns how many signers it proved to
+	/// have equivocated.
 	pub(crate) fn do_submit_certificate(
 		submitter: T::AccountId,
 		statement: Statement,
 		signatures: SignaturesOf<T>,
-	) -> DispatchResult {
+	) -> Result<u32, DispatchError> {
 		ensure!(
 			!matches!(statement.body, Body::Verdict { verdict: Verdict::Red { .. }, .. }),
 			Error::<T>::RedInCertificate
 		);
 		let mut round = Self::ensure_statement_context(&statement)?;
-		let committee =
-			Committees::<T>::get(statement.round).defensive_ok_or(Error::<T>::Corrupt)?;
-		certificate::verify(
-			&committee,
+		let size = Self::committee_size(statement.round);
+		let (_, seats) = certificate::verify_seats(
+			size,
+			|index| CommitteeSeats::<T>::get(statement.round, index),
 			round.threshold,
 			&statement,
 			&signatures,
@@ -224,19 +232,20 @@ impl<T: Config> Pallet<T> {
 			CertificateError::BelowThreshold { .. } => Error::<T>::BelowThreshold,
 			CertificateError::BadSignature(_) => Error::<T>::BadSignature,
 		})?;
-		for (index, _) in signatures.iter() {
-			Self::ensure_may_sign(&committee[*index as usize].agent)?;
+		for seat in &seats {
+			Self::ensure_may_sign(&seat.agent)?;
 		}
 		// Record the signers in the given order, as if each had submitted, until decided. A
 		// seat that already made a statement keeps it; if that one differs, the two signed
 		// statements prove an equivocation, recorded with the submitter as reporter.
-		for (index, signature) in signatures {
-			let seat = committee[index as usize].clone();
+		let mut proven = 0;
+		for ((index, signature), seat) in signatures.into_iter().zip(seats) {
 			if let Some((body, earlier)) = Statements::<T>::get(statement.round, index) {
 				let kind = OffenceKind::Equivocation;
 				if body != statement.body
 					&& !Self::is_offence_recorded(&seat.agent, statement.round, kind)
 				{
+					proven += 1;
 					let first = Statement { body, ..statement.clone() };
 					Self::record_offence(
 						kind,
@@ -255,7 +264,7 @@ impl<T: Config> Pallet<T> {
 				None => break,
 			}
 		}
-		Ok(())
+		Ok(proven)
 	}
 
 	/// Records one statement and acts on it, by the round's kind. Returns the round while it

@@ -273,7 +273,7 @@ fn open_round_draws_a_committee_and_holds_the_deposit() {
 		let committed = Rounds::<Test>::get(round).unwrap();
 		assert!(!committed.is_drawn());
 		assert_eq!((committed.opened, committed.slots, committed.threshold), (1, SLOTS, 8));
-		assert!(Committees::<Test>::get(round).unwrap().is_empty());
+		assert!(seats(round).is_empty());
 		assert!(CommitteeRoots::<Test>::get(round).is_none());
 		// A later block draws it; the deadline counts from the draw.
 		run_to_draw();
@@ -746,7 +746,7 @@ fn rounds_are_pruned_after_retention_with_bounded_work() {
 		assert!(Certificates::<Test>::get(decided).is_none());
 		assert_eq!(Statements::<Test>::iter_prefix(decided).count(), 0);
 		assert_eq!(Tallies::<Test>::iter_prefix(decided).count(), 0);
-		assert!(Committees::<Test>::get(decided).is_none());
+		assert!(CommitteeSeats::<Test>::iter_prefix(decided).next().is_none());
 		System::assert_has_event(Event::RoundPruned { round: decided }.into());
 		// The undecided one closes at its deadline and is pruned RETENTION later, deposit back.
 		assert!(Rounds::<Test>::get(expired).is_some());

@@ -30,6 +30,8 @@ fn decision(round: RoundId, value: Option<Hash>) -> Statement {
 
 fn handover(round: RoundId) -> sp_runtime::DispatchResult {
 	ConsensusMachine::start_handover(RuntimeOrigin::signed(99), round)
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 /// The round of the family's current level.
@@ -168,7 +170,7 @@ fn a_backup_vote_breaking_the_rule_is_reportable_once() {
 		let report = |s: &Statement, signer| {
 			ConsensusMachine::report_backup_vote(
 				RuntimeOrigin::signed(77),
-				key(signer),
+				seat_of(s.round, signer),
 				s.clone(),
 				stored(sign(signer, s)),
 			)
@@ -176,6 +178,16 @@ fn a_backup_vote_breaking_the_rule_is_reportable_once() {
 		let good = decision(backup, Some(h(7)));
 		assert_noop!(report(&good, cheat), Error::<Test>::NotAViolation);
 		assert_noop!(report(&bad, 20), Error::<Test>::NotAPicket);
+		// Another key's signature for the cheat's seat proves nothing.
+		assert_noop!(
+			ConsensusMachine::report_backup_vote(
+				RuntimeOrigin::signed(77),
+				seat_of(backup, cheat),
+				bad.clone(),
+				stored(sign(20, &bad)),
+			),
+			Error::<Test>::BadSignature
+		);
 		assert_noop!(report(&decision(root, Some(h(8))), cheat), Error::<Test>::NotADecisionRound);
 		assert_ok!(report(&bad, cheat));
 		let reported = System::block_number();
@@ -483,7 +495,7 @@ fn an_honest_backup_vote_on_another_fork_is_not_a_rule_violation() {
 		assert_noop!(
 			ConsensusMachine::report_backup_vote(
 				RuntimeOrigin::signed(77),
-				key(picket),
+				seat_of(backup, picket),
 				honest_on_b.clone(),
 				signature,
 			),

@@ -78,6 +78,8 @@ fn dispatch_with(
 		sign(signer, statement),
 		evidence.map(BoundedVec::truncate_from),
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
 }
 
 /// Authorise, then dispatch, with evidence.

@@ -5,6 +5,7 @@ use crate::{
 	migrations::{
 		self,
 		v2::{v1, MigrateV1ToV2},
+		v4,
 	},
 	types::{OffenceKind, PenaltyStatus},
 };
@@ -31,6 +32,8 @@ fn downgrade(s: &Statement) -> v1::Statement {
 /// holds only block 0's. So that the chain's `BlockHash` tells the migration the parent each
 /// round was drawn under, record that hash for the block before each round's commitment.
 fn rewrite_as_version_1() {
+	// While rounds and committee roots still read in today's layout.
+	rewrite_as_version_3_committees();
 	for (_, r) in Rounds::<Test>::iter() {
 		frame_system::BlockHash::<Test>::insert(r.opened - 1, System::parent_hash());
 	}
@@ -100,6 +103,16 @@ fn rewrite_as_version_1() {
 	StorageVersion::new(1).put::<ConsensusMachine>();
 }
 
+/// Rewrites today's committees in the version-3 layout (one value per round, an empty one for
+/// a committed round).
+fn rewrite_as_version_3_committees() {
+	for (id, _) in Rounds::<Test>::iter() {
+		let committee = BoundedVec::truncate_from(ConsensusMachine::committee(id));
+		v4::old::Committees::<Test>::insert(id, committee);
+	}
+	let _ = CommitteeSeats::<Test>::clear(u32::MAX, None);
+}
+
 #[test]
 fn version_1_storage_migrates_to_version_2() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -123,20 +136,30 @@ fn version_1_storage_migrates_to_version_2() {
 		assert_eq!(rounds.len(), 2);
 		let certificate = Certificates::<Test>::get(decided).unwrap();
 
+		let committees: Vec<_> = rounds.iter().map(|(id, _)| seats(*id)).collect();
+
 		rewrite_as_version_1();
 		assert!(Rounds::<Test>::try_get(live).is_err(), "the old layout no longer decodes");
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
 		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(2));
 
-		for (id, before) in rounds {
+		for (id, before) in &rounds {
 			let after = Rounds::<Test>::get(id).expect("decodes in the new layout");
 			// The opening block's parent is in `BlockHash`: the instance is the one the round
 			// was opened with.
-			assert_eq!(after, before);
-			let committee = Committees::<Test>::get(id).unwrap();
+			assert_eq!(&after, before);
+			let committee = v4::old::Committees::<Test>::get(id).unwrap();
 			let record = CommitteeRoots::<Test>::get(id).unwrap();
 			assert_eq!(record.root, membership::committee_root(&committee));
 			assert_eq!((record.instance, record.expires), (before.instance, None));
+		}
+		// The runtime's upgrade goes on to versions 3 and 4 (`runtime::Migrations`): the
+		// committees move seat by seat.
+		migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), crate::STORAGE_VERSION);
+		for ((id, _), committee) in rounds.iter().zip(committees) {
+			assert_eq!(seats(*id), committee);
 		}
 		let migrated = Certificates::<Test>::get(decided).unwrap();
 		assert_eq!(migrated.statement.instance, [0; 32], "signed before instances");
@@ -157,15 +180,46 @@ fn version_1_storage_migrates_to_version_2() {
 			seat_proof(live, late),
 			pair((c.clone(), stored(sign(late, &c))), (d.clone(), stored(sign(late, &d))))
 		));
-		// Run again, it does nothing.
+		// Run again, they do nothing.
 		let before = Rounds::<Test>::get(live);
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
 		assert_eq!(Rounds::<Test>::get(live), before);
-		// The runtime's upgrade then goes on to version 3 (`runtime::Migrations`), which leaves
-		// the migrated rounds as they are: the code's version.
-		migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
-		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(3));
 		assert_eq!(ConsensusMachine::on_chain_storage_version(), crate::STORAGE_VERSION);
-		assert_eq!(Rounds::<Test>::get(live), before);
+		ConsensusMachine::do_try_state().expect("consistent after the upgrade");
+	});
+}
+
+/// Version 3 kept a round's committee and the freed stake-tree indices in one value each; the
+/// migration spreads them out, keeping seat order and which index is reused next.
+#[test]
+fn version_3_committees_and_free_indices_move_to_per_entry_storage() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let committee = seats(round);
+		assert!(committee.len() > 1);
+		rewrite_as_version_3_committees();
+		v4::old::FreeIndices::<Test>::put(BoundedVec::truncate_from(vec![40, 41]));
+		StorageVersion::new(3).put::<ConsensusMachine>();
+		assert!(seats(round).is_empty(), "the new layout is empty before the upgrade");
+
+		migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(4));
+		assert_eq!(seats(round), committee);
+		assert!(!v4::old::Committees::<Test>::contains_key(round));
+		assert!(!v4::old::FreeIndices::<Test>::exists());
+		assert_eq!(FreeIndexCount::<Test>::get(), 2);
+		assert_eq!(
+			(FreeIndexStack::<Test>::get(0), FreeIndexStack::<Test>::get(1)),
+			(Some(40), Some(41))
+		);
+		// A statement reads its seat in the new layout.
+		submit(committee[0].agent, &statement(machine, round));
+		assert!(Statements::<Test>::contains_key(round, 0));
+		// The made-up indices are held by agents: the free stack's check refuses them.
+		assert!(ConsensusMachine::do_try_state().is_err());
+		let _ = FreeIndexStack::<Test>::clear(u32::MAX, None);
+		FreeIndexCount::<Test>::kill();
 	});
 }

@@ -129,9 +129,7 @@ fn instance(round: RoundId) -> Hash {
 
 /// The seat `agent` holds in `round` (`u32::MAX`, no seat, when it holds none).
 fn seat_of(round: RoundId, agent: AccountId) -> u32 {
-	Committees::<Test>::get(round)
-		.and_then(|c| c.iter().position(|s| s.agent == agent))
-		.map_or(u32::MAX, |i| i as u32)
+	seats(round).iter().position(|s| s.agent == agent).map_or(u32::MAX, |i| i as u32)
 }
 
 /// An equivocation proof of two signed statements, as the call takes it.
@@ -165,8 +163,9 @@ fn statement(machine: MachineId, round: RoundId) -> Statement {
 	}
 }
 
+/// The committee of `round`, in draw order (empty until it is drawn).
 fn seats(round: RoundId) -> Vec<Seat<AccountId>> {
-	Committees::<Test>::get(round).unwrap().into_inner()
+	ConsensusMachine::committee(round)
 }
 
 /// The index of a pallet error, as `InvalidTransaction::Custom` carries it.
@@ -198,6 +197,8 @@ fn dispatch(signer: AccountId, statement: &Statement) -> sp_runtime::DispatchRes
 		sign(signer, statement),
 		None,
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
 }
 
 /// Submits as the pool and the block would: authorise, then dispatch.

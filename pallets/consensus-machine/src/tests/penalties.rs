@@ -557,7 +557,10 @@ fn an_equivocation_that_surfaces_after_pruning_is_punished_until_the_bond_could_
 		let (cheat_proof, late_proof) = (seat_proof(round, cheat), seat_proof(round, late));
 		// The round times out and is pruned: its committee is gone.
 		run_to_block(deadline(round) + RETENTION + 1);
-		assert!(!Rounds::<Test>::contains_key(round) && !Committees::<Test>::contains_key(round));
+		assert!(
+			!Rounds::<Test>::contains_key(round)
+				&& CommitteeSeats::<Test>::iter_prefix(round).next().is_none()
+		);
 		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
 		assert_eq!(expires, System::block_number() + UNBONDING_DELAY);
 		// The equivocation surfaces now, and is punished.

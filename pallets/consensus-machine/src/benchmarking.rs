@@ -407,9 +407,10 @@ mod benchmarks {
 
 	#[benchmark]
 	fn rejoin() {
+		// Banned, and its stake not yet out of the tree: rejoining settles that first.
 		let (who, _) = agent::<T>(0);
 		let info = Agents::<T>::get(&who).expect("agent");
-		Pallet::<T>::leave_draw(info.index, info.bond);
+		Pallet::<T>::leave_draw_later(info.index, info.bond);
 		let now = frame_system::Pallet::<T>::block_number();
 		Agents::<T>::insert(
 			&who,
@@ -424,6 +425,20 @@ mod benchmarks {
 			Agents::<T>::get(&who).expect("agent").status,
 			crate::types::AgentStatus::Active
 		);
+	}
+
+	#[benchmark]
+	fn settle_exit() {
+		// A banned agent's stake, still in the tree, leaves it.
+		let (who, _) = agent::<T>(0);
+		let info = Agents::<T>::get(&who).expect("agent");
+		Pallet::<T>::leave_draw_later(info.index, info.bond);
+		#[block]
+		{
+			Pallet::<T>::settle_pending_exits();
+		}
+		assert!(!PendingExits::<T>::contains_key(info.index));
+		assert_eq!(TotalStake::<T>::get(), 0);
 	}
 
 	#[benchmark]
@@ -455,6 +470,22 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, levels, T::MinBond::get());
 		assert!(Machines::<T>::contains_key(NextMachineId::<T>::get() - 1));
+		Ok(())
+	}
+
+	/// The exact decision rule of a committee of `n` slots, beyond `MaxCommittee` (up to
+	/// 10,000): what the capacity report states for large committees. No call is charged by
+	/// it.
+	#[benchmark]
+	fn exact_rule(n: Linear<4, 10_000>) -> Result<(), BenchmarkError> {
+		let (p, epsilon) =
+			(Probability::new(1, 100).expect("valid"), Epsilon::from_exponent(3).expect("valid"));
+		let rule;
+		#[block]
+		{
+			rule = consensus_machine_primitives::rule::DecisionRule::exact(n, p, epsilon);
+		}
+		assert!(rule.is_ok());
 		Ok(())
 	}
 
@@ -541,6 +572,20 @@ mod benchmarks {
 		#[extrinsic_call]
 		submit_statement(RawOrigin::Authorized, statement, seat, signature, None);
 		assert!(Certificates::<T>::contains_key(round), "the last vote decides");
+		Ok(())
+	}
+
+	#[benchmark]
+	fn submit_vote() -> Result<(), BenchmarkError> {
+		// A primary vote that decides nothing (the first): the fee-less statement's usual cost.
+		let (_, round) = open_family_of::<T>(T::MaxCommittee::get())?;
+		let (seat, key, _) = seat_keys::<T>(round).pop().expect("a seat");
+		let statement = decision::<T>(round, Some([7; 32]));
+		let signature = sign(&key, &statement);
+		#[extrinsic_call]
+		submit_statement(RawOrigin::Authorized, statement, seat, signature, None);
+		assert!(Statements::<T>::contains_key(round, seat));
+		assert!(!Certificates::<T>::contains_key(round));
 		Ok(())
 	}
 

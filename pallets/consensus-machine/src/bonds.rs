@@ -24,6 +24,7 @@
 //! `UnbondingDelay`, which exceeds `SnapshotPeriod` (`integrity_test`). So [`AgentAt`] names the
 //! snapshot's agent at every index a draw can find.
 
+use crate::weights::WeightInfo;
 use crate::{
 	crypto::{Public, Signature},
 	pallet::*,
@@ -233,12 +234,60 @@ impl<T: Config> Pallet<T> {
 
 	/// Removes `bond` at `index` from the draw: an active agent's stake is in the tree.
 	pub(crate) fn leave_draw(index: u32, bond: BalanceOf<T>) {
-		let weight = Self::stake_weight(bond);
+		Self::take_out_of_tree(index, Self::stake_weight(bond));
+	}
+
+	fn take_out_of_tree(index: u32, weight: u128) {
 		if !selection::sub(&mut StorageTree::<T>::new(), index, weight) {
 			frame_support::defensive!("an active agent's stake is in the tree");
 			return;
 		}
 		TotalStake::<T>::mutate(|t| *t = t.saturating_sub(weight));
+	}
+
+	/// Removes `bond` at `index` from the draw later, in `on_initialize` ([`PendingExits`]):
+	/// for an agent no longer active (so no draw seats it meanwhile), by a call that may do
+	/// this to a whole committee. Two writes, not a tree update.
+	pub(crate) fn leave_draw_later(index: u32, bond: BalanceOf<T>) {
+		let weight = Self::stake_weight(bond);
+		let queued = PendingExits::<T>::contains_key(index);
+		PendingExits::<T>::mutate(index, |stake| {
+			*stake = Some(stake.unwrap_or_default().saturating_add(weight))
+		});
+		if !queued {
+			let tail = ExitQueueTail::<T>::get();
+			ExitQueue::<T>::insert(tail, index);
+			ExitQueueTail::<T>::put(tail.wrapping_add(1));
+		}
+	}
+
+	/// Takes the pending exit at `index` out of the tree now, if there is one: before the
+	/// agent rejoins or its index is freed.
+	pub(crate) fn settle_exit(index: u32) {
+		if let Some(weight) = PendingExits::<T>::take(index) {
+			Self::take_out_of_tree(index, weight);
+		}
+	}
+
+	/// Settles the oldest pending exits, at most `MaxExitsPerBlock` (from `on_initialize`).
+	/// Returns the weight used.
+	pub(crate) fn settle_pending_exits() -> Weight {
+		let (mut head, tail) = (ExitQueueHead::<T>::get(), ExitQueueTail::<T>::get());
+		let mut weight = T::DbWeight::get().reads(2);
+		let mut settled = 0;
+		while head != tail && settled < T::MaxExitsPerBlock::get() {
+			if let Some(index) = ExitQueue::<T>::take(head) {
+				Self::settle_exit(index);
+			}
+			head = head.wrapping_add(1);
+			settled += 1;
+			weight.saturating_accrue(T::WeightInfo::settle_exit());
+		}
+		if settled > 0 {
+			ExitQueueHead::<T>::put(head);
+			weight.saturating_accrue(T::DbWeight::get().writes(1));
+		}
+		weight
 	}
 
 	/// Registers `who` with `key` and `bond`; the caller has checked the inputs (or they come
@@ -327,6 +376,8 @@ impl<T: Config> Pallet<T> {
 			agent.bond,
 			Precision::BestEffort,
 		)?;
+		// Its stake leaves the tree before its index may be reused.
+		Self::settle_exit(agent.index);
 		// At most `MaxAgents` indices exist and this one is taken: the stack stays below that.
 		let free = FreeIndexCount::<T>::get();
 		FreeIndexStack::<T>::insert(free, agent.index);

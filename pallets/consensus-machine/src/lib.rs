@@ -116,6 +116,7 @@
 //!     type BanPeriod = ConstU32<14_400>;
 //!     type BanMemory = ConstU32<100_800>;
 //!     type MaxPenaltiesPerBlock = ConstU32<8>;
+//!     type MaxExitsPerBlock = ConstU32<32>;
 //!     type BackupRuleSlash = BackupRuleSlash; // e.g. 40%
 //! }
 //! ```
@@ -482,6 +483,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPenaltiesPerBlock: Get<u32>;
 
+		/// Suspended or banned agents' stakes taken out of the stake tree per block at most
+		/// (`on_initialize`, oldest first; see [`PendingExits`]).
+		#[pallet::constant]
+		type MaxExitsPerBlock: Get<u32>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -544,6 +550,27 @@ pub mod pallet {
 	/// write per node a stake change touches (see [`crate::bonds::SnapshotTree`]).
 	#[pallet::storage]
 	pub type FrozenNodes<T: Config> = StorageMap<_, Twox64Concat, u32, (u32, u128)>;
+
+	/// Stake still in the stake tree of agents suspended or banned by a call that did so to
+	/// many at once (a red overturning every green, a certificate proving many equivocations,
+	/// a close banning every silent seat), by tree index: `on_initialize` takes it out, oldest
+	/// first ([`ExitQueue`]), at most `MaxExitsPerBlock` a block, so that no single call pays a
+	/// whole committee's tree updates. Until then a draw that lands on such an agent seats
+	/// nobody (it is not active), as for any agent that left since the snapshot.
+	#[pallet::storage]
+	pub type PendingExits<T: Config> = StorageMap<_, Twox64Concat, u32, u128>;
+
+	/// The order of [`PendingExits`]: positions `ExitQueueHead..ExitQueueTail` → tree index.
+	#[pallet::storage]
+	pub type ExitQueue<T: Config> = StorageMap<_, Twox64Concat, u32, u32>;
+
+	/// The oldest position of [`ExitQueue`] not yet taken.
+	#[pallet::storage]
+	pub type ExitQueueHead<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The position the next queued exit gets.
+	#[pallet::storage]
+	pub type ExitQueueTail<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The first committed round not yet drawn: rounds `NextDraw..NextRoundId` wait for their
 	/// draw, in commitment order.
@@ -1005,6 +1032,7 @@ pub mod pallet {
 			// `MaxPenaltiesPerBlock` and `MaxPrunePerBlock` of them, charged as done (a block
 			// with nothing due reads two cursors and one entry each).
 			Self::apply_due_penalties(now, Weight::MAX)
+				.saturating_add(Self::settle_pending_exits())
 				.saturating_add(Self::expire_committee_roots(now, Weight::MAX))
 				.saturating_add(Self::draw_pending())
 		}
@@ -1056,6 +1084,7 @@ pub mod pallet {
 				 the bond still held"
 			);
 			assert!(T::MaxDrawsPerBlock::get() > 0, "MaxDrawsPerBlock must be positive");
+			assert!(T::MaxExitsPerBlock::get() > 0, "MaxExitsPerBlock must be positive");
 			assert!(
 				T::SnapshotPeriod::get() > T::RandomnessLead::get().saturating_add(1u32.into()),
 				"SnapshotPeriod must exceed RandomnessLead + 1, or no randomness is ever fresh \
@@ -1511,6 +1540,7 @@ pub mod pallet {
 			let n = T::MaxCommittee::get();
 			T::WeightInfo::submit_statement(n)
 				.max(T::WeightInfo::submit_decision(n))
+				.max(T::WeightInfo::submit_vote())
 				.max(T::WeightInfo::submit_red(n, T::MaxEvidenceLen::get()))
 		}
 

@@ -122,6 +122,8 @@ pub const BAN_PERIOD: u64 = 10;
 pub const BAN_MEMORY: u64 = 50;
 pub const SNAPSHOT_PERIOD: u64 = 10;
 pub const MAX_DRAWS_PER_BLOCK: u32 = 4;
+/// Suspended or banned agents' stakes taken out of the tree per block.
+pub const MAX_EXITS_PER_BLOCK: u32 = 4;
 pub const MAX_PENDING_DRAWS: u32 = 12;
 /// Chunk size of the test evidence rule.
 pub const CHUNK: u32 = 4;
@@ -181,6 +183,7 @@ impl pallet_consensus_machine::Config for Test {
 	type BanPeriod = ConstU64<BAN_PERIOD>;
 	type BanMemory = ConstU64<BAN_MEMORY>;
 	type MaxPenaltiesPerBlock = ConstU32<4>;
+	type MaxExitsPerBlock = ConstU32<MAX_EXITS_PER_BLOCK>;
 	type SnapshotPeriod = ConstU64<SNAPSHOT_PERIOD>;
 	type MaxDrawsPerBlock = ConstU32<MAX_DRAWS_PER_BLOCK>;
 	type RandomnessLead = RandomnessLead;

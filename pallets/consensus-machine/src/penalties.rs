@@ -129,7 +129,9 @@ impl<T: Config> Pallet<T> {
 		if let Some(mut agent) = Agents::<T>::get(who) {
 			match agent.status {
 				AgentStatus::Active => {
-					Self::leave_draw(agent.index, agent.bond);
+					// One offence may suspend a whole committee: the tree follows in
+					// `on_initialize`.
+					Self::leave_draw_later(agent.index, agent.bond);
 					agent.status = AgentStatus::Suspended;
 				}
 				AgentStatus::Banned { .. } => agent.status = AgentStatus::Suspended,
@@ -391,7 +393,8 @@ impl<T: Config> Pallet<T> {
 			*record = Some((count, now));
 			count
 		});
-		Self::leave_draw(agent.index, agent.bond);
+		// One close may ban a whole committee: the tree follows in `on_initialize`.
+		Self::leave_draw_later(agent.index, agent.bond);
 		let until = now.saturating_add(T::BanPeriod::get());
 		agent.status = AgentStatus::Banned { until };
 		Agents::<T>::insert(who, agent);
@@ -415,6 +418,8 @@ impl<T: Config> Pallet<T> {
 			_ => return Err(Error::<T>::NotBanned.into()),
 		}
 		ensure!(agent.bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+		// Its stake from before the ban leaves the tree first, should it still be there.
+		Self::settle_exit(agent.index);
 		Self::ensure_stake_fits(agent.bond)?;
 		Self::enter_draw(agent.index, agent.bond);
 		agent.status = AgentStatus::Active;

@@ -18,6 +18,7 @@ impl<T: Config> Pallet<T> {
 	/// - the storage layout is the one this code reads;
 	/// - round deposits and proposal bonds held equal those of rounds not yet settled (and of
 	///   forfeited proposal bonds whose penalty is pending);
+	/// - an inactive agent's stake left the tree, or waits in `PendingExits` (queued);
 	/// - the freed stake-tree indices form a stack of used indices no agent holds;
 	/// - every committee's seats hold exactly the round's slots, each agent once, and its
 	///   committee root commits to them; a pruned round's root has an expiry, and none is kept
@@ -31,25 +32,43 @@ impl<T: Config> Pallet<T> {
 		)?;
 		let tree = StorageTree::<T>::new();
 		let mut active_total = 0u128;
+		let mut pending_total = 0u128;
 		for (who, agent) in Agents::<T>::iter() {
 			let held = T::Currency::balance_on_hold(&HoldReason::Bond.into(), &who);
 			ensure_that(held == agent.bond, "held bond differs from the agent's bond")?;
 			ensure_that(KeyOwner::<T>::get(&agent.key) == Some(who.clone()), "key owner")?;
 			ensure_that(AgentAt::<T>::get(agent.index) == Some(who.clone()), "agent index")?;
 			let in_tree = selection::stake_of(&tree, agent.index);
+			let pending = PendingExits::<T>::get(agent.index);
 			match agent.status {
 				AgentStatus::Active => {
 					ensure_that(in_tree == Self::stake_weight(agent.bond), "stake in the tree")?;
+					ensure_that(pending.is_none(), "an active agent with a pending exit")?;
 					active_total += in_tree;
 				}
 				AgentStatus::Unbonding { .. }
 				| AgentStatus::Banned { .. }
 				| AgentStatus::Suspended => {
-					ensure_that(in_tree == 0, "an inactive agent is still in the draw")?
+					// Out of the draw, or on its way out: only its pending exit is left.
+					let left = pending.unwrap_or_default();
+					ensure_that(in_tree == left, "an inactive agent is still in the draw")?;
+					pending_total += left;
 				}
 			}
 		}
-		ensure_that(active_total == TotalStake::<T>::get(), "TotalStake")?;
+		ensure_that(active_total + pending_total == TotalStake::<T>::get(), "TotalStake")?;
+		// Every pending exit is an agent's, and queued.
+		let (head, tail) = (ExitQueueHead::<T>::get(), ExitQueueTail::<T>::get());
+		let queued: BTreeSet<u32> = ExitQueue::<T>::iter()
+			.map(|(position, index)| {
+				ensure_that(position.wrapping_sub(head) < tail.wrapping_sub(head), "queue bounds")
+					.map(|_| index)
+			})
+			.collect::<Result<_, _>>()?;
+		for (index, _) in PendingExits::<T>::iter() {
+			ensure_that(AgentAt::<T>::contains_key(index), "a pending exit without an agent")?;
+			ensure_that(queued.contains(&index), "a pending exit not queued")?;
+		}
 		let cursor = CommitteeRootCursor::<T>::get();
 		for (id, record) in CommitteeRoots::<T>::iter() {
 			ensure_that(id >= cursor, "a root kept below the expiry cursor")?;
@@ -61,7 +80,7 @@ impl<T: Config> Pallet<T> {
 		let capacity = StakeTreeCapacity::<T>::get();
 		ensure_that(capacity.is_power_of_two() || capacity == 0, "a power-of-two tree")?;
 		let last = capacity.saturating_sub(1);
-		ensure_that(selection::prefix(&tree, last) == active_total, "tree total")?;
+		ensure_that(selection::prefix(&tree, last) == active_total + pending_total, "tree total")?;
 		// The current snapshot is a consistent tree too: its nodes sum to its total.
 		let snapshot = crate::bonds::SnapshotTree::<T>::current();
 		ensure_that(selection::prefix(&snapshot, last) == snapshot.total(), "snapshot total")?;

@@ -29,6 +29,8 @@ pub trait WeightInfo {
 	fn submit_statement(n: u32) -> Weight;
 	/// `n`: committee seats (the deciding vote gathers them all).
 	fn submit_decision(n: u32) -> Weight;
+	/// A vote that decides nothing.
+	fn submit_vote() -> Weight;
 	/// `n`: committee seats (every green overturned), `e`: evidence bytes.
 	fn submit_red(n: u32, e: u32) -> Weight;
 	/// `e`: evidence bytes.
@@ -44,6 +46,10 @@ pub trait WeightInfo {
 	/// `n`: committee seats.
 	fn start_handover(n: u32) -> Weight;
 	fn authorize_handover() -> Weight;
+	/// One pending exit taken out of the stake tree.
+	fn settle_exit() -> Weight;
+	/// `n`: slots (no call is charged by it: the capacity report's large committees).
+	fn exact_rule(n: u32) -> Weight;
 	/// `n`: committee seats.
 	fn prune_round(n: u32) -> Weight;
 	fn report_equivocation() -> Weight;
@@ -112,6 +118,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	fn submit_decision(n: u32) -> Weight {
 		Self::submit_statement(n)
 	}
+	fn submit_vote() -> Weight {
+		Self::submit_statement(0)
+	}
 	fn submit_red(n: u32, e: u32) -> Weight {
 		Self::submit_statement(n)
 			.saturating_add(Self::close_round(n))
@@ -142,6 +151,12 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	}
 	fn authorize_handover() -> Weight {
 		Self::open_round()
+	}
+	fn settle_exit() -> Weight {
+		Self::unbond()
+	}
+	fn exact_rule(n: u32) -> Weight {
+		Self::create_machine(n)
 	}
 	fn submit_certificate(s: u32, q: u32) -> Weight {
 		Weight::from_parts(80_000_000, 10_000)
@@ -215,6 +230,9 @@ impl WeightInfo for () {
 	fn submit_decision(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::submit_decision(n)
 	}
+	fn submit_vote() -> Weight {
+		WeightsWith::<RocksDbWeight>::submit_vote()
+	}
 	fn submit_red(n: u32, e: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::submit_red(n, e)
 	}
@@ -244,6 +262,12 @@ impl WeightInfo for () {
 	}
 	fn authorize_handover() -> Weight {
 		WeightsWith::<RocksDbWeight>::authorize_handover()
+	}
+	fn settle_exit() -> Weight {
+		WeightsWith::<RocksDbWeight>::settle_exit()
+	}
+	fn exact_rule(n: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::exact_rule(n)
 	}
 	fn prune_round(n: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::prune_round(n)

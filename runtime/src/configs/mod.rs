@@ -184,6 +184,9 @@ impl pallet_consensus_machine::Config for Runtime {
 	type BanPeriod = ConstU32<{ 10 * MINUTES }>;
 	type BanMemory = ConstU32<{ 6 * HOURS }>;
 	type MaxPenaltiesPerBlock = ConstU32<8>;
+	// A whole committee's exits (a red overturning 1,000 greens) leave the tree within about
+	// 32 blocks; each is one stake-tree update.
+	type MaxExitsPerBlock = ConstU32<32>;
 	// A new stake snapshot every five minutes: bonds count in draws from the next one on. A
 	// production chain would take its staking era.
 	type SnapshotPeriod = ConstU32<{ 5 * MINUTES }>;

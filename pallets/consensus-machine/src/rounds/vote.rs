@@ -178,8 +178,8 @@ impl<T: Config> Pallet<T> {
 
 	/// The call behind [`Call::submit_statement`]: re-checks what can change between the pool
 	/// and the block (the signature was checked by the authorisation). Returns the weight of
-	/// what it did: a red's (however it ends), a decision's over the committee, or that of a
-	/// decision over no seats for a statement that decides nothing.
+	/// what it did: a red's (however it ends), a decision's over the committee, a vote's, or
+	/// that of a decision over no seats for another statement that decides nothing.
 	pub(crate) fn do_submit_statement(
 		statement: Statement,
 		seat: u32,
@@ -193,11 +193,14 @@ impl<T: Config> Pallet<T> {
 		let vote = matches!(statement.body, Body::Decision { .. });
 		let open =
 			Self::do_record(statement, round, index, seat, signature.into_inner(), evidence)?;
-		let gathered = if open.is_some() { 0 } else { seats };
-		Ok(match red {
-			Some(len) => T::WeightInfo::submit_red(seats, len),
-			None if vote => T::WeightInfo::submit_decision(gathered),
-			None => T::WeightInfo::submit_statement(gathered),
+		Ok(match (red, open) {
+			(Some(len), _) => T::WeightInfo::submit_red(seats, len),
+			(None, Some(_)) if vote => T::WeightInfo::submit_vote(),
+			(None, None) if vote => T::WeightInfo::submit_decision(seats),
+			// A transition or validity statement: a decision over no seats bounds a statement
+			// that decides nothing.
+			(None, Some(_)) => T::WeightInfo::submit_statement(0),
+			(None, None) => T::WeightInfo::submit_statement(seats),
 		})
 	}
 

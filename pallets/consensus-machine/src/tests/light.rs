@@ -212,7 +212,7 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 			assert_eq!(penalty.statements[0].0, green);
 			assert_eq!(Agents::<Test>::get(g).unwrap().status, AgentStatus::Suspended);
 		}
-		let stake_before = TotalStake::<Test>::get();
+		let stake_before = stake_in_draw();
 		run_to_block(condemned + SLASH_DEFERRAL);
 		for g in &greens {
 			// 20% of 1_000.
@@ -221,6 +221,7 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 			assert_eq!(Balances::balance(g), 9_000);
 		}
 		assert_eq!(TotalStake::<Test>::get(), stake_before, "suspended agents were already out");
+		assert_eq!(PendingExits::<Test>::iter().count(), 0, "their stakes left the tree");
 		assert_eq!(Balances::balance(&TREASURY), 1 + 2 * 200 + PROPOSAL_BOND);
 		assert_eq!(Balances::total_issuance(), issuance);
 	});
@@ -298,7 +299,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 		);
 		// Out of the draw at once.
 		assert_eq!(Agents::<Test>::get(liar.agent).unwrap().status, AgentStatus::Suspended);
-		assert_eq!(TotalStake::<Test>::get(), 29_000);
+		assert_eq!(stake_in_draw(), 29_000);
 		// The others still make it green.
 		let green = verdict(round, Verdict::Green);
 		let mut slots = 0;

@@ -163,6 +163,12 @@ fn statement(machine: MachineId, round: RoundId) -> Statement {
 	}
 }
 
+/// The stake of the agents still in the draw: the live tree's total less the stakes of
+/// suspended and banned agents waiting to leave it (at the next blocks' start).
+fn stake_in_draw() -> u128 {
+	TotalStake::<Test>::get() - PendingExits::<Test>::iter_values().sum::<u128>()
+}
+
 /// The committee of `round`, in draw order (empty until it is drawn).
 fn seats(round: RoundId) -> Vec<Seat<AccountId>> {
 	ConsensusMachine::committee(round)

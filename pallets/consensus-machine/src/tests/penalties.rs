@@ -47,7 +47,7 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		assert_eq!(penalty.reporter, Some(reporter));
 		assert_eq!(penalty.apply_at, reported + SLASH_DEFERRAL);
 		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
-		assert_eq!(TotalStake::<Test>::get(), 9_000, "out of the draw at once");
+		assert_eq!(stake_in_draw(), 9_000, "out of the draw at once");
 		// Punished once.
 		assert_noop!(
 			ConsensusMachine::report_equivocation(
@@ -307,9 +307,10 @@ fn missed_duties_ban_then_repeated_bans_slash() {
 		let until = System::block_number() + BAN_PERIOD;
 		System::assert_has_event(Event::AgentBanned { agent: 1, until }.into());
 		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { until });
-		// A banned agent is never drawn: it leaves the live tree at once, so a round drawn from
-		// this period's snapshot (which still holds it) leaves its seats empty...
-		assert_eq!(TotalStake::<Test>::get(), 0);
+		// A banned agent is never drawn: it leaves the draw at once (its stake leaves the live
+		// tree at the next block's start), so a round drawn from this period's snapshot (which
+		// still holds it) leaves its seats empty...
+		assert_eq!(stake_in_draw(), 0);
 		let other = create_machine();
 		let round = NextRoundId::<Test>::get();
 		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), other, h(1)));
@@ -614,5 +615,74 @@ fn an_equivocation_that_surfaces_after_pruning_is_punished_until_the_bond_could_
 			),
 			Error::<Test>::UnknownRound
 		);
+	});
+}
+
+/// A close that bans a whole committee leaves the banned agents' stakes in the live tree for
+/// `on_initialize` to take out, `MaxExitsPerBlock` a block, oldest first: nobody pays a
+/// committee's tree updates in one call, the banned are not drawn meanwhile, and an agent that
+/// rejoins or withdraws before the queue reaches it settles its own exit first (so its stake is
+/// never counted twice, nor taken from whoever gets its index next).
+#[test]
+fn banned_stakes_leave_the_tree_over_the_next_blocks() {
+	MaxMisses::set(1);
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let banned = expire(machine);
+		assert!(banned.len() > MAX_EXITS_PER_BLOCK as usize, "more exits than one block takes");
+		let queued: u128 =
+			banned.iter().map(|a| u128::from(Agents::<Test>::get(a).unwrap().bond)).sum();
+		assert_eq!(PendingExits::<Test>::iter_values().sum::<u128>(), queued);
+		assert_eq!(TotalStake::<Test>::get(), 10_000, "the tree still holds them");
+		assert_eq!(stake_in_draw(), 10_000 - queued);
+		// The last one queued unbonds and withdraws before the queue reaches it (blocks skipped
+		// without hooks): it takes its own stake out of the tree.
+		let leaver = *banned.last().unwrap();
+		let index = Agents::<Test>::get(leaver).unwrap().index;
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(leaver)));
+		System::set_block_number(System::block_number() + UNBONDING_DELAY);
+		assert!(PendingExits::<Test>::contains_key(index));
+		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(leaver)));
+		assert!(!PendingExits::<Test>::contains_key(index), "settled by the withdrawal");
+		assert_eq!(TotalStake::<Test>::get(), 9_000);
+		ConsensusMachine::do_try_state().expect("consistent while exits wait");
+		// The rest leave at most `MaxExitsPerBlock` a block.
+		let mut total = TotalStake::<Test>::get();
+		let mut blocks = 0;
+		while PendingExits::<Test>::iter().count() > 0 {
+			run_to_block(System::block_number() + 1);
+			blocks += 1;
+			let now = TotalStake::<Test>::get();
+			assert!(total - now <= u128::from(MAX_EXITS_PER_BLOCK) * 1_000, "at most the bound");
+			total = now;
+		}
+		assert!(blocks >= 2, "spread over blocks");
+		assert_eq!(TotalStake::<Test>::get(), 10_000 - queued);
+	});
+}
+
+/// An agent banned and rejoining before the exit queue reaches it settles its exit, then
+/// re-enters: its stake is in the tree once.
+#[test]
+fn rejoining_before_the_exit_queue_settles_the_exit_first() {
+	MaxMisses::set(1);
+	ExtBuilder::default().agents(vec![(1, 1_000), (2, 1_000)]).build_and_execute(|| {
+		let machine = create_machine();
+		let banned = expire(machine);
+		assert!(banned.contains(&1));
+		let Some(AgentStatus::Banned { until }) = Agents::<Test>::get(1).map(|a| a.status) else {
+			panic!("banned")
+		};
+		// Hold the queue back: the exit is still pending when the ban ends.
+		let index = Agents::<Test>::get(1).unwrap().index;
+		System::set_block_number(until);
+		assert!(PendingExits::<Test>::contains_key(index));
+		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
+		assert!(!PendingExits::<Test>::contains_key(index));
+		let tree = crate::bonds::StorageTree::<Test>::new();
+		assert_eq!(consensus_machine_primitives::selection::stake_of(&tree, index), 1_000);
+		// The stale queue entry settles nothing.
+		run_to_block(System::block_number() + 1);
+		assert_eq!(consensus_machine_primitives::selection::stake_of(&tree, index), 1_000);
 	});
 }

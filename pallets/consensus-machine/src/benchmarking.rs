@@ -772,8 +772,11 @@ mod benchmarks {
 
 	#[benchmark]
 	fn apply_penalty() -> Result<(), BenchmarkError> {
-		// Reported by a signed reporter (recorded with the penalty).
+		// Reported by a signed reporter (recorded with the penalty). The offender is back in the
+		// draw when it applies (another penalty of its was cancelled, and it rejoined), so the
+		// slash moves its stake in the tree.
 		let (key, first, second) = equivocation::<T>()?;
+		let offender = key.seat.agent.clone();
 		let reporter = funded::<T>("reporter", 0);
 		Pallet::<T>::report_equivocation(
 			RawOrigin::Signed(reporter).into(),
@@ -781,6 +784,13 @@ mod benchmarks {
 			pair(first, second),
 		)
 		.map_err(|_| BenchmarkError::Stop("report"))?;
+		let info = Agents::<T>::get(&offender).ok_or(BenchmarkError::Stop("offender"))?;
+		Pallet::<T>::settle_exit(info.index);
+		Pallet::<T>::enter_draw(info.index, info.bond);
+		Agents::<T>::insert(
+			&offender,
+			crate::types::AgentInfo { status: crate::types::AgentStatus::Active, ..info },
+		);
 		let due = Penalties::<T>::get(0).expect("pending").apply_at;
 		frame_system::Pallet::<T>::set_block_number(due);
 		#[block]

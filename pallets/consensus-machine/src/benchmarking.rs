@@ -43,10 +43,11 @@ impl<const CHUNK: u32> BenchmarkHelper for MerkleChunks<CHUNK> {
 		// As many chunks as the largest object has (the longest proof), within reason.
 		let leaves = (max_size / chunk).clamp(1, 1 << 12);
 		let mut chunks: Vec<Vec<u8>> = (0..leaves).map(|_| vec![0u8; chunk as usize]).collect();
-		// The index, two lengths and the proof's hashes; the bad chunk fills the rest, longer
-		// than a chunk may be.
+		// The index, two lengths and the proof's hashes; the bad chunk fills the rest, of any
+		// length but the one a chunk must have.
 		let overhead = 4 + 4 + 1 + 32 * (32 - leaves.leading_zeros());
-		chunks[0] = vec![1u8; len.saturating_sub(overhead).max(chunk + 1) as usize];
+		let data = len.saturating_sub(overhead).max(1);
+		chunks[0] = vec![1u8; if data == chunk { data + 1 } else { data } as usize];
 		let object = ObjectRef { hash: Self::commit(&chunks), size: leaves * chunk };
 		(object, Self::evidence(&chunks, 0))
 	}

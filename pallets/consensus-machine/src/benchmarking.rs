@@ -92,10 +92,9 @@ fn sign_possession<T: Config>(who: &T::AccountId, key: &Public) -> Signature {
 	key.sign(&possession_payload(who, &Pallet::<T>::genesis_hash())).expect("key in the keystore")
 }
 
-/// Enough agents for committees of `n` slots to be nearly all distinct seats (four per slot),
-/// capped by `MaxAgents`.
-fn agents<T: Config>(n: u32) {
-	for index in 0..n.saturating_mul(4).min(T::MaxAgents::get()) {
+/// Bonds benchmark agents `0..count` (capped by `MaxAgents`).
+fn agents<T: Config>(count: u32) {
+	for index in 0..count.min(T::MaxAgents::get()) {
 		bonded::<T>(index);
 	}
 }
@@ -147,11 +146,36 @@ fn next_snapshot<T: Config>() {
 	frame_system::Pallet::<T>::set_block_number(next);
 }
 
-/// Draws committed round `round` from a fixed seed: the draw `on_initialize` makes once the
-/// chain's randomness allows (a benchmark has no block randomness to wait for).
+/// Draws committed round `round` from a fixed seed (the draw `on_initialize` makes once the
+/// chain's randomness allows; a benchmark has no block randomness to wait for), then seats
+/// benchmark agents `0..N` one slot each: `N` slots, `N` distinct seats, as a draw from a large
+/// population gives (1,000 slots from 100,000 agents are about 995 seats), so that a cost per
+/// seat is measured per seat.
 fn draw<T: Config>(round: RoundId) -> Result<u32, BenchmarkError> {
 	let info = Rounds::<T>::get(round).ok_or(BenchmarkError::Stop("committed"))?;
-	Pallet::<T>::open_drawn(round, info, [7; 32]).map_err(|_| BenchmarkError::Stop("draw"))
+	let slots =
+		Pallet::<T>::open_drawn(round, info, [7; 32]).map_err(|_| BenchmarkError::Stop("draw"))?;
+	// A runtime whose `MaxAgents` is below its `MaxCommittee` (a test mock) spreads the slots.
+	let seats = slots.min(T::MaxAgents::get()).max(1);
+	let committee: Vec<_> = (0..seats)
+		.map(|i| {
+			let agent: T::AccountId = account("agent", i, 0);
+			let key = Agents::<T>::get(&agent).ok_or(BenchmarkError::Stop("too few agents"))?.key;
+			let slots = slots / seats + u32::from(i < slots % seats);
+			Ok(crate::types::Seat { agent, key, slots })
+		})
+		.collect::<Result<_, BenchmarkError>>()?;
+	let _ = CommitteeSeats::<T>::clear_prefix(round, u32::MAX, None);
+	for (index, seat) in (0u32..).zip(&committee) {
+		CommitteeSeats::<T>::insert(round, index, seat);
+	}
+	CommitteeRoots::<T>::mutate(round, |record| {
+		if let Some(record) = record {
+			record.root = consensus_machine_primitives::membership::committee_root(&committee);
+			record.seats = seats;
+		}
+	});
+	Ok(slots)
 }
 
 /// A fresh machine of `n` slots over enough agents, with a round open and its committee drawn.
@@ -199,6 +223,46 @@ fn open_family_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkEr
 	let round = open::<T>(machine)?;
 	draw::<T>(round)?;
 	Ok((machine, round))
+}
+
+/// A hierarchical machine of two levels of `n` slots whose primary stayed silent and handed
+/// over, with the backup level's committee drawn: the level where a vote costs most (it reads
+/// the family's root besides its own round). Returns the root and the backup round.
+fn open_backup_of<T: Config>(n: u32) -> Result<(RoundId, RoundId), BenchmarkError> {
+	let (_, root) = open_family_of::<T>(n)?;
+	past_deadline::<T>(root);
+	let backup =
+		Pallet::<T>::do_start_handover(root).map_err(|_| BenchmarkError::Stop("handover"))?;
+	draw::<T>(backup)?;
+	Ok((root, backup))
+}
+
+/// Every seat of `round` outside `skip` votes or states `other(i)` for its index `i`: all
+/// different, so none reaches the threshold, and a decision's gathering reads them all.
+fn everyone_else<T: Config>(
+	round: RoundId,
+	skip: &[u32],
+	other: impl Fn(u32) -> Statement,
+) -> Result<(), BenchmarkError> {
+	for (index, key, _) in seat_keys::<T>(round) {
+		if !skip.contains(&index) {
+			submit::<T>(&key, &other(index)).map_err(|_| BenchmarkError::Stop("other"))?;
+		}
+	}
+	Ok(())
+}
+
+/// Every seat of `statement`'s round signs it: (seat index, signature).
+fn signed_by_all<T: Config>(statement: &Statement) -> Vec<(u32, StoredSignature)> {
+	seat_keys::<T>(statement.round)
+		.into_iter()
+		.map(|(i, key, _)| (i, sign(&key, statement).into_inner()))
+		.collect()
+}
+
+/// A value of its own for seat `i`.
+fn own(i: u32) -> Hash {
+	sp_io::hashing::blake2_256(&i.to_le_bytes())
 }
 
 /// The decision statement for `value` in level round `round`.
@@ -330,24 +394,25 @@ fn submit<T: Config>(key: &Public, statement: &Statement) -> sp_runtime::Dispatc
 	.map_err(|e| e.error)
 }
 
-/// Every seat but the last (the one that decides) submits `statement`, as many as stay below
-/// the threshold; returns the last seat's key.
-fn all_but_the_deciding_seat<T: Config>(statement: &Statement) -> Public {
+/// Seats submit `statement`, as many as stay below the threshold, but the last (largest) one,
+/// which would decide. Returns that seat's index and key, and the seats that submitted.
+fn all_but_the_deciding_seat<T: Config>(statement: &Statement) -> (u32, Public, Vec<u32>) {
 	let round = statement.round;
 	let mut seats = seat_keys::<T>(round);
 	let threshold = Rounds::<T>::get(round).expect("open").threshold;
 	// Put the largest seat last, so that the others stay below the threshold for sure.
 	seats.sort_by_key(|(_, _, slots)| *slots);
-	let (_, last, _) = seats.pop().expect("a seat");
-	let mut slots = 0;
-	for (_, key, s) in seats {
+	let (index, last, _) = seats.pop().expect("a seat");
+	let (mut slots, mut submitted) = (0, vec![index]);
+	for (i, key, s) in seats {
 		if slots + s >= threshold {
 			break;
 		}
 		slots += s;
 		submit::<T>(&key, statement).expect("a seat's statement is accepted");
+		submitted.push(i);
 	}
-	last
+	(index, last, submitted)
 }
 
 #[benchmarks]
@@ -359,6 +424,9 @@ mod benchmarks {
 		let who = funded::<T>("new", 0);
 		let key = Public::generate_pair(None);
 		let proof = sign_possession::<T>(&who, &key);
+		// Each stake-tree benchmark runs in a period that has not written the tree yet: every
+		// node it touches is frozen for the snapshot first (a write more per node).
+		next_snapshot::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), key, T::MinBond::get(), proof);
 		assert!(Agents::<T>::contains_key(&who));
@@ -367,6 +435,7 @@ mod benchmarks {
 	#[benchmark]
 	fn bond_extra() {
 		let (who, _) = agent::<T>(0);
+		next_snapshot::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), T::MinBond::get());
 		assert_eq!(
@@ -378,6 +447,7 @@ mod benchmarks {
 	#[benchmark]
 	fn unbond() {
 		let (who, _) = agent::<T>(0);
+		next_snapshot::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(Agents::<T>::get(&who).expect("agent").status != crate::types::AgentStatus::Active);
@@ -420,6 +490,7 @@ mod benchmarks {
 				..info
 			},
 		);
+		next_snapshot::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert_eq!(
@@ -434,12 +505,14 @@ mod benchmarks {
 		let (who, _) = agent::<T>(0);
 		let info = Agents::<T>::get(&who).expect("agent");
 		Pallet::<T>::leave_draw_later(info.index, info.bond);
+		let before = TotalStake::<T>::get();
+		next_snapshot::<T>();
 		#[block]
 		{
 			Pallet::<T>::settle_pending_exits();
 		}
 		assert!(!PendingExits::<T>::contains_key(info.index));
-		assert_eq!(TotalStake::<T>::get(), 0);
+		assert_eq!(TotalStake::<T>::get(), before - Pallet::<T>::stake_weight(info.bond));
 	}
 
 	#[benchmark]
@@ -456,7 +529,7 @@ mod benchmarks {
 			T::MinBond::get(),
 			[0; 32],
 		);
-		assert!(Machines::<T>::contains_key(0));
+		assert!(Machines::<T>::contains_key(NextMachineId::<T>::get() - 1));
 		Ok(())
 	}
 
@@ -515,7 +588,10 @@ mod benchmarks {
 		T::Currency::set_balance(&opener, plenty::<T>());
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, machine, [9; 32]);
-		assert!(Rounds::<T>::get(0).is_some_and(|r| !r.is_drawn()), "committed");
+		assert!(
+			Rounds::<T>::get(NextRoundId::<T>::get() - 1).is_some_and(|r| !r.is_drawn()),
+			"committed"
+		);
 		Ok(())
 	}
 
@@ -535,7 +611,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn draw_committee(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		agents::<T>(n);
+		// Four agents per slot: nearly every slot a seat of its own (each seat reads its agent).
+		agents::<T>(n.saturating_mul(4));
 		let machine = machine::<T>(n)?;
 		next_snapshot::<T>();
 		let round = open::<T>(machine)?;
@@ -551,11 +628,18 @@ mod benchmarks {
 
 	#[benchmark]
 	fn submit_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		// Every other seat stated another value: the decision's gathering reads them all.
 		let (machine, round) = open_round_of::<T>(n)?;
 		let statement = transition::<T>(machine, round);
-		let last = all_but_the_deciding_seat::<T>(&statement);
+		let (seat, last, submitted) = all_but_the_deciding_seat::<T>(&statement);
+		everyone_else::<T>(round, &submitted, |i| {
+			let mut other = statement.clone();
+			if let Body::Transition { to, .. } = &mut other.body {
+				*to = own(i);
+			}
+			other
+		})?;
 		let signature = sign(&last, &statement);
-		let seat = seat_of::<T>(round, &last);
 		#[extrinsic_call]
 		_(RawOrigin::Authorized, statement, seat, signature, None);
 		assert!(Certificates::<T>::contains_key(round), "the last statement decides");
@@ -564,12 +648,13 @@ mod benchmarks {
 
 	#[benchmark]
 	fn submit_decision(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		// The primary level's deciding vote: the family's certificate gathers every vote.
-		let (_, round) = open_family_of::<T>(n)?;
+		// A backup level's deciding vote, every other seat having voted another value: the
+		// family's certificate reads every vote.
+		let (_, round) = open_backup_of::<T>(n)?;
 		let statement = decision::<T>(round, Some([7; 32]));
-		let last = all_but_the_deciding_seat::<T>(&statement);
+		let (seat, last, submitted) = all_but_the_deciding_seat::<T>(&statement);
+		everyone_else::<T>(round, &submitted, |i| decision::<T>(round, Some(own(i))))?;
 		let signature = sign(&last, &statement);
-		let seat = seat_of::<T>(round, &last);
 		#[extrinsic_call]
 		submit_statement(RawOrigin::Authorized, statement, seat, signature, None);
 		assert!(Certificates::<T>::contains_key(round), "the last vote decides");
@@ -578,8 +663,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn submit_vote() -> Result<(), BenchmarkError> {
-		// A primary vote that decides nothing (the first): the fee-less statement's usual cost.
-		let (_, round) = open_family_of::<T>(T::MaxCommittee::get())?;
+		// A backup level's vote that decides nothing (the first): the fee-less statement's usual
+		// cost.
+		let (_, round) = open_backup_of::<T>(T::MaxCommittee::get())?;
 		let (seat, key, _) = seat_keys::<T>(round).pop().expect("a seat");
 		let statement = decision::<T>(round, Some([7; 32]));
 		let signature = sign(&key, &statement);
@@ -642,30 +728,42 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn submit_certificate(
-		s: Linear<1, { T::MaxCommittee::get() }>,
-		q: Linear<0, { T::MaxCommittee::get() }>,
-	) -> Result<(), BenchmarkError> {
-		// A committee of `s` slots; every seat signs. The first `q` signers (as many as there
-		// are seats) made another statement before, each a different one: the certificate
-		// proves each an equivocation (an offence and a suspension each).
-		let (machine, round) = open_round_of::<T>(s.max(4))?;
-		let statement = transition::<T>(machine, round);
-		let seats = seat_keys::<T>(round);
-		for (i, (_, key, _)) in seats.iter().take(q as usize).enumerate() {
-			let mut other = statement.clone();
-			if let Body::Transition { to, .. } = &mut other.body {
-				*to = sp_io::hashing::blake2_256(&(i as u32).to_le_bytes());
-			}
-			submit::<T>(key, &other).map_err(|_| BenchmarkError::Stop("earlier statement"))?;
-		}
-		let signatures: Vec<(u32, StoredSignature)> =
-			seats.into_iter().map(|(i, key, _)| (i, sign(&key, &statement).into_inner())).collect();
-		let signatures = BoundedVec::truncate_from(signatures);
+	fn submit_certificate(s: Linear<1, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
+		// A backup level of `s` seats (the costliest votes to record); every seat signs, and
+		// the certificate decides.
+		let (_, round) = open_backup_of::<T>(s.max(4))?;
+		let statement = decision::<T>(round, Some([7; 32]));
+		let signatures = BoundedVec::truncate_from(signed_by_all::<T>(&statement));
 		let caller = funded::<T>("submitter", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), statement, signatures);
-		assert!(Rounds::<T>::contains_key(round));
+		assert!(Certificates::<T>::contains_key(round));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn certificate_equivocations(
+		q: Linear<0, { T::MaxCommittee::get() }>,
+	) -> Result<(), BenchmarkError> {
+		// The largest backup level; every seat signs, and `q` of them had voted another value
+		// each before: the certificate proves each an equivocation (an offence and a
+		// suspension each). A certificate of `s` signers proving `q` costs `submit_certificate
+		// (s)` and this benchmark's slope in `q`.
+		let (_, round) = open_backup_of::<T>(T::MaxCommittee::get())?;
+		let statement = decision::<T>(round, Some([7; 32]));
+		let signatures = BoundedVec::truncate_from(signed_by_all::<T>(&statement));
+		for (index, key, _) in seat_keys::<T>(round).into_iter().take(q as usize) {
+			submit::<T>(&key, &decision::<T>(round, Some(own(index))))
+				.map_err(|_| BenchmarkError::Stop("earlier vote"))?;
+		}
+		let caller = funded::<T>("submitter", 0);
+		#[extrinsic_call]
+		submit_certificate(RawOrigin::Signed(caller), statement, signatures);
+		let seats = Pallet::<T>::committee_size(round) as usize;
+		assert!(
+			Penalties::<T>::iter().count() >= seats.min(q as usize),
+			"every earlier vote proven"
+		);
 		Ok(())
 	}
 
@@ -701,7 +799,7 @@ mod benchmarks {
 		// The primary pre-decided one value, short of deciding; a backup seat votes another.
 		let n = T::MaxCommittee::get();
 		let (_, root) = open_family_of::<T>(n)?;
-		all_but_the_deciding_seat::<T>(&decision::<T>(root, Some([7; 32])));
+		let _ = all_but_the_deciding_seat::<T>(&decision::<T>(root, Some([7; 32])));
 		past_deadline::<T>(root);
 		let backup =
 			Pallet::<T>::do_start_handover(root).map_err(|_| BenchmarkError::Stop("handover"))?;
@@ -718,9 +816,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn close_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		// Nobody signed, and every seat's miss is its second ban: a tree update and an
-		// offence each.
-		let (_, round) = open_round_of::<T>(n)?;
+		// A validity round nobody judged (it turns amber: the proposer's fee is taken), and
+		// every seat's miss is its second ban: a ban and an offence each.
+		let (round, _, _) = proposed::<T>(n, 512)?;
 		past_deadline::<T>(round);
 		one_miss_from_a_second_ban::<T>(round);
 		let caller = funded::<T>("closer", 0);
@@ -793,10 +891,12 @@ mod benchmarks {
 			crate::types::AgentInfo { status: crate::types::AgentStatus::Active, ..info },
 		);
 		let due = Penalties::<T>::get(0).expect("pending").apply_at;
-		frame_system::Pallet::<T>::set_block_number(due);
+		next_snapshot::<T>();
+		let now = frame_system::Pallet::<T>::block_number().max(due);
+		frame_system::Pallet::<T>::set_block_number(now);
 		#[block]
 		{
-			Pallet::<T>::apply_due_penalties(due, Weight::MAX);
+			Pallet::<T>::apply_due_penalties(now, Weight::MAX);
 		}
 		assert_eq!(PenaltyCursor::<T>::get(), 1, "applied");
 		Ok(())
@@ -804,9 +904,9 @@ mod benchmarks {
 
 	#[benchmark]
 	fn prune_round(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		// A round nobody closed and nobody signed: pruning closes it first, and every seat's
-		// miss is its second ban.
-		let (_, round) = open_round_of::<T>(n)?;
+		// A validity round nobody closed and nobody judged: pruning closes it first (amber),
+		// and every seat's miss is its second ban.
+		let (round, _, _) = proposed::<T>(n, 512)?;
 		let info = Rounds::<T>::get(round).expect("kept");
 		let now =
 			info.deadline.saturating_add(T::RoundRetention::get()).saturating_add(1u32.into());

@@ -262,7 +262,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Takes the pending exit at `index` out of the tree now, if there is one: before the
-	/// agent rejoins or its index is freed.
+	/// agent rejoins or unbonds (which starts the delay after which its index is freed).
 	pub(crate) fn settle_exit(index: u32) {
 		if let Some(weight) = PendingExits::<T>::take(index) {
 			Self::take_out_of_tree(index, weight);
@@ -272,10 +272,25 @@ impl<T: Config> Pallet<T> {
 	/// Settles the oldest pending exits, at most `MaxExitsPerBlock` (from `on_initialize`).
 	/// Returns the weight used.
 	pub(crate) fn settle_pending_exits() -> Weight {
+		Self::settle_exits_within(T::MaxExitsPerBlock::get(), Weight::MAX)
+	}
+
+	/// Settles the oldest pending exits, at most `limit` and within `remaining` weight (from
+	/// `on_idle` too, so that a mass ban drains faster when blocks have room). Returns the
+	/// weight used.
+	pub(crate) fn settle_exits_within(limit: u32, remaining: Weight) -> Weight {
 		let (mut head, tail) = (ExitQueueHead::<T>::get(), ExitQueueTail::<T>::get());
 		let mut weight = T::DbWeight::get().reads(2);
+		if remaining.any_lt(weight.saturating_add(T::DbWeight::get().writes(1))) {
+			return Weight::zero();
+		}
+		let per_exit = T::WeightInfo::settle_exit();
 		let mut settled = 0;
-		while head != tail && settled < T::MaxExitsPerBlock::get() {
+		while head != tail
+			&& settled < limit
+			&& remaining.all_gte(
+				weight.saturating_add(per_exit).saturating_add(T::DbWeight::get().writes(1)),
+			) {
 			if let Some(index) = ExitQueue::<T>::take(head) {
 				Self::settle_exit(index);
 			}
@@ -348,8 +363,10 @@ impl<T: Config> Pallet<T> {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		match agent.status {
 			AgentStatus::Active => Self::leave_draw(agent.index, agent.bond),
-			// Already out of the draw.
-			AgentStatus::Banned { .. } | AgentStatus::Suspended => {}
+			// Out of the draw; its stake leaves the tree now if it has not yet, so that the
+			// unbonding delay runs from a tree without it: a snapshot taken after this never
+			// holds its stake when its index is freed and reused.
+			AgentStatus::Banned { .. } | AgentStatus::Suspended => Self::settle_exit(agent.index),
 			AgentStatus::Unbonding { .. } => return Err(Error::<T>::AgentNotActive.into()),
 		}
 		let until =
@@ -376,8 +393,6 @@ impl<T: Config> Pallet<T> {
 			agent.bond,
 			Precision::BestEffort,
 		)?;
-		// Its stake leaves the tree before its index may be reused.
-		Self::settle_exit(agent.index);
 		// At most `MaxAgents` indices exist and this one is taken: the stack stays below that.
 		let free = FreeIndexCount::<T>::get();
 		FreeIndexStack::<T>::insert(free, agent.index);

@@ -1038,7 +1038,8 @@ pub mod pallet {
 		}
 
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			Self::prune_rounds(now, remaining)
+			let used = Self::prune_rounds(now, remaining);
+			used.saturating_add(Self::settle_exits_within(u32::MAX, remaining.saturating_sub(used)))
 		}
 
 		fn integrity_test() {
@@ -1109,7 +1110,7 @@ pub mod pallet {
 			let max = normal.max_extrinsic.unwrap_or(limits.max_block);
 			let n = T::MaxCommittee::get();
 			for (what, weight) in [
-				("the largest certificate", T::WeightInfo::submit_certificate(n, n)),
+				("the largest certificate", Self::certificate_weight(n, n, n)),
 				("the costliest statement", Self::max_statement_weight()),
 				("closing the largest round", T::WeightInfo::close_round(n)),
 				("a handover of the largest round", T::WeightInfo::start_handover(n)),
@@ -1297,9 +1298,10 @@ pub mod pallet {
 		/// [`Error::DuplicateSigner`], [`Error::BelowThreshold`], [`Error::BadSignature`],
 		/// [`Error::AgentSuspended`]. Complexity: `O(S)` signature checks for `S` signatures.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::submit_certificate(
+		#[pallet::weight(Pallet::<T>::certificate_weight(
 			signatures.len() as u32,
-			signatures.len() as u32
+			signatures.len() as u32,
+			T::MaxCommittee::get()
 		))]
 		pub fn submit_certificate(
 			origin: OriginFor<T>,
@@ -1307,9 +1309,10 @@ pub mod pallet {
 			signatures: SignaturesOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let signers = signatures.len() as u32;
-			let proven = Self::do_submit_certificate(who, statement, signatures)?;
-			Ok(Some(T::WeightInfo::submit_certificate(signers, proven)).into())
+			let (round, signers) = (statement.round, signatures.len() as u32);
+			let (proven, decided) = Self::do_submit_certificate(who, statement, signatures)?;
+			let gathered = if decided { Self::committee_size(round) } else { 0 };
+			Ok(Some(Self::certificate_weight(signers, proven, gathered)).into())
 		}
 
 		/// Propose an object for judgement: opens a validity round of `machine`'s committee
@@ -1533,6 +1536,19 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// What a certificate of `signers` signatures costs when it proves `proven` of them to
+		/// have equivocated and its decision gathers `gathered` seats' statements (the most a
+		/// decision reads: every seat may have stated something before).
+		pub fn certificate_weight(signers: u32, proven: u32, gathered: u32) -> Weight {
+			let equivocations = T::WeightInfo::certificate_equivocations(proven)
+				.saturating_sub(T::WeightInfo::certificate_equivocations(0));
+			let decision = T::WeightInfo::submit_statement(gathered)
+				.max(T::WeightInfo::submit_decision(gathered));
+			T::WeightInfo::submit_certificate(signers)
+				.saturating_add(equivocations)
+				.saturating_add(decision)
+		}
+
 		/// The most one statement can cost ([`Call::submit_statement`]'s charge before its
 		/// refund): the deciding statement or vote of the largest committee, or a red with the
 		/// longest evidence that overturns every green.

@@ -35,8 +35,10 @@ pub trait WeightInfo {
 	fn submit_red(n: u32, e: u32) -> Weight;
 	/// `e`: evidence bytes.
 	fn authorize_statement(e: u32) -> Weight;
-	/// `s`: signatures, `q`: signers proven to equivocate.
-	fn submit_certificate(s: u32, q: u32) -> Weight;
+	/// `s`: signatures.
+	fn submit_certificate(s: u32) -> Weight;
+	/// `q`: signers proven to equivocate (its slope is what each costs a certificate).
+	fn certificate_equivocations(q: u32) -> Weight;
 	fn rejoin() -> Weight;
 	/// `n`: slots of each level.
 	fn create_hierarchical_machine(n: u32) -> Weight;
@@ -158,14 +160,17 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	fn exact_rule(n: u32) -> Weight {
 		Self::create_machine(n)
 	}
-	fn submit_certificate(s: u32, q: u32) -> Weight {
+	fn certificate_equivocations(q: u32) -> Weight {
+		Self::submit_certificate(1)
+			.saturating_add(Self::report_equivocation().saturating_mul(q.into()))
+	}
+	fn submit_certificate(s: u32) -> Weight {
 		Weight::from_parts(80_000_000, 10_000)
 			.saturating_add(
 				Weight::from_parts(SIGNATURE_CHECK + 1_000_000, 300).saturating_mul(s.into()),
 			)
 			.saturating_add(D::get().reads_writes(10, 10))
 			.saturating_add(D::get().reads_writes(3, 2).saturating_mul(s.into()))
-			.saturating_add(Self::report_equivocation().saturating_mul(q.into()))
 	}
 	fn prune_round(n: u32) -> Weight {
 		Self::close_round(n)
@@ -239,8 +244,11 @@ impl WeightInfo for () {
 	fn authorize_statement(e: u32) -> Weight {
 		WeightsWith::<RocksDbWeight>::authorize_statement(e)
 	}
-	fn submit_certificate(s: u32, q: u32) -> Weight {
-		WeightsWith::<RocksDbWeight>::submit_certificate(s, q)
+	fn submit_certificate(s: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::submit_certificate(s)
+	}
+	fn certificate_equivocations(q: u32) -> Weight {
+		WeightsWith::<RocksDbWeight>::certificate_equivocations(q)
 	}
 	fn rejoin() -> Weight {
 		WeightsWith::<RocksDbWeight>::rejoin()

@@ -160,7 +160,9 @@ impl<T: Config> Pallet<T> {
 	/// Removes a round's storage.
 	fn remove_round(round_id: RoundId) {
 		let Some(round) = Rounds::<T>::take(round_id) else { return };
-		let limit = T::MaxCommittee::get();
+		// Seats, statements and tallies: at most one each per seat (the committee may predate
+		// an upgrade that lowered `MaxCommittee`).
+		let limit = T::MaxCommittee::get().max(Self::committee_size(round_id));
 		let _ = Statements::<T>::clear_prefix(round_id, limit, None);
 		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
 		let _ = CommitteeSeats::<T>::clear_prefix(round_id, limit, None);

@@ -205,12 +205,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The call behind [`Call::submit_certificate`]. Returns how many signers it proved to
-	/// have equivocated.
+	/// have equivocated, and whether it decided the round.
 	pub(crate) fn do_submit_certificate(
 		submitter: T::AccountId,
 		statement: Statement,
 		signatures: SignaturesOf<T>,
-	) -> Result<u32, DispatchError> {
+	) -> Result<(u32, bool), DispatchError> {
 		ensure!(
 			!matches!(statement.body, Body::Verdict { verdict: Verdict::Red { .. }, .. }),
 			Error::<T>::RedInCertificate
@@ -264,10 +264,10 @@ impl<T: Config> Pallet<T> {
 			}
 			match Self::do_record(statement.clone(), round, index, seat, signature, None)? {
 				Some(open) => round = open,
-				None => break,
+				None => return Ok((proven, true)),
 			}
 		}
-		Ok(proven)
+		Ok((proven, false))
 	}
 
 	/// Records one statement and acts on it, by the round's kind. Returns the round while it

@@ -28,15 +28,16 @@ if [ "${1:-}" != "--report-only" ]; then
 			frame-omni-bencher --version "$OMNI_VERSION"
 	fi
 	echo "== the runtime's wasm, with runtime-benchmarks"
-	SKIP_WASM_BUILD= cargo build --locked -p consensus-machine-runtime --features runtime-benchmarks
-	wasm="$CARGO_TARGET_DIR/debug/wbuild/consensus-machine-runtime/consensus_machine_runtime.compact.compressed.wasm"
+	unset SKIP_WASM_BUILD
+	cargo build --locked -p consensus-machine-runtime --features runtime-benchmarks
+	wasm="$CARGO_TARGET_DIR/debug/wbuild/consensus-machine-runtime/consensus_machine_runtime.wasm"
 	bench() {
 		frame-omni-bencher v1 benchmark pallet --runtime "$wasm" \
 			--genesis-builder-preset development --steps "$STEPS" --repeat "$REPEAT" "$@"
 	}
 	echo "== pallet_consensus_machine: steps $STEPS, repeat $REPEAT"
 	bench --pallet pallet_consensus_machine --extrinsic '*' \
-		--header scripts/weights-header.txt \
+		--header scripts/weights-header.txt --template scripts/weights-template.hbs \
 		--output pallets/consensus-machine/src/weights.rs \
 		--json-file "$results/pallet.json"
 	echo "== frame_benchmarking baseline: sr25519_verification"

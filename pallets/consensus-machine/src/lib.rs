@@ -1013,6 +1013,9 @@ pub mod pallet {
 		/// `MaxPendingDraws` commitments already wait for their draw: try again in a few
 		/// blocks.
 		TooManyPendingDraws,
+		/// The family's committees together cost more to prune than one call may: `on_idle`
+		/// prunes it, in a block with room.
+		PruneTooLarge,
 	}
 
 	#[pallet::hooks]
@@ -1103,8 +1106,8 @@ pub mod pallet {
 			);
 			// The largest certificate (every seat signs, every signer proven to equivocate),
 			// the costliest statement (a red with the longest evidence overturning every
-			// green), a close or handover banning every seat, and the draws of one block each
-			// fit one block.
+			// green), a close, handover or pruning banning every seat, and the draws of one
+			// block each fit one block.
 			let limits = T::BlockWeights::get();
 			let normal = limits.get(frame_support::dispatch::DispatchClass::Normal);
 			let max = normal.max_extrinsic.unwrap_or(limits.max_block);
@@ -1114,6 +1117,7 @@ pub mod pallet {
 				("the costliest statement", Self::max_statement_weight()),
 				("closing the largest round", T::WeightInfo::close_round(n)),
 				("a handover of the largest round", T::WeightInfo::start_handover(n)),
+				("pruning the largest round", T::WeightInfo::prune_round(n)),
 			] {
 				assert!(weight.all_lte(max), "{what} ({weight}) exceeds max_extrinsic ({max})");
 			}
@@ -1482,17 +1486,22 @@ pub mod pallet {
 		/// released) and removes its storage. `on_idle` does the same in id order when the
 		/// block has weight to spare; this call lets anyone do it at once.
 		///
-		/// Origin: signed (anyone). Errors: [`Error::UnknownRound`], [`Error::RoundNotDue`].
-		/// Complexity: `O(N)` per level.
+		/// Origin: signed (anyone). Errors: [`Error::UnknownRound`], [`Error::RoundNotDue`],
+		/// [`Error::PruneTooLarge`] (a family whose committees together cost more than one
+		/// largest round: `on_idle` prunes it). Complexity: `O(N)` per level. Charged one
+		/// largest round, refunded to the family's committees.
 		#[pallet::call_index(18)]
-		#[pallet::weight(T::WeightInfo::prune_round(T::MaxCommittee::get()).saturating_mul(crate::types::MAX_LEVELS.into()))]
-		pub fn prune_round(origin: OriginFor<T>, round: RoundId) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::prune_round(T::MaxCommittee::get()))]
+		pub fn prune_round(origin: OriginFor<T>, round: RoundId) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
 			let info = Rounds::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(Self::is_due_for_pruning(round, &info, now), Error::<T>::RoundNotDue);
+			let cost = Self::prune_weight(round, &info);
+			let charged = T::WeightInfo::prune_round(T::MaxCommittee::get());
+			ensure!(cost.all_lte(charged), Error::<T>::PruneTooLarge);
 			Self::do_prune(round, info);
-			Ok(())
+			Ok(Some(cost).into())
 		}
 
 		/// Name the one account that may open `machine`'s rounds, or with `None` let anyone

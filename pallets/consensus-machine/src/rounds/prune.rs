@@ -6,7 +6,11 @@
 //! get their misses if the family is undecided), the family's deposit goes back, and every
 //! level's storage goes with the root. Settling cannot fail half-way: each step is infallible.
 
-use crate::{pallet::*, types::RoundKind, weights::WeightInfo};
+use crate::{
+	pallet::*,
+	types::{RoundInfo, RoundKind},
+	weights::WeightInfo,
+};
 use consensus_machine_primitives::statement::RoundId;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -17,24 +21,26 @@ impl<T: Config> Pallet<T> {
 	/// `MaxPrunePerBlock` rounds (a family counts as its levels).
 	pub(crate) fn prune_rounds(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();
-		let per_round = T::WeightInfo::prune_round(T::MaxCommittee::get());
-		let per_family = per_round.saturating_mul(crate::types::MAX_LEVELS.into());
 		let mut used = db.reads_writes(2, 1);
 		if remaining.any_lt(used) {
 			return Weight::zero();
 		}
 		let (mut cursor, end) = (PruneCursor::<T>::get(), NextRoundId::<T>::get());
 		let mut pruned = 0u32;
-		while cursor < end
-			&& pruned < T::MaxPrunePerBlock::get()
-			&& remaining.all_gte(used.saturating_add(per_family))
-		{
+		while cursor < end && pruned < T::MaxPrunePerBlock::get() {
 			if let Some(round) = Rounds::<T>::get(cursor) {
 				if !Self::is_due_for_pruning(cursor, &round, now) {
 					break;
 				}
+				// What its family's committees cost to settle and remove, each level charged
+				// as a round of its size; a family that does not fit waits for a block with
+				// room.
+				let cost = Self::prune_weight(cursor, &round);
+				if remaining.any_lt(used.saturating_add(cost)) {
+					break;
+				}
 				Self::do_prune(cursor, round);
-				used = used.saturating_add(per_family);
+				used = used.saturating_add(cost);
 				pruned += 1;
 			} else {
 				used = used.saturating_add(db.reads(1));
@@ -75,6 +81,21 @@ impl<T: Config> Pallet<T> {
 		}
 		CommitteeRootCursor::<T>::put(cursor);
 		used
+	}
+
+	/// The weight of pruning `round` (with its family): each level as a round of its own
+	/// committee's size. Reads the family's root and levels.
+	pub(crate) fn prune_weight(round_id: RoundId, round: &RoundInfoOf<T>) -> Weight {
+		let levels = match Self::family_root(round_id, round) {
+			Ok((_, RoundInfo { kind: RoundKind::Primary { levels, .. }, .. })) => {
+				levels.into_inner()
+			}
+			_ => alloc::vec![round_id],
+		};
+		let reads = T::DbWeight::get().reads(2);
+		levels.into_iter().fold(reads, |total, level| {
+			total.saturating_add(T::WeightInfo::prune_round(Self::committee_size(level)))
+		})
 	}
 
 	/// Whether `round`'s retention has passed at `now`.

@@ -849,6 +849,12 @@ pub mod pallet {
 		AgentBanned { agent: T::AccountId, until: BlockNumberFor<T> },
 		/// A banned (or cleared) agent is back in the draw.
 		AgentRejoined { agent: T::AccountId },
+		/// A certificate's signers were recorded in `round` without deciding it (some had
+		/// already stated something else, or its verdict is amber): `signers` new statements
+		/// of `value` (the signed body's hash) holding `slots`. A certificate's signers get no
+		/// [`Event::StatementRecorded`] each: this event, or [`Event::CertificateRecorded`] when
+		/// it decides, stands for them.
+		CertificateCounted { round: RoundId, value: Hash, signers: u32, slots: u32 },
 	}
 
 	#[pallet::error]

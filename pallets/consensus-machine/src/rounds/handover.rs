@@ -43,12 +43,21 @@ pub(crate) struct FamilyStore<T: Config> {
 	next_required: Option<Hash>,
 	/// The decision the machine made in this call, if any.
 	decided: Option<(u8, Hash)>,
+	/// The value the current level must adopt, read once (a certificate's signers all ask).
+	current_required: core::cell::OnceCell<Option<Hash>>,
+	/// The last tally written, so that a certificate's signers add up without reading it back.
+	last_tally: Option<(u8, Hash, u32)>,
 }
 
 impl<T: Config> FamilyStore<T> {
 	/// The family whose level-0 round is `root_id`.
 	pub(crate) fn load(root_id: RoundId) -> Result<Self, Error<T>> {
 		let root = Rounds::<T>::get(root_id).defensive_ok_or(Error::<T>::Corrupt)?;
+		Self::new(root_id, root)
+	}
+
+	/// The family whose level-0 round `root_id` the caller has already read.
+	pub(crate) fn new(root_id: RoundId, root: RoundInfoOf<T>) -> Result<Self, Error<T>> {
 		let RoundKind::Primary { levels, .. } = &root.kind else {
 			return Err(Error::<T>::Corrupt).defensive();
 		};
@@ -61,7 +70,14 @@ impl<T: Config> FamilyStore<T> {
 			next_level: None,
 			next_required: None,
 			decided: None,
+			current_required: core::cell::OnceCell::new(),
+			last_tally: None,
 		})
+	}
+
+	/// The family's level-0 round.
+	pub(crate) fn root_id(&self) -> RoundId {
+		self.root_id
 	}
 
 	/// The root's id and info, with the value the machine decided in this call, if any.
@@ -109,16 +125,25 @@ impl<T: Config> Store<Hash> for FamilyStore<T> {
 		}
 	}
 	fn tally(&self, level: u8, value: &Hash) -> u32 {
-		Tallies::<T>::get(self.round_at(level), value)
+		match self.last_tally {
+			Some((l, v, slots)) if l == level && v == *value => slots,
+			_ => Tallies::<T>::get(self.round_at(level), value),
+		}
 	}
 	fn set_tally(&mut self, level: u8, value: &Hash, slots: u32) {
 		Tallies::<T>::insert(self.round_at(level), value, slots);
+		self.last_tally = Some((level, *value, slots));
 	}
 	fn tallies(&self, level: u8) -> Vec<(Hash, u32)> {
 		Tallies::<T>::iter_prefix(self.round_at(level)).collect()
 	}
 	fn required(&self, level: u8) -> Option<Hash> {
-		Rounds::<T>::get(self.round_at(level)).and_then(|r| r.required())
+		let read = || Rounds::<T>::get(self.round_at(level)).and_then(|r| r.required());
+		// The current level's requirement is fixed when the level starts.
+		if self.next_level.is_none() && usize::from(level) + 1 == self.levels.len() {
+			return *self.current_required.get_or_init(read);
+		}
+		read()
 	}
 	fn set_required(&mut self, _level: u8, value: Option<Hash>) {
 		self.next_required = value;

@@ -12,7 +12,7 @@ use crate::{
 };
 use consensus_machine_primitives::{
 	certificate::{self, CertificateError},
-	handover::{self, Vote},
+	handover::{self, Rules, Vote},
 	light::{EvidenceVerifier, Light, Verdict},
 	statement::{Body, Hash, RoundId, Statement},
 };
@@ -192,7 +192,7 @@ impl<T: Config> Pallet<T> {
 		let red = evidence.map(|e| e.len() as u32);
 		let vote = matches!(statement.body, Body::Decision { .. });
 		let open =
-			Self::do_record(statement, round, index, seat, signature.into_inner(), evidence)?;
+			Self::do_record(statement, round, index, seat, signature.into_inner(), evidence, true)?;
 		Ok(match (red, open) {
 			(Some(len), _) => T::WeightInfo::submit_red(seats, len),
 			(None, Some(_)) if vote => T::WeightInfo::submit_vote(),
@@ -240,8 +240,16 @@ impl<T: Config> Pallet<T> {
 		}
 		// Record the signers in the given order, as if each had submitted, until decided. A
 		// seat that already made a statement keeps it; if that one differs, the two signed
-		// statements prove an equivocation, recorded with the submitter as reporter.
-		let mut proven = 0;
+		// statements prove an equivocation, recorded with the submitter as reporter. A
+		// hierarchical round's family (machine rules, root, the level's requirement and tally)
+		// is loaded once for every signer; signers get no event each, the certificate one.
+		let mut family = match round.kind {
+			RoundKind::Primary { .. } | RoundKind::Backup { .. } => {
+				Some(Self::open_family(statement.round, &round)?)
+			}
+			_ => None,
+		};
+		let (mut proven, mut signers, mut slots) = (0, 0u32, 0u32);
 		for ((index, signature), seat) in signatures.into_iter().zip(seats) {
 			if let Some((body, earlier)) = Statements::<T>::get(statement.round, index) {
 				let kind = OffenceKind::Equivocation;
@@ -262,10 +270,49 @@ impl<T: Config> Pallet<T> {
 				}
 				continue;
 			}
-			match Self::do_record(statement.clone(), round, index, seat, signature, None)? {
-				Some(open) => round = open,
-				None => return Ok((proven, true)),
+			signers += 1;
+			slots = slots.saturating_add(seat.slots);
+			let decided = match family.as_mut() {
+				Some((rules, store)) => {
+					let announce = false;
+					match Self::record_family_vote(
+						store, rules, &statement, index, &seat, signature, announce,
+					)? {
+						Some(value) => family.take().map(|(_, store)| (store, value)),
+						None => None,
+					}
+				}
+				None => {
+					match Self::do_record(
+						statement.clone(),
+						round,
+						index,
+						seat,
+						signature,
+						None,
+						false,
+					)? {
+						Some(open) => {
+							round = open;
+							continue;
+						}
+						None => return Ok((proven, true)),
+					}
+				}
+			};
+			if let Some((store, value)) = decided {
+				Self::decide_family(store, statement, value)?;
+				return Ok((proven, true));
 			}
+		}
+		if signers > 0 {
+			let value = statement.body.value_hash();
+			Self::deposit_event(Event::CertificateCounted {
+				round: statement.round,
+				value,
+				signers,
+				slots,
+			});
 		}
 		Ok((proven, false))
 	}
@@ -279,13 +326,24 @@ impl<T: Config> Pallet<T> {
 		seat: Seat<T::AccountId>,
 		signature: StoredSignature,
 		evidence: Option<&[u8]>,
+		announce: bool,
 	) -> Result<Option<RoundInfoOf<T>>, DispatchError> {
 		match round.kind {
 			RoundKind::Primary { .. } | RoundKind::Backup { .. } => {
-				Self::record_decision_vote(statement, round, index, seat, signature)
+				let (rules, mut store) = Self::open_family(statement.round, &round)?;
+				let recorded = Self::record_family_vote(
+					&mut store, &rules, &statement, index, &seat, signature, announce,
+				)?;
+				match recorded {
+					Some(value) => {
+						Self::decide_family(store, statement, value)?;
+						Ok(None)
+					}
+					None => Ok(Some(round)),
+				}
 			}
 			RoundKind::Transition { .. } => {
-				let tally = Self::record_statement(&statement, index, &seat, signature);
+				let tally = Self::record_statement(&statement, index, &seat, signature, announce);
 				if tally < round.threshold {
 					return Ok(Some(round));
 				}
@@ -304,7 +362,7 @@ impl<T: Config> Pallet<T> {
 					}
 					Verdict::Green | Verdict::Amber => None,
 				};
-				let tally = Self::record_statement(&statement, index, &seat, signature);
+				let tally = Self::record_statement(&statement, index, &seat, signature, announce);
 				match verdict {
 					Verdict::Green if tally >= round.threshold => {
 						Self::decide_green(round, statement, tally);
@@ -339,12 +397,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Stores a statement of a transition or validity round and adds its seat's slots to its
-	/// value's tally; returns the new tally.
+	/// value's tally; returns the new tally. `announce`: emit [`Event::StatementRecorded`].
 	fn record_statement(
 		statement: &Statement,
 		index: u32,
 		seat: &Seat<T::AccountId>,
 		signature: StoredSignature,
+		announce: bool,
 	) -> u32 {
 		let round_id = statement.round;
 		let value = statement.body.value_hash();
@@ -353,12 +412,14 @@ impl<T: Config> Pallet<T> {
 			*t = t.saturating_add(seat.slots);
 			*t
 		});
-		Self::deposit_event(Event::StatementRecorded {
-			round: round_id,
-			agent: seat.agent.clone(),
-			slots: seat.slots,
-			value,
-		});
+		if announce {
+			Self::deposit_event(Event::StatementRecorded {
+				round: round_id,
+				agent: seat.agent.clone(),
+				slots: seat.slots,
+				value,
+			});
+		}
 		tally
 	}
 
@@ -379,46 +440,49 @@ impl<T: Config> Pallet<T> {
 			.map_err(Self::handover_error)
 	}
 
-	/// Records a vote of a hierarchical round through the handover machine; decides the family
-	/// when the vote brings its value to the level's threshold.
-	fn record_decision_vote(
-		statement: Statement,
-		round: RoundInfoOf<T>,
-		seat_index: u32,
-		seat: Seat<T::AccountId>,
-		signature: StoredSignature,
-	) -> Result<Option<RoundInfoOf<T>>, DispatchError> {
-		let vote = statement.body.as_vote().ok_or(Error::<T>::WrongKind)?;
+	/// The family of hierarchical round `round_id` as the handover machine sees it, and its
+	/// machine's rules: read once per call, however many votes it records.
+	fn open_family(
+		round_id: RoundId,
+		round: &RoundInfoOf<T>,
+	) -> Result<(Rules, FamilyStore<T>), DispatchError> {
 		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
-		let (root_id, _) = Self::family_root(statement.round, &round)?;
-		let mut store = FamilyStore::<T>::load(root_id)?;
+		let (root_id, root) = Self::family_root(round_id, round)?;
+		Ok((Self::rules_of(&machine), FamilyStore::<T>::new(root_id, root)?))
+	}
+
+	/// Records a vote of a hierarchical round through the handover machine. Returns the
+	/// family's value when the vote brings it to the level's threshold (the caller decides the
+	/// family). `announce`: emit [`Event::StatementRecorded`] (and [`Event::PreDecided`] at
+	/// level 0).
+	fn record_family_vote(
+		store: &mut FamilyStore<T>,
+		rules: &Rules,
+		statement: &Statement,
+		seat_index: u32,
+		seat: &Seat<T::AccountId>,
+		signature: StoredSignature,
+		announce: bool,
+	) -> Result<Option<Hash>, DispatchError> {
+		let vote = statement.body.as_vote().ok_or(Error::<T>::WrongKind)?;
 		store.signature = Some(signature);
-		let decided = handover::submit(
-			&mut store,
-			&Self::rules_of(&machine),
-			statement.level,
-			seat_index,
-			seat.slots,
-			&vote,
-		)
-		.map_err(Self::handover_error)?;
-		Self::deposit_event(Event::StatementRecorded {
-			round: statement.round,
-			agent: seat.agent.clone(),
-			slots: seat.slots,
-			value: statement.body.value_hash(),
-		});
-		if statement.level == 0 {
-			let value = vote.value().copied();
-			Self::deposit_event(Event::PreDecided { round: root_id, agent: seat.agent, value });
-		}
-		match decided {
-			Some(value) => {
-				Self::decide_family(store, statement, value)?;
-				Ok(None)
+		let decided =
+			handover::submit(store, rules, statement.level, seat_index, seat.slots, &vote)
+				.map_err(Self::handover_error)?;
+		if announce {
+			Self::deposit_event(Event::StatementRecorded {
+				round: statement.round,
+				agent: seat.agent.clone(),
+				slots: seat.slots,
+				value: statement.body.value_hash(),
+			});
+			if statement.level == 0 {
+				let value = vote.value().copied();
+				let (round, agent) = (store.root_id(), seat.agent.clone());
+				Self::deposit_event(Event::PreDecided { round, agent, value });
 			}
-			None => Ok(Some(round)),
 		}
+		Ok(decided)
 	}
 }
 

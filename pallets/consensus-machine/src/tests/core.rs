@@ -594,6 +594,7 @@ fn a_statement_signed_for_one_round_does_not_count_in_another() {
 
 #[test]
 fn certificate_and_statements_give_identical_storage_and_events() {
+	// Identical but for the events of single statements: a certificate's signers get none each.
 	// sr25519 signatures are randomised: sign once, then replay the same bytes both ways.
 	let (s, signers, sigs) = ExtBuilder::default().build().execute_with(|| {
 		let machine = create_machine();
@@ -627,15 +628,22 @@ fn certificate_and_statements_give_identical_storage_and_events() {
 			}
 			assert!(Certificates::<Test>::get(round).is_some());
 			ConsensusMachine::do_try_state().unwrap();
-			(sp_io::storage::root(sp_runtime::StateVersion::V1), System::events())
+			let events = System::events();
+			System::reset_events();
+			(sp_io::storage::root(sp_runtime::StateVersion::V1), events)
 		})
 	};
-	let (one_by_one, events_a) = run(false);
+	let (one_by_one, mut events_a) = run(false);
 	let (aggregated, events_b) = run(true);
 	assert!(events_a.iter().any(|e| matches!(
 		e.event,
 		RuntimeEvent::ConsensusMachine(Event::CertificateRecorded { .. })
 	)));
+	let single = |e: &frame_system::EventRecord<RuntimeEvent, _>| {
+		matches!(e.event, RuntimeEvent::ConsensusMachine(Event::StatementRecorded { .. }))
+	};
+	assert_eq!(events_a.iter().filter(|e| single(e)).count(), signers.len());
+	events_a.retain(|e| !single(e));
 	assert_eq!(events_a, events_b);
 	assert_eq!(one_by_one, aggregated);
 }
@@ -697,6 +705,46 @@ fn certificate_failures_are_precise_and_change_nothing() {
 		let cheat = signers[0].agent;
 		report_transition_equivocation(machine, round, cheat);
 		assert_noop!(submit_cert(&s, good), Error::<Test>::AgentSuspended);
+	});
+}
+
+/// A whole certificate is held to the round's clock like a single statement: refused once the
+/// round is decided, and once its deadline has passed.
+#[test]
+fn a_certificate_too_late_is_refused_and_changes_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let (s, sigs) = certificate_of(round, &seats_to_threshold(round));
+		assert_ok!(ConsensusMachine::submit_certificate(
+			RuntimeOrigin::signed(99),
+			s.clone(),
+			sigs.clone()
+		));
+		assert_noop!(
+			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs),
+			Error::<Test>::RoundDecided
+		);
+		let next = open(machine);
+		let (s, sigs) = certificate_of(next, &seats_to_threshold(next));
+		run_past_deadline(next);
+		assert_noop!(
+			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs),
+			Error::<Test>::DeadlinePassed
+		);
+	});
+}
+
+/// A proof of possession binds the chain: one made for another genesis hash does not register.
+#[test]
+fn a_proof_of_possession_from_another_chain_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let payload = consensus_machine_primitives::statement::possession_payload(&20u64, &h(77));
+		let foreign: crate::crypto::Signature = crate::mock::pair(20).sign(&payload).into();
+		assert_noop!(
+			ConsensusMachine::register(RuntimeOrigin::signed(20), key(20), 500, foreign),
+			Error::<Test>::BadProofOfPossession
+		);
 	});
 }
 

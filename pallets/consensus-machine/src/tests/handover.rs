@@ -189,6 +189,24 @@ fn a_backup_vote_breaking_the_rule_is_reportable_once() {
 			Error::<Test>::BadSignature
 		);
 		assert_noop!(report(&decision(root, Some(h(8))), cheat), Error::<Test>::NotADecisionRound);
+		// The cheat's own signature over the bad vote re-addressed elsewhere proves nothing
+		// here: another chain, an unknown round, another machine, fork instance or level.
+		let index = seat_of(backup, cheat);
+		let readdressed = |change: &dyn Fn(&mut Statement)| {
+			let mut s = bad.clone();
+			change(&mut s);
+			ConsensusMachine::report_backup_vote(
+				RuntimeOrigin::signed(77),
+				index,
+				s.clone(),
+				stored(sign(cheat, &s)),
+			)
+		};
+		assert_noop!(readdressed(&|s| s.genesis = h(77)), Error::<Test>::WrongGenesis);
+		assert_noop!(readdressed(&|s| s.round = 999), Error::<Test>::UnknownRound);
+		assert_noop!(readdressed(&|s| s.machine += 1), Error::<Test>::WrongMachine);
+		assert_noop!(readdressed(&|s| s.instance = h(77)), Error::<Test>::WrongInstance);
+		assert_noop!(readdressed(&|s| s.level = 0), Error::<Test>::WrongLevel);
 		assert_ok!(report(&bad, cheat));
 		let reported = System::block_number();
 		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
@@ -501,5 +519,106 @@ fn an_honest_backup_vote_on_another_fork_is_not_a_rule_violation() {
 			),
 			Error::<Test>::WrongInstance
 		);
+	});
+}
+
+#[test]
+fn a_certificate_is_one_event_not_one_per_signer() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = hierarchical(&[10]);
+		let root = open(machine);
+		let v = decision(root, Some(h(7)));
+		let committee = seats(root);
+		let signers = seats_to_threshold(root);
+		assert!(signers.len() >= 2, "the test needs two signers");
+		// The first signer already stated null: its signature of `v` proves an equivocation
+		// and does not count, so the certificate falls short of the threshold.
+		submit(signers[0].agent, &decision(root, None));
+		System::reset_events();
+		let sigs: Vec<_> = signers
+			.iter()
+			.map(|s| {
+				let i = committee.iter().position(|c| c.agent == s.agent).unwrap() as u32;
+				(i, stored(sign(s.agent, &v)))
+			})
+			.collect();
+		assert_ok!(ConsensusMachine::submit_certificate(
+			RuntimeOrigin::signed(99),
+			v.clone(),
+			BoundedVec::truncate_from(sigs)
+		));
+		let counted: u32 = signers[1..].iter().map(|s| s.slots).sum();
+		System::assert_has_event(
+			Event::CertificateCounted {
+				round: root,
+				value: v.body.value_hash(),
+				signers: signers.len() as u32 - 1,
+				slots: counted,
+			}
+			.into(),
+		);
+		let per_signer = System::events().into_iter().filter(|r| {
+			matches!(
+				r.event,
+				RuntimeEvent::ConsensusMachine(
+					Event::StatementRecorded { .. } | Event::PreDecided { .. }
+				)
+			)
+		});
+		assert_eq!(per_signer.count(), 0);
+		// Recorded all the same: every counted signer's statement, and their tally.
+		assert_eq!(Tallies::<Test>::get(root, h(7)), counted);
+		for s in &signers[1..] {
+			let i = committee.iter().position(|c| c.agent == s.agent).unwrap() as u32;
+			assert_eq!(Statements::<Test>::get(root, i).map(|(b, _)| b), Some(v.body.clone()));
+		}
+		assert_eq!(family_value(root), None);
+		assert_eq!(super::light::penalties_of(signers[0].agent).len(), 1);
+	});
+}
+
+/// `prune_round` is charged one largest round: a family whose committees together cost more
+/// (here four levels, three of them of up to 30 seats, against a largest round of 64) is
+/// refused, and `on_idle` prunes it only in a block with room for all of it.
+#[test]
+fn a_family_larger_than_one_round_waits_for_on_idle_with_room() {
+	use frame_support::{
+		traits::{Get, Hooks},
+		weights::Weight,
+	};
+	ExtBuilder::default().agents(super::light::many_agents()).build_and_execute(|| {
+		let machine = hierarchical(&[64, 64, 64]);
+		let root = open(machine);
+		for _ in 0..3 {
+			let level = current(root);
+			run_past_deadline(level);
+			assert_ok!(handover(level));
+			run_to_draw();
+		}
+		let levels = family_levels(root);
+		assert_eq!(levels.len(), 4);
+		let seats: u32 = levels.iter().map(|l| ConsensusMachine::committee_size(*l)).sum();
+		assert!(seats > MAX_COMMITTEE, "{seats} seats in the family");
+		let due = deadline(current(root)) + RETENTION + 1;
+		run_to_block_without_idle(due);
+		let info = Rounds::<Test>::get(root).unwrap();
+		let cost = ConsensusMachine::prune_weight(root, &info);
+		let largest = <() as crate::weights::WeightInfo>::prune_round(MAX_COMMITTEE);
+		assert!(cost.any_gt(largest));
+		assert_noop!(
+			ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root),
+			Error::<Test>::PruneTooLarge
+		);
+		// The loop's own reads and write, then the family.
+		let db: frame_support::weights::RuntimeDbWeight =
+			<Test as frame_system::Config>::DbWeight::get();
+		let overhead = db.reads_writes(2, 1);
+		let short = overhead + cost - Weight::from_parts(1, 0);
+		ConsensusMachine::on_idle(due, short);
+		assert!(levels.iter().all(|l| Rounds::<Test>::contains_key(l)));
+		assert_eq!(PruneCursor::<Test>::get(), root);
+		ConsensusMachine::on_idle(due, overhead + cost);
+		assert!(levels.iter().all(|l| !Rounds::<Test>::contains_key(l)));
+		assert_eq!(held_deposit(OPENER), 0);
 	});
 }

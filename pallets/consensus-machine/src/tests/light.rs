@@ -495,3 +495,40 @@ fn a_green_is_not_valid_while_a_red_can_still_overturn_it() {
 		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, true)));
 	});
 }
+
+#[test]
+fn an_amber_certificate_records_its_signers_and_decides_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let committee = seats(round);
+		let amber = verdict(round, Verdict::Amber);
+		let threshold = Rounds::<Test>::get(round).unwrap().threshold;
+		let sigs: Vec<_> = committee
+			.iter()
+			.enumerate()
+			.map(|(i, s)| (i as u32, stored(sign(s.agent, &amber))))
+			.collect();
+		let slots: u32 = committee.iter().map(|s| s.slots).sum();
+		assert!(slots >= threshold);
+		System::reset_events();
+		assert_ok!(ConsensusMachine::submit_certificate(
+			RuntimeOrigin::signed(99),
+			amber.clone(),
+			BoundedVec::truncate_from(sigs)
+		));
+		assert_eq!(
+			System::events().into_iter().map(|r| r.event).collect::<Vec<_>>(),
+			vec![RuntimeEvent::from(Event::CertificateCounted {
+				round,
+				value: amber.body.value_hash(),
+				signers: committee.len() as u32,
+				slots,
+			})]
+		);
+		assert_eq!(Tallies::<Test>::get(round, amber.body.value_hash()), slots);
+		assert_eq!(Statements::<Test>::iter_prefix(round).count(), committee.len());
+		// Amber is decided at close, not by a certificate.
+		assert_eq!(Rounds::<Test>::get(round).unwrap().decided, None);
+	});
+}

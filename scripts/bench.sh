@@ -35,10 +35,15 @@ if [ "${1:-}" != "--report-only" ]; then
 		frame-omni-bencher v1 benchmark pallet --runtime "$wasm" \
 			--genesis-builder-preset development --steps "$STEPS" --repeat "$REPEAT" "$@"
 	}
+	# The last run's results stay for the report's before-and-after table.
+	if [ -e "$results/pallet.json" ]; then
+		mkdir -p "$results/previous"
+		mv "$results"/pallet.json "$results"/baseline.json "$results"/run.txt "$results/previous/"
+	fi
 	echo "== pallet_consensus_machine: steps $STEPS, repeat $REPEAT"
 	bench --pallet pallet_consensus_machine --extrinsic '*' \
 		--header scripts/weights-header.txt --template scripts/weights-template.hbs \
-		--output pallets/consensus-machine/src/weights.rs \
+		--output pallets/consensus-machine/src/weights.rs --output-analysis max \
 		--json-file "$results/pallet.json"
 	echo "== frame_benchmarking baseline: sr25519_verification"
 	bench --pallet frame_benchmarking --extrinsic sr25519_verification \

@@ -28,7 +28,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::RawOrigin;
-use sp_runtime::{RuntimeAppPublic, Saturating};
+use sp_runtime::{RuntimeAppPublic, SaturatedConversion, Saturating};
 
 /// What the benchmarks need from the runtime and cannot build generically.
 pub trait BenchmarkHelper {
@@ -144,6 +144,34 @@ fn next_snapshot<T: Config>() {
 	let period = T::SnapshotPeriod::get().max(1u32.into());
 	let next = now - now % period + period + 1u32.into();
 	frame_system::Pallet::<T>::set_block_number(next);
+}
+
+/// A full population for a draw of `slots` from `seed`: every index below `MaxAgents` holds
+/// equal stake in the current snapshot (the stake tree's nodes written directly; registering
+/// 100,000 agents would take the benchmark minutes), and each index the draw finds names one of
+/// the first `named` benchmark agents (registered). The draw then reads as many distinct tree
+/// nodes, and as many agents, as the runtime's limits allow.
+fn full_population<T: Config>(seed: &Hash, slots: u32, named: u32) -> Result<(), BenchmarkError> {
+	let capacity = Pallet::<T>::ensure_tree_capacity();
+	let population = T::MaxAgents::get().min(capacity);
+	let stake: u128 = T::MinBond::get().saturated_into::<u128>().max(1);
+	for i in 1..=capacity {
+		// Node `i` sums the indices `(i - lowbit(i), i]`, those below the population held.
+		let covered = i.min(population).saturating_sub(i - (i & i.wrapping_neg()));
+		if covered > 0 {
+			StakeNodes::<T>::insert(i, stake.saturating_mul(covered.into()));
+		} else {
+			StakeNodes::<T>::remove(i);
+		}
+	}
+	let _ = FrozenNodes::<T>::clear(u32::MAX, None);
+	let tree = crate::bonds::SnapshotTree::<T>::current();
+	let drawn = consensus_machine_primitives::selection::draw(&tree, seed, slots, tree.total())
+		.ok_or(BenchmarkError::Stop("no stake"))?;
+	for (slot, index) in drawn.into_iter().enumerate() {
+		AgentAt::<T>::insert(index, account::<T::AccountId>("agent", slot as u32 % named, 0));
+	}
+	Ok(())
 }
 
 /// Draws committed round `round` from a fixed seed (the draw `on_initialize` makes once the
@@ -611,12 +639,16 @@ mod benchmarks {
 
 	#[benchmark]
 	fn draw_committee(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
-		// Four agents per slot: nearly every slot a seat of its own (each seat reads its agent).
-		agents::<T>(n.saturating_mul(4));
+		// From `MaxAgents` agents of equal stake: every slot descends the stake tree apart from
+		// the others as early as it can (the most distinct nodes), nearly every slot a seat
+		// of its own (each seat reads its agent).
+		let named = n.min(T::MaxAgents::get());
+		agents::<T>(named);
 		let machine = machine::<T>(n)?;
 		next_snapshot::<T>();
 		let round = open::<T>(machine)?;
 		let info = Rounds::<T>::get(round).ok_or(BenchmarkError::Stop("committed"))?;
+		full_population::<T>(&[7; 32], n, named)?;
 		#[block]
 		{
 			Pallet::<T>::open_drawn(round, info, [7; 32])

@@ -2,7 +2,7 @@
 // hand. The machine, date, steps and repeats are in the comment below.
 
 //! Weights of `pallet_consensus_machine`, measured by frame-benchmarking-cli 64.0.0 (frame-omni-bencher)
-//! on 2026-11-27: steps 5, repeat 2, on `vm` (AMD EPYC),
+//! on 2026-11-27: steps 6, repeat 3, on `vm` (AMD EPYC),
 //! wasm execution Compiled.
 //!
 //! Command:
@@ -14,22 +14,24 @@
 //! /root/.cache/cm-target/debug/wbuild/consensus-machine-runtime/consensus_machine_runtime.wasm
 //! --genesis-builder-preset
 //! development
+//! --steps
+//! 6
+//! --repeat
+//! 3
 //! --pallet
 //! pallet_consensus_machine
 //! --extrinsic
 //! *
-//! --steps
-//! 5
-//! --repeat
-//! 2
-//! --json-input
-//! target/bench/pallet.json
 //! --header
 //! scripts/weights-header.txt
 //! --template
 //! scripts/weights-template.hbs
 //! --output
 //! pallets/consensus-machine/src/weights.rs
+//! --output-analysis
+//! max
+//! --json-file
+//! target/bench/pallet.json
 
 #![allow(unused_parens, unused_imports, missing_docs)]
 
@@ -80,70 +82,194 @@ pub struct WeightsWith<D>(PhantomData<D>);
 pub type SubstrateWeight<T> = WeightsWith<<T as frame_system::Config>::DbWeight>;
 
 impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::KeyOwner` (r:1 w:1)
+	/// Proof: `ConsensusMachine::KeyOwner` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::TotalStake` (r:1 w:1)
+	/// Proof: `ConsensusMachine::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FreeIndexCount` (r:1 w:0)
+	/// Proof: `ConsensusMachine::FreeIndexCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextIndex` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextIndex` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:16 w:16)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:16 w:16)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::AgentAt` (r:0 w:1)
+	/// Proof: `ConsensusMachine::AgentAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
 		// Proof size in bytes, measured: `2907`;
-		// estimated: `0`.
-		Weight::from_parts(694_748_000, 0)
+		// estimated: `41102`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(623_614_000, 41102)
+			.max(Weight::from_parts(373_637_000, 0))
 			.saturating_add(D::get().reads(41_u64))
 			.saturating_add(D::get().writes(39_u64))
 	}
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::TotalStake` (r:1 w:1)
+	/// Proof: `ConsensusMachine::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:16 w:16)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:16 w:16)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof size in bytes, measured: `3316`;
-		// estimated: `0`.
-		Weight::from_parts(550_517_000, 0)
+		// estimated: `41102`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(540_870_000, 41102)
+			.max(Weight::from_parts(323_253_000, 0))
 			.saturating_add(D::get().reads(37_u64))
 			.saturating_add(D::get().writes(36_u64))
 	}
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:18 w:16)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:16 w:16)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::TotalStake` (r:1 w:1)
+	/// Proof: `ConsensusMachine::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof size in bytes, measured: `2548`;
-		// estimated: `0`.
-		Weight::from_parts(451_312_000, 0)
+		// estimated: `46044`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(464_257_000, 46044)
+			.max(Weight::from_parts(269_183_000, 0))
 			.saturating_add(D::get().reads(37_u64))
 			.saturating_add(D::get().writes(34_u64))
 	}
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1 w:0)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FreeIndexCount` (r:1 w:1)
+	/// Proof: `ConsensusMachine::FreeIndexCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FreeIndexStack` (r:0 w:1)
+	/// Proof: `ConsensusMachine::FreeIndexStack` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::KeyOwner` (r:0 w:1)
+	/// Proof: `ConsensusMachine::KeyOwner` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::AgentAt` (r:0 w:1)
+	/// Proof: `ConsensusMachine::AgentAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof size in bytes, measured: `1654`;
-		// estimated: `0`.
-		Weight::from_parts(166_301_000, 0)
+		// estimated: `3593`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(165_809_000, 3593)
+			.max(Weight::from_parts(94_156_000, 0))
 			.saturating_add(D::get().reads(5_u64))
 			.saturating_add(D::get().writes(7_u64))
 	}
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::KeyOwner` (r:1 w:2)
+	/// Proof: `ConsensusMachine::KeyOwner` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn rotate_key() -> Weight {
 		// Proof size in bytes, measured: `1386`;
-		// estimated: `0`.
-		Weight::from_parts(178_884_000, 0)
+		// estimated: `3571`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(168_786_000, 3571)
+			.max(Weight::from_parts(103_183_000, 0))
 			.saturating_add(D::get().reads(3_u64))
 			.saturating_add(D::get().writes(3_u64))
 	}
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:18 w:16)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:16 w:16)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::TotalStake` (r:1 w:1)
+	/// Proof: `ConsensusMachine::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn rejoin() -> Weight {
 		// Proof size in bytes, measured: `2663`;
-		// estimated: `0`.
-		Weight::from_parts(571_217_000, 0)
+		// estimated: `46044`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(570_896_000, 46044)
+			.max(Weight::from_parts(354_091_000, 0))
 			.saturating_add(D::get().reads(38_u64))
 			.saturating_add(D::get().writes(35_u64))
 	}
+	/// Storage: `ConsensusMachine::ExitQueueHead` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueHead` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:0)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:18 w:16)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:16 w:16)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::TotalStake` (r:1 w:1)
+	/// Proof: `ConsensusMachine::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	fn settle_exit() -> Weight {
 		// Proof size in bytes, measured: `2038`;
-		// estimated: `0`.
-		Weight::from_parts(317_512_000, 0)
+		// estimated: `46044`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(409_064_000, 46044)
+			.max(Weight::from_parts(253_313_000, 0))
 			.saturating_add(D::get().reads(40_u64))
 			.saturating_add(D::get().writes(36_u64))
 	}
+	/// Storage: `ConsensusMachine::NextMachineId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextMachineId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn create_machine(n: u32) -> Weight {
 		// Proof size in bytes, measured: `227`;
-		// estimated: `0`.
-		Weight::from_parts(33_004_298, 0)
-			.saturating_add(Weight::from_parts(105_479, 0).saturating_mul(n.into()))
+		// estimated: `1489`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(36_594_803, 1489)
+			.max(Weight::from_parts(23_324_000, 0))
+			.saturating_add(Weight::from_parts(118_623, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(1_u64))
 			.saturating_add(D::get().writes(2_u64))
 	}
+	/// Storage: `ConsensusMachine::NextMachineId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextMachineId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
 	/// Component `n` in `[10, 1024]`.
 	fn create_hierarchical_machine(n: u32) -> Weight {
 		// Proof size in bytes, measured: `227`;
-		// estimated: `0`.
-		Weight::from_parts(13_573_296, 0)
-			.saturating_add(Weight::from_parts(419_363, 0).saturating_mul(n.into()))
+		// estimated: `1489`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(15_654_273, 1489)
+			.max(Weight::from_parts(29_345_000, 0))
+			.saturating_add(Weight::from_parts(398_925, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(1_u64))
 			.saturating_add(D::get().writes(2_u64))
 	}
@@ -151,188 +277,674 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	fn exact_rule(n: u32) -> Weight {
 		// Proof size in bytes, measured: `0`;
 		// estimated: `0`.
-		Weight::from_parts(2_044_000, 0)
-			.saturating_add(Weight::from_parts(529_849, 0).saturating_mul(n.into()))
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(1_774_000, 0)
+			.max(Weight::from_parts(1_002_000, 0))
+			.saturating_add(Weight::from_parts(631_962, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(0_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::MachineOpeners` (r:0 w:1)
+	/// Proof: `ConsensusMachine::MachineOpeners` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn set_machine_opener() -> Weight {
 		// Proof size in bytes, measured: `302`;
-		// estimated: `0`.
-		Weight::from_parts(37_160_000, 0)
+		// estimated: `3759`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(37_150_000, 3759)
+			.max(Weight::from_parts(20_779_000, 0))
 			.saturating_add(D::get().reads(1_u64))
 			.saturating_add(D::get().writes(1_u64))
 	}
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::MachineOpeners` (r:1 w:0)
+	/// Proof: `ConsensusMachine::MachineOpeners` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:1 w:0)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextRoundId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextRoundId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextDraw` (r:1 w:0)
+	/// Proof: `ConsensusMachine::NextDraw` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Rounds` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	fn open_round() -> Weight {
 		// Proof size in bytes, measured: `4268`;
-		// estimated: `0`.
-		Weight::from_parts(374_750_000, 0)
+		// estimated: `3759`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(297_595_000, 3759)
+			.max(Weight::from_parts(253_764_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(5_u64))
 	}
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Validity` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Validity` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:1 w:0)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextRoundId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextRoundId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextDraw` (r:1 w:0)
+	/// Proof: `ConsensusMachine::NextDraw` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Rounds` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	fn propose() -> Weight {
 		// Proof size in bytes, measured: `2055`;
-		// estimated: `0`.
-		Weight::from_parts(200_144_000, 0)
+		// estimated: `3759`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(221_203_000, 3759)
+			.max(Weight::from_parts(131_645_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(5_u64))
 	}
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:966 w:0)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:966 w:0)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::AgentAt` (r:609 w:0)
+	/// Proof: `ConsensusMachine::AgentAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:609 w:0)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Rounds` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:0 w:1)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:0 w:609)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn draw_committee(n: u32) -> Weight {
-		// Proof size in bytes, measured: `2766 + n * 544`;
-		// estimated: `0`.
-		Weight::from_parts(571_217_000, 0)
-			.saturating_add(Weight::from_parts(192_923_512, 0).saturating_mul(n.into()))
-			.saturating_add(D::get().reads(16_u64))
-			.saturating_add(D::get().reads((6_u64).saturating_mul(n.into())))
-			.saturating_add(D::get().writes(0_u64))
+		// Proof size in bytes, measured: `585 + n * 152`;
+		// estimated: `29353 + n * 2310`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(657_902_983, 29353)
+			.max(Weight::from_parts(508_309_000, 0))
+			.saturating_add(Weight::from_parts(22_665_750, 0).saturating_mul(n.into()))
+			.saturating_add(D::get().reads(61_u64))
+			.saturating_add(D::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(D::get().writes(6_u64))
 			.saturating_add(D::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2310).saturating_mul(n.into()))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1025 w:1)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Trace` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Trace` (`max_values`: None, `max_size`: Some(144), added: 2619, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Certificates` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Certificates` (`max_values`: None, `max_size`: Some(69840), added: 72315, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn submit_statement(n: u32) -> Weight {
-		// Proof size in bytes, measured: `4377 + n * 192`;
-		// estimated: `0`.
-		Weight::from_parts(1_276_181_572, 0)
-			.saturating_add(Weight::from_parts(6_962_806, 0).saturating_mul(n.into()))
+		// Proof size in bytes, measured: `4695 + n * 191`;
+		// estimated: `3759 + n * 2672`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(203_160_534, 3759)
+			.max(Weight::from_parts(215_663_000, 0))
+			.saturating_add(Weight::from_parts(11_164_989, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(10_u64))
 			.saturating_add(D::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(8_u64))
+			.saturating_add(Weight::from_parts(0, 2672).saturating_mul(n.into()))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:2 w:2)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1025 w:1)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Certificates` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Certificates` (`max_values`: None, `max_size`: Some(69840), added: 72315, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn submit_decision(n: u32) -> Weight {
-		// Proof size in bytes, measured: `4370 + n * 121`;
-		// estimated: `0`.
-		Weight::from_parts(1_013_122_156, 0)
-			.saturating_add(Weight::from_parts(11_351_510, 0).saturating_mul(n.into()))
+		// Proof size in bytes, measured: `5175 + n * 120`;
+		// estimated: `6488 + n * 2672`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(372_171_936, 6488)
+			.max(Weight::from_parts(248_694_000, 0))
+			.saturating_add(Weight::from_parts(10_523_015, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(11_u64))
 			.saturating_add(D::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(7_u64))
+			.saturating_add(Weight::from_parts(0, 2672).saturating_mul(n.into()))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:2 w:0)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn submit_vote() -> Weight {
 		// Proof size in bytes, measured: `4187`;
-		// estimated: `0`.
-		Weight::from_parts(328_684_000, 0)
+		// estimated: `6488`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(337_911_000, 6488)
+			.max(Weight::from_parts(301_683_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(2_u64))
 	}
-	/// Component `e` in `[512, 16384]`.
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:524 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:525 w:1)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:524 w:523)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:524 w:524)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:524 w:524)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:523 w:523)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Validity` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Validity` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:0 w:523)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:0 w:524)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
-	fn submit_red(n: u32, e: u32) -> Weight {
-		// Proof size in bytes, measured: `2428 + n * 190`;
-		// estimated: `0`.
-		Weight::from_parts(506_025_000, 0)
-			.saturating_add(Weight::from_parts(49_485_164, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(408_826, 0).saturating_mul(e.into()))
-			.saturating_add(D::get().reads(22_u64))
+	/// Component `e` in `[512, 16384]`.
+	fn submit_red(n: u32, _e: u32) -> Weight {
+		// Proof size in bytes, measured: `2618 + n * 190`;
+		// estimated: `15607 + n * 1359`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(6_395_504_537, 15607)
+			.max(Weight::from_parts(718_431_000, 0))
+			.saturating_add(Weight::from_parts(54_348_162, 0).saturating_mul(n.into()))
+			.saturating_add(D::get().reads(32_u64))
 			.saturating_add(D::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(D::get().writes(19_u64))
+			.saturating_add(D::get().writes(29_u64))
 			.saturating_add(D::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 1359).saturating_mul(n.into()))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Component `e` in `[512, 16384]`.
 	fn authorize_statement(e: u32) -> Weight {
 		// Proof size in bytes, measured: `1796`;
-		// estimated: `0`.
-		Weight::from_parts(161_767_497, 0)
-			.saturating_add(Weight::from_parts(362, 0).saturating_mul(e.into()))
+		// estimated: `3739`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(173_196_816, 3739)
+			.max(Weight::from_parts(113_321_000, 0))
+			.saturating_add(Weight::from_parts(1_077, 0).saturating_mul(e.into()))
 			.saturating_add(D::get().reads(5_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:2 w:2)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:524 w:523)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Certificates` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Certificates` (`max_values`: None, `max_size`: Some(69840), added: 72315, mode: `MaxEncodedLen`)
 	/// Component `s` in `[1, 1024]`.
 	fn submit_certificate(s: u32) -> Weight {
-		// Proof size in bytes, measured: `3956 + s * 197`;
-		// estimated: `0`.
-		Weight::from_parts(1_977_913_699, 0)
-			.saturating_add(Weight::from_parts(94_281_426, 0).saturating_mul(s.into()))
+		// Proof size in bytes, measured: `3938 + s * 197`;
+		// estimated: `11409 + s * 2581`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(1_275_256_694, 11409)
+			.max(Weight::from_parts(693_624_000, 0))
+			.saturating_add(Weight::from_parts(91_605_305, 0).saturating_mul(s.into()))
 			.saturating_add(D::get().reads(15_u64))
 			.saturating_add(D::get().reads((3_u64).saturating_mul(s.into())))
 			.saturating_add(D::get().writes(9_u64))
 			.saturating_add(D::get().writes((1_u64).saturating_mul(s.into())))
+			.saturating_add(Weight::from_parts(0, 2581).saturating_mul(s.into()))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:2 w:0)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Certificates` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Certificates` (`max_values`: None, `max_size`: Some(69840), added: 72315, mode: `MaxEncodedLen`)
 	/// Component `q` in `[0, 1024]`.
 	fn certificate_equivocations(q: u32) -> Weight {
-		// Proof size in bytes, measured: `205687 + q * 114`;
-		// estimated: `0`.
-		Weight::from_parts(100_084_859_999, 0)
-			.saturating_add(Weight::from_parts(92_072_953, 0).saturating_mul(q.into()))
-			.saturating_add(D::get().reads(2684_u64))
+		// Proof size in bytes, measured: `206511 + q * 114`;
+		// estimated: `2643934 + q * 2552`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(92_830_279_014, 2643934)
+			.max(Weight::from_parts(83_424_212_000, 0))
+			.saturating_add(Weight::from_parts(73_448_712, 0).saturating_mul(q.into()))
+			.saturating_add(D::get().reads(2688_u64))
 			.saturating_add(D::get().reads((3_u64).saturating_mul(q.into())))
-			.saturating_add(D::get().writes(632_u64))
+			.saturating_add(D::get().writes(638_u64))
 			.saturating_add(D::get().writes((5_u64).saturating_mul(q.into())))
+			.saturating_add(Weight::from_parts(0, 2552).saturating_mul(q.into()))
 	}
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:1 w:1)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:0 w:1)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
 	fn report_equivocation() -> Weight {
 		// Proof size in bytes, measured: `2215`;
-		// estimated: `0`.
-		Weight::from_parts(428_390_000, 0)
+		// estimated: `3571`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(430_304_000, 3571)
+			.max(Weight::from_parts(293_047_000, 0))
 			.saturating_add(D::get().reads(8_u64))
 			.saturating_add(D::get().writes(8_u64))
 	}
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:1 w:0)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn authorize_equivocation_report() -> Weight {
 		// Proof size in bytes, measured: `1658`;
-		// estimated: `0`.
-		Weight::from_parts(278_209_000, 0)
+		// estimated: `3571`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(243_845_000, 3571)
+			.max(Weight::from_parts(205_664_000, 0))
 			.saturating_add(D::get().reads(4_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:1 w:1)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:0 w:1)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
 	fn report_backup_vote() -> Weight {
 		// Proof size in bytes, measured: `3123`;
-		// estimated: `0`.
-		Weight::from_parts(416_698_000, 0)
+		// estimated: `3739`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(356_235_000, 3739)
+			.max(Weight::from_parts(331_850_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(8_u64))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Misses` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Misses` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Bans` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Bans` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Validity` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Validity` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn close_round(n: u32) -> Weight {
-		// Proof size in bytes, measured: `3246 + n * 322`;
-		// estimated: `0`.
-		Weight::from_parts(1_601_295_698, 0)
-			.saturating_add(Weight::from_parts(118_679_225, 0).saturating_mul(n.into()))
+		// Proof size in bytes, measured: `3171 + n * 322`;
+		// estimated: `6196 + n * 2672`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(843_966_000, 6196)
+			.max(Weight::from_parts(843_966_000, 0))
+			.saturating_add(Weight::from_parts(149_377_170, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(8_u64))
 			.saturating_add(D::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(7_u64))
 			.saturating_add(D::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2672).saturating_mul(n.into()))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:2)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:0)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Misses` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Misses` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Bans` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Bans` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:1 w:0)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextRoundId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextRoundId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn start_handover(n: u32) -> Weight {
-		// Proof size in bytes, measured: `3228 + n * 321`;
-		// estimated: `0`.
-		Weight::from_parts(479_996_000, 0)
-			.saturating_add(Weight::from_parts(136_453_365, 0).saturating_mul(n.into()))
+		// Proof size in bytes, measured: `3268 + n * 321`;
+		// estimated: `3759 + n * 2672`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(675_411_000, 3759)
+			.max(Weight::from_parts(675_411_000, 0))
+			.saturating_add(Weight::from_parts(150_573_328, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(10_u64))
 			.saturating_add(D::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(5_u64))
 			.saturating_add(D::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2672).saturating_mul(n.into()))
 	}
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
 	fn authorize_handover() -> Weight {
 		// Proof size in bytes, measured: `788`;
-		// estimated: `0`.
-		Weight::from_parts(37_821_000, 0)
+		// estimated: `3759`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(37_940_000, 3759)
+			.max(Weight::from_parts(22_352_000, 0))
 			.saturating_add(D::get().reads(2_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
+	/// Storage: `ConsensusMachine::Penalties` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	fn cancel_penalty() -> Weight {
 		// Proof size in bytes, measured: `2280`;
-		// estimated: `0`.
-		Weight::from_parts(169_476_000, 0)
+		// estimated: `4123`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(149_189_000, 4123)
+			.max(Weight::from_parts(106_609_000, 0))
 			.saturating_add(D::get().reads(3_u64))
 			.saturating_add(D::get().writes(3_u64))
 	}
+	/// Storage: `ConsensusMachine::PenaltyCursor` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PenaltyCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:0)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:18 w:14)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:14 w:14)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::TotalStake` (r:1 w:1)
+	/// Proof: `ConsensusMachine::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn apply_penalty() -> Weight {
 		// Proof size in bytes, measured: `20298`;
-		// estimated: `0`.
-		Weight::from_parts(1_067_513_000, 0)
+		// estimated: `46044`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(940_296_000, 46044)
+			.max(Weight::from_parts(611_301_000, 0))
 			.saturating_add(D::get().reads(42_u64))
 			.saturating_add(D::get().writes(36_u64))
 	}
+	/// Storage: `ConsensusMachine::PruneCursor` (r:1 w:1)
+	/// Proof: `ConsensusMachine::PruneCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextRoundId` (r:1 w:0)
+	/// Proof: `ConsensusMachine::NextRoundId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Rounds` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeRoots` (r:1 w:1)
+	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Statements` (r:1024 w:0)
+	/// Proof: `ConsensusMachine::Statements` (`max_values`: None, `max_size`: Some(197), added: 2672, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Agents` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Misses` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Misses` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Bans` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::Bans` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingExits` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingExits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueTail` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueTail` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::OffenceIndex` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::OffenceIndex` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::NextPenaltyId` (r:1 w:1)
+	/// Proof: `ConsensusMachine::NextPenaltyId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::PendingPenalties` (r:1024 w:1024)
+	/// Proof: `ConsensusMachine::PendingPenalties` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Tallies` (r:1 w:0)
+	/// Proof: `ConsensusMachine::Tallies` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Machines` (r:1 w:1)
+	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueueHead` (r:1 w:1)
+	/// Proof: `ConsensusMachine::ExitQueueHead` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
+	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:1039 w:1037)
+	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:1037 w:1037)
+	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::TotalStake` (r:1 w:1)
+	/// Proof: `ConsensusMachine::TotalStake` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Validity` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Validity` (`max_values`: None, `max_size`: Some(99), added: 2574, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::ExitQueue` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::ExitQueue` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Certificates` (r:0 w:1)
+	/// Proof: `ConsensusMachine::Certificates` (`max_values`: None, `max_size`: Some(69840), added: 72315, mode: `MaxEncodedLen`)
+	/// Storage: `ConsensusMachine::Penalties` (r:0 w:1024)
+	/// Proof: `ConsensusMachine::Penalties` (`max_values`: None, `max_size`: Some(658), added: 3133, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn prune_round(n: u32) -> Weight {
-		// Proof size in bytes, measured: `4628 + n * 390`;
-		// estimated: `0`.
-		Weight::from_parts(1_540_876_000, 0)
-			.saturating_add(Weight::from_parts(348_696_449, 0).saturating_mul(n.into()))
-			.saturating_add(D::get().reads(42_u64))
+		// Proof size in bytes, measured: `4495 + n * 390`;
+		// estimated: `36032 + n * 2672`.
+		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
+		Weight::from_parts(1_427_415_000, 36032)
+			.max(Weight::from_parts(1_427_415_000, 0))
+			.saturating_add(Weight::from_parts(300_429_168, 0).saturating_mul(n.into()))
+			.saturating_add(D::get().reads(40_u64))
 			.saturating_add(D::get().reads((10_u64).saturating_mul(n.into())))
-			.saturating_add(D::get().writes(39_u64))
+			.saturating_add(D::get().writes(37_u64))
 			.saturating_add(D::get().writes((11_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2672).saturating_mul(n.into()))
 	}
 }
 

@@ -36,7 +36,8 @@ if [ "${1:-}" != "--report-only" ]; then
 			--genesis-builder-preset development --steps "$STEPS" --repeat "$REPEAT" "$@"
 	}
 	# The last run's results stay for the report's before-and-after table.
-	if [ -e "$results/pallet.json" ]; then
+	if [ -e "$results/pallet.json" ] && [ -e "$results/baseline.json" ] && [ -e "$results/run.txt" ]; then
+		rm -rf "$results/previous"
 		mkdir -p "$results/previous"
 		mv "$results"/pallet.json "$results"/baseline.json "$results"/run.txt "$results/previous/"
 	fi

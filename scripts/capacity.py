@@ -53,9 +53,9 @@ def median_slopes(points, k):
         for xs, _ in points:
             key = tuple(0 if j == i else v for j, v in enumerate(xs))
             counted[key] = counted.get(key, 0) + 1
-        # The CLI takes the most frequent setting of the other components (the first on ties,
+        # The CLI takes the most frequent setting of the other components (the last on ties,
         # in sorted order).
-        others = max(sorted(counted), key=lambda key: counted[key])
+        others = max(reversed(sorted(counted)), key=lambda key: counted[key])
         values = [
             (xs[i], y)
             for xs, y in points
@@ -96,7 +96,13 @@ def fit(points, k, analysis):
         for y in ys[q : len(ys) - q]:
             rows.append([1] + list(xs))
             values.append(y)
-    squares = [max(x, 0.0) for x in solve(rows, values)]
+    squares = solve(rows, values)
+    if squares[0] < -0.0001:
+        # As the CLI: a negative intercept becomes the smallest measurement, and the slopes are
+        # fitted to what lies above it, through the origin.
+        low = min(values)
+        squares = [low] + solve([r[1:] for r in rows], [v - low for v in values])
+    squares = [max(x, 0.0) for x in squares]
     return [max(a, b) for a, b in zip(medians, squares)]
 
 
@@ -345,17 +351,18 @@ def main():
 
     w("## Every benchmark")
     w("")
-    w("Base and slope per unit of each component; the weight is at the component's largest")
-    w("benchmarked value.")
+    w("Base and slope per unit of each component; the weight and the proof size (measured, median")
+    w("slopes) are at the components' largest benchmarked values.")
     w("")
-    w("| benchmark | components | base time | slopes (time) | reads | writes | weight at max |")
-    w("|---|---|---:|---|---:|---:|---:|")
+    w("| benchmark | components | base time | slopes (time) | reads | writes | weight at max | proof size (PoV) at max |")
+    w("|---|---|---:|---|---:|---:|---:|---:|")
     for name in sorted(pallet):
         f = pallet[name]
         comps = ", ".join(f"{c} ∈ [{lo}, {hi}]" for c, (lo, hi) in f.range.items()) or "—"
         slopes = ", ".join(f"{c}: {us(f.slope('time', c) * PS_PER_NS)}" for c in f.components) or "—"
         w(f"| `{name}` | {comps} | {us(f.fits['time'][0] * PS_PER_NS)} | {slopes} | "
-          f"{f.at('reads'):,.0f} | {f.at('writes'):,.0f} | {ms(f.weight_ps())} |")
+          f"{f.at('reads'):,.0f} | {f.at('writes'):,.0f} | {ms(f.weight_ps())} | "
+          f"{f.at('proof') / 1024:,.1f} KiB |")
     print("\n".join(out))
 
 

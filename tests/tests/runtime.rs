@@ -7,13 +7,12 @@ use consensus_machine_primitives::{
 	DecisionRule, Epsilon, EpsilonArg, Error as ThresholdError, Probability, ProbabilityArg,
 };
 use consensus_machine_runtime::{
-	genesis_config_presets::{self, agent_account, agent_picket, picket_seed, DEV_AGENTS},
-	AccountId, Runtime, RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, System,
+	genesis_config_presets::{agent_account, agent_picket, picket_seed, DEV_AGENTS},
+	AccountId, Runtime, RuntimeCall, RuntimeOrigin, System,
 };
 use consensus_machine_runtime_api::runtime_decl_for_consensus_machine_api::ConsensusMachineApiV1;
 use frame_support::{
 	assert_ok,
-	genesis_builder_helper::build_state,
 	pallet_prelude::TransactionSource,
 	traits::{Authorize, UnfilteredDispatchable},
 };
@@ -24,51 +23,13 @@ use pallet_consensus_machine::{
 use sp_core::{sr25519, Pair};
 use sp_runtime::traits::IdentifyAccount;
 
+mod chain;
+use chain::{development, next_block};
+
 /// The dev account `//Alice` (endowed by the preset).
 fn alice() -> AccountId {
 	let public = sr25519::Pair::from_string("//Alice", None).unwrap().public();
 	sp_runtime::MultiSigner::from(public).into_account()
-}
-
-/// Applies a preset (a JSON patch) to a full config, as the node's chain-spec builder does.
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		}
-		(base, patch) => *base = patch,
-	}
-}
-
-fn development() -> sp_io::TestExternalities {
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	merge(&mut config, genesis_config_presets::development_config_genesis());
-	let json = serde_json::to_vec(&config).unwrap();
-	let mut ext = sp_io::TestExternalities::new_empty();
-	ext.execute_with(|| {
-		build_state::<RuntimeGenesisConfig>(json).expect("the development preset builds");
-		System::set_block_number(1);
-	});
-	ext
-}
-
-/// Moves to the next block as the node would for the consensus machine: BABE's per-block VRF
-/// randomness for the parent (any fresh value does here), then the pallets' `on_initialize`,
-/// which draws the committees of the rounds committed two blocks before.
-fn next_block() -> u32 {
-	use frame_support::traits::Hooks;
-	let n = System::block_number() + 1;
-	System::set_block_number(n);
-	let key = frame_support::storage::storage_prefix(b"Babe", b"AuthorVrfRandomness");
-	frame_support::storage::unhashed::put(
-		&key,
-		&Some(sp_io::hashing::blake2_256(&n.to_le_bytes())),
-	);
-	consensus_machine_runtime::ConsensusMachine::on_initialize(n);
-	consensus_machine_runtime::DemoDriver::on_initialize(n);
-	n
 }
 
 /// Runs blocks until round `round` (committed) is drawn: `RANDOMNESS_LEAD + 2` blocks after

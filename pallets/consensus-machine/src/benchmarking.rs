@@ -152,7 +152,8 @@ fn next_snapshot<T: Config>() {
 /// the first `named` benchmark agents (registered). The draw then reads as many distinct tree
 /// nodes, and as many agents, as the runtime's limits allow.
 fn full_population<T: Config>(seed: &Hash, slots: u32, named: u32) -> Result<(), BenchmarkError> {
-	let capacity = Pallet::<T>::ensure_tree_capacity();
+	Pallet::<T>::ensure_tree_capacity();
+	let capacity = StakeTreeCapacity::<T>::get();
 	let population = T::MaxAgents::get().min(capacity);
 	let stake: u128 = T::MinBond::get().saturated_into::<u128>().max(1);
 	for i in 1..=capacity {
@@ -166,6 +167,7 @@ fn full_population<T: Config>(seed: &Hash, slots: u32, named: u32) -> Result<(),
 	}
 	let _ = FrozenNodes::<T>::clear(u32::MAX, None);
 	let tree = crate::bonds::SnapshotTree::<T>::current();
+	assert_eq!(tree.total(), stake.saturating_mul(population.into()), "the full population");
 	let drawn = consensus_machine_primitives::selection::draw(&tree, seed, slots, tree.total())
 		.ok_or(BenchmarkError::Stop("no stake"))?;
 	for (slot, index) in drawn.into_iter().enumerate() {

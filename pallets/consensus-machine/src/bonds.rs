@@ -11,8 +11,8 @@
 //! one extra read and write per node it touches, and the boundary costs nothing. A draw's slots
 //! descend the tree together ([`selection::find_all`]), each node read once: 1,000 slots over
 //! 100,000 equal stakes read 6,750 distinct nodes (two storage reads each, the frozen value
-//! and the live one) where one slot at a time would read 17,000, plus two reads per distinct
-//! seat (its agent and the agent's record).
+//! and the live one) where one slot at a time would read 18,000 (a tree of capacity 2¹⁷),
+//! plus two reads per distinct seat (its agent and the agent's record).
 //!
 //! Additions (registering, bonding more) therefore count only from the next period. Removals
 //! count at once where it matters: a drawn index whose agent is no longer active (unbonding,

@@ -26,7 +26,8 @@
 //! - **Statements** reach the chain one by one ([`Call::submit_statement`], a fee-less
 //!   transaction authorised by its signature with `#[pallet::authorize]`) or aggregated
 //!   ([`Call::submit_certificate`], a signed extrinsic anyone may send). Both paths run the same
-//!   checks and leave identical storage and events. When agreeing statements reach the strong
+//!   checks and leave identical storage; a certificate's signers get one event, not one each.
+//!   When agreeing statements reach the strong
 //!   threshold (counted in slots), the certificate is recorded and the round is decided.
 //!   A statement names its seat by index, so authorising it is one lookup and one signature
 //!   check. It binds its round's *instance* ([`types::RoundInfo::instance`]: the opening

@@ -110,8 +110,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2907`;
 		// estimated: `41102`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(623_614_000, 41102)
-			.max(Weight::from_parts(373_637_000, 0))
+		Weight::from_parts(645_085_000, 41102)
+			.max(Weight::from_parts(381_262_000, 0))
 			.saturating_add(D::get().reads(41_u64))
 			.saturating_add(D::get().writes(39_u64))
 	}
@@ -133,8 +133,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `3316`;
 		// estimated: `41102`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(540_870_000, 41102)
-			.max(Weight::from_parts(323_253_000, 0))
+		Weight::from_parts(545_037_000, 41102)
+			.max(Weight::from_parts(333_072_000, 0))
 			.saturating_add(D::get().reads(37_u64))
 			.saturating_add(D::get().writes(36_u64))
 	}
@@ -152,8 +152,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2548`;
 		// estimated: `46044`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(464_257_000, 46044)
-			.max(Weight::from_parts(269_183_000, 0))
+		Weight::from_parts(440_092_000, 46044)
+			.max(Weight::from_parts(272_970_000, 0))
 			.saturating_add(D::get().reads(37_u64))
 			.saturating_add(D::get().writes(34_u64))
 	}
@@ -177,8 +177,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `1654`;
 		// estimated: `3593`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(165_809_000, 3593)
-			.max(Weight::from_parts(94_156_000, 0))
+		Weight::from_parts(164_106_000, 3593)
+			.max(Weight::from_parts(92_313_000, 0))
 			.saturating_add(D::get().reads(5_u64))
 			.saturating_add(D::get().writes(7_u64))
 	}
@@ -192,8 +192,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `1386`;
 		// estimated: `3571`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(168_786_000, 3571)
-			.max(Weight::from_parts(103_183_000, 0))
+		Weight::from_parts(167_863_000, 3571)
+			.max(Weight::from_parts(102_371_000, 0))
 			.saturating_add(D::get().reads(3_u64))
 			.saturating_add(D::get().writes(3_u64))
 	}
@@ -213,8 +213,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2663`;
 		// estimated: `46044`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(570_896_000, 46044)
-			.max(Weight::from_parts(354_091_000, 0))
+		Weight::from_parts(521_493_000, 46044)
+			.max(Weight::from_parts(361_004_000, 0))
 			.saturating_add(D::get().reads(38_u64))
 			.saturating_add(D::get().writes(35_u64))
 	}
@@ -238,8 +238,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2038`;
 		// estimated: `46044`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(409_064_000, 46044)
-			.max(Weight::from_parts(253_313_000, 0))
+		Weight::from_parts(396_240_000, 46044)
+			.max(Weight::from_parts(259_645_000, 0))
 			.saturating_add(D::get().reads(40_u64))
 			.saturating_add(D::get().writes(36_u64))
 	}
@@ -252,9 +252,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `227`;
 		// estimated: `1489`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(36_594_803, 1489)
-			.max(Weight::from_parts(23_324_000, 0))
-			.saturating_add(Weight::from_parts(118_623, 0).saturating_mul(n.into()))
+		Weight::from_parts(37_861_137, 1489)
+			.max(Weight::from_parts(23_394_000, 0))
+			.saturating_add(Weight::from_parts(115_754, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(1_u64))
 			.saturating_add(D::get().writes(2_u64))
 	}
@@ -267,9 +267,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `227`;
 		// estimated: `1489`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(15_654_273, 1489)
-			.max(Weight::from_parts(29_345_000, 0))
-			.saturating_add(Weight::from_parts(398_925, 0).saturating_mul(n.into()))
+		Weight::from_parts(27_508_719, 1489)
+			.max(Weight::from_parts(30_176_000, 0))
+			.saturating_add(Weight::from_parts(461_797, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(1_u64))
 			.saturating_add(D::get().writes(2_u64))
 	}
@@ -278,9 +278,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `0`;
 		// estimated: `0`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(1_774_000, 0)
-			.max(Weight::from_parts(1_002_000, 0))
-			.saturating_add(Weight::from_parts(631_962, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_503_000, 0)
+			.max(Weight::from_parts(1_022_000, 0))
+			.saturating_add(Weight::from_parts(585_415, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(0_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
@@ -292,7 +292,7 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `302`;
 		// estimated: `3759`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(37_150_000, 3759)
+		Weight::from_parts(34_874_000, 3759)
 			.max(Weight::from_parts(20_779_000, 0))
 			.saturating_add(D::get().reads(1_u64))
 			.saturating_add(D::get().writes(1_u64))
@@ -321,8 +321,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `4268`;
 		// estimated: `3759`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(297_595_000, 3759)
-			.max(Weight::from_parts(253_764_000, 0))
+		Weight::from_parts(210_443_000, 3759)
+			.max(Weight::from_parts(188_412_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(5_u64))
 	}
@@ -350,8 +350,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2055`;
 		// estimated: `3759`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(221_203_000, 3759)
-			.max(Weight::from_parts(131_645_000, 0))
+		Weight::from_parts(162_043_000, 3759)
+			.max(Weight::from_parts(118_532_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(5_u64))
 	}
@@ -359,13 +359,13 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// Proof: `ConsensusMachine::Machines` (`max_values`: None, `max_size`: Some(294), added: 2769, mode: `MaxEncodedLen`)
 	/// Storage: `ConsensusMachine::StakeTreeCapacity` (r:1 w:0)
 	/// Proof: `ConsensusMachine::StakeTreeCapacity` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `ConsensusMachine::FrozenNodes` (r:966 w:0)
+	/// Storage: `ConsensusMachine::FrozenNodes` (r:6886 w:0)
 	/// Proof: `ConsensusMachine::FrozenNodes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
-	/// Storage: `ConsensusMachine::StakeNodes` (r:966 w:0)
+	/// Storage: `ConsensusMachine::StakeNodes` (r:6886 w:0)
 	/// Proof: `ConsensusMachine::StakeNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `ConsensusMachine::AgentAt` (r:609 w:0)
+	/// Storage: `ConsensusMachine::AgentAt` (r:1019 w:0)
 	/// Proof: `ConsensusMachine::AgentAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// Storage: `ConsensusMachine::Agents` (r:609 w:0)
+	/// Storage: `ConsensusMachine::Agents` (r:1019 w:0)
 	/// Proof: `ConsensusMachine::Agents` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
@@ -373,21 +373,21 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
 	/// Storage: `ConsensusMachine::CommitteeRoots` (r:0 w:1)
 	/// Proof: `ConsensusMachine::CommitteeRoots` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// Storage: `ConsensusMachine::CommitteeSeats` (r:0 w:609)
+	/// Storage: `ConsensusMachine::CommitteeSeats` (r:0 w:1019)
 	/// Proof: `ConsensusMachine::CommitteeSeats` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Component `n` in `[4, 1024]`.
 	fn draw_committee(n: u32) -> Weight {
-		// Proof size in bytes, measured: `585 + n * 152`;
-		// estimated: `29353 + n * 2310`.
+		// Proof size in bytes, measured: `521538 + n * 1415`;
+		// estimated: `1349887 + n * 16557`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(657_902_983, 29353)
-			.max(Weight::from_parts(508_309_000, 0))
-			.saturating_add(Weight::from_parts(22_665_750, 0).saturating_mul(n.into()))
-			.saturating_add(D::get().reads(61_u64))
-			.saturating_add(D::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(D::get().writes(6_u64))
+		Weight::from_parts(6_624_501_509, 1349887)
+			.max(Weight::from_parts(2_045_199_000, 0))
+			.saturating_add(Weight::from_parts(201_966_572, 0).saturating_mul(n.into()))
+			.saturating_add(D::get().reads(1076_u64))
+			.saturating_add(D::get().reads((15_u64).saturating_mul(n.into())))
+			.saturating_add(D::get().writes(2_u64))
 			.saturating_add(D::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2310).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 16557).saturating_mul(n.into()))
 	}
 	/// Storage: `ConsensusMachine::Rounds` (r:1 w:1)
 	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
@@ -418,9 +418,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `4695 + n * 191`;
 		// estimated: `3759 + n * 2672`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(203_160_534, 3759)
-			.max(Weight::from_parts(215_663_000, 0))
-			.saturating_add(Weight::from_parts(11_164_989, 0).saturating_mul(n.into()))
+		Weight::from_parts(808_972_512, 3759)
+			.max(Weight::from_parts(306_441_000, 0))
+			.saturating_add(Weight::from_parts(10_910_370, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(10_u64))
 			.saturating_add(D::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(8_u64))
@@ -453,9 +453,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `5175 + n * 120`;
 		// estimated: `6488 + n * 2672`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(372_171_936, 6488)
-			.max(Weight::from_parts(248_694_000, 0))
-			.saturating_add(Weight::from_parts(10_523_015, 0).saturating_mul(n.into()))
+		Weight::from_parts(695_587_859, 6488)
+			.max(Weight::from_parts(234_829_000, 0))
+			.saturating_add(Weight::from_parts(8_477_693, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(11_u64))
 			.saturating_add(D::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(7_u64))
@@ -481,8 +481,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `4187`;
 		// estimated: `6488`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(337_911_000, 6488)
-			.max(Weight::from_parts(301_683_000, 0))
+		Weight::from_parts(286_265_000, 6488)
+			.max(Weight::from_parts(220_502_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(2_u64))
 	}
@@ -522,9 +522,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2618 + n * 190`;
 		// estimated: `15607 + n * 1359`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(6_395_504_537, 15607)
-			.max(Weight::from_parts(718_431_000, 0))
-			.saturating_add(Weight::from_parts(54_348_162, 0).saturating_mul(n.into()))
+		Weight::from_parts(7_732_925_208, 15607)
+			.max(Weight::from_parts(487_992_000, 0))
+			.saturating_add(Weight::from_parts(50_283_436, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(32_u64))
 			.saturating_add(D::get().reads((3_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(29_u64))
@@ -546,9 +546,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `1796`;
 		// estimated: `3739`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(173_196_816, 3739)
-			.max(Weight::from_parts(113_321_000, 0))
-			.saturating_add(Weight::from_parts(1_077, 0).saturating_mul(e.into()))
+		Weight::from_parts(119_787_886, 3739)
+			.max(Weight::from_parts(107_140_000, 0))
+			.saturating_add(Weight::from_parts(1_101, 0).saturating_mul(e.into()))
 			.saturating_add(D::get().reads(5_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
@@ -579,9 +579,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `3938 + s * 197`;
 		// estimated: `11409 + s * 2581`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(1_275_256_694, 11409)
-			.max(Weight::from_parts(693_624_000, 0))
-			.saturating_add(Weight::from_parts(91_605_305, 0).saturating_mul(s.into()))
+		Weight::from_parts(1_409_613_752, 11409)
+			.max(Weight::from_parts(511_304_000, 0))
+			.saturating_add(Weight::from_parts(93_747_029, 0).saturating_mul(s.into()))
 			.saturating_add(D::get().reads(15_u64))
 			.saturating_add(D::get().reads((3_u64).saturating_mul(s.into())))
 			.saturating_add(D::get().writes(9_u64))
@@ -629,9 +629,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `206511 + q * 114`;
 		// estimated: `2643934 + q * 2552`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(92_830_279_014, 2643934)
-			.max(Weight::from_parts(83_424_212_000, 0))
-			.saturating_add(Weight::from_parts(73_448_712, 0).saturating_mul(q.into()))
+		Weight::from_parts(92_798_835_507, 2643934)
+			.max(Weight::from_parts(91_674_475_000, 0))
+			.saturating_add(Weight::from_parts(73_245_964, 0).saturating_mul(q.into()))
 			.saturating_add(D::get().reads(2688_u64))
 			.saturating_add(D::get().reads((3_u64).saturating_mul(q.into())))
 			.saturating_add(D::get().writes(638_u64))
@@ -662,8 +662,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2215`;
 		// estimated: `3571`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(430_304_000, 3571)
-			.max(Weight::from_parts(293_047_000, 0))
+		Weight::from_parts(428_470_000, 3571)
+			.max(Weight::from_parts(316_010_000, 0))
 			.saturating_add(D::get().reads(8_u64))
 			.saturating_add(D::get().writes(8_u64))
 	}
@@ -679,8 +679,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `1658`;
 		// estimated: `3571`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(243_845_000, 3571)
-			.max(Weight::from_parts(205_664_000, 0))
+		Weight::from_parts(277_468_000, 3571)
+			.max(Weight::from_parts(259_745_000, 0))
 			.saturating_add(D::get().reads(4_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
@@ -710,8 +710,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `3123`;
 		// estimated: `3739`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(356_235_000, 3739)
-			.max(Weight::from_parts(331_850_000, 0))
+		Weight::from_parts(377_845_000, 3739)
+			.max(Weight::from_parts(340_646_000, 0))
 			.saturating_add(D::get().reads(9_u64))
 			.saturating_add(D::get().writes(8_u64))
 	}
@@ -756,9 +756,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `3171 + n * 322`;
 		// estimated: `6196 + n * 2672`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(843_966_000, 6196)
-			.max(Weight::from_parts(843_966_000, 0))
-			.saturating_add(Weight::from_parts(149_377_170, 0).saturating_mul(n.into()))
+		Weight::from_parts(503_239_000, 6196)
+			.max(Weight::from_parts(503_239_000, 0))
+			.saturating_add(Weight::from_parts(143_977_499, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(8_u64))
 			.saturating_add(D::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(7_u64))
@@ -810,9 +810,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `3268 + n * 321`;
 		// estimated: `3759 + n * 2672`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(675_411_000, 3759)
-			.max(Weight::from_parts(675_411_000, 0))
-			.saturating_add(Weight::from_parts(150_573_328, 0).saturating_mul(n.into()))
+		Weight::from_parts(630_217_000, 3759)
+			.max(Weight::from_parts(630_217_000, 0))
+			.saturating_add(Weight::from_parts(149_515_589, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(10_u64))
 			.saturating_add(D::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(5_u64))
@@ -827,8 +827,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `788`;
 		// estimated: `3759`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(37_940_000, 3759)
-			.max(Weight::from_parts(22_352_000, 0))
+		Weight::from_parts(36_198_000, 3759)
+			.max(Weight::from_parts(20_909_000, 0))
 			.saturating_add(D::get().reads(2_u64))
 			.saturating_add(D::get().writes(0_u64))
 	}
@@ -842,8 +842,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `2280`;
 		// estimated: `4123`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(149_189_000, 4123)
-			.max(Weight::from_parts(106_609_000, 0))
+		Weight::from_parts(132_628_000, 4123)
+			.max(Weight::from_parts(107_201_000, 0))
 			.saturating_add(D::get().reads(3_u64))
 			.saturating_add(D::get().writes(3_u64))
 	}
@@ -873,8 +873,8 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `20298`;
 		// estimated: `46044`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(940_296_000, 46044)
-			.max(Weight::from_parts(611_301_000, 0))
+		Weight::from_parts(816_004_000, 46044)
+			.max(Weight::from_parts(630_588_000, 0))
 			.saturating_add(D::get().reads(42_u64))
 			.saturating_add(D::get().writes(36_u64))
 	}
@@ -937,9 +937,9 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 		// Proof size in bytes, measured: `4495 + n * 390`;
 		// estimated: `36032 + n * 2672`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
-		Weight::from_parts(1_427_415_000, 36032)
-			.max(Weight::from_parts(1_427_415_000, 0))
-			.saturating_add(Weight::from_parts(300_429_168, 0).saturating_mul(n.into()))
+		Weight::from_parts(1_025_174_000, 36032)
+			.max(Weight::from_parts(1_025_174_000, 0))
+			.saturating_add(Weight::from_parts(274_324_459, 0).saturating_mul(n.into()))
 			.saturating_add(D::get().reads(40_u64))
 			.saturating_add(D::get().reads((10_u64).saturating_mul(n.into())))
 			.saturating_add(D::get().writes(37_u64))

@@ -615,7 +615,7 @@ fn a_family_larger_than_one_round_waits_for_on_idle_with_room() {
 		let overhead = db.reads_writes(2, 1);
 		let short = overhead + cost - Weight::from_parts(1, 0);
 		ConsensusMachine::on_idle(due, short);
-		assert!(levels.iter().all(|l| Rounds::<Test>::contains_key(l)));
+		assert!(levels.iter().all(Rounds::<Test>::contains_key));
 		assert_eq!(PruneCursor::<Test>::get(), root);
 		ConsensusMachine::on_idle(due, overhead + cost);
 		assert!(levels.iter().all(|l| !Rounds::<Test>::contains_key(l)));

@@ -1,0 +1,47 @@
+//! The real runtime natively, as the runtime tests and the simulation drive it: genesis from its
+//! own `development` preset, and blocks as the node makes them for the consensus machine.
+
+use consensus_machine_runtime::{genesis_config_presets, RuntimeGenesisConfig, System};
+use frame_support::genesis_builder_helper::build_state;
+
+/// Applies a preset (a JSON patch) to a full config, as the node's chain-spec builder does.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			}
+		}
+		(base, patch) => *base = patch,
+	}
+}
+
+/// The development preset's genesis, at block 1.
+pub fn development() -> sp_io::TestExternalities {
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	merge(&mut config, genesis_config_presets::development_config_genesis());
+	let json = serde_json::to_vec(&config).unwrap();
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		build_state::<RuntimeGenesisConfig>(json).expect("the development preset builds");
+		System::set_block_number(1);
+	});
+	ext
+}
+
+/// Moves to the next block as the node would for the consensus machine: BABE's per-block VRF
+/// randomness for the parent (any fresh value does here), then the pallets' `on_initialize`,
+/// which draws the committees of the rounds committed two blocks before.
+pub fn next_block() -> u32 {
+	use frame_support::traits::Hooks;
+	let n = System::block_number() + 1;
+	System::set_block_number(n);
+	let key = frame_support::storage::storage_prefix(b"Babe", b"AuthorVrfRandomness");
+	frame_support::storage::unhashed::put(
+		&key,
+		&Some(sp_io::hashing::blake2_256(&n.to_le_bytes())),
+	);
+	consensus_machine_runtime::ConsensusMachine::on_initialize(n);
+	consensus_machine_runtime::DemoDriver::on_initialize(n);
+	n
+}

@@ -103,45 +103,67 @@ impl<T: Config> Pallet<T> {
 	/// holds a seat without a statement (for a hierarchical round, only its current level).
 	/// Off chain only (runtime API): it reads every live round.
 	pub fn duties(key: &Public) -> Vec<Duty<BlockNumberFor<T>>> {
+		Self::duties_of(core::slice::from_ref(key)).remove(key).unwrap_or_default()
+	}
+
+	/// [`Self::duties`] of each of `keys`, reading every live round and its committee once
+	/// whatever the number of keys (a node's worker asks for all its keys at once).
+	pub fn duties_of(
+		keys: &[Public],
+	) -> alloc::collections::BTreeMap<Public, Vec<Duty<BlockNumberFor<T>>>> {
 		let now = frame_system::Pallet::<T>::block_number();
-		let mut duties = Vec::new();
+		let wanted: alloc::collections::BTreeSet<&Public> = keys.iter().collect();
+		let mut duties = alloc::collections::BTreeMap::<Public, Vec<_>>::new();
 		for id in PruneCursor::<T>::get()..NextRoundId::<T>::get() {
 			let Some(round) = Rounds::<T>::get(id) else { continue };
 			if round.closed || round.decided.is_some() || now > round.deadline {
 				continue;
 			}
 			let committee = Self::committee(id);
-			let Some(seat) = committee.iter().position(|s| &s.key == key) else { continue };
-			if Statements::<T>::contains_key(id, seat as u32) {
-				continue;
+			let mut task = None;
+			for (seat, member) in committee.iter().enumerate() {
+				if !wanted.contains(&member.key) || Statements::<T>::contains_key(id, seat as u32) {
+					continue;
+				}
+				let task = match &task {
+					Some(task) => task,
+					None => task.insert(match Self::duty_task(id, &round) {
+						Some(task) => task,
+						None => break,
+					}),
+				};
+				duties.entry(member.key.clone()).or_default().push(Duty {
+					round: id,
+					machine: round.machine,
+					level: round.level,
+					instance: round.instance,
+					seat: seat as u32,
+					slots: member.slots,
+					deadline: round.deadline,
+					task: task.clone(),
+				});
 			}
-			let task = match round.kind {
-				RoundKind::Validity { object, .. } => DutyTask::Verdict { object },
-				RoundKind::Primary { .. } | RoundKind::Backup { .. } => {
-					let current = Self::family_root(id, &round)
-						.is_ok_and(|(_, root)| Self::is_current_level(id, &root));
-					if !current {
-						continue;
-					}
-					DutyTask::Decision { subject: round.subject, required: round.required() }
-				}
-				RoundKind::Transition { step } => {
-					let Some(machine) = Machines::<T>::get(round.machine) else { continue };
-					DutyTask::Transition { step, from: machine.label.hash, subject: round.subject }
-				}
-			};
-			duties.push(Duty {
-				round: id,
-				machine: round.machine,
-				level: round.level,
-				instance: round.instance,
-				seat: seat as u32,
-				slots: committee[seat].slots,
-				deadline: round.deadline,
-				task,
-			});
 		}
 		duties
+	}
+
+	/// What a seat of live round `id` is asked to sign, if the round takes statements.
+	fn duty_task(id: RoundId, round: &RoundInfoOf<T>) -> Option<DutyTask> {
+		Some(match round.kind {
+			RoundKind::Validity { object, .. } => DutyTask::Verdict { object },
+			RoundKind::Primary { .. } | RoundKind::Backup { .. } => {
+				let current = Self::family_root(id, round)
+					.is_ok_and(|(_, root)| Self::is_current_level(id, &root));
+				if !current {
+					return None;
+				}
+				DutyTask::Decision { subject: round.subject, required: round.required() }
+			}
+			RoundKind::Transition { step } => {
+				let machine = Machines::<T>::get(round.machine)?;
+				DutyTask::Transition { step, from: machine.label.hash, subject: round.subject }
+			}
+		})
 	}
 
 	/// Rounds of hierarchical machines whose current level timed out undecided and has a next
@@ -169,6 +191,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 		let mut roles = crate::demo::deal(keys.len(), &crate::demo::local_behaviours()).into_iter();
 		// Every local seat of a round at a level has the same task: evaluate it once.
 		let mut judged = alloc::collections::BTreeMap::new();
+		let mut duties = Self::duties_of(&keys);
 		for key in keys {
 			#[cfg(any(feature = "demo", test))]
 			let role = roles.next().flatten();
@@ -181,7 +204,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 				continue;
 			};
 			Self::drop_old_records(&key);
-			for duty in Self::duties(&key) {
+			for duty in duties.remove(&key).unwrap_or_default() {
 				let judgement = judged
 					.entry((duty.round, duty.level))
 					.or_insert_with(|| T::Evaluator::evaluate(&duty.task))

@@ -1,0 +1,770 @@
+//! A seeded, reproducible Byzantine simulation over the real runtime, natively.
+//!
+//! The development chain with its demo driver opening rounds every few blocks (a notary log,
+//! an oracle with a backup level, objects good and bad to judge), the dev agents and `SIM_AGENTS`
+//! more with uniform or heavy-tailed stakes (`SIM_STAKES`). Good agents' keys are in the
+//! node's keystore and its off-chain worker signs for them, exactly as on a node; bad agents
+//! (at most `SIM_BAD` percent of the stake) are played by the harness, which reads their duties
+//! from the runtime API and, duty by duty, picks a misbehaviour at random: silence, a statement
+//! sent after the deadline, an equivocation (reported by a watcher), a lying pre-decision, a
+//! backup vote that breaks the adoption rule (reported), a false red, a green on a bad object,
+//! or a flood of invalid statements. Every transaction is delivered through the authorise step
+//! like the pool's, some late and all in a random order.
+//!
+//! After every block it checks: no round or family has two decided values; every certificate
+//! has a good signer; no good agent has an offence; the total issuance is unchanged and the
+//! treasury received exactly the slashes and amber fees; no invalid statement got through; the
+//! pallets' `try_state`. At the end: every reported equivocation and backup-rule violation and
+//! every false red that was recorded became an offence, and every oracle family whose last level
+//! ran ended decided.
+//!
+//! `SIM_SEED`, `SIM_ROUNDS` (rounds opened before it stops), `SIM_AGENTS`, `SIM_STAKES`
+//! (`uniform` or `heavy`), `SIM_BAD`; `scripts/simulate.sh` sets them.
+#![cfg(feature = "try-runtime")]
+
+mod chain;
+
+use chain::{development, next_block};
+use codec::Decode;
+use consensus_machine_primitives::{
+	light::Verdict,
+	statement::{possession_payload, Body, Hash, RoundId, Statement},
+};
+use consensus_machine_runtime::{
+	configs::TreasuryAccount,
+	genesis_config_presets::{agent_account, picket_seed, DEV_AGENTS},
+	AccountId, AllPalletsWithSystem, Balance, Balances, ConsensusMachine, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic,
+};
+use frame_support::{
+	pallet_prelude::TransactionSource,
+	traits::{
+		fungible::{Inspect, Mutate},
+		Authorize, Get, Hooks, TryState, TryStateSelect, UnfilteredDispatchable,
+	},
+	weights::Weight,
+};
+use pallet_consensus_machine::{
+	crypto::KEY_TYPE,
+	offchain::Evaluate,
+	types::{AgentStatus, Duty, DutyTask, EquivocationProof, OffenceKind, RoundKind},
+	Certificates, CommitteeSeats, Event, NextRoundId, Penalties, Rounds, TotalStake,
+};
+use sp_core::{
+	offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	},
+	sr25519, Pair,
+};
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_runtime::traits::IdentifyAccount;
+use std::collections::{BTreeMap, BTreeSet};
+
+type Evaluator = <Runtime as pallet_consensus_machine::Config>::Evaluator;
+
+/// The run's parameters, from the environment.
+#[derive(Debug)]
+struct Params {
+	seed: u64,
+	rounds: u64,
+	agents: u32,
+	heavy: bool,
+	bad_percent: u32,
+}
+
+impl Params {
+	fn from_env() -> Self {
+		let var = |name: &str, default: u64| -> u64 {
+			std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+		};
+		Self {
+			seed: var("SIM_SEED", 1),
+			rounds: var("SIM_ROUNDS", 300),
+			agents: var("SIM_AGENTS", 40) as u32,
+			heavy: std::env::var("SIM_STAKES").is_ok_and(|v| v == "heavy"),
+			bad_percent: var("SIM_BAD", 5) as u32,
+		}
+	}
+}
+
+/// splitmix64: a small seeded generator, so that a run is reproducible from its seed alone.
+struct Rng(u64);
+
+impl Rng {
+	fn next(&mut self) -> u64 {
+		self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+		let mut z = self.0;
+		z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+		z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+		z ^ (z >> 31)
+	}
+	fn below(&mut self, n: u64) -> u64 {
+		self.next() % n.max(1)
+	}
+	fn percent(&mut self, p: u64) -> bool {
+		self.below(100) < p
+	}
+	fn unit(&mut self) -> f64 {
+		(self.next() >> 11) as f64 / (1u64 << 53) as f64
+	}
+	fn hash(&mut self) -> Hash {
+		let mut h = [0u8; 32];
+		for chunk in h.chunks_mut(8) {
+			chunk.copy_from_slice(&self.next().to_le_bytes());
+		}
+		h
+	}
+}
+
+/// What a bad agent does with one duty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Bad {
+	Silent,
+	Late,
+	Equivocate,
+	LyingPreDecision,
+	BreakAdoption,
+	FalseRed,
+	WrongGreen,
+	Flood,
+}
+
+const BAD: [Bad; 8] = [
+	Bad::Silent,
+	Bad::Late,
+	Bad::Equivocate,
+	Bad::LyingPreDecision,
+	Bad::BreakAdoption,
+	Bad::FalseRed,
+	Bad::WrongGreen,
+	Bad::Flood,
+];
+
+/// Takes the transactions the off-chain worker put in the pool.
+type Drain = Box<dyn Fn() -> Vec<Vec<u8>>>;
+
+/// A transaction waiting for its block: fee-less (through the authorise step), or signed.
+enum Tx {
+	FeeLess(RuntimeCall),
+	/// A false red: once accepted, its signer must have a `FalseRed` offence.
+	FalseRed(RuntimeCall, AccountId, RoundId),
+	Signed(AccountId, RuntimeCall),
+	/// An invalid statement: must be refused by the authorise step.
+	Invalid(RuntimeCall),
+}
+
+/// An agent the harness plays (the bad ones, and the dev agents as good ones): its account,
+/// picket key, and whether it is bad.
+struct Adversary {
+	account: AccountId,
+	key: sr25519::Pair,
+	bad: bool,
+}
+
+#[derive(Default, Debug)]
+struct Stats {
+	blocks: u32,
+	delivered: u64,
+	refused: BTreeMap<String, u64>,
+	invalid_refused: u64,
+	acts: BTreeMap<Bad, u64>,
+	decided: BTreeMap<&'static str, u64>,
+	handovers: u64,
+	offences: BTreeMap<String, u64>,
+	slashes: u64,
+	certificates_checked: u64,
+	/// Wall-clock time per phase of a block.
+	time: BTreeMap<&'static str, std::time::Duration>,
+}
+
+struct Sim {
+	params: Params,
+	rng: Rng,
+	genesis: Hash,
+	good: BTreeSet<AccountId>,
+	adversaries: Vec<Adversary>,
+	/// Transactions by the block they are delivered in.
+	pending: BTreeMap<u32, Vec<Tx>>,
+	/// Bad duties already acted on: (key index, round).
+	acted: BTreeSet<(usize, RoundId)>,
+	/// The decided value of every round and family seen decided.
+	decided: BTreeMap<RoundId, Hash>,
+	/// Offences the harness expects: (offender, round, kind).
+	expected: BTreeSet<(AccountId, RoundId, String)>,
+	/// Offences recorded: (offender, round, kind).
+	recorded: BTreeSet<(AccountId, RoundId, String)>,
+	/// Oracle families whose last level was drawn.
+	last_levels_drawn: BTreeSet<RoundId>,
+	issuance: Balance,
+	treasury: Balance,
+	/// Applied slashes and amber fees: what the treasury must have received.
+	owed_to_treasury: Balance,
+	reporter: AccountId,
+	stats: Stats,
+}
+
+fn account_of(pair: &sr25519::Pair) -> AccountId {
+	sp_runtime::MultiSigner::from(pair.public()).into_account()
+}
+
+fn fee_less(call: &RuntimeCall) -> Result<(), String> {
+	match call.authorize(TransactionSource::External) {
+		Some(Ok(_)) => Ok(()),
+		Some(Err(e)) => Err(format!("{e:?}")),
+		None => Err("not fee-less".into()),
+	}
+}
+
+impl Sim {
+	/// The chain, the agents and their roles.
+	fn new(params: Params) -> (sp_io::TestExternalities, Self, Drain) {
+		let mut rng = Rng(params.seed);
+		let mut ext = development();
+		let (dev_stake, dev_agents) = ext.execute_with(|| {
+			let agents: Vec<AccountId> =
+				pallet_consensus_machine::Agents::<Runtime>::iter_keys().collect();
+			(TotalStake::<Runtime>::get(), agents)
+		});
+		let min_bond: Balance = <Runtime as pallet_consensus_machine::Config>::MinBond::get();
+		// The extra agents' stakes, then the bad ones among them: in a random order, as long as
+		// the bad stake stays within the share.
+		let stakes: Vec<Balance> = (0..params.agents)
+			.map(|_| {
+				let factor = if params.heavy {
+					// Pareto with shape 1.2, capped at 1,000 times the minimum.
+					(1.0 / (1.0 - rng.unit()).max(1e-9)).powf(1.0 / 1.2).min(1_000.0)
+				} else {
+					1.0 + 4.0 * rng.unit()
+				};
+				(min_bond as f64 * factor) as Balance
+			})
+			.collect();
+		let total: Balance = dev_stake + stakes.iter().sum::<Balance>();
+		let budget = total * Balance::from(params.bad_percent) / 100;
+		let mut order: Vec<usize> = (0..stakes.len()).collect();
+		for i in (1..order.len()).rev() {
+			order.swap(i, rng.below(i as u64 + 1) as usize);
+		}
+		let (mut bad, mut spent) = (BTreeSet::new(), 0);
+		for i in order {
+			if spent + stakes[i] <= budget {
+				spent += stakes[i];
+				bad.insert(i);
+			}
+		}
+		// The keystore keeps secret URIs and derives every key again on each use: hex seeds
+		// derive at once, where a derivation path costs a key stretching every time.
+		let keystore = MemoryKeystore::new();
+		let mut adversaries: Vec<Adversary> = (0..DEV_AGENTS)
+			.map(|i| Adversary {
+				account: agent_account(i),
+				key: sr25519::Pair::from_string(&picket_seed(i), None).unwrap(),
+				bad: false,
+			})
+			.collect();
+		let seeds: Vec<Hash> = (0..params.agents).map(|_| rng.hash()).collect();
+		let picket = |j: u32| {
+			let hex: String = seeds[j as usize].iter().map(|b| format!("{b:02x}")).collect();
+			format!("0x{hex}")
+		};
+		let mut good: BTreeSet<AccountId> = dev_agents.into_iter().collect();
+		let accounts: Vec<sr25519::Pair> = (0..params.agents)
+			.map(|j| sr25519::Pair::from_string(&format!("//sim//account//{j}"), None).unwrap())
+			.collect();
+		for j in 0..params.agents {
+			let account = account_of(&accounts[j as usize]);
+			let key = sr25519::Pair::from_string(&picket(j), None).unwrap();
+			if bad.contains(&(j as usize)) {
+				adversaries.push(Adversary { account, key, bad: true });
+			} else {
+				keystore.insert(KEY_TYPE, &picket(j), key.public().as_ref()).unwrap();
+				good.insert(account);
+			}
+		}
+		let (offchain, _) = TestOffchainExt::new();
+		let (pool, state) = TestTransactionPoolExt::new();
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.register_extension(KeystoreExt::new(keystore));
+		let reporter = account_of(&sr25519::Pair::from_string("//Alice", None).unwrap());
+		let sim = ext.execute_with(|| {
+			let genesis = ConsensusMachine::genesis_hash();
+			for j in 0..params.agents {
+				let account = account_of(&accounts[j as usize]);
+				let key = sr25519::Pair::from_string(&picket(j), None).unwrap();
+				let stake = stakes[j as usize];
+				Balances::set_balance(&account, stake + 10 * min_bond);
+				let proof = key.sign(&possession_payload(&account, &genesis));
+				let register =
+					RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::register {
+						key: key.public().into(),
+						bond: stake,
+						proof: proof.into(),
+					});
+				assert!(register.dispatch_bypass_filter(RuntimeOrigin::signed(account)).is_ok());
+			}
+			System::reset_events();
+			Sim {
+				rng,
+				genesis,
+				good,
+				adversaries,
+				pending: BTreeMap::new(),
+				acted: BTreeSet::new(),
+				decided: BTreeMap::new(),
+				expected: BTreeSet::new(),
+				recorded: BTreeSet::new(),
+				last_levels_drawn: BTreeSet::new(),
+				issuance: Balances::total_issuance(),
+				treasury: Balances::total_balance(&TreasuryAccount::get()),
+				owed_to_treasury: 0,
+				reporter,
+				stats: Stats::default(),
+				params,
+			}
+		});
+		let drain: Drain = Box::new(move || std::mem::take(&mut state.write().transactions));
+		(ext, sim, drain)
+	}
+
+	fn schedule(&mut self, at: u32, tx: Tx) {
+		self.pending.entry(at).or_default().push(tx);
+	}
+
+	/// The good pickets: the off-chain worker signs, the pool's transactions are delivered now
+	/// or a block or two later.
+	fn run_worker(&mut self, now: u32, pool: &Drain) {
+		ConsensusMachine::offchain_worker(now);
+		for raw in pool() {
+			let xt = UncheckedExtrinsic::decode(&mut &raw[..]).expect("the worker's extrinsic");
+			let delay = if self.rng.percent(20) { 1 + self.rng.below(2) as u32 } else { 0 };
+			self.schedule(now + delay, Tx::FeeLess(xt.function));
+		}
+	}
+
+	fn statement(&self, duty: &Duty<u32>, body: Body) -> Statement {
+		Statement {
+			genesis: self.genesis,
+			machine: duty.machine,
+			round: duty.round,
+			instance: duty.instance,
+			level: duty.level,
+			body,
+		}
+	}
+
+	fn submission(
+		&self,
+		who: usize,
+		duty: &Duty<u32>,
+		body: Body,
+		evidence: Option<Vec<u8>>,
+	) -> (Statement, sr25519::Signature, RuntimeCall) {
+		let statement = self.statement(duty, body);
+		let signature = self.adversaries[who].key.sign(&statement.signing_payload());
+		let call =
+			RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
+				statement: statement.clone(),
+				seat: duty.seat,
+				signature: signature.into(),
+				evidence: evidence.map(|e| e.try_into().expect("within MaxEvidenceLen")),
+			});
+		(statement, signature, call)
+	}
+
+	/// The bad agents: each new duty gets a misbehaviour picked at random.
+	fn run_adversaries(&mut self, now: u32) {
+		let keys: Vec<pallet_consensus_machine::crypto::Public> =
+			self.adversaries.iter().map(|a| a.key.public().into()).collect();
+		let mut duties = ConsensusMachine::duties_of(&keys);
+		for (who, key) in keys.iter().enumerate() {
+			for duty in duties.remove(key).unwrap_or_default() {
+				if !self.acted.insert((who, duty.round)) {
+					continue;
+				}
+				if !self.adversaries[who].bad {
+					if let Some(good) = Evaluator::evaluate(&duty.task) {
+						let (_, _, call) = self.submission(who, &duty, good.body, good.evidence);
+						let delay =
+							if self.rng.percent(20) { 1 + self.rng.below(2) as u32 } else { 0 };
+						self.schedule(now + delay, Tx::FeeLess(call));
+					}
+					continue;
+				}
+				let act = BAD[self.rng.below(BAD.len() as u64) as usize];
+				*self.stats.acts.entry(act).or_default() += 1;
+				self.misbehave(now, who, &duty, act);
+			}
+		}
+	}
+
+	fn misbehave(&mut self, now: u32, who: usize, duty: &Duty<u32>, act: Bad) {
+		let Some(good) = Evaluator::evaluate(&duty.task) else { return };
+		let account = self.adversaries[who].account.clone();
+		match (act, &duty.task) {
+			(Bad::Silent, _) => {}
+			(Bad::Late, _) => {
+				let (_, _, call) = self.submission(who, duty, good.body, good.evidence);
+				self.schedule(duty.deadline + 1, Tx::FeeLess(call));
+			}
+			(Bad::Equivocate, _) => {
+				let (first, first_sig, call) =
+					self.submission(who, duty, good.body.clone(), good.evidence);
+				self.schedule(now, Tx::FeeLess(call));
+				let other = match good.body {
+					Body::Transition { step, from, .. } => Body::Transition {
+						step,
+						from,
+						output: self.rng.hash(),
+						to: self.rng.hash(),
+					},
+					Body::Decision { .. } => Body::Decision { value: Some(self.rng.hash()) },
+					Body::Verdict { object, verdict } => Body::Verdict {
+						object,
+						verdict: if verdict == Verdict::Green {
+							Verdict::Amber
+						} else {
+							Verdict::Green
+						},
+					},
+				};
+				let second = self.statement(duty, other);
+				let second_sig = self.adversaries[who].key.sign(&second.signing_payload());
+				let membership = ConsensusMachine::membership_proof(duty.round, duty.seat)
+					.expect("a drawn seat has a proof");
+				let report = RuntimeCall::ConsensusMachine(
+					pallet_consensus_machine::Call::report_equivocation {
+						membership,
+						proof: Box::new(EquivocationProof {
+							first: (first, first_sig),
+							second: (second, second_sig),
+						}),
+					},
+				);
+				self.schedule(now + 1, Tx::FeeLess(report));
+				self.expected.insert((
+					account,
+					duty.round,
+					format!("{:?}", OffenceKind::Equivocation),
+				));
+			}
+			(Bad::LyingPreDecision, DutyTask::Decision { .. }) if duty.level == 0 => {
+				let lie = Body::Decision { value: Some(self.rng.hash()) };
+				let (_, _, call) = self.submission(who, duty, lie, None);
+				self.schedule(now, Tx::FeeLess(call));
+			}
+			(Bad::BreakAdoption, DutyTask::Decision { required: Some(_), .. }) => {
+				let lie = Body::Decision { value: Some(self.rng.hash()) };
+				let (statement, signature, call) = self.submission(who, duty, lie, None);
+				// Refused by the authorise step; its signed statement is reportable.
+				self.schedule(now, Tx::Invalid(call));
+				let report = RuntimeCall::ConsensusMachine(
+					pallet_consensus_machine::Call::report_backup_vote {
+						seat: duty.seat,
+						statement,
+						signature,
+					},
+				);
+				self.schedule(now + 1, Tx::Signed(self.reporter.clone(), report));
+				self.expected.insert((
+					account,
+					duty.round,
+					format!("{:?}", OffenceKind::BackupRuleViolation),
+				));
+			}
+			(Bad::FalseRed, DutyTask::Verdict { object }) => {
+				let evidence = self.rng.hash().to_vec();
+				let body = Body::Verdict {
+					object: object.hash,
+					verdict: Verdict::Red { evidence: sp_io::hashing::blake2_256(&evidence) },
+				};
+				let (_, _, call) = self.submission(who, duty, body, Some(evidence));
+				self.schedule(now, Tx::FalseRed(call, account, duty.round));
+			}
+			(Bad::WrongGreen, DutyTask::Verdict { object }) => {
+				let body = Body::Verdict { object: object.hash, verdict: Verdict::Green };
+				let (_, _, call) = self.submission(who, duty, body, None);
+				self.schedule(now, Tx::FeeLess(call));
+			}
+			(Bad::Flood, _) => {
+				// Another chain, an unknown round, another key's signature: all refused.
+				let mut foreign = self.statement(duty, good.body.clone());
+				foreign.genesis = self.rng.hash();
+				let mut unknown = self.statement(duty, good.body.clone());
+				unknown.round = duty.round + 1_000_000;
+				let stranger = sr25519::Pair::from_seed(&self.rng.hash());
+				let _ = &self.adversaries[who];
+				let own = &self.adversaries[who].key;
+				let forged = self.statement(duty, good.body);
+				let signed = [
+					(foreign.clone(), own.sign(&foreign.signing_payload())),
+					(unknown.clone(), own.sign(&unknown.signing_payload())),
+					(forged.clone(), stranger.sign(&forged.signing_payload())),
+				];
+				for (statement, signature) in signed {
+					let call = RuntimeCall::ConsensusMachine(
+						pallet_consensus_machine::Call::submit_statement {
+							statement,
+							seat: duty.seat,
+							signature: signature.into(),
+							evidence: None,
+						},
+					);
+					self.schedule(now, Tx::Invalid(call));
+				}
+			}
+			// A misbehaviour that does not fit the duty: the good statement.
+			_ => {
+				let (_, _, call) = self.submission(who, duty, good.body, good.evidence);
+				self.schedule(now, Tx::FeeLess(call));
+			}
+		}
+	}
+
+	/// Delivers this block's transactions in a random order, as the pool's authorise step and
+	/// the block would.
+	fn deliver(&mut self, now: u32) {
+		let mut txs = self.pending.remove(&now).unwrap_or_default();
+		for i in (1..txs.len()).rev() {
+			txs.swap(i, self.rng.below(i as u64 + 1) as usize);
+		}
+		for tx in txs {
+			let result = match tx {
+				Tx::FeeLess(call) => fee_less(&call).and_then(|()| {
+					call.dispatch_bypass_filter(RuntimeOrigin::from(
+						frame_system::RawOrigin::Authorized,
+					))
+					.map(|_| ())
+					.map_err(|e| format!("{:?}", e.error))
+				}),
+				Tx::FalseRed(call, who, round) => {
+					let result = fee_less(&call).and_then(|()| {
+						call.dispatch_bypass_filter(RuntimeOrigin::from(
+							frame_system::RawOrigin::Authorized,
+						))
+						.map(|_| ())
+						.map_err(|e| format!("{:?}", e.error))
+					});
+					if result.is_ok() {
+						self.expected.insert((who, round, format!("{:?}", OffenceKind::FalseRed)));
+					}
+					result
+				}
+				Tx::Signed(who, call) => call
+					.dispatch_bypass_filter(RuntimeOrigin::signed(who))
+					.map(|_| ())
+					.map_err(|e| format!("{:?}", e.error)),
+				Tx::Invalid(call) => {
+					assert!(
+						fee_less(&call).is_err(),
+						"seed {}: an invalid statement was authorised: {call:?}",
+						self.params.seed
+					);
+					self.stats.invalid_refused += 1;
+					continue;
+				}
+			};
+			match result {
+				Ok(()) => self.stats.delivered += 1,
+				Err(e) => *self.stats.refused.entry(e).or_default() += 1,
+			}
+		}
+	}
+
+	/// The invariants, after every block.
+	fn check(&mut self, now: u32) {
+		let seed = self.params.seed;
+		for record in System::events() {
+			let RuntimeEvent::ConsensusMachine(event) = record.event else { continue };
+			match event {
+				Event::OffenceRecorded { offender, kind, round, .. } => {
+					assert!(
+						!self.good.contains(&offender) || kind == OffenceKind::RedProposal,
+						"seed {seed}, block {now}: good agent {offender} has a {kind:?} offence in \
+						 round {round}"
+					);
+					*self.stats.offences.entry(format!("{kind:?}")).or_default() += 1;
+					self.recorded.insert((offender, round, format!("{kind:?}")));
+				}
+				Event::PenaltyApplied { slashed, .. } => {
+					self.stats.slashes += 1;
+					self.owed_to_treasury += slashed;
+				}
+				Event::ProposalBondReturned { fee, .. } => self.owed_to_treasury += fee,
+				Event::HandoverStarted { .. } => self.stats.handovers += 1,
+				Event::RoundOpened { round, level, .. } => {
+					if let Some(info) = Rounds::<Runtime>::get(round) {
+						if let RoundKind::Backup { root, .. } = info.kind {
+							let machine =
+								pallet_consensus_machine::Machines::<Runtime>::get(info.machine)
+									.expect("a live machine");
+							if usize::from(level) + 1 == machine.levels.len() {
+								self.last_levels_drawn.insert(root);
+							}
+						}
+					}
+				}
+				// A family whose complete last level ran is decided when it ends.
+				Event::RoundClosed { round, .. } | Event::RoundPruned { round }
+					if self.last_levels_drawn.remove(&round) =>
+				{
+					assert!(
+						self.decided.contains_key(&round),
+						"seed {seed}, block {now}: family {round} ended undecided after its \
+						 complete last level ran"
+					);
+				}
+				_ => {}
+			}
+		}
+		System::reset_events();
+		for (round, certificate) in Certificates::<Runtime>::iter() {
+			let value = match certificate.statement.body {
+				Body::Decision { value: Some(v) } => v,
+				ref body => body.value_hash(),
+			};
+			let info = Rounds::<Runtime>::get(round).expect("a certified round is live");
+			let family = match info.kind {
+				RoundKind::Backup { root, .. } => Some(root),
+				RoundKind::Primary { .. } => Some(round),
+				_ => None,
+			};
+			for id in [Some(round), family].into_iter().flatten() {
+				match self.decided.insert(id, value) {
+					Some(earlier) if earlier != value => panic!(
+						"seed {seed}, block {now}: round {id} decided {earlier:?} and {value:?}"
+					),
+					Some(_) => {}
+					None if id == round => {
+						let good_signer = certificate.signatures.iter().any(|(index, _)| {
+							CommitteeSeats::<Runtime>::get(round, index)
+								.is_some_and(|seat| self.good.contains(&seat.agent))
+						});
+						assert!(
+							good_signer,
+							"seed {seed}, block {now}: round {round}'s certificate has no good \
+							 signer"
+						);
+						self.stats.certificates_checked += 1;
+						let kind = match info.kind {
+							RoundKind::Primary { .. } => "primary",
+							RoundKind::Backup { .. } => "backup",
+							RoundKind::Transition { .. } => "transition",
+							RoundKind::Validity { .. } => "validity",
+						};
+						*self.stats.decided.entry(kind).or_default() += 1;
+					}
+					None => {}
+				}
+			}
+		}
+		for (_, penalty) in Penalties::<Runtime>::iter() {
+			assert!(
+				!self.good.contains(&penalty.offender) || penalty.kind == OffenceKind::RedProposal,
+				"seed {seed}, block {now}: good agent {} has a penalty: {penalty:?}",
+				penalty.offender
+			);
+		}
+		for account in &self.good {
+			if let Some(info) = pallet_consensus_machine::Agents::<Runtime>::get(account) {
+				assert!(
+					!matches!(info.status, AgentStatus::Suspended),
+					"seed {seed}, block {now}: good agent {account} is suspended"
+				);
+			}
+		}
+		assert_eq!(
+			Balances::total_issuance(),
+			self.issuance,
+			"seed {seed}, block {now}: issuance changed"
+		);
+		assert_eq!(
+			Balances::total_balance(&TreasuryAccount::get()),
+			self.treasury + self.owed_to_treasury,
+			"seed {seed}, block {now}: the treasury did not receive exactly the slashes and fees"
+		);
+		let clock = std::time::Instant::now();
+		AllPalletsWithSystem::try_state(now, TryStateSelect::All)
+			.unwrap_or_else(|e| panic!("seed {seed}, block {now}: try_state: {e:?}"));
+		*self.stats.time.entry("try_state (within the checks)").or_default() += clock.elapsed();
+	}
+
+	fn summary(&self) {
+		let s = &self.stats;
+		println!("byzantine simulation, seed {}: {:?}", self.params.seed, self.params);
+		println!("| measure | value |\n|---|---:|");
+		println!("| blocks | {} |", s.blocks);
+		println!("| rounds opened | {} |", NextRoundId::<Runtime>::get());
+		for (kind, n) in &s.decided {
+			println!("| {kind} rounds decided | {n} |");
+		}
+		println!("| certificates checked (a good signer each) | {} |", s.certificates_checked);
+		println!("| handovers | {} |", s.handovers);
+		println!("| transactions delivered | {} |", s.delivered);
+		for (act, n) in &s.acts {
+			println!("| bad duties: {act:?} | {n} |");
+		}
+		println!("| invalid statements refused by the authorise step | {} |", s.invalid_refused);
+		for (error, n) in &s.refused {
+			println!("| refused: {error} | {n} |");
+		}
+		for (kind, n) in &s.offences {
+			println!("| offences: {kind} | {n} |");
+		}
+		println!("| penalties applied | {} |", s.slashes);
+		for (phase, time) in &s.time {
+			println!("| time in {phase} | {time:.1?} |");
+		}
+	}
+}
+
+#[test]
+fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
+	let params = Params::from_env();
+	let rounds = params.rounds;
+	let (mut ext, mut sim, pool) = Sim::new(params);
+	ext.execute_with(|| {
+		let mut last_report = 0;
+		while NextRoundId::<Runtime>::get() < rounds {
+			let mut clock = std::time::Instant::now();
+			let mut lap = |sim: &mut Sim, phase: &'static str| {
+				*sim.stats.time.entry(phase).or_default() += clock.elapsed();
+				clock = std::time::Instant::now();
+			};
+			let now = next_block();
+			ConsensusMachine::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
+			lap(&mut sim, "the block's hooks");
+			sim.run_worker(now, &pool);
+			lap(&mut sim, "the off-chain worker");
+			sim.run_adversaries(now);
+			lap(&mut sim, "the adversary");
+			sim.deliver(now);
+			lap(&mut sim, "delivery");
+			sim.check(now);
+			lap(&mut sim, "the checks");
+			sim.stats.blocks += 1;
+			let done = NextRoundId::<Runtime>::get() * 20 / rounds.max(1);
+			if done > last_report {
+				last_report = done;
+				eprintln!("[{:<20}] {}%", "#".repeat(done as usize), done * 5);
+			}
+		}
+		// Let the last reports land and the penalties come due.
+		for _ in 0..30 {
+			let now = next_block();
+			ConsensusMachine::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
+			sim.run_worker(now, &pool);
+			sim.deliver(now);
+			sim.check(now);
+		}
+		sim.summary();
+		let missing: Vec<_> = sim.expected.difference(&sim.recorded).collect();
+		assert!(
+			missing.is_empty(),
+			"seed {}: signed misbehaviour without an offence: {missing:?}",
+			sim.params.seed
+		);
+	});
+}

@@ -751,11 +751,13 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 				eprintln!("[{:<20}] {}%", "#".repeat(done as usize), done * 5);
 			}
 		}
-		// Let the last reports land and the penalties come due.
+		// Let the last reports land and the penalties come due (everyone still plays: the dev
+		// agents, good, are the harness's too).
 		for _ in 0..30 {
 			let now = next_block();
 			ConsensusMachine::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
 			sim.run_worker(now, &pool);
+			sim.run_adversaries(now);
 			sim.deliver(now);
 			sim.check(now);
 		}

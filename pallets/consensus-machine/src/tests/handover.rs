@@ -528,20 +528,14 @@ fn a_certificate_is_one_event_not_one_per_signer() {
 		let machine = hierarchical(&[10]);
 		let root = open(machine);
 		let v = decision(root, Some(h(7)));
-		let committee = seats(root);
 		let signers = seats_to_threshold(root);
 		assert!(signers.len() >= 2, "the test needs two signers");
 		// The first signer already stated null: its signature of `v` proves an equivocation
 		// and does not count, so the certificate falls short of the threshold.
 		submit(signers[0].agent, &decision(root, None));
 		System::reset_events();
-		let sigs: Vec<_> = signers
-			.iter()
-			.map(|s| {
-				let i = committee.iter().position(|c| c.agent == s.agent).unwrap() as u32;
-				(i, stored(sign(s.agent, &v)))
-			})
-			.collect();
+		let sigs: Vec<_> =
+			signers.iter().map(|s| (seat_of(root, s.agent), stored(sign(s.agent, &v)))).collect();
 		assert_ok!(ConsensusMachine::submit_certificate(
 			RuntimeOrigin::signed(99),
 			v.clone(),
@@ -569,8 +563,10 @@ fn a_certificate_is_one_event_not_one_per_signer() {
 		// Recorded all the same: every counted signer's statement, and their tally.
 		assert_eq!(Tallies::<Test>::get(root, h(7)), counted);
 		for s in &signers[1..] {
-			let i = committee.iter().position(|c| c.agent == s.agent).unwrap() as u32;
-			assert_eq!(Statements::<Test>::get(root, i).map(|(b, _)| b), Some(v.body.clone()));
+			assert_eq!(
+				Statements::<Test>::get(root, seat_of(root, s.agent)).map(|(b, _)| b),
+				Some(v.body.clone())
+			);
 		}
 		assert_eq!(family_value(root), None);
 		assert_eq!(super::light::penalties_of(signers[0].agent).len(), 1);

@@ -132,6 +132,11 @@ impl Node {
 
 	/// The runtime events of block `at`.
 	pub fn events(&self, at: Hash) -> Vec<RuntimeEvent> {
+		self.event_records(at).into_iter().map(|r| r.event).collect()
+	}
+
+	/// The runtime events of block `at` with their phases (which extrinsic emitted them).
+	pub fn event_records(&self, at: Hash) -> Vec<frame_system::EventRecord<RuntimeEvent, Hash>> {
 		let key =
 			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
 		let value = self
@@ -142,9 +147,69 @@ impl Node {
 		}
 		Vec::<frame_system::EventRecord<RuntimeEvent, Hash>>::decode(&mut &bytes(&value)[..])
 			.expect("events decode with the runtime's types")
-			.into_iter()
-			.map(|r| r.event)
-			.collect()
+	}
+
+	/// The encoded extrinsics of block `at`.
+	pub fn extrinsics(&self, at: Hash) -> Vec<Vec<u8>> {
+		let block = self
+			.rpc("chain_getBlock", json!([format!("{at:?}")]))
+			.unwrap_or_else(|e| self.fail(&format!("chain_getBlock: {e}")));
+		block["block"]["extrinsics"].as_array().into_iter().flatten().map(bytes).collect()
+	}
+
+	/// Submits an encoded extrinsic (`author_submitExtrinsic`): its hash, or the error object
+	/// the node answered with (e.g. `{"code":1010,"message":"Invalid Transaction",...}`).
+	pub fn submit(&self, extrinsic: &[u8]) -> Result<Hash, Value> {
+		match self.rpc("author_submitExtrinsic", json!([hex(extrinsic)])) {
+			Ok(hash) => Ok(Hash::decode(&mut &bytes(&hash)[..]).expect("a transaction hash")),
+			Err(e) => Err(serde_json::from_str(&e).unwrap_or(Value::String(e))),
+		}
+	}
+
+	/// The next nonce of `who`, counting its transactions in the pool.
+	pub fn next_nonce(&self, who: &AccountId) -> u32 {
+		let nonce = self
+			.rpc("system_accountNextIndex", json!([who.to_string()]))
+			.unwrap_or_else(|e| self.fail(&format!("system_accountNextIndex: {e}")));
+		nonce.as_u64().and_then(|n| u32::try_from(n).ok()).expect("a nonce")
+	}
+
+	/// The runtime's spec and transaction versions.
+	pub fn versions(&self) -> (u32, u32) {
+		let version = self
+			.rpc("state_getRuntimeVersion", json!([]))
+			.unwrap_or_else(|e| self.fail(&format!("state_getRuntimeVersion: {e}")));
+		let field = |name: &str| version[name].as_u64().and_then(|v| u32::try_from(v).ok());
+		(field("specVersion").expect("specVersion"), field("transactionVersion").expect("txv"))
+	}
+
+	/// Every storage entry (key, value) of `pallet` at block `at`, sorted by key.
+	pub fn pallet_storage(&self, pallet: &str, at: Hash) -> Vec<(Vec<u8>, Vec<u8>)> {
+		let prefix = hex(&sp_io::hashing::twox_128(pallet.as_bytes()));
+		let at = format!("{at:?}");
+		let mut entries = Vec::new();
+		let mut start = Value::Null;
+		loop {
+			let keys = self
+				.rpc("state_getKeysPaged", json!([prefix, 1000, start, at]))
+				.unwrap_or_else(|e| self.fail(&format!("state_getKeysPaged: {e}")));
+			let keys = keys.as_array().cloned().unwrap_or_default();
+			if keys.is_empty() {
+				break;
+			}
+			let values = self
+				.rpc("state_queryStorageAt", json!([keys, at]))
+				.unwrap_or_else(|e| self.fail(&format!("state_queryStorageAt: {e}")));
+			for pair in values[0]["changes"].as_array().into_iter().flatten() {
+				entries.push((bytes(&pair[0]), bytes(&pair[1])));
+			}
+			if keys.len() < 1000 {
+				break;
+			}
+			start = keys[keys.len() - 1].clone();
+		}
+		entries.sort();
+		entries
 	}
 
 	/// A runtime API call at block `at`, decoded.

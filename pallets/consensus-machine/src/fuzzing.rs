@@ -1,0 +1,566 @@
+//! # Fuzzed dispatch
+//!
+//! Arbitrary bytes drive a sequence of calls against the test runtime (System, Balances and
+//! this pallet, see [`crate::mock`]). Each step reads an opcode, then what it needs. Most steps
+//! build calls that can pass (a registration with a valid proof of possession, a picket's
+//! statement for a seat it holds signed with its key, a certificate of several seats, an
+//! equivocation report of two signed statements), with their parts bent by the input (another
+//! signer, another body, a seat not held, an unknown round, a bond below the minimum, ...);
+//! one step decodes the raw bytes as a call of this pallet and dispatches it from an origin the
+//! input picks. Fee-less calls go through their authorise step first, as the pool and the block
+//! builder do, and are dispatched only if it passes. Blocks advance (with `on_initialize`, and
+//! `on_idle` given as much or as little weight as the input says) whenever the input asks.
+//!
+//! Whatever the input, [`run`] checks that nothing panics; that a call refused by its
+//! authorise step or failing in dispatch leaves the storage root as it was; and, after every
+//! block, that the pallet's `try_state` passes and the total issuance is the genesis one
+//! (slashes move funds to the treasury, nothing is minted or burnt).
+//!
+//! The pallet's tests run [`run`] on random inputs (proptest) and replay the saved corpus
+//! (`fuzz/corpus/dispatch`); `fuzz/` runs it under libFuzzer with `cargo fuzz`.
+
+use crate::{
+	demo::DemoEvaluator,
+	mock::*,
+	offchain::Evaluate,
+	pallet::*,
+	types::{EquivocationProof, LevelSpec, RoundKind},
+	Call as CmCall,
+};
+use codec::Decode;
+use consensus_machine_primitives::{
+	light::Verdict,
+	statement::{Body, RoundId, Statement},
+	EpsilonArg, ProbabilityArg,
+};
+use frame_support::{
+	pallet_prelude::TransactionSource,
+	traits::{Authorize, Hooks},
+	weights::Weight,
+	BoundedVec,
+};
+use sp_core::sr25519;
+use sp_runtime::{traits::Dispatchable, StateVersion};
+
+/// Steps one input may take at most (so that every input runs in bounded time).
+pub const MAX_STEPS: u32 = 300;
+/// Accounts that act: 1..=10 are bonded agents at genesis, all have funds.
+const ACCOUNTS: u32 = 40;
+/// Fresh picket keys (for registrations and rotations) are those of ids `FRESH..FRESH+KEYS`.
+const FRESH: u64 = 200;
+const KEYS: u32 = 40;
+
+/// What one run did: how many calls of each outcome, blocks, and what the pallet recorded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+	/// Calls made.
+	pub calls: u32,
+	/// Calls that succeeded.
+	pub succeeded: u32,
+	/// Calls that failed in dispatch (storage unchanged).
+	pub failed: u32,
+	/// Fee-less calls their authorise step refused (storage unchanged).
+	pub refused: u32,
+	/// Blocks run.
+	pub blocks: u32,
+	/// Rounds whose committee was drawn.
+	pub drawn: u32,
+	/// Statements recorded.
+	pub statements: u32,
+	/// Certificates recorded (decisions).
+	pub decisions: u32,
+	/// Handovers to a backup level.
+	pub handovers: u32,
+	/// Offences recorded.
+	pub offences: u32,
+	/// Penalties applied (slashes).
+	pub slashes: u32,
+}
+
+impl core::ops::AddAssign for Stats {
+	fn add_assign(&mut self, o: Self) {
+		self.calls += o.calls;
+		self.succeeded += o.succeeded;
+		self.failed += o.failed;
+		self.refused += o.refused;
+		self.blocks += o.blocks;
+		self.drawn += o.drawn;
+		self.statements += o.statements;
+		self.decisions += o.decisions;
+		self.handovers += o.handovers;
+		self.offences += o.offences;
+		self.slashes += o.slashes;
+	}
+}
+
+/// Runs the calls `data` describes from genesis, checking the invariants above; panics if one
+/// breaks. Returns what the run did.
+pub fn run(data: &[u8]) -> Stats {
+	let mut fuzzer = Fuzzer { input: data, stats: Stats::default(), issuance: 0 };
+	ExtBuilder::default().build().execute_with(|| {
+		fuzzer.issuance = Balances::total_issuance();
+		let mut steps = 0;
+		while !fuzzer.input.is_empty() && steps < MAX_STEPS {
+			steps += 1;
+			fuzzer.step();
+		}
+		// A few empty blocks: what is due (draws, penalties, exits, pruning) happens too.
+		for _ in 0..3 {
+			fuzzer.next_block(Weight::MAX);
+		}
+	});
+	fuzzer.stats
+}
+
+enum Origin {
+	Root,
+	Signed(AccountId),
+	/// Fee-less: authorised by the call's authorise step, then dispatched.
+	FeeLess,
+}
+
+struct Fuzzer<'a> {
+	input: &'a [u8],
+	stats: Stats,
+	issuance: Balance,
+}
+
+impl Fuzzer<'_> {
+	fn byte(&mut self) -> u8 {
+		match self.input.split_first() {
+			Some((b, rest)) => {
+				self.input = rest;
+				*b
+			}
+			None => 0,
+		}
+	}
+
+	/// A number below `n` (0 when `n` is 0).
+	fn below(&mut self, n: u32) -> u32 {
+		let x = u32::from_le_bytes([self.byte(), self.byte(), 0, 0]);
+		x.checked_rem(n).unwrap_or(0)
+	}
+
+	fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+		items[self.below(items.len() as u32) as usize].clone()
+	}
+
+	fn account(&mut self) -> AccountId {
+		1 + u64::from(self.below(ACCOUNTS))
+	}
+
+	fn fresh_key(&mut self) -> AccountId {
+		FRESH + u64::from(self.below(KEYS))
+	}
+
+	/// A round id: one of the live rounds, or now and then one that does not exist.
+	fn round(&mut self) -> RoundId {
+		let mut rounds: Vec<RoundId> = Rounds::<Test>::iter_keys().collect();
+		rounds.sort();
+		let i = self.below(rounds.len() as u32 + 1) as usize;
+		rounds.get(i).copied().unwrap_or(NextRoundId::<Test>::get() + u64::from(self.byte()))
+	}
+
+	fn step(&mut self) {
+		match self.byte() % 16 {
+			0..=2 => {
+				let blocks = 1 + self.below(4);
+				let weight = self.pick(&[Weight::MAX, Weight::zero(), Weight::from_parts(1, 1)]);
+				for _ in 0..blocks {
+					self.next_block(weight);
+				}
+			}
+			3 => self.register(),
+			4 => self.stake(),
+			5 => self.create_machine(),
+			6 => self.create_hierarchical_machine(),
+			7 => {
+				let machine = self.below(NextMachineId::<Test>::get() + 1);
+				let (who, subject) = (self.account(), h(self.byte()));
+				self.dispatch(Origin::Signed(who), CmCall::open_round { machine, subject });
+			}
+			8 => self.propose(),
+			9 | 10 => self.statement(),
+			11 => self.certificate(),
+			12 => self.equivocation(),
+			13 => self.backup_vote(),
+			14 => self.housekeeping(),
+			_ => self.raw(),
+		}
+	}
+
+	/// Ends the block and starts the next, then checks the invariants.
+	fn next_block(&mut self, idle: Weight) {
+		for record in System::events() {
+			let RuntimeEvent::ConsensusMachine(event) = record.event else { continue };
+			let s = &mut self.stats;
+			match event {
+				Event::RoundOpened { .. } => s.drawn += 1,
+				Event::StatementRecorded { .. } => s.statements += 1,
+				Event::CertificateRecorded { .. } => s.decisions += 1,
+				Event::HandoverStarted { .. } => s.handovers += 1,
+				Event::OffenceRecorded { .. } => s.offences += 1,
+				Event::PenaltyApplied { .. } => s.slashes += 1,
+				_ => {}
+			}
+		}
+		System::reset_events();
+		let now = System::block_number() + 1;
+		System::set_block_number(now);
+		ConsensusMachine::on_initialize(now);
+		ConsensusMachine::on_idle(now, idle);
+		self.stats.blocks += 1;
+		if let Err(e) = ConsensusMachine::do_try_state() {
+			panic!("try_state fails at block {now}: {e:?}");
+		}
+		assert_eq!(Balances::total_issuance(), self.issuance, "issuance changed at block {now}");
+	}
+
+	/// Dispatches `call` from `origin`: a refused or failing call must change nothing.
+	fn dispatch(&mut self, origin: Origin, call: CmCall<Test>) {
+		let call = RuntimeCall::ConsensusMachine(call);
+		let before = sp_io::storage::root(StateVersion::V1);
+		self.stats.calls += 1;
+		let result = match origin {
+			Origin::Root => call.clone().dispatch(RuntimeOrigin::root()),
+			Origin::Signed(who) => call.clone().dispatch(RuntimeOrigin::signed(who)),
+			Origin::FeeLess => match call.authorize(TransactionSource::External) {
+				Some(Ok(_)) => call.clone().dispatch(frame_system::RawOrigin::Authorized.into()),
+				refused => {
+					self.stats.refused += 1;
+					let after = sp_io::storage::root(StateVersion::V1);
+					assert_eq!(before, after, "{call:?} refused ({refused:?}) changed storage");
+					return;
+				}
+			},
+		};
+		match result {
+			Ok(_) => self.stats.succeeded += 1,
+			Err(e) => {
+				self.stats.failed += 1;
+				let after = sp_io::storage::root(StateVersion::V1);
+				assert_eq!(before, after, "{call:?} failed ({e:?}) and changed storage");
+			}
+		}
+	}
+
+	fn register(&mut self) {
+		let (who, fresh) = (self.account(), self.fresh_key());
+		// Mostly a valid proof; sometimes by another key, or for another account.
+		let proof = match self.byte() % 4 {
+			0 => proof(self.fresh_key(), who),
+			1 => proof(fresh, self.account()),
+			_ => proof(fresh, who),
+		};
+		let bond = self.pick(&[MIN_BOND - 1, MIN_BOND, 500, 5_000, 20_000]);
+		self.dispatch(Origin::Signed(who), CmCall::register { key: key(fresh), bond, proof });
+	}
+
+	fn stake(&mut self) {
+		let who = self.account();
+		let call = match self.byte() % 5 {
+			0 => CmCall::bond_extra { amount: self.pick(&[0, 1, 100, 5_000, 20_000]) },
+			1 => CmCall::unbond {},
+			2 => CmCall::withdraw_unbonded {},
+			3 => CmCall::rejoin {},
+			_ => {
+				let fresh = self.fresh_key();
+				let signer = if self.byte() % 4 == 0 { self.fresh_key() } else { fresh };
+				CmCall::rotate_key { key: key(fresh), proof: proof(signer, who) }
+			}
+		};
+		self.dispatch(Origin::Signed(who), call);
+	}
+
+	fn probability(&mut self) -> ProbabilityArg {
+		let (num, den) =
+			self.pick(&[(1, 10), (1, 100), (1, 20), (1, 5), (1, 3), (1, 2), (3, 2), (1, 0)]);
+		ProbabilityArg { num, den }
+	}
+
+	fn epsilon(&mut self) -> EpsilonArg {
+		let (num, den) =
+			self.pick(&[(1, 1_000), (1, 1_000_000), (1, 1_000_000_000), (1, 2), (0, 0)]);
+		EpsilonArg { num, den }
+	}
+
+	fn create_machine(&mut self) {
+		let call = CmCall::create_machine {
+			slots: self.below(MAX_COMMITTEE + 2),
+			p: self.probability(),
+			epsilon: self.epsilon(),
+			timeout: u64::from(self.below(MAX_ROUND_DURATION as u32 + 2)),
+			round_deposit: self.pick(&[0, 50, 20_000]),
+			initial_state: h(self.byte()),
+		};
+		let origin =
+			if self.byte() % 8 == 0 { Origin::Signed(self.account()) } else { Origin::Root };
+		self.dispatch(origin, call);
+	}
+
+	fn create_hierarchical_machine(&mut self) {
+		// Mostly a sound machine (a primary of 4 or 6 slots, complete backups, p = 1/100), so
+		// that rounds hand over; otherwise levels as the input says.
+		let sound = self.byte() % 4 != 0;
+		let count = if sound { 2 + self.below(2) } else { self.below(4) };
+		let levels = (0..count)
+			.map(|i| match (sound, i) {
+				(true, _) => LevelSpec {
+					slots: if i == 0 { self.pick(&[4, 6]) } else { self.pick(&[10, 16]) },
+					p: ProbabilityArg { num: 1, den: 100 },
+					epsilon: EpsilonArg { num: 1, den: 1_000 },
+					timeout: 2 + u64::from(self.below(8)),
+				},
+				(false, _) => LevelSpec {
+					slots: if i == 0 {
+						1 + self.below(8)
+					} else {
+						8 + self.below(MAX_COMMITTEE - 7)
+					},
+					p: self.probability(),
+					epsilon: self.epsilon(),
+					timeout: u64::from(self.below(20)),
+				},
+			})
+			.collect::<Vec<_>>();
+		let call = CmCall::create_hierarchical_machine {
+			levels: BoundedVec::truncate_from(levels),
+			round_deposit: self.pick(&[0, 50]),
+		};
+		self.dispatch(Origin::Root, call);
+	}
+
+	fn propose(&mut self) {
+		let machine = self.below(NextMachineId::<Test>::get() + 1);
+		let size = 1 + self.below(64);
+		let object = DemoEvaluator::<CHUNK>::object(size, self.byte() % 3 != 0);
+		let size = if self.byte() % 8 == 0 { self.below(5_000) } else { size };
+		let who = self.account();
+		self.dispatch(Origin::Signed(who), CmCall::propose { machine, object: object.hash, size });
+	}
+
+	/// A seat of `round` (or one past its committee), its agent, and its key's id.
+	fn seat(&mut self, round: RoundId) -> (u32, Option<AccountId>) {
+		let committee = ConsensusMachine::committee(round);
+		let index = self.below(committee.len() as u32 + 1);
+		let signer = committee.get(index as usize).and_then(|seat| signer_of(&seat.key));
+		(index, signer)
+	}
+
+	/// What a good picket of `round` would sign (and its evidence), or a plausible statement
+	/// for a round without a duty for `signer`.
+	fn honest(
+		&mut self,
+		round: RoundId,
+		signer: Option<AccountId>,
+	) -> (Statement, Option<Vec<u8>>) {
+		let duty = signer
+			.and_then(|s| ConsensusMachine::duties(&key(s)).into_iter().find(|d| d.round == round));
+		let genesis = ConsensusMachine::genesis_hash();
+		match duty {
+			Some(duty) => {
+				let judgement = DemoEvaluator::<CHUNK>::evaluate(&duty.task)
+					.expect("the demo evaluator judges every task");
+				let statement = Statement {
+					genesis,
+					machine: duty.machine,
+					round,
+					instance: duty.instance,
+					level: duty.level,
+					body: judgement.body,
+				};
+				(statement, judgement.evidence)
+			}
+			None => {
+				let info = Rounds::<Test>::get(round);
+				let statement = Statement {
+					genesis,
+					machine: info.as_ref().map_or(0, |r| r.machine),
+					round,
+					instance: info.as_ref().map(|r| r.instance).unwrap_or_default(),
+					level: info.as_ref().map_or(0, |r| r.level),
+					body: Body::Decision { value: Some(h(self.byte())) },
+				};
+				(statement, None)
+			}
+		}
+	}
+
+	/// Bends a statement the way the input says (or leaves it honest).
+	fn bend(&mut self, statement: &mut Statement, evidence: &mut Option<Vec<u8>>) {
+		match self.byte() % 10 {
+			5 => {
+				statement.body = match statement.body {
+					Body::Transition { step, from, .. } => {
+						Body::Transition { step, from, output: h(self.byte()), to: h(self.byte()) }
+					}
+					Body::Decision { .. } => {
+						Body::Decision { value: (self.byte() % 3 != 0).then(|| h(self.byte())) }
+					}
+					Body::Verdict { object, .. } => {
+						let verdict = self.pick(&[Verdict::Green, Verdict::Amber]);
+						*evidence = None;
+						Body::Verdict { object, verdict }
+					}
+				}
+			}
+			6 => {
+				statement.body = Body::Verdict { object: h(self.byte()), verdict: Verdict::Green };
+				*evidence = None;
+			}
+			7 => statement.genesis = h(self.byte()),
+			8 => {
+				// A red whose evidence proves nothing.
+				let bogus = vec![self.byte(); 1 + self.below(8) as usize];
+				let object = match statement.body {
+					Body::Verdict { object, .. } => object,
+					_ => h(self.byte()),
+				};
+				let hash = sp_io::hashing::blake2_256(&bogus);
+				statement.body = Body::Verdict { object, verdict: Verdict::Red { evidence: hash } };
+				*evidence = Some(bogus);
+			}
+			9 => statement.level = statement.level.wrapping_add(1),
+			_ => {}
+		}
+	}
+
+	fn statement(&mut self) {
+		let round = self.round();
+		let (seat, signer) = self.seat(round);
+		let (mut statement, mut evidence) = self.honest(round, signer);
+		self.bend(&mut statement, &mut evidence);
+		// Mostly the seat's own key; sometimes another's.
+		let by = match (signer, self.byte() % 8) {
+			(Some(s), 0..=6) => s,
+			_ => self.account(),
+		};
+		let call = CmCall::submit_statement {
+			statement: statement.clone(),
+			seat,
+			signature: sign(by, &statement),
+			evidence: evidence.map(BoundedVec::truncate_from),
+		};
+		self.dispatch(Origin::FeeLess, call);
+	}
+
+	fn certificate(&mut self) {
+		let round = self.round();
+		let committee = ConsensusMachine::committee(round);
+		let first = committee.first().and_then(|s| signer_of(&s.key));
+		let (mut statement, mut evidence) = self.honest(round, first);
+		if self.byte() % 4 == 0 {
+			self.bend(&mut statement, &mut evidence);
+		}
+		let count = self.below(committee.len() as u32 + 2);
+		let mut signatures: Vec<(u32, sr25519::Signature)> = committee
+			.iter()
+			.enumerate()
+			.take(count as usize)
+			.filter_map(|(i, seat)| {
+				signer_of(&seat.key).map(|s| (i as u32, stored(sign(s, &statement))))
+			})
+			.collect();
+		match self.byte() % 6 {
+			0 if !signatures.is_empty() => {
+				// One signature by the wrong key.
+				let i = self.below(signatures.len() as u32) as usize;
+				signatures[i].1 = stored(sign(self.account(), &statement));
+			}
+			1 if !signatures.is_empty() => signatures.push(signatures[0]),
+			2 => signatures.push((self.below(MAX_COMMITTEE * 2), stored(sign(1, &statement)))),
+			_ => {}
+		}
+		let call = CmCall::submit_certificate {
+			statement,
+			signatures: BoundedVec::truncate_from(signatures),
+		};
+		let who = self.account();
+		self.dispatch(Origin::Signed(who), call);
+	}
+
+	fn equivocation(&mut self) {
+		let round = self.round();
+		let (seat, signer) = self.seat(round);
+		let (first, mut evidence) = self.honest(round, signer);
+		let mut second = first.clone();
+		self.bend(&mut second, &mut evidence);
+		let by = signer.unwrap_or_else(|| self.account());
+		let membership = ConsensusMachine::membership_proof(round, seat)
+			.or_else(|| ConsensusMachine::membership_proof(round, 0));
+		let Some(membership) = membership else { return };
+		let proof = Box::new(EquivocationProof {
+			first: (first.clone(), stored(sign(by, &first))),
+			second: (second.clone(), stored(sign(by, &second))),
+		});
+		let origin =
+			if self.byte() % 2 == 0 { Origin::FeeLess } else { Origin::Signed(self.account()) };
+		self.dispatch(origin, CmCall::report_equivocation { membership, proof });
+	}
+
+	fn backup_vote(&mut self) {
+		let round = self.round();
+		let (seat, signer) = self.seat(round);
+		let (mut statement, mut evidence) = self.honest(round, signer);
+		if !matches!(Rounds::<Test>::get(round).map(|r| r.kind), Some(RoundKind::Backup { .. }))
+			|| self.byte() % 2 == 0
+		{
+			self.bend(&mut statement, &mut evidence);
+		}
+		let by = signer.unwrap_or_else(|| self.account());
+		let signature = stored(sign(by, &statement));
+		let who = self.account();
+		self.dispatch(
+			Origin::Signed(who),
+			CmCall::report_backup_vote { seat, statement, signature },
+		);
+	}
+
+	fn housekeeping(&mut self) {
+		let round = self.round();
+		let penalty = self.below(NextPenaltyId::<Test>::get() + 2);
+		let who = self.account();
+		match self.byte() % 7 {
+			0 => self.dispatch(Origin::Signed(who), CmCall::close_round { round }),
+			1 => self.dispatch(Origin::Signed(who), CmCall::start_handover { round }),
+			2 => self.dispatch(Origin::FeeLess, CmCall::start_handover { round }),
+			3 => self.dispatch(Origin::Signed(who), CmCall::prune_round { round }),
+			4 => self.dispatch(Origin::Signed(who), CmCall::apply_penalty { penalty }),
+			5 => self.dispatch(Origin::Root, CmCall::cancel_penalty { penalty }),
+			_ => {
+				let machine = self.below(NextMachineId::<Test>::get() + 1);
+				let opener = (self.byte() % 2 == 0).then(|| self.account());
+				self.dispatch(Origin::Root, CmCall::set_machine_opener { machine, opener });
+			}
+		}
+	}
+
+	/// The rest of the input's bytes as a SCALE-encoded call of this pallet, from an origin
+	/// the input picks.
+	fn raw(&mut self) {
+		let origin = match self.byte() % 4 {
+			0 => Origin::Root,
+			1 => Origin::FeeLess,
+			_ => Origin::Signed(self.account()),
+		};
+		let mut bytes = self.input;
+		match CmCall::<Test>::decode(&mut bytes) {
+			Ok(call) => {
+				self.input = bytes;
+				self.dispatch(origin, call);
+			}
+			// Not a call: skip a byte, so that the rest of the input still drives steps.
+			Err(_) => {
+				self.byte();
+			}
+		}
+	}
+}
+
+/// The id whose test pair has `key` (an agent's first key, or a fresh one), if any.
+fn signer_of(key: &crate::crypto::Public) -> Option<AccountId> {
+	(1..=u64::from(ACCOUNTS))
+		.chain(FRESH..FRESH + u64::from(KEYS))
+		.find(|&id| crate::mock::key(id) == *key)
+}

@@ -270,7 +270,7 @@ impl ExtBuilder {
 	}
 
 	/// With a keystore, for code that generates and signs with keys (the benchmarks).
-	#[cfg(feature = "runtime-benchmarks")]
+	#[cfg(all(test, feature = "runtime-benchmarks"))]
 	pub fn build_with_keystore(self) -> sp_io::TestExternalities {
 		let mut ext = self.build();
 		ext.register_extension(sp_keystore::KeystoreExt::new(

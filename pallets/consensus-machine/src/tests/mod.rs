@@ -6,6 +6,7 @@ mod differential;
 mod draws;
 mod fixtures;
 mod forks;
+mod fuzz;
 mod handover;
 mod light;
 mod migrations;

@@ -5,14 +5,16 @@
 //! more with uniform or heavy-tailed stakes (`SIM_STAKES`). Good agents' keys are in the
 //! node's keystore and its off-chain worker signs for them, exactly as on a node; bad agents
 //! (at most `SIM_BAD` percent of the stake) are played by the harness, which reads their duties
-//! from the runtime API and, duty by duty, picks a misbehaviour at random: silence, a statement
-//! sent after the deadline, an equivocation (reported by a watcher), a lying pre-decision, a
-//! backup vote that breaks the adoption rule (reported), a false red, a green on a bad object,
-//! or a flood of invalid statements. Every transaction is delivered through the authorise step
+//! from the runtime API and, duty by duty, picks a misbehaviour the duty allows, the least used
+//! so far (ties at random): silence, a statement sent after the deadline, an equivocation
+//! (reported by a watcher), a lying pre-decision, a backup vote that breaks the adoption rule
+//! (reported), a false red, a green on a bad object, a flood of invalid statements, or a wrong
+//! value every bad agent of the round signs alike (collusion). Every transaction is delivered through the authorise step
 //! like the pool's, some late and all in a random order.
 //!
 //! After every block it checks: no round or family has two decided values; every certificate
-//! has a good signer; no good agent has an offence; the total issuance is unchanged and the
+//! has a good signer and, where the harness saw a duty of the round, the value a good picket
+//! signs; no good agent has an offence; the total issuance is unchanged and the
 //! treasury received exactly the slashes and amber fees; no invalid statement got through; the
 //! pallets' `try_state`. At the end: every reported equivocation and backup-rule violation and
 //! every false red that was recorded became an offence, and every oracle family whose last level
@@ -25,7 +27,7 @@
 mod chain;
 
 use chain::{development, next_block};
-use codec::Decode;
+use codec::{Decode, Encode};
 use consensus_machine_primitives::{
 	light::Verdict,
 	statement::{possession_payload, Body, Hash, RoundId, Statement},
@@ -128,9 +130,12 @@ enum Bad {
 	FalseRed,
 	WrongGreen,
 	Flood,
+	/// Every bad agent choosing this in a round signs the same wrong value (derived from the
+	/// round), so that bad seats add up.
+	Collude,
 }
 
-const BAD: [Bad; 8] = [
+const BAD: [Bad; 9] = [
 	Bad::Silent,
 	Bad::Late,
 	Bad::Equivocate,
@@ -139,6 +144,7 @@ const BAD: [Bad; 8] = [
 	Bad::FalseRed,
 	Bad::WrongGreen,
 	Bad::Flood,
+	Bad::Collude,
 ];
 
 /// Takes the transactions the off-chain worker put in the pool.
@@ -174,6 +180,8 @@ struct Stats {
 	offences: BTreeMap<String, u64>,
 	slashes: u64,
 	certificates_checked: u64,
+	/// Certificates whose value is the one a good picket signs for the round.
+	decisions_honest: u64,
 	/// Wall-clock time per phase of a block.
 	time: BTreeMap<&'static str, std::time::Duration>,
 }
@@ -190,6 +198,9 @@ struct Sim {
 	acted: BTreeSet<(usize, RoundId)>,
 	/// The decided value of every round and family seen decided.
 	decided: BTreeMap<RoundId, Hash>,
+	/// What a good picket signs in each round the harness saw a duty of (the body's value
+	/// hash), from the runtime's evaluator: no certificate may say anything else.
+	honest: BTreeMap<RoundId, Hash>,
 	/// Offences the harness expects: (offender, round, kind).
 	expected: BTreeSet<(AccountId, RoundId, String)>,
 	/// Offences recorded: (offender, round, kind).
@@ -314,6 +325,7 @@ impl Sim {
 				pending: BTreeMap::new(),
 				acted: BTreeSet::new(),
 				decided: BTreeMap::new(),
+				honest: BTreeMap::new(),
 				expected: BTreeSet::new(),
 				recorded: BTreeSet::new(),
 				last_levels_drawn: BTreeSet::new(),
@@ -374,7 +386,7 @@ impl Sim {
 		(statement, signature, call)
 	}
 
-	/// The bad agents: each new duty gets a misbehaviour picked at random.
+	/// The bad agents: each new duty gets one of the misbehaviours it allows, the least used.
 	fn run_adversaries(&mut self, now: u32) {
 		let keys: Vec<pallet_consensus_machine::crypto::Public> =
 			self.adversaries.iter().map(|a| a.key.public().into()).collect();
@@ -383,6 +395,9 @@ impl Sim {
 			for duty in duties.remove(key).unwrap_or_default() {
 				if !self.acted.insert((who, duty.round)) {
 					continue;
+				}
+				if let Some(good) = Evaluator::evaluate(&duty.task) {
+					self.honest.entry(duty.round).or_insert(good.body.value_hash());
 				}
 				if !self.adversaries[who].bad {
 					if let Some(good) = Evaluator::evaluate(&duty.task) {
@@ -393,7 +408,26 @@ impl Sim {
 					}
 					continue;
 				}
-				let act = BAD[self.rng.below(BAD.len() as u64) as usize];
+				// Among the acts this duty allows, one of the least used so far (ties at random):
+				// duties that allow rare acts (a backup vote with a value to adopt, a verdict)
+				// get them.
+				let fits = |act: &Bad| match act {
+					Bad::LyingPreDecision => {
+						matches!(duty.task, DutyTask::Decision { .. }) && duty.level == 0
+					}
+					Bad::BreakAdoption => {
+						matches!(duty.task, DutyTask::Decision { required: Some(_), .. })
+					}
+					Bad::FalseRed | Bad::WrongGreen => {
+						matches!(duty.task, DutyTask::Verdict { .. })
+					}
+					_ => true,
+				};
+				let used = |act: &Bad| self.stats.acts.get(act).copied().unwrap_or(0);
+				let fewest = BAD.iter().filter(|a| fits(a)).map(used).min().unwrap_or(0);
+				let least: Vec<Bad> =
+					BAD.iter().copied().filter(|a| fits(a) && used(a) == fewest).collect();
+				let act = least[self.rng.below(least.len() as u64) as usize];
 				*self.stats.acts.entry(act).or_default() += 1;
 				self.misbehave(now, who, &duty, act);
 			}
@@ -485,6 +519,21 @@ impl Sim {
 			}
 			(Bad::WrongGreen, DutyTask::Verdict { object }) => {
 				let body = Body::Verdict { object: object.hash, verdict: Verdict::Green };
+				let (_, _, call) = self.submission(who, duty, body, None);
+				self.schedule(now, Tx::FeeLess(call));
+			}
+			(Bad::Collude, task) => {
+				let wrong =
+					|tag: u8| sp_io::hashing::blake2_256(&(b"collude", duty.round, tag).encode());
+				let body = match (task, good.body) {
+					(_, Body::Transition { step, from, .. }) => {
+						Body::Transition { step, from, output: wrong(0), to: wrong(1) }
+					}
+					(_, Body::Decision { .. }) => Body::Decision { value: Some(wrong(0)) },
+					(_, Body::Verdict { object, .. }) => {
+						Body::Verdict { object, verdict: Verdict::Green }
+					}
+				};
 				let (_, _, call) = self.submission(who, duty, body, None);
 				self.schedule(now, Tx::FeeLess(call));
 			}
@@ -648,6 +697,16 @@ impl Sim {
 							 signer"
 						);
 						self.stats.certificates_checked += 1;
+						if let Some(honest) = self.honest.get(&round) {
+							assert_eq!(
+								certificate.statement.body.value_hash(),
+								*honest,
+								"seed {seed}, block {now}: round {round} decided {:?}, which no \
+								 good picket signs",
+								certificate.statement.body
+							);
+							self.stats.decisions_honest += 1;
+						}
 						let kind = match info.kind {
 							RoundKind::Primary { .. } => "primary",
 							RoundKind::Backup { .. } => "backup",
@@ -701,6 +760,10 @@ impl Sim {
 			println!("| {kind} rounds decided | {n} |");
 		}
 		println!("| certificates checked (a good signer each) | {} |", s.certificates_checked);
+		println!(
+			"| certificates whose value a good picket signs (of those with a known duty) | {} |",
+			s.decisions_honest
+		);
 		println!("| handovers | {} |", s.handovers);
 		println!("| transactions delivered | {} |", s.delivered);
 		for (act, n) in &s.acts {
@@ -762,6 +825,13 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 			sim.check(now);
 		}
 		sim.summary();
+		// The run must have exercised what it checks.
+		let s = &sim.stats;
+		assert!(s.certificates_checked > 0 && s.decisions_honest > 0, "no decision checked");
+		assert!(s.handovers > 0, "no handover");
+		if rounds >= 300 {
+			assert!(s.acts.values().sum::<u64>() > 0, "no bad duty");
+		}
 		let missing: Vec<_> = sim.expected.difference(&sim.recorded).collect();
 		assert!(
 			missing.is_empty(),

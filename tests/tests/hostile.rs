@@ -19,6 +19,7 @@ mod support;
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
 	light::Verdict,
+	membership::MAX_PATH,
 	statement::{possession_payload, Body, RoundId, Statement},
 	stochastic::{EpsilonArg, ProbabilityArg},
 };
@@ -26,9 +27,10 @@ use consensus_machine_runtime::{
 	genesis_config_presets::picket_seed, AccountId, BlockNumber, Hash, Runtime, RuntimeCall,
 	RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic, UNIT,
 };
+use frame_support::traits::Get;
 use frame_system::{offchain::CreateAuthorizedTransaction, Phase};
 use pallet_consensus_machine::{
-	types::{Duty, DutyTask, LevelSpec},
+	types::{Duty, DutyTask, EquivocationProof, LevelSpec, MAX_LEVELS},
 	Call as CmCall, Error, Event,
 };
 use sp_core::{sr25519, Pair};
@@ -47,6 +49,9 @@ use support::{free_port, node_binary, Node};
 const NOTARY: u32 = 0;
 /// Dev agents bonded at genesis.
 const DEV_AGENTS: u32 = 20;
+/// The dev runtime's bounds.
+type MaxEvidenceLen = <Runtime as pallet_consensus_machine::Config>::MaxEvidenceLen;
+type MaxCommittee = <Runtime as pallet_consensus_machine::Config>::MaxCommittee;
 
 /// What a client gets back for one submission.
 #[derive(Debug, Clone, PartialEq)]
@@ -424,11 +429,22 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 			extrinsic: client.signed(
 				&alice,
 				sudo(CmCall::create_hierarchical_machine {
-					levels: vec![bad_level, good_level].try_into().unwrap(),
+					levels: vec![bad_level, good_level.clone()],
 					round_deposit: UNIT,
 				}),
 			),
 			expected: Outcome::SudoFailed(module(Error::ProbabilityOutOfRange)),
+		},
+		Case {
+			input: "`create_hierarchical_machine` with `MAX_LEVELS + 1` levels (sudo)".into(),
+			extrinsic: client.signed(
+				&alice,
+				sudo(CmCall::create_hierarchical_machine {
+					levels: vec![good_level.clone(); MAX_LEVELS as usize + 1],
+					round_deposit: UNIT,
+				}),
+			),
+			expected: Outcome::SudoFailed(module(Error::WrongLevelCount)),
 		},
 		Case {
 			input: "`open_round` of an unknown machine".into(),
@@ -481,9 +497,7 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 				&alice,
 				cm(CmCall::submit_certificate {
 					statement: unknown_round.clone(),
-					signatures: vec![(0, pickets[0].sign(&unknown_round.signing_payload()))]
-						.try_into()
-						.unwrap(),
+					signatures: vec![(0, pickets[0].sign(&unknown_round.signing_payload()))],
 				}),
 			),
 			expected: Outcome::Failed(module(Error::UnknownRound)),
@@ -573,11 +587,34 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 	let mut forged = all.clone();
 	forged[0].1 = sign(second.0, &good);
 	let certificate = |signatures: Vec<(u32, sr25519::Signature)>| {
-		cm(CmCall::submit_certificate {
-			statement: good.clone(),
-			signatures: signatures.try_into().unwrap(),
-		})
+		cm(CmCall::submit_certificate { statement: good.clone(), signatures })
 	};
+	// Arguments beyond their bounds: they decode, and get their errors.
+	let evidence = vec![7u8; <MaxEvidenceLen as Get<u32>>::get() as usize + 1];
+	let too_long = Statement {
+		body: Body::Verdict {
+			object: [3; 32],
+			verdict: Verdict::Red { evidence: sp_io::hashing::blake2_256(&evidence) },
+		},
+		..good.clone()
+	};
+	// The same seat's key, another output: an equivocation, but for the proof's path.
+	let mut other_output = good.clone();
+	if let Body::Transition { output, .. } = &mut other_output.body {
+		*output = [5; 32];
+	}
+	let membership: Option<pallet_consensus_machine::types::SeatProof<AccountId>> =
+		client.node.call(
+			"ConsensusMachineApi_membership_proof",
+			(round, first.1.seat),
+			client.node.block_hash(client.node.best_number()).expect("a best block"),
+		);
+	let mut membership = membership.expect("a drawn seat has a membership proof");
+	membership.path = vec![[0; 32]; MAX_PATH as usize + 1];
+	let proof = Box::new(EquivocationProof {
+		first: (good.clone(), sign(first.0, &good)),
+		second: (other_output.clone(), sign(first.0, &other_output)),
+	});
 	cases = vec![
 		Case {
 			input: "fee-less statement with a signature by a key that is not the seat's".into(),
@@ -615,6 +652,30 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 				sign(first.0, &wrong_kind),
 			)),
 			expected: custom(Error::WrongKind),
+		},
+		Case {
+			input: "fee-less red whose evidence is one byte longer than `MaxEvidenceLen`".into(),
+			extrinsic: client.fee_less(cm(CmCall::submit_statement {
+				statement: too_long.clone(),
+				seat: first.1.seat,
+				signature: sign(first.0, &too_long).into(),
+				evidence: Some(evidence.clone()),
+			})),
+			expected: custom(Error::EvidenceTooLong),
+		},
+		Case {
+			input: "`submit_certificate` with `MaxCommittee + 1` signatures".into(),
+			extrinsic: client.signed(
+				&alice,
+				certificate(vec![all[0]; <MaxCommittee as Get<u32>>::get() as usize + 1]),
+			),
+			expected: Outcome::Failed(module(Error::TooManySigners)),
+		},
+		Case {
+			input: "`report_equivocation` whose membership path is longer than any committee's"
+				.into(),
+			extrinsic: client.signed(&alice, cm(CmCall::report_equivocation { membership, proof })),
+			expected: Outcome::Failed(module(Error::BadMembershipProof)),
 		},
 		Case {
 			input: "`submit_certificate` with no signatures".into(),

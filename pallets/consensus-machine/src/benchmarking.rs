@@ -225,7 +225,7 @@ fn hierarchical<T: Config>(n: u32, levels: u32) -> Result<MachineId, BenchmarkEr
 	let id = NextMachineId::<T>::get();
 	Pallet::<T>::create_hierarchical_machine(
 		origin,
-		level_specs::<T>(n, levels),
+		level_specs::<T>(n, levels).into(),
 		T::MinBond::get(),
 	)
 	.map_err(|_| BenchmarkError::Stop("create_hierarchical_machine"))?;
@@ -572,7 +572,7 @@ mod benchmarks {
 			T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let levels = level_specs::<T>(n, crate::types::MAX_LEVELS);
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, levels, T::MinBond::get());
+		_(origin as T::RuntimeOrigin, levels.into(), T::MinBond::get());
 		assert!(Machines::<T>::contains_key(NextMachineId::<T>::get() - 1));
 		Ok(())
 	}
@@ -730,7 +730,7 @@ mod benchmarks {
 		let red = verdict::<T>(round, &object, Verdict::Red { evidence: hash });
 		let signature = sign(&last, &red);
 		#[extrinsic_call]
-		submit_statement(RawOrigin::Authorized, red, seat, signature, Some(evidence));
+		submit_statement(RawOrigin::Authorized, red, seat, signature, Some(evidence.into()));
 		assert_eq!(Validity::<T>::get(object).and_then(|r| r.light), Some(Light::Red));
 		Ok(())
 	}
@@ -754,7 +754,7 @@ mod benchmarks {
 				&statement,
 				&seat,
 				&signature,
-				&evidence,
+				&evidence.as_ref().map(|e| e.to_vec()),
 			);
 		}
 		assert!(result.is_ok());
@@ -767,7 +767,7 @@ mod benchmarks {
 		// the certificate decides.
 		let (_, round) = open_backup_of::<T>(s.max(4))?;
 		let statement = decision::<T>(round, Some([7; 32]));
-		let signatures = BoundedVec::truncate_from(signed_by_all::<T>(&statement));
+		let signatures = signed_by_all::<T>(&statement);
 		let caller = funded::<T>("submitter", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), statement, signatures);
@@ -785,7 +785,7 @@ mod benchmarks {
 		// (s)` and this benchmark's slope in `q`.
 		let (_, round) = open_backup_of::<T>(T::MaxCommittee::get())?;
 		let statement = decision::<T>(round, Some([7; 32]));
-		let signatures = BoundedVec::truncate_from(signed_by_all::<T>(&statement));
+		let signatures = signed_by_all::<T>(&statement);
 		for (index, key, _) in seat_keys::<T>(round).into_iter().take(q as usize) {
 			submit::<T>(&key, &decision::<T>(round, Some(own(index))))
 				.map_err(|_| BenchmarkError::Stop("earlier vote"))?;

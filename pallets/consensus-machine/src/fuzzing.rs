@@ -37,7 +37,6 @@ use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{Authorize, Hooks},
 	weights::Weight,
-	BoundedVec,
 };
 use sp_core::sr25519;
 use sp_runtime::{traits::Dispatchable, StateVersion};
@@ -324,10 +323,8 @@ impl Fuzzer<'_> {
 				},
 			})
 			.collect::<Vec<_>>();
-		let call = CmCall::create_hierarchical_machine {
-			levels: BoundedVec::truncate_from(levels),
-			round_deposit: self.pick(&[0, 50]),
-		};
+		let call =
+			CmCall::create_hierarchical_machine { levels, round_deposit: self.pick(&[0, 50]) };
 		self.dispatch(Origin::Root, call);
 	}
 
@@ -440,7 +437,7 @@ impl Fuzzer<'_> {
 			statement: statement.clone(),
 			seat,
 			signature: sign(by, &statement),
-			evidence: evidence.map(BoundedVec::truncate_from),
+			evidence,
 		};
 		self.dispatch(Origin::FeeLess, call);
 	}
@@ -472,10 +469,7 @@ impl Fuzzer<'_> {
 			2 => signatures.push((self.below(MAX_COMMITTEE * 2), stored(sign(1, &statement)))),
 			_ => {}
 		}
-		let call = CmCall::submit_certificate {
-			statement,
-			signatures: BoundedVec::truncate_from(signatures),
-		};
+		let call = CmCall::submit_certificate { statement, signatures };
 		let who = self.account();
 		self.dispatch(Origin::Signed(who), call);
 	}

@@ -1025,6 +1025,8 @@ pub mod pallet {
 		/// The family's committees together cost more to prune than one call may: `on_idle`
 		/// prunes it, in a block with room.
 		PruneTooLarge,
+		/// The evidence is longer than `MaxEvidenceLen`.
+		EvidenceTooLong,
 	}
 
 	#[pallet::hooks]
@@ -1296,7 +1298,9 @@ pub mod pallet {
 			seat: u32,
 			// Verified in `authorize_statement`, which also runs when the block is built.
 			signature: Signature,
-			evidence: Option<EvidenceOf<T>>,
+			// At most `MaxEvidenceLen` bytes; a plain vector so that a longer one decodes and
+			// gets its error, instead of failing the whole transaction's decoding.
+			evidence: Option<Vec<u8>>,
 		) -> DispatchResultWithPostInfo {
 			ensure_authorized(origin)?;
 			let weight = Self::do_submit_statement(statement, seat, signature, evidence)?;
@@ -1319,7 +1323,8 @@ pub mod pallet {
 		pub fn submit_certificate(
 			origin: OriginFor<T>,
 			statement: Statement,
-			signatures: SignaturesOf<T>,
+			// At most `MaxCommittee` (else `TooManySigners`); a plain vector, see `evidence`.
+			signatures: Vec<(u32, StoredSignature)>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let (round, signers) = (statement.round, signatures.len() as u32);
@@ -1421,14 +1426,12 @@ pub mod pallet {
 		))]
 		pub fn create_hierarchical_machine(
 			origin: OriginFor<T>,
-			levels: BoundedVec<
-				LevelSpec<BlockNumberFor<T>>,
-				ConstU32<{ crate::types::MAX_LEVELS }>,
-			>,
+			// At most `MAX_LEVELS` (else `WrongLevelCount`); a plain vector, see `evidence`.
+			levels: Vec<LevelSpec<BlockNumberFor<T>>>,
 			round_deposit: BalanceOf<T>,
 		) -> DispatchResult {
 			T::MachineOrigin::ensure_origin(origin)?;
-			Self::do_create_hierarchical_machine(levels.into_inner(), round_deposit).map(|_| ())
+			Self::do_create_hierarchical_machine(levels, round_deposit).map(|_| ())
 		}
 
 		/// Hand a round of a hierarchical machine over to its next level, once the current

@@ -243,6 +243,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 				if role == Some(crate::demo::Behaviour::Equivocate) {
 					Self::equivocate(&key, &statement, &signature);
 				}
+				let evidence = evidence.map(|e| e.into_inner());
 				let call =
 					Call::submit_statement { statement, seat: duty.seat, signature, evidence };
 				Self::submit_authorized(call, duty.round);

@@ -185,11 +185,7 @@ impl<T: Config> Pallet<T> {
 	pub fn membership_proof(round: RoundId, index: u32) -> Option<SeatProof<T::AccountId>> {
 		let committee = Self::committee(round);
 		let path = membership::path(&committee, index)?;
-		Some(SeatProof {
-			index,
-			seat: committee.get(index as usize)?.clone(),
-			path: BoundedVec::try_from(path).ok()?,
-		})
+		Some(SeatProof { index, seat: committee.get(index as usize)?.clone(), path })
 	}
 
 	/// Authorises a fee-less [`Call::report_equivocation`]: a complete proof is its own

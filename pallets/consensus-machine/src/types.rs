@@ -1,6 +1,7 @@
 //! Storage types of the consensus-machine pallet.
 
 use crate::crypto::Public;
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use consensus_machine_primitives::{
 	certificate::Seat as SeatTrait,
@@ -199,16 +200,16 @@ pub struct CommitteeRecord<BlockNumber> {
 /// [`CommitteeRecord::root`]: what an equivocation report carries (as BABE's and GRANDPA's carry
 /// a key-owner proof). Build it with the `membership_proof` runtime API at any block where the
 /// round was live.
-#[derive(
-	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct SeatProof<AccountId> {
 	/// The seat's index in draw order.
 	pub index: u32,
 	/// The seat: agent, the key that signed for it, slots.
 	pub seat: Seat<AccountId>,
-	/// Sibling hashes from the seat's leaf up.
-	pub path: BoundedVec<Hash, ConstU32<{ consensus_machine_primitives::membership::MAX_PATH }>>,
+	/// Sibling hashes from the seat's leaf up: at most
+	/// [`MAX_PATH`](consensus_machine_primitives::membership::MAX_PATH). A plain vector, so
+	/// that a longer one still decodes and gets `BadMembershipProof`.
+	pub path: Vec<Hash>,
 }
 
 /// A statement and its signature.

@@ -286,8 +286,10 @@ fn dechunk(mut body: &str) -> String {
 	out
 }
 
+/// `0x` and every byte in hex (`HexDisplay` elides the middle of anything over 1 KiB).
 fn hex(bytes: &[u8]) -> String {
-	format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
+	let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+	format!("0x{digits}")
 }
 
 fn bytes(value: &Value) -> Vec<u8> {

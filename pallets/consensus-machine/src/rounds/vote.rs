@@ -10,6 +10,7 @@ use crate::{
 	types::{AgentStatus, OffenceKind, RoundKind, Seat, StoredSignature},
 	weights::WeightInfo,
 };
+use alloc::vec::Vec;
 use consensus_machine_primitives::{
 	certificate::{self, CertificateError},
 	handover::{self, Rules, Vote},
@@ -124,6 +125,9 @@ impl<T: Config> Pallet<T> {
 		index: u32,
 		evidence: Option<&[u8]>,
 	) -> Result<Accepted<T>, Error<T>> {
+		// Call arguments take evidence of any length (so that it decodes): bound it first.
+		let max = T::MaxEvidenceLen::get() as usize;
+		ensure!(evidence.is_none_or(|e| e.len() <= max), Error::<T>::EvidenceTooLong);
 		let round = Self::ensure_statement_context(statement)?;
 		let seat = Self::ensure_seat(statement.round, index)?;
 		Self::ensure_evidence(&statement.body, evidence)?;
@@ -140,7 +144,7 @@ impl<T: Config> Pallet<T> {
 		statement: &Statement,
 		seat: &u32,
 		signature: &Signature,
-		evidence: &Option<EvidenceOf<T>>,
+		evidence: &Option<Vec<u8>>,
 	) -> TransactionValidityWithRefund {
 		let invalid = |e: Error<T>| -> TransactionValidityError {
 			match e {
@@ -156,8 +160,7 @@ impl<T: Config> Pallet<T> {
 			}
 		};
 		let Accepted { round, seat, .. } =
-			Self::ensure_statement(statement, *seat, evidence.as_ref().map(|e| &e[..]))
-				.map_err(invalid)?;
+			Self::ensure_statement(statement, *seat, evidence.as_deref()).map_err(invalid)?;
 		if !crate::crypto::verify(&seat.key, &statement.signing_payload(), signature) {
 			return Err(InvalidTransaction::BadProof.into());
 		}
@@ -184,9 +187,9 @@ impl<T: Config> Pallet<T> {
 		statement: Statement,
 		seat: u32,
 		signature: Signature,
-		evidence: Option<EvidenceOf<T>>,
+		evidence: Option<Vec<u8>>,
 	) -> Result<Weight, DispatchError> {
-		let evidence = evidence.as_ref().map(|e| &e[..]);
+		let evidence = evidence.as_deref();
 		let Accepted { round, index, seat } = Self::ensure_statement(&statement, seat, evidence)?;
 		let seats = Self::committee_size(statement.round);
 		let red = evidence.map(|e| e.len() as u32);
@@ -209,7 +212,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_submit_certificate(
 		submitter: T::AccountId,
 		statement: Statement,
-		signatures: SignaturesOf<T>,
+		signatures: Vec<(u32, StoredSignature)>,
 	) -> Result<(u32, bool), DispatchError> {
 		ensure!(
 			!matches!(statement.body, Body::Verdict { verdict: Verdict::Red { .. }, .. }),

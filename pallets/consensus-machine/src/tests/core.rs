@@ -245,7 +245,7 @@ fn create_machine_refuses_bad_configurations() {
 		assert_noop!(
 			ConsensusMachine::create_hierarchical_machine(
 				RuntimeOrigin::root(),
-				BoundedVec::truncate_from(vec![bad_level.clone(), bad_level]),
+				vec![bad_level.clone(), bad_level],
 				0
 			),
 			Error::<Test>::ProbabilityOutOfRange
@@ -611,7 +611,7 @@ fn certificate_and_statements_give_identical_storage_and_events() {
 				assert_ok!(ConsensusMachine::submit_certificate(
 					RuntimeOrigin::signed(99),
 					s.clone(),
-					sigs.clone()
+					sigs.clone().into()
 				));
 			} else {
 				for (seat, (_, signature)) in signers.iter().zip(sigs.iter()) {
@@ -656,7 +656,7 @@ fn a_certificate_completes_what_single_statements_started() {
 		let signers = seats_to_threshold(round);
 		let (s, sigs) = certificate_of(round, &signers);
 		submit(signers[0].agent, &s);
-		assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs));
+		assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs.into()));
 		assert_eq!(Certificates::<Test>::get(round).unwrap().signatures.len(), signers.len());
 	});
 }
@@ -670,11 +670,7 @@ fn certificate_failures_are_precise_and_change_nothing() {
 		let signers = seats_to_threshold(round);
 		let (s, sigs) = certificate_of(round, &signers);
 		let submit_cert = |s: &Statement, sigs: Vec<(u32, sr25519::Signature)>| {
-			ConsensusMachine::submit_certificate(
-				RuntimeOrigin::signed(99),
-				s.clone(),
-				BoundedVec::truncate_from(sigs),
-			)
+			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s.clone(), sigs)
 		};
 		let good = sigs.clone().into_inner();
 		assert_noop!(submit_cert(&s, vec![]), Error::<Test>::NoSignatures);
@@ -698,7 +694,7 @@ fn certificate_failures_are_precise_and_change_nothing() {
 		foreign.genesis = h(77);
 		assert_noop!(submit_cert(&foreign, good.clone()), Error::<Test>::WrongGenesis);
 		assert_noop!(
-			ConsensusMachine::submit_certificate(RuntimeOrigin::none(), s.clone(), sigs),
+			ConsensusMachine::submit_certificate(RuntimeOrigin::none(), s.clone(), sigs.into()),
 			DispatchError::BadOrigin
 		);
 		// A signer suspended for an overt offence (here: an equivocation) signs for no seat.
@@ -719,17 +715,17 @@ fn a_certificate_too_late_is_refused_and_changes_nothing() {
 		assert_ok!(ConsensusMachine::submit_certificate(
 			RuntimeOrigin::signed(99),
 			s.clone(),
-			sigs.clone()
+			sigs.clone().into()
 		));
 		assert_noop!(
-			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs),
+			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs.into()),
 			Error::<Test>::RoundDecided
 		);
 		let next = open(machine);
 		let (s, sigs) = certificate_of(next, &seats_to_threshold(next));
 		run_past_deadline(next);
 		assert_noop!(
-			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs),
+			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs.into()),
 			Error::<Test>::DeadlinePassed
 		);
 	});
@@ -754,7 +750,7 @@ fn a_proof_of_possession_from_another_chain_is_refused() {
 fn decide(machine: MachineId) -> RoundId {
 	let round = open(machine);
 	let (s, sigs) = certificate_of(round, &seats_to_threshold(round));
-	assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs));
+	assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs.into()));
 	round
 }
 

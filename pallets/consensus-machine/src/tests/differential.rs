@@ -170,7 +170,7 @@ impl Harness {
 				let pallet = ConsensusMachine::submit_certificate(
 					RuntimeOrigin::signed(99),
 					statement,
-					BoundedVec::truncate_from(signatures),
+					signatures,
 				)
 				.is_ok();
 				// The machine's view of a certificate: refused unless the level is current and

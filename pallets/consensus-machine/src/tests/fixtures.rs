@@ -113,7 +113,7 @@ fn fixtures_for_the_contract_are_real_certificates_of_this_pallet() {
 			assert_ok!(ConsensusMachine::submit_certificate(
 				RuntimeOrigin::signed(OPENER),
 				cert.statement.clone(),
-				BoundedVec::truncate_from(signatures)
+				signatures
 			));
 			assert!(Certificates::<Test>::contains_key(round));
 		}

@@ -107,7 +107,7 @@ fn honest_statements_on_two_forks_are_never_an_equivocation() {
 				),
 				Error::<Test>::WrongInstance
 			);
-			let sigs = BoundedVec::truncate_from(vec![(seat, stored(sig_theirs.clone()))]);
+			let sigs = vec![(seat, stored(sig_theirs.clone()))];
 			assert_noop!(
 				ConsensusMachine::submit_certificate(
 					RuntimeOrigin::signed(77),

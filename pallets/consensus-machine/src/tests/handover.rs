@@ -296,11 +296,7 @@ fn a_primary_certificate_after_the_handover_is_refused() {
 		run_past_deadline(root);
 		assert_ok!(handover(root));
 		assert_noop!(
-			ConsensusMachine::submit_certificate(
-				RuntimeOrigin::signed(99),
-				v,
-				BoundedVec::truncate_from(sigs)
-			),
+			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), v, sigs),
 			Error::<Test>::HandedOver
 		);
 	});
@@ -354,11 +350,7 @@ fn the_handover_is_fee_less_once_per_level() {
 fn a_hierarchical_machine_needs_a_complete_last_level() {
 	ExtBuilder::default().build_and_execute(|| {
 		let create = |levels: Vec<LevelSpec<u64>>| {
-			ConsensusMachine::create_hierarchical_machine(
-				RuntimeOrigin::root(),
-				BoundedVec::truncate_from(levels),
-				DEPOSIT,
-			)
+			ConsensusMachine::create_hierarchical_machine(RuntimeOrigin::root(), levels, DEPOSIT)
 		};
 		assert_noop!(create(vec![spec(4)]), Error::<Test>::WrongLevelCount);
 		// 6 slots at p = 1/100, ε = 1e-3: max_bad 2, and 3·2 >= 6.
@@ -369,7 +361,7 @@ fn a_hierarchical_machine_needs_a_complete_last_level() {
 		assert_noop!(
 			ConsensusMachine::create_hierarchical_machine(
 				RuntimeOrigin::signed(1),
-				BoundedVec::truncate_from(vec![spec(4), spec(10)]),
+				vec![spec(4), spec(10)],
 				DEPOSIT
 			),
 			DispatchError::BadOrigin
@@ -539,7 +531,7 @@ fn a_certificate_is_one_event_not_one_per_signer() {
 		assert_ok!(ConsensusMachine::submit_certificate(
 			RuntimeOrigin::signed(99),
 			v.clone(),
-			BoundedVec::truncate_from(sigs)
+			sigs
 		));
 		let counted: u32 = signers[1..].iter().map(|s| s.slots).sum();
 		System::assert_has_event(

@@ -76,7 +76,7 @@ fn dispatch_with(
 		statement.clone(),
 		seat_of(statement.round, signer),
 		sign(signer, statement),
-		evidence.map(BoundedVec::truncate_from),
+		evidence,
 	)
 	.map(|_| ())
 	.map_err(|e| e.error)
@@ -88,7 +88,7 @@ pub(super) fn submit_with(signer: AccountId, statement: &Statement, evidence: Op
 		statement: statement.clone(),
 		seat: seat_of(statement.round, signer),
 		signature: sign(signer, statement),
-		evidence: evidence.clone().map(BoundedVec::truncate_from),
+		evidence: evidence.clone(),
 	});
 	call.authorize(TransactionSource::External).unwrap().expect("authorised");
 	assert_ok!(dispatch_with(signer, statement, evidence));
@@ -398,7 +398,7 @@ fn verdict_statements_with_bad_evidence_or_object_are_refused() {
 		let stray_seat = seats(transition_round)[0].agent;
 		assert_noop!(dispatch(stray_seat, &stray), Error::<Test>::WrongKind);
 		// Reds never travel in certificates.
-		let sigs = BoundedVec::truncate_from(vec![(0u32, stored(sign(seat, &r)))]);
+		let sigs = vec![(0u32, stored(sign(seat, &r)))];
 		assert_noop!(
 			ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), r, sigs),
 			Error::<Test>::RedInCertificate
@@ -515,7 +515,7 @@ fn an_amber_certificate_records_its_signers_and_decides_nothing() {
 		assert_ok!(ConsensusMachine::submit_certificate(
 			RuntimeOrigin::signed(99),
 			amber.clone(),
-			BoundedVec::truncate_from(sigs)
+			sigs
 		));
 		assert_eq!(
 			System::events().into_iter().map(|r| r.event).collect::<Vec<_>>(),

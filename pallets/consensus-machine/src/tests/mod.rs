@@ -73,7 +73,7 @@ fn create_hierarchical_machine(slots: &[u32], timeout: u64) -> MachineId {
 	let levels: Vec<_> = slots.iter().map(|n| level(*n, timeout)).collect();
 	assert_ok!(ConsensusMachine::create_hierarchical_machine(
 		RuntimeOrigin::root(),
-		BoundedVec::truncate_from(levels),
+		levels,
 		DEPOSIT
 	));
 	id

@@ -203,11 +203,7 @@ fn a_certificate_that_contradicts_a_recorded_statement_convicts_its_signer() {
 				(i, stored(sign(s.agent, &green)))
 			})
 			.collect();
-		assert_ok!(ConsensusMachine::submit_certificate(
-			RuntimeOrigin::signed(88),
-			green,
-			BoundedVec::truncate_from(sigs)
-		));
+		assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(88), green, sigs));
 		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::Equivocation);
 		assert_eq!(penalty.reporter, Some(88));

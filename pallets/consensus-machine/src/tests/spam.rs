@@ -70,7 +70,7 @@ fn invalid_statements_cost_no_signature_check_or_exactly_one() {
 		// Evidence on a statement that carries none: refused before hashing or verifying.
 		let mut with_evidence = statement_call(&good, seat, agent);
 		if let CmCall::submit_statement { evidence, .. } = &mut with_evidence {
-			*evidence = Some(BoundedVec::truncate_from(vec![0; 1_024]));
+			*evidence = Some(vec![0; 1_024]);
 		}
 		assert_eq!(try_authorize(with_evidence), (false, 0), "unexpected evidence");
 		// Someone else's signature for this seat: one check, then refused.
@@ -149,5 +149,118 @@ fn invalid_reports_cost_no_signature_check_or_one_per_signature_they_need() {
 			pair(sa.clone(), sb.clone())
 		));
 		assert_eq!(try_authorize(report(proof, sa, sb)), (false, 0), "already reported");
+	});
+}
+
+/// Arguments longer than their bounds still decode (a call that does not decode fails the
+/// whole transaction inside the runtime, a trap that tells the client nothing), then get their
+/// error: in the authorise step for a fee-less statement, in the call otherwise, with nothing
+/// changed.
+#[test]
+fn oversized_arguments_decode_and_get_their_error() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let seat = seats(round)[0].clone();
+		let index = seat_of(round, seat.agent);
+		let max = <<Test as Config>::MaxEvidenceLen as frame_support::traits::Get<u32>>::get();
+		let evidence = vec![7u8; max as usize + 1];
+		let red = Statement {
+			body: Body::Verdict {
+				object: h(3),
+				verdict: consensus_machine_primitives::light::Verdict::Red {
+					evidence: sp_io::hashing::blake2_256(&evidence),
+				},
+			},
+			..statement(machine, round)
+		};
+		let oversized = [
+			CmCall::submit_statement {
+				statement: red.clone(),
+				seat: index,
+				signature: sign(seat.agent, &red),
+				evidence: Some(evidence.clone()),
+			},
+			CmCall::submit_certificate {
+				statement: statement(machine, round),
+				signatures: vec![(0, stored(sign(seat.agent, &red))); MAX_COMMITTEE as usize + 1],
+			},
+			CmCall::create_hierarchical_machine {
+				levels: vec![level(4, 5); crate::types::MAX_LEVELS as usize + 1],
+				round_deposit: DEPOSIT,
+			},
+		];
+		for call in &oversized {
+			let call = RuntimeCall::ConsensusMachine(call.clone());
+			let bytes = codec::Encode::encode(&call);
+			assert_eq!(
+				<RuntimeCall as codec::Decode>::decode(&mut &bytes[..]).as_ref(),
+				Ok(&call),
+				"an oversized argument decodes"
+			);
+		}
+		// The statement: refused in the authorise step before any other check, and in the call.
+		let (valid, checks) = try_authorize(oversized[0].clone());
+		assert!(!valid);
+		assert_eq!(checks, 0, "refused before any signature check");
+		let refused = RuntimeCall::ConsensusMachine(oversized[0].clone())
+			.authorize(TransactionSource::External)
+			.expect("the call has an authorize function");
+		assert_eq!(
+			refused.map(|_| ()),
+			Err(InvalidTransaction::Custom(error_index(Error::<Test>::EvidenceTooLong)).into())
+		);
+		assert_noop!(
+			ConsensusMachine::submit_statement(
+				RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+				red.clone(),
+				index,
+				sign(seat.agent, &red),
+				Some(evidence),
+			),
+			Error::<Test>::EvidenceTooLong
+		);
+		// The certificate and the machine: their errors, nothing changed.
+		assert_noop!(
+			ConsensusMachine::submit_certificate(
+				RuntimeOrigin::signed(99),
+				statement(machine, round),
+				vec![(0, stored(sign(seat.agent, &red))); MAX_COMMITTEE as usize + 1],
+			),
+			Error::<Test>::TooManySigners
+		);
+		assert_noop!(
+			ConsensusMachine::create_hierarchical_machine(
+				RuntimeOrigin::root(),
+				vec![level(4, 5); crate::types::MAX_LEVELS as usize + 1],
+				DEPOSIT
+			),
+			Error::<Test>::WrongLevelCount
+		);
+		// A membership proof with a path longer than any committee's: refused, not decoded away.
+		let mut proof = ConsensusMachine::membership_proof(round, index).unwrap();
+		proof.path = vec![[0; 32]; consensus_machine_primitives::membership::MAX_PATH as usize + 1];
+		let first = statement(machine, round);
+		let mut second = first.clone();
+		if let Body::Transition { output, .. } = &mut second.body {
+			*output = h(5);
+		}
+		let report = CmCall::report_equivocation {
+			membership: proof,
+			proof: pair(
+				(first.clone(), stored(sign(seat.agent, &first))),
+				(second.clone(), stored(sign(seat.agent, &second))),
+			),
+		};
+		let bytes = codec::Encode::encode(&RuntimeCall::ConsensusMachine(report.clone()));
+		assert!(<RuntimeCall as codec::Decode>::decode(&mut &bytes[..]).is_ok());
+		assert_noop!(
+			sp_runtime::traits::Dispatchable::dispatch(
+				RuntimeCall::ConsensusMachine(report),
+				RuntimeOrigin::signed(99)
+			)
+			.map_err(|e| e.error),
+			Error::<Test>::BadMembershipProof
+		);
 	});
 }

@@ -224,15 +224,21 @@ impl Fuzzer<'_> {
 		let result = match origin {
 			Origin::Root => call.clone().dispatch(RuntimeOrigin::root()),
 			Origin::Signed(who) => call.clone().dispatch(RuntimeOrigin::signed(who)),
-			Origin::FeeLess => match call.authorize(TransactionSource::External) {
-				Some(Ok(_)) => call.clone().dispatch(frame_system::RawOrigin::Authorized.into()),
-				refused => {
-					self.stats.refused += 1;
-					let after = sp_io::storage::root(StateVersion::V1);
-					assert_eq!(before, after, "{call:?} refused ({refused:?}) changed storage");
-					return;
+			Origin::FeeLess => {
+				// The authorise step runs in the pool too: it must write nothing, valid or not.
+				let authorized = call.authorize(TransactionSource::External);
+				let after = sp_io::storage::root(StateVersion::V1);
+				assert_eq!(before, after, "authorising {call:?} ({authorized:?}) changed storage");
+				match authorized {
+					Some(Ok(_)) => {
+						call.clone().dispatch(frame_system::RawOrigin::Authorized.into())
+					}
+					_ => {
+						self.stats.refused += 1;
+						return;
+					}
 				}
-			},
+			}
 		};
 		match result {
 			Ok(_) => self.stats.succeeded += 1,
@@ -302,7 +308,9 @@ impl Fuzzer<'_> {
 		// Mostly a sound machine (a primary of 4 or 6 slots, complete backups, p = 1/100), so
 		// that rounds hand over; otherwise levels as the input says.
 		let sound = self.byte() % 4 != 0;
-		let count = if sound { 2 + self.below(2) } else { self.below(4) };
+		// Up to one level more than `MAX_LEVELS` when not sound.
+		let count =
+			if sound { 2 + self.below(2) } else { self.below(crate::types::MAX_LEVELS + 2) };
 		let levels = (0..count)
 			.map(|i| match (sound, i) {
 				(true, _) => LevelSpec {
@@ -428,6 +436,11 @@ impl Fuzzer<'_> {
 		let (seat, signer) = self.seat(round);
 		let (mut statement, mut evidence) = self.honest(round, signer);
 		self.bend(&mut statement, &mut evidence);
+		if self.byte() % 16 == 0 {
+			// Evidence longer than `MaxEvidenceLen`.
+			let max = <<Test as Config>::MaxEvidenceLen as frame_support::traits::Get<u32>>::get();
+			evidence = Some(vec![self.byte(); max as usize + 1]);
+		}
 		// Mostly the seat's own key; sometimes another's.
 		let by = match (signer, self.byte() % 8) {
 			(Some(s), 0..=6) => s,
@@ -483,7 +496,12 @@ impl Fuzzer<'_> {
 		let by = signer.unwrap_or_else(|| self.account());
 		let membership = ConsensusMachine::membership_proof(round, seat)
 			.or_else(|| ConsensusMachine::membership_proof(round, 0));
-		let Some(membership) = membership else { return };
+		let Some(mut membership) = membership else { return };
+		if self.byte() % 16 == 0 {
+			// A path longer than any committee's.
+			let max = consensus_machine_primitives::membership::MAX_PATH as usize;
+			membership.path.resize(max + 1, h(self.byte()));
+		}
 		let proof = Box::new(EquivocationProof {
 			first: (first.clone(), stored(sign(by, &first))),
 			second: (second.clone(), stored(sign(by, &second))),

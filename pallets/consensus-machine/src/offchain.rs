@@ -234,16 +234,17 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 					}
 				}
 				let Some(signature) = Self::sign(&key, &statement) else { continue };
-				let Ok(evidence) = judgement.evidence.map(EvidenceOf::<T>::try_from).transpose()
-				else {
+				let evidence = judgement.evidence;
+				if evidence.as_ref().is_some_and(|e| {
+					e.len() > <T::MaxEvidenceLen as frame_support::traits::Get<u32>>::get() as usize
+				}) {
 					log::warn!(target: LOG_TARGET, "evidence too long for round {}", duty.round);
 					continue;
-				};
+				}
 				#[cfg(any(feature = "demo", test))]
 				if role == Some(crate::demo::Behaviour::Equivocate) {
 					Self::equivocate(&key, &statement, &signature);
 				}
-				let evidence = evidence.map(|e| e.into_inner());
 				let call =
 					Call::submit_statement { statement, seat: duty.seat, signature, evidence };
 				Self::submit_authorized(call, duty.round);

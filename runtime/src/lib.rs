@@ -133,7 +133,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	impl_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -175,6 +175,7 @@ pub type Migrations = (
 	pallet_consensus_machine::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_consensus_machine::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_consensus_machine::migrations::v4::MigrateV3ToV4<Runtime>,
+	pallet_consensus_machine::migrations::v5::MigrateV4ToV5<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

@@ -1,24 +1,38 @@
 //! A seeded, reproducible Byzantine simulation over the real runtime, natively.
 //!
 //! The development chain with its demo driver opening rounds every few blocks (a notary log,
-//! an oracle with a backup level, objects good and bad to judge), the dev agents and `SIM_AGENTS`
-//! more with uniform or heavy-tailed stakes (`SIM_STAKES`). Good agents' keys are in the
-//! node's keystore and its off-chain worker signs for them, exactly as on a node; bad agents
-//! (at most `SIM_BAD` percent of the stake) are played by the harness, which reads their duties
-//! from the runtime API and, duty by duty, picks a misbehaviour the duty allows, the least used
-//! so far (ties at random): silence, a statement sent after the deadline, an equivocation
-//! (reported by a watcher), a lying pre-decision, a backup vote that breaks the adoption rule
-//! (reported), a false red, a green on a bad object, a flood of invalid statements, or a wrong
-//! value every bad agent of the round signs alike (collusion). Every transaction is delivered through the authorise step
-//! like the pool's, some late and all in a random order.
+//! an oracle with a backup level, objects good and bad to judge), and a hierarchical oracle of
+//! the harness's own whose rounds it opens every fourth block (its 8-slot primary can leave a
+//! value the 40-slot backup must adopt); the dev agents and `SIM_AGENTS` more with uniform or
+//! heavy-tailed stakes (`SIM_STAKES`). Good agents' keys are in the node's keystore and its
+//! off-chain worker signs for them, exactly as on a node; bad agents (at most `SIM_BAD` percent
+//! of the stake) are played by the harness, which reads their duties from the runtime API and,
+//! duty by duty, picks a misbehaviour the duty allows, the least used so far (ties at random):
+//! silence, a statement sent after the deadline, an equivocation (reported by a watcher), a
+//! lying pre-decision, a backup vote that breaks the adoption rule (reported), a false red, a
+//! green on a bad object, a flood of invalid statements, or a wrong value every bad agent of the
+//! round signs alike (collusion). Every transaction is delivered through the authorise step like
+//! the pool's, some late and all in a random order. Every 100 blocks the chain forks: a sibling
+//! branch with other randomness (other committees and round instances) and another adversary
+//! runs 16 blocks on the same node, then is rolled back; once the kept branch is as high, the
+//! other branch's good statements are replayed on it and paired with its own as equivocation
+//! reports.
 //!
 //! After every block it checks: no round or family has two decided values; every certificate
 //! has a good signer and, where the harness saw a duty of the round, the value a good picket
-//! signs; no good agent has an offence; the total issuance is unchanged and the
-//! treasury received exactly the slashes and amber fees; no invalid statement got through; the
-//! pallets' `try_state`. At the end: every reported equivocation and backup-rule violation and
-//! every false red that was recorded became an offence, and every oracle family whose last level
-//! ran ended decided.
+//! signs; no good agent has an offence or a missed duty; the total issuance is unchanged, every
+//! penalty took what the runtime's rate gives of the bond held before the block (a rejected
+//! proposal: its whole bond; amber: the fee), and the treasury received exactly that; no
+//! invalid statement got through; the pallets' `try_state`. After a fork: none of the other
+//! branch's good statements is accepted unless it is the very statement signed here, and no
+//! pair across the branches is a provable equivocation. At the end: every reported equivocation
+//! and backup-rule violation and every false red that was recorded became an offence, and every
+//! oracle family whose last level ran ended decided; then the driver stops and the chain runs
+//! until every round is pruned, every committee root expired and every penalty applied, and
+//! each of the pallet's storage maps must be back to its size after genesis (rounds, seats,
+//! statements, tallies, certificates, roots, exits, pending-penalty counts), within its bound
+//! (per agent, per tree node, the trace), or grown by exactly the run's permanent records (one
+//! traffic light per object proposed, one record per offence).
 //!
 //! `SIM_SEED`, `SIM_ROUNDS` (rounds opened before it stops), `SIM_AGENTS`, `SIM_STAKES`
 //! (`uniform` or `heavy`), `SIM_BAD`, `SIM_TRY_STATE_EVERY` (blocks between two `try_state`
@@ -27,31 +41,33 @@
 
 mod chain;
 
-use chain::{development, next_block};
+use chain::{development, next_block, next_block_on};
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
 	light::Verdict,
 	statement::{possession_payload, Body, Hash, RoundId, Statement},
+	EpsilonArg, ProbabilityArg,
 };
 use consensus_machine_runtime::{
 	configs::TreasuryAccount,
 	genesis_config_presets::{agent_account, picket_seed, DEV_AGENTS},
 	AccountId, AllPalletsWithSystem, Balance, Balances, ConsensusMachine, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeOrigin, System, UncheckedExtrinsic,
+	RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, System, UncheckedExtrinsic,
 };
 use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{
-		fungible::{Inspect, Mutate},
-		Authorize, Get, Hooks, TryState, TryStateSelect, UnfilteredDispatchable,
+		fungible::{Inspect, InspectHold, Mutate},
+		Authorize, Get, Hooks, StorageInfoTrait, TryState, TryStateSelect, UnfilteredDispatchable,
 	},
 	weights::Weight,
 };
 use pallet_consensus_machine::{
 	crypto::KEY_TYPE,
 	offchain::Evaluate,
-	types::{AgentStatus, Duty, DutyTask, EquivocationProof, OffenceKind, RoundKind},
-	Certificates, CommitteeSeats, Event, NextRoundId, Penalties, Rounds, TotalStake,
+	types::{AgentStatus, Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind},
+	Certificates, CommitteeRoots, CommitteeSeats, Event, HoldReason, NextPenaltyId, NextRoundId,
+	Penalties, PenaltyCursor, Rounds, TotalStake,
 };
 use sp_core::{
 	offchain::{
@@ -67,7 +83,7 @@ use std::collections::{BTreeMap, BTreeSet};
 type Evaluator = <Runtime as pallet_consensus_machine::Config>::Evaluator;
 
 /// The run's parameters, from the environment.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Params {
 	seed: u64,
 	rounds: u64,
@@ -96,6 +112,7 @@ impl Params {
 }
 
 /// splitmix64: a small seeded generator, so that a run is reproducible from its seed alone.
+#[derive(Clone)]
 struct Rng(u64);
 
 impl Rng {
@@ -156,6 +173,7 @@ const BAD: [Bad; 9] = [
 type Drain = Box<dyn Fn() -> Vec<Vec<u8>>>;
 
 /// A transaction waiting for its block: fee-less (through the authorise step), or signed.
+#[derive(Clone)]
 enum Tx {
 	FeeLess(RuntimeCall),
 	/// A false red: once accepted, its signer must have a `FalseRed` offence.
@@ -167,13 +185,14 @@ enum Tx {
 
 /// An agent the harness plays (the bad ones, and the dev agents as good ones): its account,
 /// picket key, and whether it is bad.
+#[derive(Clone)]
 struct Adversary {
 	account: AccountId,
 	key: sr25519::Pair,
 	bad: bool,
 }
 
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 struct Stats {
 	blocks: u32,
 	delivered: u64,
@@ -182,6 +201,10 @@ struct Stats {
 	acts: BTreeMap<Bad, u64>,
 	decided: BTreeMap<&'static str, u64>,
 	handovers: u64,
+	/// Rounds of the harness's oracle opened.
+	oracle_rounds: u64,
+	/// Duties missed (by bad agents only).
+	misses: u64,
 	offences: BTreeMap<String, u64>,
 	slashes: u64,
 	certificates_checked: u64,
@@ -189,8 +212,21 @@ struct Stats {
 	decisions_honest: u64,
 	/// Wall-clock time per phase of a block.
 	time: BTreeMap<&'static str, std::time::Duration>,
+	/// Blocks run after the last round opened until everything was pruned.
+	drain_blocks: u32,
+	/// Forks run, and the blocks their other branches ran.
+	forks: u64,
+	fork_blocks: u64,
+	/// The other branch's good statements replayed here: accepted (the same statement this
+	/// branch signs) or refused; equivocation reports pairing the two branches, all refused.
+	fork_replays_accepted: u64,
+	fork_replays_refused: u64,
+	fork_reports_refused: u64,
+	/// Entries of each storage map: (item, after genesis, drained).
+	storage: Vec<(String, u64, u64)>,
 }
 
+#[derive(Clone)]
 struct Sim {
 	params: Params,
 	rng: Rng,
@@ -216,12 +252,62 @@ struct Sim {
 	treasury: Balance,
 	/// Applied slashes and amber fees: what the treasury must have received.
 	owed_to_treasury: Balance,
+	/// Each agent's bond held after the last block: what its penalties in this block are
+	/// rates of.
+	bonds: BTreeMap<AccountId, Balance>,
+	/// The proposal bond of each validity round, when it was proposed.
+	proposals: BTreeMap<RoundId, Balance>,
+	/// Objects proposed for judgement: each keeps its traffic light after its round is pruned.
+	objects: BTreeSet<(Hash, u32)>,
+	/// Entries of each of the pallet's storage maps after genesis and the agents' registration.
+	baseline: BTreeMap<String, u64>,
 	reporter: AccountId,
+	/// The harness's hierarchical oracle, whose rounds the reporter opens.
+	oracle: u32,
+	/// While a fork is compared: the good pickets' statements this branch included.
+	included: Option<Vec<Included>>,
+	/// The other branch of a fork: the height it reached and its good pickets' statements,
+	/// until this branch is as high.
+	fork: Option<(u32, Vec<Included>)>,
 	stats: Stats,
 }
 
+/// A statement a good picket signed and a branch included: its seat there and the seat's key.
+#[derive(Clone)]
+struct Included {
+	statement: Statement,
+	signature: sr25519::Signature,
+	seat: u32,
+	key: pallet_consensus_machine::crypto::Public,
+}
+
+/// Blocks between two forks, and the blocks each branch of a fork runs before they are compared.
+const FORK_EVERY: u32 = 100;
+const FORK_LENGTH: u32 = 16;
+
 fn account_of(pair: &sr25519::Pair) -> AccountId {
 	sp_runtime::MultiSigner::from(pair.public()).into_account()
+}
+
+/// The share of its bond an offence of `kind` costs an agent, from the runtime's configuration.
+fn slash_rate(kind: OffenceKind) -> sp_runtime::Perbill {
+	type C = Runtime;
+	match kind {
+		OffenceKind::Equivocation => {
+			<C as pallet_consensus_machine::Config>::EquivocationSlash::get()
+		}
+		OffenceKind::WrongVerdict => {
+			<C as pallet_consensus_machine::Config>::WrongVerdictSlash::get()
+		}
+		OffenceKind::FalseRed => <C as pallet_consensus_machine::Config>::FalseRedSlash::get(),
+		OffenceKind::NonParticipation => {
+			<C as pallet_consensus_machine::Config>::NonParticipationSlash::get()
+		}
+		OffenceKind::BackupRuleViolation => {
+			<C as pallet_consensus_machine::Config>::BackupRuleSlash::get()
+		}
+		OffenceKind::RedProposal => sp_runtime::Perbill::one(),
+	}
 }
 
 fn fee_less(call: &RuntimeCall) -> Result<(), String> {
@@ -230,6 +316,39 @@ fn fee_less(call: &RuntimeCall) -> Result<(), String> {
 		Some(Err(e)) => Err(format!("{e:?}")),
 		None => Err("not fee-less".into()),
 	}
+}
+
+/// The number of entries in each of the pallet's storage maps (a storage value is not counted),
+/// by the item's name, walking the keys under each item's prefix.
+fn map_entries() -> BTreeMap<String, u64> {
+	ConsensusMachine::storage_info()
+		.into_iter()
+		.map(|info| {
+			let (prefix, mut key, mut entries) = (info.prefix.clone(), info.prefix, 0);
+			while let Some(next) = sp_io::storage::next_key(&key) {
+				if !next.starts_with(&prefix) {
+					break;
+				}
+				entries += 1;
+				key = next;
+			}
+			(String::from_utf8_lossy(&info.storage_name).into_owned(), entries)
+		})
+		.collect()
+}
+
+/// What a drained chain may hold in one of the pallet's storage maps, against its baseline
+/// after genesis.
+#[derive(Debug)]
+enum Bound {
+	/// Per round, per exit or per pending penalty: back to the baseline once every round is
+	/// pruned, every root expired and every penalty applied.
+	Baseline,
+	/// Per agent or per tree node: at most this many, however long the chain ran.
+	AtMost(u64),
+	/// A permanent record (an object's light, an offence's proof): exactly the baseline plus
+	/// what the run recorded.
+	Grown(u64),
 }
 
 impl Sim {
@@ -321,6 +440,27 @@ impl Sim {
 					});
 				assert!(register.dispatch_bypass_filter(RuntimeOrigin::signed(account)).is_ok());
 			}
+			// A hierarchical oracle of the harness's own, whose primary leaves room between
+			// its thresholds: 8 slots at p = 1/20 have max_bad 5 and a strong threshold of 7,
+			// so a value 6 seats pre-decided (two seats silent or lying) is not decided but must
+			// be adopted by the backup: the adoption rule, and the votes that break it, come
+			// into play. (The demo oracle's 6 slots need all 6: no value to adopt ever arises.)
+			let oracle = pallet_consensus_machine::NextMachineId::<Runtime>::get();
+			let level = |slots, timeout| LevelSpec {
+				slots,
+				p: ProbabilityArg { num: 1, den: 20 },
+				epsilon: EpsilonArg { num: 1, den: 1_000_000 },
+				timeout,
+			};
+			let create = RuntimeCall::ConsensusMachine(
+				pallet_consensus_machine::Call::create_hierarchical_machine {
+					levels: vec![level(8, 5), level(40, 10)],
+					round_deposit: min_bond / 100,
+				},
+			);
+			create
+				.dispatch_bypass_filter(RuntimeOrigin::root())
+				.expect("the harness's oracle is sound");
 			System::reset_events();
 			Sim {
 				rng,
@@ -337,7 +477,14 @@ impl Sim {
 				issuance: Balances::total_issuance(),
 				treasury: Balances::total_balance(&TreasuryAccount::get()),
 				owed_to_treasury: 0,
+				bonds: BTreeMap::new(),
+				proposals: BTreeMap::new(),
+				objects: BTreeSet::new(),
+				baseline: map_entries(),
 				reporter,
+				oracle,
+				included: None,
+				fork: None,
 				stats: Stats::default(),
 				params,
 			}
@@ -619,13 +766,20 @@ impl Sim {
 		}
 		for tx in txs {
 			let result = match tx {
-				Tx::FeeLess(call) => fee_less(&call).and_then(|()| {
-					call.dispatch_bypass_filter(RuntimeOrigin::from(
-						frame_system::RawOrigin::Authorized,
-					))
-					.map(|_| ())
-					.map_err(|e| format!("{:?}", e.error))
-				}),
+				Tx::FeeLess(call) => {
+					let result = fee_less(&call).and_then(|()| {
+						call.clone()
+							.dispatch_bypass_filter(RuntimeOrigin::from(
+								frame_system::RawOrigin::Authorized,
+							))
+							.map(|_| ())
+							.map_err(|e| format!("{:?}", e.error))
+					});
+					if result.is_ok() {
+						self.note_included(&call);
+					}
+					result
+				}
 				Tx::FalseRed(call, who, round) => {
 					let result = fee_less(&call).and_then(|()| {
 						call.dispatch_bypass_filter(RuntimeOrigin::from(
@@ -660,6 +814,149 @@ impl Sim {
 		}
 	}
 
+	/// The reporter opens a round of the harness's oracle on a fresh subject.
+	fn open_oracle_round(&mut self) {
+		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+			machine: self.oracle,
+			subject: self.rng.hash(),
+		});
+		match open.dispatch_bypass_filter(RuntimeOrigin::signed(self.reporter.clone())) {
+			Ok(_) => self.stats.oracle_rounds += 1,
+			Err(e) => *self.stats.refused.entry(format!("open: {:?}", e.error)).or_default() += 1,
+		}
+	}
+
+	/// Keeps a good picket's included statement while a fork is compared.
+	fn note_included(&mut self, call: &RuntimeCall) {
+		let Some(included) = self.included.as_mut() else { return };
+		let RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
+			statement,
+			seat,
+			signature,
+			..
+		}) = call
+		else {
+			return;
+		};
+		let Some(holder) = CommitteeSeats::<Runtime>::get(statement.round, seat) else { return };
+		if self.good.contains(&holder.agent) {
+			included.push(Included {
+				statement: statement.clone(),
+				signature: signature.clone().into(),
+				seat: *seat,
+				key: holder.key,
+			});
+		}
+	}
+
+	/// One block: the hooks, the good pickets' worker, the adversary, delivery and the checks.
+	fn step(&mut self, now: u32, pool: &Drain) {
+		let mut clock = std::time::Instant::now();
+		let mut lap = |sim: &mut Sim, phase: &'static str| {
+			*sim.stats.time.entry(phase).or_default() += clock.elapsed();
+			clock = std::time::Instant::now();
+		};
+		ConsensusMachine::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
+		lap(self, "the block's hooks");
+		self.run_worker(now, pool);
+		lap(self, "the off-chain worker");
+		self.run_adversaries(now);
+		lap(self, "the adversary");
+		self.deliver(now);
+		lap(self, "delivery");
+		self.check(now);
+		lap(self, "the checks");
+		self.stats.blocks += 1;
+	}
+
+	/// A fork from the current block: a sibling branch, with other randomness (so other
+	/// committees and round instances) and another adversary's luck, runs `FORK_LENGTH` blocks
+	/// with every check, on the same node (the off-chain database, which remembers what each
+	/// key signed, is shared, as a node's is across a reorg); then its storage is rolled back
+	/// and this branch goes on. Once this branch is as high, [`Sim::compare_fork`] replays the
+	/// other branch's good statements here.
+	fn fork(&mut self, pool: &Drain) {
+		let mut other = self.clone();
+		other.rng = Rng(self.rng.next());
+		other.included = Some(Vec::new());
+		sp_io::storage::start_transaction();
+		let mut height = 0;
+		for _ in 0..FORK_LENGTH {
+			height = next_block_on(b"fork");
+			other.step(height, pool);
+		}
+		sp_io::storage::rollback_transaction();
+		// Transactions the other branch's worker left in the pool went with it.
+		let _ = pool();
+		self.stats.forks += 1;
+		self.stats.fork_blocks += u64::from(FORK_LENGTH);
+		self.fork = Some((height, other.included.unwrap_or_default()));
+		self.included = Some(Vec::new());
+	}
+
+	/// Once this branch is as high as the other branch of the fork: no statement a good picket
+	/// signed there is accepted here unless it is the very statement this branch's good picket
+	/// signs (same instance, same value), and no pair of them, one from each branch, is a
+	/// provable equivocation.
+	fn compare_fork(&mut self, now: u32) {
+		let seed = self.params.seed;
+		let Some((height, theirs)) = self.fork.take_if(|(height, _)| now >= *height) else {
+			return;
+		};
+		let ours = self.included.take().unwrap_or_default();
+		for there in &theirs {
+			let call =
+				RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
+					statement: there.statement.clone(),
+					seat: there.seat,
+					signature: there.signature.into(),
+					evidence: None,
+				});
+			if fee_less(&call).is_ok() {
+				let round = Rounds::<Runtime>::get(there.statement.round)
+					.expect("an accepted statement's round is live");
+				assert_eq!(
+					(round.instance, Some(there.statement.body.value_hash())),
+					(there.statement.instance, self.honest.get(&there.statement.round).copied()),
+					"seed {seed}, block {now}: a statement from the fork at {height} is accepted \
+					 here, and is not what a good picket signs here: {:?}",
+					there.statement
+				);
+				self.stats.fork_replays_accepted += 1;
+			} else {
+				self.stats.fork_replays_refused += 1;
+			}
+			for here in ours.iter().filter(|here| {
+				here.key == there.key
+					&& here.statement.round == there.statement.round
+					&& here.statement.level == there.statement.level
+					&& here.statement.body.kind() == there.statement.body.kind()
+					&& here.statement != there.statement
+			}) {
+				let Some(membership) =
+					ConsensusMachine::membership_proof(here.statement.round, here.seat)
+				else {
+					continue;
+				};
+				let report = RuntimeCall::ConsensusMachine(
+					pallet_consensus_machine::Call::report_equivocation {
+						membership,
+						proof: Box::new(EquivocationProof {
+							first: (here.statement.clone(), here.signature),
+							second: (there.statement.clone(), there.signature),
+						}),
+					},
+				);
+				assert!(
+					fee_less(&report).is_err(),
+					"seed {seed}, block {now}: a good picket's statements on two forks are \
+					 reportable as an equivocation: {report:?}"
+				);
+				self.stats.fork_reports_refused += 1;
+			}
+		}
+	}
+
 	/// The invariants, after every block.
 	fn check(&mut self, now: u32) {
 		let seed = self.params.seed;
@@ -675,12 +972,59 @@ impl Sim {
 					*self.stats.offences.entry(format!("{kind:?}")).or_default() += 1;
 					self.recorded.insert((offender, round, format!("{kind:?}")));
 				}
-				Event::PenaltyApplied { slashed, .. } => {
+				// What a penalty takes, from the runtime's rates and what the harness saw held
+				// (the bond before this block, the proposal's bond), not from the penalty's own
+				// record; penalties of one offender in one block apply in turn.
+				Event::PenaltyApplied { penalty, offender, slashed } => {
+					let kind = Penalties::<Runtime>::get(penalty).expect("an applied penalty").kind;
+					let expected = match kind {
+						OffenceKind::RedProposal => {
+							let record = Penalties::<Runtime>::get(penalty).expect("applied");
+							self.proposals.get(&record.round).copied().unwrap_or_default()
+						}
+						kind => {
+							let held = self.bonds.get(&offender).copied().unwrap_or_default();
+							(slash_rate(kind) * held).min(held)
+						}
+					};
+					assert_eq!(
+						slashed, expected,
+						"seed {seed}, block {now}: penalty {penalty} ({kind:?}) took {slashed}, \
+						 the rate gives {expected}"
+					);
+					if kind != OffenceKind::RedProposal {
+						if let Some(held) = self.bonds.get_mut(&offender) {
+							*held -= expected;
+						}
+					}
 					self.stats.slashes += 1;
-					self.owed_to_treasury += slashed;
+					self.owed_to_treasury += expected;
 				}
-				Event::ProposalBondReturned { fee, .. } => self.owed_to_treasury += fee,
+				Event::ProposalBondReturned { round, returned, fee, .. } => {
+					let bond = self.proposals.get(&round).copied().unwrap_or_default();
+					let amber = <Runtime as pallet_consensus_machine::Config>::AmberFee::get();
+					assert!(
+						(fee, returned) == (0, bond)
+							|| (fee, returned) == (amber * bond, bond - amber * bond),
+						"seed {seed}, block {now}: round {round}'s bond {bond} came back as \
+						 {returned} with a fee of {fee}: neither whole nor minus the amber fee"
+					);
+					self.owed_to_treasury += fee;
+				}
+				Event::DutyMissed { agent, round, .. } => {
+					assert!(
+						!self.good.contains(&agent),
+						"seed {seed}, block {now}: good agent {agent} missed its duty in round \
+						 {round}"
+					);
+					self.stats.misses += 1;
+				}
 				Event::HandoverStarted { .. } => self.stats.handovers += 1,
+				Event::Proposed { round, object, .. } => {
+					self.objects.insert((object.hash, object.size));
+					let deposit = Rounds::<Runtime>::get(round).expect("just proposed").deposit;
+					self.proposals.insert(round, deposit);
+				}
 				Event::RoundOpened { round, level, .. } => {
 					if let Some(info) = Rounds::<Runtime>::get(round) {
 						if let RoundKind::Backup { root, .. } = info.kind {
@@ -782,11 +1126,73 @@ impl Sim {
 			self.treasury + self.owed_to_treasury,
 			"seed {seed}, block {now}: the treasury did not receive exactly the slashes and fees"
 		);
+		self.bonds = pallet_consensus_machine::Agents::<Runtime>::iter_keys()
+			.map(|agent| {
+				let reason = RuntimeHoldReason::ConsensusMachine(HoldReason::Bond);
+				let held = Balances::balance_on_hold(&reason, &agent);
+				(agent, held)
+			})
+			.collect();
 		if now % self.params.try_state_every == 0 {
 			let clock = std::time::Instant::now();
 			AllPalletsWithSystem::try_state(now, TryStateSelect::All)
 				.unwrap_or_else(|e| panic!("seed {seed}, block {now}: try_state: {e:?}"));
 			*self.stats.time.entry("try_state (within the checks)").or_default() += clock.elapsed();
+		}
+	}
+
+	/// Stops the demo driver opening rounds and runs blocks (everyone still playing) until
+	/// every round is pruned, every committee root expired and every penalty applied; then every
+	/// storage map of the pallet must be back to its baseline, within its bound, or grown by
+	/// exactly the run's permanent records.
+	fn drain(&mut self, pool: &Drain) {
+		let seed = self.params.seed;
+		consensus_machine_runtime::demo::Period::<Runtime>::put(0);
+		let start = System::block_number();
+		let drained = || {
+			Rounds::<Runtime>::iter_keys().next().is_none()
+				&& CommitteeRoots::<Runtime>::iter_keys().next().is_none()
+				&& PenaltyCursor::<Runtime>::get() == NextPenaltyId::<Runtime>::get()
+		};
+		while !drained() {
+			let now = next_block();
+			assert!(
+				now - start < 5_000,
+				"seed {seed}: not drained 5,000 blocks after the last round opened"
+			);
+			self.step(now, pool);
+			self.compare_fork(now);
+			self.stats.drain_blocks += 1;
+		}
+		let offences: u64 = self.stats.offences.values().sum();
+		let agents = pallet_consensus_machine::Agents::<Runtime>::iter_keys().count() as u64;
+		let capacity = u64::from(pallet_consensus_machine::StakeTreeCapacity::<Runtime>::get());
+		let trace =
+			u64::from(<<Runtime as pallet_consensus_machine::Config>::MaxTraceLength as Get<
+				u32,
+			>>::get()) * pallet_consensus_machine::Machines::<Runtime>::iter_keys().count() as u64;
+		let bound = |name: &str| match name {
+			"Validity" => Bound::Grown(self.objects.len() as u64),
+			"Penalties" | "OffenceIndex" => Bound::Grown(offences),
+			"Agents" | "KeyOwner" | "AgentAt" | "Misses" | "Bans" => Bound::AtMost(agents),
+			"StakeNodes" | "FrozenNodes" => Bound::AtMost(2 * capacity),
+			"Trace" => Bound::AtMost(trace),
+			_ => Bound::Baseline,
+		};
+		for (name, entries) in map_entries() {
+			let before = self.baseline.get(&name).copied().unwrap_or(0);
+			let ok = match bound(&name) {
+				Bound::Baseline => entries == before,
+				Bound::AtMost(most) => entries <= most,
+				Bound::Grown(by) => entries == before + by,
+			};
+			assert!(
+				ok,
+				"seed {seed}: drained, {name} has {entries} entries (after genesis {before}), \
+				 beyond {:?}",
+				bound(&name)
+			);
+			self.stats.storage.push((name, before, entries));
 		}
 	}
 
@@ -804,6 +1210,10 @@ impl Sim {
 			"| certificates whose value a good picket signs (of those with a known duty) | {} |",
 			s.decisions_honest
 		);
+		println!(
+			"| rounds of the harness's oracle opened (8-slot primary, 40-slot backup) | {} |",
+			s.oracle_rounds
+		);
 		println!("| handovers | {} |", s.handovers);
 		println!("| transactions delivered | {} |", s.delivered);
 		for (act, n) in &s.acts {
@@ -816,7 +1226,27 @@ impl Sim {
 		for (kind, n) in &s.offences {
 			println!("| offences: {kind} | {n} |");
 		}
+		println!("| duties missed (bad agents) | {} |", s.misses);
 		println!("| penalties applied | {} |", s.slashes);
+		println!(
+			"| forks (two branches from one state) | {} ({} blocks on the other branch) |",
+			s.forks, s.fork_blocks
+		);
+		println!(
+			"| the other branch's good statements replayed: accepted as the same statement / refused | {} / {} |",
+			s.fork_replays_accepted, s.fork_replays_refused
+		);
+		println!(
+			"| equivocation reports pairing both branches' good statements, refused | {} |",
+			s.fork_reports_refused
+		);
+		println!(
+			"| blocks to drain (every round pruned, root expired, penalty applied) | {} |",
+			s.drain_blocks
+		);
+		for (name, before, after) in s.storage.iter().filter(|(_, b, a)| b != a) {
+			println!("| storage entries: {name} (after genesis → drained) | {before} → {after} |");
+		}
 		for (phase, time) in &s.time {
 			println!("| time in {phase} | {time:.1?} |");
 		}
@@ -831,39 +1261,23 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 	ext.execute_with(|| {
 		let mut last_report = 0;
 		while NextRoundId::<Runtime>::get() < rounds {
-			let mut clock = std::time::Instant::now();
-			let mut lap = |sim: &mut Sim, phase: &'static str| {
-				*sim.stats.time.entry(phase).or_default() += clock.elapsed();
-				clock = std::time::Instant::now();
-			};
 			let now = next_block();
-			ConsensusMachine::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
-			lap(&mut sim, "the block's hooks");
-			sim.run_worker(now, &pool);
-			lap(&mut sim, "the off-chain worker");
-			sim.run_adversaries(now);
-			lap(&mut sim, "the adversary");
-			sim.deliver(now);
-			lap(&mut sim, "delivery");
-			sim.check(now);
-			lap(&mut sim, "the checks");
-			sim.stats.blocks += 1;
+			if now % 4 == 0 {
+				sim.open_oracle_round();
+			}
+			sim.step(now, &pool);
+			sim.compare_fork(now);
+			if now % FORK_EVERY == 0 && sim.fork.is_none() {
+				sim.fork(&pool);
+			}
 			let done = NextRoundId::<Runtime>::get() * 20 / rounds.max(1);
 			if done > last_report {
 				last_report = done;
 				eprintln!("[{:<20}] {}%", "#".repeat(done as usize), done * 5);
 			}
 		}
-		// Let the last reports land and the penalties come due (everyone still plays: the dev
-		// agents, good, are the harness's too).
-		for _ in 0..30 {
-			let now = next_block();
-			ConsensusMachine::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
-			sim.run_worker(now, &pool);
-			sim.run_adversaries(now);
-			sim.deliver(now);
-			sim.check(now);
-		}
+		// A fork still open is compared in the drain, whose blocks are as high.
+		sim.drain(&pool);
 		sim.summary();
 		// The run must have exercised what it checks.
 		let s = &sim.stats;

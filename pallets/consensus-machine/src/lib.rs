@@ -141,12 +141,13 @@
 //!
 //! ## Storage versions
 //!
-//! The storage layout is at version 4 ([`STORAGE_VERSION`]); a change of layout bumps it and
+//! The storage layout is at version 5 ([`STORAGE_VERSION`]); a change of layout bumps it and
 //! ships a `VersionedMigration` for the runtime's migrations: version 1 → 2 is
 //! [`migrations::v2::MigrateV1ToV2`] (statements bind round instances, committee roots,
 //! reporters not paid), 2 → 3 [`migrations::v3::MigrateV2ToV3`] (commit, then draw; stake
 //! snapshots), 3 → 4 [`migrations::v4::MigrateV3ToV4`] (committees stored seat by seat, freed
-//! stake-tree indices as a stack).
+//! stake-tree indices as a stack), 4 → 5 [`migrations::v5::MigrateV4ToV5`] (no pending-penalty
+//! count kept at zero).
 //!
 //! ## Decisions where the spec was silent
 //!
@@ -309,7 +310,7 @@ pub mod pallet {
 
 	/// The storage layout's version. Version 1 is the first layout with typed rounds
 	/// ([`RoundKind`]); a later layout comes with a migration from this one.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

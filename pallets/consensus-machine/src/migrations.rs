@@ -350,3 +350,38 @@ pub mod v4 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 4 → 5: an offender's pending-penalty count is removed when it reaches zero, instead
+/// of being kept at zero for good; the counts already at zero are removed (one pass over
+/// `PendingPenalties`, whose entries are at most the accounts ever punished).
+pub mod v5 {
+	use crate::pallet::*;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+
+	/// The unversioned body of [`MigrateV4ToV5`].
+	pub struct InnerMigrateV4ToV5<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV4ToV5<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut entries = 0u64;
+			PendingPenalties::<T>::translate::<u32, _>(|_, count| {
+				entries += 1;
+				(count > 0).then_some(count)
+			});
+			T::DbWeight::get().reads_writes(entries, entries)
+		}
+	}
+
+	/// Version 4 → 5, run once: `VersionedMigration` checks and bumps the on-chain version.
+	pub type MigrateV4ToV5<T> = VersionedMigration<
+		4,
+		5,
+		InnerMigrateV4ToV5<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

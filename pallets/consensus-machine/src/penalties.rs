@@ -287,7 +287,7 @@ impl<T: Config> Pallet<T> {
 		T::Slash::on_unbalanced(credit);
 		penalty.status = PenaltyStatus::Applied { slashed };
 		Penalties::<T>::insert(id, penalty);
-		PendingPenalties::<T>::mutate(&who, |n| *n = n.saturating_sub(1));
+		Self::settle_pending(&who);
 		Self::deposit_event(Event::PenaltyApplied { penalty: id, offender: who, slashed });
 	}
 
@@ -307,6 +307,17 @@ impl<T: Config> Pallet<T> {
 		Agents::<T>::insert(who, agent);
 	}
 
+	/// One of `who`'s pending penalties is settled: the count drops by one, and its entry goes
+	/// at zero (an offender's count is not kept after its last penalty, or every account ever
+	/// punished would leave one). Returns what is still pending.
+	fn settle_pending(who: &T::AccountId) -> u32 {
+		PendingPenalties::<T>::mutate_exists(who, |n| {
+			let left = n.unwrap_or(0).saturating_sub(1);
+			*n = (left > 0).then_some(left);
+			left
+		})
+	}
+
 	pub(crate) fn do_cancel_penalty(id: PenaltyId) -> DispatchResult {
 		let mut penalty = Penalties::<T>::get(id).ok_or(Error::<T>::UnknownPenalty)?;
 		ensure!(penalty.status == PenaltyStatus::Pending, Error::<T>::PenaltyNotPending);
@@ -321,10 +332,7 @@ impl<T: Config> Pallet<T> {
 		}
 		penalty.status = PenaltyStatus::Cancelled;
 		Penalties::<T>::insert(id, penalty);
-		let pending = PendingPenalties::<T>::mutate(&who, |n| {
-			*n = n.saturating_sub(1);
-			*n
-		});
+		let pending = Self::settle_pending(&who);
 		// A suspended agent with nothing else pending may rejoin the draw.
 		if pending == 0 {
 			if let Some(mut agent) = Agents::<T>::get(&who) {

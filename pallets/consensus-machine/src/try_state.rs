@@ -194,6 +194,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		for (who, count) in PendingPenalties::<T>::iter() {
+			ensure_that(count > 0, "a pending-penalty count kept at zero")?;
 			ensure_that(pending.get(&who).copied().unwrap_or(0) == count, "pending penalties")?;
 		}
 		for (who, count) in pending {

@@ -33,14 +33,19 @@ pub fn development() -> sp_io::TestExternalities {
 /// randomness for the parent (any fresh value does here), then the pallets' `on_initialize`,
 /// which draws the committees of the rounds committed two blocks before.
 pub fn next_block() -> u32 {
+	next_block_on(&[])
+}
+
+/// [`next_block`] on the branch named `fork`: another branch's block at the same height has
+/// other randomness (the empty name is [`next_block`]'s branch).
+#[allow(dead_code)]
+pub fn next_block_on(fork: &[u8]) -> u32 {
 	use frame_support::traits::Hooks;
 	let n = System::block_number() + 1;
 	System::set_block_number(n);
 	let key = frame_support::storage::storage_prefix(b"Babe", b"AuthorVrfRandomness");
-	frame_support::storage::unhashed::put(
-		&key,
-		&Some(sp_io::hashing::blake2_256(&n.to_le_bytes())),
-	);
+	let seed = [&n.to_le_bytes()[..], fork].concat();
+	frame_support::storage::unhashed::put(&key, &Some(sp_io::hashing::blake2_256(&seed)));
 	consensus_machine_runtime::ConsensusMachine::on_initialize(n);
 	consensus_machine_runtime::DemoDriver::on_initialize(n);
 	n

@@ -157,6 +157,7 @@ fn version_1_storage_migrates_to_version_2() {
 		// committees move seat by seat.
 		migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
 		migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		migrations::v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
 		assert_eq!(ConsensusMachine::on_chain_storage_version(), crate::STORAGE_VERSION);
 		for ((id, _), committee) in rounds.iter().zip(committees) {
 			assert_eq!(seats(*id), committee);
@@ -221,5 +222,44 @@ fn version_3_committees_and_free_indices_move_to_per_entry_storage() {
 		assert!(ConsensusMachine::do_try_state().is_err());
 		let _ = FreeIndexStack::<Test>::clear(u32::MAX, None);
 		FreeIndexCount::<Test>::kill();
+		crate::STORAGE_VERSION.put::<ConsensusMachine>();
+	});
+}
+
+/// Version 4 kept an offender's pending-penalty count at zero once its penalties were settled;
+/// the migration removes those and keeps the live counts.
+#[test]
+fn version_4_pending_penalty_counts_at_zero_are_removed() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		let (first, second) = (verdict(round, Verdict::Green), verdict(round, Verdict::Amber));
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(77),
+			seat_proof(round, cheat),
+			pair(
+				(first.clone(), stored(sign(cheat, &first))),
+				(second.clone(), stored(sign(cheat, &second)))
+			)
+		));
+		assert_eq!(PendingPenalties::<Test>::get(cheat), 1);
+		// Two settled offenders, as version 4 left them.
+		PendingPenalties::<Test>::insert(5, 0);
+		PendingPenalties::<Test>::insert(6, 0);
+		assert!(ConsensusMachine::do_try_state().is_err(), "zero counts are refused");
+		StorageVersion::new(4).put::<ConsensusMachine>();
+
+		migrations::v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(5));
+		assert!(!PendingPenalties::<Test>::contains_key(5));
+		assert!(!PendingPenalties::<Test>::contains_key(6));
+		assert_eq!(PendingPenalties::<Test>::get(cheat), 1, "a live count is kept");
+		ConsensusMachine::do_try_state().expect("consistent after the upgrade");
+		// Run again, it does nothing.
+		PendingPenalties::<Test>::insert(5, 0);
+		migrations::v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
+		assert!(PendingPenalties::<Test>::contains_key(5), "a no-op at version 5");
+		PendingPenalties::<Test>::remove(5);
 	});
 }

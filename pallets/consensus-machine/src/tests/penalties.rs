@@ -236,6 +236,7 @@ fn a_penalty_can_be_cancelled_during_the_deferral_only() {
 		run_to_block(reported + SLASH_DEFERRAL + 1);
 		assert_eq!(held_bond(cheat), 1_000, "nothing slashed");
 		assert_eq!(Penalties::<Test>::get(id).unwrap().status, PenaltyStatus::Cancelled);
+		assert!(!PendingPenalties::<Test>::contains_key(cheat), "no count kept at zero");
 		assert_noop!(
 			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
 			Error::<Test>::PenaltyNotPending
@@ -253,7 +254,9 @@ fn applied_penalties_are_final() {
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
 		let id = report(cheat, round);
+		assert_eq!(PendingPenalties::<Test>::get(cheat), 1);
 		run_to_block(System::block_number() + SLASH_DEFERRAL);
+		assert!(!PendingPenalties::<Test>::contains_key(cheat), "no count kept at zero");
 		assert_noop!(
 			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
 			Error::<Test>::PenaltyNotPending

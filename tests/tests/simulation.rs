@@ -58,6 +58,7 @@ use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{
 		fungible::{Inspect, InspectHold, Mutate},
+		tokens::{Fortitude, Preservation},
 		Authorize, Get, Hooks, StorageInfoTrait, TryState, TryStateSelect, UnfilteredDispatchable,
 	},
 	weights::Weight,
@@ -190,6 +191,8 @@ struct Adversary {
 	account: AccountId,
 	key: sr25519::Pair,
 	bad: bool,
+	/// How many times this bad agent came back under a new account and key.
+	generation: u32,
 }
 
 #[derive(Clone, Default, Debug)]
@@ -203,6 +206,12 @@ struct Stats {
 	handovers: u64,
 	/// Rounds of the harness's oracle opened.
 	oracle_rounds: u64,
+	/// Handovers that fixed a value for the backup to adopt.
+	handovers_adopting: u64,
+	/// Backup duties (of the harness's agents, good and bad) with a value to adopt.
+	adoption_duties: u64,
+	/// The adversary's comebacks and bond changes, by kind.
+	reentries: BTreeMap<&'static str, u64>,
 	/// Duties missed (by bad agents only).
 	misses: u64,
 	offences: BTreeMap<String, u64>,
@@ -222,6 +231,8 @@ struct Stats {
 	fork_replays_accepted: u64,
 	fork_replays_refused: u64,
 	fork_reports_refused: u64,
+	/// Why the other branch's statements were refused here.
+	fork_refusals: BTreeMap<String, u64>,
 	/// Entries of each storage map: (item, after genesis, drained).
 	storage: Vec<(String, u64, u64)>,
 }
@@ -257,6 +268,8 @@ struct Sim {
 	bonds: BTreeMap<AccountId, Balance>,
 	/// The proposal bond of each validity round, when it was proposed.
 	proposals: BTreeMap<RoundId, Balance>,
+	/// Penalty ids below this one were read.
+	penalties_read: u32,
 	/// Objects proposed for judgement: each keeps its traffic light after its round is pruned.
 	objects: BTreeSet<(Hash, u32)>,
 	/// Entries of each of the pallet's storage maps after genesis and the agents' registration.
@@ -264,6 +277,8 @@ struct Sim {
 	reporter: AccountId,
 	/// The harness's hierarchical oracle, whose rounds the reporter opens.
 	oracle: u32,
+	/// The most stake the bad agents may have bonded at once (`SIM_BAD` percent of the total).
+	bad_budget: Balance,
 	/// While a fork is compared: the good pickets' statements this branch included.
 	included: Option<Vec<Included>>,
 	/// The other branch of a fork: the height it reached and its good pickets' statements,
@@ -275,6 +290,8 @@ struct Sim {
 /// A statement a good picket signed and a branch included: its seat there and the seat's key.
 #[derive(Clone)]
 struct Included {
+	/// The block that included it.
+	at: u32,
 	statement: Statement,
 	signature: sr25519::Signature,
 	seat: u32,
@@ -381,7 +398,7 @@ impl Sim {
 		for i in (1..order.len()).rev() {
 			order.swap(i, rng.below(i as u64 + 1) as usize);
 		}
-		let (mut bad, mut spent) = (BTreeSet::new(), 0);
+		let (mut bad, mut spent) = (BTreeSet::<usize>::new(), 0);
 		for i in order {
 			if spent + stakes[i] <= budget {
 				spent += stakes[i];
@@ -396,6 +413,7 @@ impl Sim {
 				account: agent_account(i),
 				key: sr25519::Pair::from_string(&picket_seed(i), None).unwrap(),
 				bad: false,
+				generation: 0,
 			})
 			.collect();
 		let seeds: Vec<Hash> = (0..params.agents).map(|_| rng.hash()).collect();
@@ -411,7 +429,7 @@ impl Sim {
 			let account = account_of(&accounts[j as usize]);
 			let key = sr25519::Pair::from_string(&picket(j), None).unwrap();
 			if bad.contains(&(j as usize)) {
-				adversaries.push(Adversary { account, key, bad: true });
+				adversaries.push(Adversary { account, key, bad: true, generation: 0 });
 			} else {
 				keystore.insert(KEY_TYPE, &picket(j), key.public().as_ref()).unwrap();
 				good.insert(account);
@@ -479,10 +497,12 @@ impl Sim {
 				owed_to_treasury: 0,
 				bonds: BTreeMap::new(),
 				proposals: BTreeMap::new(),
+				penalties_read: 0,
 				objects: BTreeSet::new(),
 				baseline: map_entries(),
 				reporter,
 				oracle,
+				bad_budget: budget,
 				included: None,
 				fork: None,
 				stats: Stats::default(),
@@ -552,6 +572,9 @@ impl Sim {
 				// oracle's on the subject, whatever the pallet says must be adopted (with at most
 				// `p` of the stake bad, a value to adopt can only be one good pickets
 				// pre-decided).
+				if matches!(duty.task, DutyTask::Decision { required: Some(_), .. }) {
+					self.stats.adoption_duties += 1;
+				}
 				let independent = match &duty.task {
 					DutyTask::Decision { subject, required } => {
 						let own = DutyTask::Decision { subject: *subject, required: None };
@@ -814,6 +837,108 @@ impl Sim {
 		}
 	}
 
+	/// The adversary does not give up: a bad agent out of the draw comes back as soon as the
+	/// pallet lets it (a ban served: `rejoin`; suspended for an overt offence: `unbond`, and once
+	/// the bond is free, `withdraw_unbonded`, all its money moved to a new account that registers
+	/// a new key), and active bad agents add to their bonds at random moments (a stake change
+	/// timed against the draws), always within the bad share of the stake.
+	fn persist(&mut self, now: u32) {
+		let seed = self.params.seed;
+		let min_bond: Balance = <Runtime as pallet_consensus_machine::Config>::MinBond::get();
+		let bonded = |adversaries: &[Adversary]| -> Balance {
+			adversaries
+				.iter()
+				.filter(|a| a.bad)
+				.filter_map(|a| pallet_consensus_machine::Agents::<Runtime>::get(&a.account))
+				.map(|info| info.bond)
+				.sum()
+		};
+		for who in 0..self.adversaries.len() {
+			if !self.adversaries[who].bad {
+				continue;
+			}
+			let account = self.adversaries[who].account.clone();
+			let Some(info) = pallet_consensus_machine::Agents::<Runtime>::get(&account) else {
+				continue;
+			};
+			let pending = pallet_consensus_machine::PendingPenalties::<Runtime>::get(&account);
+			let call = match info.status {
+				AgentStatus::Banned { until } if now >= until => {
+					pallet_consensus_machine::Call::rejoin {}
+				}
+				AgentStatus::Suspended if pending == 0 => pallet_consensus_machine::Call::unbond {},
+				AgentStatus::Unbonding { until, .. } if now >= until && pending == 0 => {
+					pallet_consensus_machine::Call::withdraw_unbonded {}
+				}
+				AgentStatus::Active if self.rng.percent(1) => {
+					let room = self.bad_budget.saturating_sub(bonded(&self.adversaries));
+					let free = Balances::reducible_balance(
+						&account,
+						Preservation::Protect,
+						Fortitude::Polite,
+					);
+					let amount = room.min(free.saturating_sub(min_bond)).min(min_bond);
+					if amount == 0 {
+						continue;
+					}
+					pallet_consensus_machine::Call::bond_extra { amount }
+				}
+				_ => continue,
+			};
+			let withdraw = matches!(call, pallet_consensus_machine::Call::withdraw_unbonded {});
+			let result = RuntimeCall::ConsensusMachine(call)
+				.dispatch_bypass_filter(RuntimeOrigin::signed(account.clone()));
+			if let Err(e) = result {
+				*self.stats.refused.entry(format!("re-entry: {:?}", e.error)).or_default() += 1;
+				continue;
+			}
+			*self
+				.stats
+				.reentries
+				.entry(if withdraw { "withdrawn" } else { "other" })
+				.or_default() += 1;
+			if !withdraw {
+				continue;
+			}
+			// A new account and key, with all the old account's money.
+			let generation = self.adversaries[who].generation + 1;
+			let pair = sr25519::Pair::from_seed(&self.rng.hash());
+			let fresh = account_of(&pair);
+			let key = sr25519::Pair::from_seed(&self.rng.hash());
+			let all =
+				Balances::reducible_balance(&account, Preservation::Expendable, Fortitude::Polite);
+			<Balances as Mutate<AccountId>>::transfer(
+				&account,
+				&fresh,
+				all,
+				Preservation::Expendable,
+			)
+			.unwrap_or_else(|e| panic!("seed {seed}: moving a bad agent's money: {e:?}"));
+			let money = Balances::total_balance(&fresh);
+			let room = self.bad_budget.saturating_sub(bonded(&self.adversaries));
+			let bond = room.min(money.saturating_sub(min_bond));
+			self.adversaries[who] =
+				Adversary { account: fresh.clone(), key, bad: true, generation };
+			if bond < min_bond {
+				// Too poor to come back: it stays out.
+				continue;
+			}
+			let proof = self.adversaries[who].key.sign(&possession_payload(&fresh, &self.genesis));
+			let register =
+				RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::register {
+					key: self.adversaries[who].key.public().into(),
+					bond,
+					proof: proof.into(),
+				});
+			match register.dispatch_bypass_filter(RuntimeOrigin::signed(fresh)) {
+				Ok(_) => *self.stats.reentries.entry("registered anew").or_default() += 1,
+				Err(e) => {
+					*self.stats.refused.entry(format!("re-entry: {:?}", e.error)).or_default() += 1
+				}
+			}
+		}
+	}
+
 	/// The reporter opens a round of the harness's oracle on a fresh subject.
 	fn open_oracle_round(&mut self) {
 		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
@@ -841,6 +966,7 @@ impl Sim {
 		let Some(holder) = CommitteeSeats::<Runtime>::get(statement.round, seat) else { return };
 		if self.good.contains(&holder.agent) {
 			included.push(Included {
+				at: frame_system::Pallet::<Runtime>::block_number(),
 				statement: statement.clone(),
 				signature: signature.clone().into(),
 				seat: *seat,
@@ -862,6 +988,8 @@ impl Sim {
 		lap(self, "the off-chain worker");
 		self.run_adversaries(now);
 		lap(self, "the adversary");
+		// Before this block's own statements: a replay must not find its twin already here.
+		self.compare_fork(now);
 		self.deliver(now);
 		lap(self, "delivery");
 		self.check(now);
@@ -894,38 +1022,62 @@ impl Sim {
 		self.included = Some(Vec::new());
 	}
 
-	/// Once this branch is as high as the other branch of the fork: no statement a good picket
-	/// signed there is accepted here unless it is the very statement this branch's good picket
-	/// signs (same instance, same value), and no pair of them, one from each branch, is a
-	/// provable equivocation.
+	/// At each height the other branch of the fork reached: its good statements of that height
+	/// are replayed here, and none is accepted unless it is the very statement a good picket
+	/// signs here (same instance, same value). Once this branch is as high: no pair of good
+	/// statements, one from each branch, is a provable equivocation.
 	fn compare_fork(&mut self, now: u32) {
 		let seed = self.params.seed;
-		let Some((height, theirs)) = self.fork.take_if(|(height, _)| now >= *height) else {
+		let Some((height, theirs)) = self.fork.as_ref() else { return };
+		let height = *height;
+		let due: Vec<Included> = theirs.iter().filter(|there| there.at == now).cloned().collect();
+		for there in &due {
+			// As sent there, and aimed at the seat its key holds here (a replayer picks the
+			// seat index freely).
+			let held_here = CommitteeSeats::<Runtime>::iter_prefix(there.statement.round)
+				.find(|(_, seat)| seat.key == there.key)
+				.map(|(index, _)| index);
+			let seats: BTreeSet<u32> =
+				[Some(there.seat), held_here].into_iter().flatten().collect();
+			for seat in seats {
+				let call = RuntimeCall::ConsensusMachine(
+					pallet_consensus_machine::Call::submit_statement {
+						statement: there.statement.clone(),
+						seat,
+						signature: there.signature.into(),
+						evidence: None,
+					},
+				);
+				let verdict = fee_less(&call);
+				if let Err(e) = &verdict {
+					*self.stats.fork_refusals.entry(e.clone()).or_default() += 1;
+				}
+				if verdict.is_ok() {
+					let round = Rounds::<Runtime>::get(there.statement.round)
+						.expect("an accepted statement's round is live");
+					assert_eq!(
+						(round.instance, Some(there.statement.body.value_hash())),
+						(
+							there.statement.instance,
+							self.honest.get(&there.statement.round).copied()
+						),
+						"seed {seed}, block {now}: a statement from the fork at {height} is \
+						 accepted here, and is not what a good picket signs here: {:?}",
+						there.statement
+					);
+					self.stats.fork_replays_accepted += 1;
+				} else {
+					self.stats.fork_replays_refused += 1;
+				}
+			}
+		}
+		// Once this branch included its statements of the last height too.
+		if now <= height {
 			return;
-		};
+		}
+		let Some((_, theirs)) = self.fork.take() else { return };
 		let ours = self.included.take().unwrap_or_default();
 		for there in &theirs {
-			let call =
-				RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
-					statement: there.statement.clone(),
-					seat: there.seat,
-					signature: there.signature.into(),
-					evidence: None,
-				});
-			if fee_less(&call).is_ok() {
-				let round = Rounds::<Runtime>::get(there.statement.round)
-					.expect("an accepted statement's round is live");
-				assert_eq!(
-					(round.instance, Some(there.statement.body.value_hash())),
-					(there.statement.instance, self.honest.get(&there.statement.round).copied()),
-					"seed {seed}, block {now}: a statement from the fork at {height} is accepted \
-					 here, and is not what a good picket signs here: {:?}",
-					there.statement
-				);
-				self.stats.fork_replays_accepted += 1;
-			} else {
-				self.stats.fork_replays_refused += 1;
-			}
 			for here in ours.iter().filter(|here| {
 				here.key == there.key
 					&& here.statement.round == there.statement.round
@@ -1019,7 +1171,12 @@ impl Sim {
 					);
 					self.stats.misses += 1;
 				}
-				Event::HandoverStarted { .. } => self.stats.handovers += 1,
+				Event::HandoverStarted { required, .. } => {
+					self.stats.handovers += 1;
+					if required.is_some() {
+						self.stats.handovers_adopting += 1;
+					}
+				}
 				Event::Proposed { round, object, .. } => {
 					self.objects.insert((object.hash, object.size));
 					let deposit = Rounds::<Runtime>::get(round).expect("just proposed").deposit;
@@ -1101,7 +1258,10 @@ impl Sim {
 				}
 			}
 		}
-		for (_, penalty) in Penalties::<Runtime>::iter() {
+		// Penalties are kept for good: each is read once, when it is new.
+		let next = NextPenaltyId::<Runtime>::get();
+		for id in std::mem::replace(&mut self.penalties_read, next)..next {
+			let Some(penalty) = Penalties::<Runtime>::get(id) else { continue };
 			assert!(
 				!self.good.contains(&penalty.offender) || penalty.kind == OffenceKind::RedProposal,
 				"seed {seed}, block {now}: good agent {} has a penalty: {penalty:?}",
@@ -1161,11 +1321,12 @@ impl Sim {
 				"seed {seed}: not drained 5,000 blocks after the last round opened"
 			);
 			self.step(now, pool);
-			self.compare_fork(now);
 			self.stats.drain_blocks += 1;
 		}
 		let offences: u64 = self.stats.offences.values().sum();
 		let agents = pallet_consensus_machine::Agents::<Runtime>::iter_keys().count() as u64;
+		let ever = self.baseline.get("Agents").copied().unwrap_or(0)
+			+ self.stats.reentries.get("registered anew").copied().unwrap_or(0);
 		let capacity = u64::from(pallet_consensus_machine::StakeTreeCapacity::<Runtime>::get());
 		let trace =
 			u64::from(<<Runtime as pallet_consensus_machine::Config>::MaxTraceLength as Get<
@@ -1174,8 +1335,11 @@ impl Sim {
 		let bound = |name: &str| match name {
 			"Validity" => Bound::Grown(self.objects.len() as u64),
 			"Penalties" | "OffenceIndex" => Bound::Grown(offences),
-			"Agents" | "KeyOwner" | "AgentAt" | "Misses" | "Bans" => Bound::AtMost(agents),
-			"StakeNodes" | "FrozenNodes" => Bound::AtMost(2 * capacity),
+			"Agents" | "KeyOwner" | "AgentAt" => Bound::AtMost(agents),
+			// A withdrawn agent's misses and bans are kept (a ban must outlive a quick
+			// re-registration): at most one entry per account that was ever an agent.
+			"Misses" | "Bans" => Bound::AtMost(ever),
+			"StakeNodes" | "FrozenNodes" | "FreeIndexStack" => Bound::AtMost(2 * capacity),
 			"Trace" => Bound::AtMost(trace),
 			_ => Bound::Baseline,
 		};
@@ -1214,7 +1378,14 @@ impl Sim {
 			"| rounds of the harness's oracle opened (8-slot primary, 40-slot backup) | {} |",
 			s.oracle_rounds
 		);
-		println!("| handovers | {} |", s.handovers);
+		println!(
+			"| handovers (with a value to adopt) | {} ({}) |",
+			s.handovers, s.handovers_adopting
+		);
+		println!(
+			"| backup duties with a value to adopt (dev and bad agents) | {} |",
+			s.adoption_duties
+		);
 		println!("| transactions delivered | {} |", s.delivered);
 		for (act, n) in &s.acts {
 			println!("| bad duties: {act:?} | {n} |");
@@ -1227,6 +1398,9 @@ impl Sim {
 			println!("| offences: {kind} | {n} |");
 		}
 		println!("| duties missed (bad agents) | {} |", s.misses);
+		for (kind, n) in &s.reentries {
+			println!("| the adversary's comebacks and bond changes: {kind} | {n} |");
+		}
 		println!("| penalties applied | {} |", s.slashes);
 		println!(
 			"| forks (two branches from one state) | {} ({} blocks on the other branch) |",
@@ -1236,6 +1410,9 @@ impl Sim {
 			"| the other branch's good statements replayed: accepted as the same statement / refused | {} / {} |",
 			s.fork_replays_accepted, s.fork_replays_refused
 		);
+		for (error, n) in &s.fork_refusals {
+			println!("| the other branch's statements refused here: {error} | {n} |");
+		}
 		println!(
 			"| equivocation reports pairing both branches' good statements, refused | {} |",
 			s.fork_reports_refused
@@ -1265,8 +1442,8 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 			if now % 4 == 0 {
 				sim.open_oracle_round();
 			}
+			sim.persist(now);
 			sim.step(now, &pool);
-			sim.compare_fork(now);
 			if now % FORK_EVERY == 0 && sim.fork.is_none() {
 				sim.fork(&pool);
 			}

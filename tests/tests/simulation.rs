@@ -268,6 +268,8 @@ struct Sim {
 	bonds: BTreeMap<AccountId, Balance>,
 	/// The proposal bond of each validity round, when it was proposed.
 	proposals: BTreeMap<RoundId, Balance>,
+	/// Every offence recorded, by penalty id: its kind and round, from the events.
+	offences: BTreeMap<u32, (OffenceKind, RoundId)>,
 	/// Penalty ids below this one were read.
 	penalties_read: u32,
 	/// Objects proposed for judgement: each keeps its traffic light after its round is pruned.
@@ -363,6 +365,8 @@ enum Bound {
 	Baseline,
 	/// Per agent or per tree node: at most this many, however long the chain ran.
 	AtMost(u64),
+	/// One per current agent: exactly this many.
+	Exactly(u64),
 	/// A permanent record (an object's light, an offence's proof): exactly the baseline plus
 	/// what the run recorded.
 	Grown(u64),
@@ -497,6 +501,7 @@ impl Sim {
 				owed_to_treasury: 0,
 				bonds: BTreeMap::new(),
 				proposals: BTreeMap::new(),
+				offences: BTreeMap::new(),
 				penalties_read: 0,
 				objects: BTreeSet::new(),
 				baseline: map_entries(),
@@ -1055,16 +1060,30 @@ impl Sim {
 				if verdict.is_ok() {
 					let round = Rounds::<Runtime>::get(there.statement.round)
 						.expect("an accepted statement's round is live");
+					// What a good picket signs here: the evaluator's value where the harness
+					// saw a duty of the round, else a good statement this branch included.
+					let here = self.honest.get(&there.statement.round).copied().or_else(|| {
+						self.included.iter().flatten().find_map(|ours| {
+							(ours.statement.round == there.statement.round
+								&& ours.statement.level == there.statement.level)
+								.then(|| ours.statement.body.value_hash())
+						})
+					});
 					assert_eq!(
-						(round.instance, Some(there.statement.body.value_hash())),
-						(
-							there.statement.instance,
-							self.honest.get(&there.statement.round).copied()
-						),
+						round.instance, there.statement.instance,
 						"seed {seed}, block {now}: a statement from the fork at {height} is \
-						 accepted here, and is not what a good picket signs here: {:?}",
+						 accepted here for another round instance: {:?}",
 						there.statement
 					);
+					if let Some(here) = here {
+						assert_eq!(
+							here,
+							there.statement.body.value_hash(),
+							"seed {seed}, block {now}: a statement from the fork at {height} is \
+							 accepted here, and is not what a good picket signs here: {:?}",
+							there.statement
+						);
+					}
 					self.stats.fork_replays_accepted += 1;
 				} else {
 					self.stats.fork_replays_refused += 1;
@@ -1115,7 +1134,8 @@ impl Sim {
 		for record in System::events() {
 			let RuntimeEvent::ConsensusMachine(event) = record.event else { continue };
 			match event {
-				Event::OffenceRecorded { offender, kind, round, .. } => {
+				Event::OffenceRecorded { penalty, offender, kind, round, .. } => {
+					self.offences.insert(penalty, (kind, round));
 					assert!(
 						!self.good.contains(&offender) || kind == OffenceKind::RedProposal,
 						"seed {seed}, block {now}: good agent {offender} has a {kind:?} offence in \
@@ -1128,11 +1148,12 @@ impl Sim {
 				// (the bond before this block, the proposal's bond), not from the penalty's own
 				// record; penalties of one offender in one block apply in turn.
 				Event::PenaltyApplied { penalty, offender, slashed } => {
-					let kind = Penalties::<Runtime>::get(penalty).expect("an applied penalty").kind;
+					let (kind, round) = self.offences.get(&penalty).copied().unwrap_or_else(|| {
+						panic!("seed {seed}, block {now}: penalty {penalty} was never recorded")
+					});
 					let expected = match kind {
 						OffenceKind::RedProposal => {
-							let record = Penalties::<Runtime>::get(penalty).expect("applied");
-							self.proposals.get(&record.round).copied().unwrap_or_default()
+							self.proposals.get(&round).copied().unwrap_or_default()
 						}
 						kind => {
 							let held = self.bonds.get(&offender).copied().unwrap_or_default();
@@ -1324,10 +1345,16 @@ impl Sim {
 			self.stats.drain_blocks += 1;
 		}
 		let offences: u64 = self.stats.offences.values().sum();
-		let agents = pallet_consensus_machine::Agents::<Runtime>::iter_keys().count() as u64;
-		let ever = self.baseline.get("Agents").copied().unwrap_or(0)
-			+ self.stats.reentries.get("registered anew").copied().unwrap_or(0);
+		let count = |kind: &str| self.stats.reentries.get(kind).copied().unwrap_or(0);
+		let genesis_agents = self.baseline.get("Agents").copied().unwrap_or(0);
+		// Agents, their keys and tree indices: those after genesis, plus the new identities,
+		// minus the withdrawn.
+		let agents = genesis_agents + count("registered anew") - count("withdrawn");
+		let ever = genesis_agents + count("registered anew");
 		let capacity = u64::from(pallet_consensus_machine::StakeTreeCapacity::<Runtime>::get());
+		// Tree nodes are written along the paths of the indices ever used.
+		let used = u64::from(pallet_consensus_machine::NextIndex::<Runtime>::get());
+		let nodes = used * (u64::from(capacity.max(2).ilog2()) + 1);
 		let trace =
 			u64::from(<<Runtime as pallet_consensus_machine::Config>::MaxTraceLength as Get<
 				u32,
@@ -1335,11 +1362,12 @@ impl Sim {
 		let bound = |name: &str| match name {
 			"Validity" => Bound::Grown(self.objects.len() as u64),
 			"Penalties" | "OffenceIndex" => Bound::Grown(offences),
-			"Agents" | "KeyOwner" | "AgentAt" => Bound::AtMost(agents),
+			"Agents" | "KeyOwner" | "AgentAt" => Bound::Exactly(agents),
 			// A withdrawn agent's misses and bans are kept (a ban must outlive a quick
 			// re-registration): at most one entry per account that was ever an agent.
 			"Misses" | "Bans" => Bound::AtMost(ever),
-			"StakeNodes" | "FrozenNodes" | "FreeIndexStack" => Bound::AtMost(2 * capacity),
+			"StakeNodes" | "FrozenNodes" => Bound::AtMost(nodes),
+			"FreeIndexStack" => Bound::AtMost(used),
 			"Trace" => Bound::AtMost(trace),
 			_ => Bound::Baseline,
 		};
@@ -1348,6 +1376,7 @@ impl Sim {
 			let ok = match bound(&name) {
 				Bound::Baseline => entries == before,
 				Bound::AtMost(most) => entries <= most,
+				Bound::Exactly(exactly) => entries == exactly,
 				Bound::Grown(by) => entries == before + by,
 			};
 			assert!(
@@ -1461,6 +1490,7 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 		if rounds >= 300 {
 			assert!(s.certificates_checked > 0 && s.decisions_honest > 0, "no decision checked");
 			assert!(s.handovers > 0, "no handover");
+			assert!(s.forks > 0 && s.fork_replays_refused > 0, "no fork compared");
 			if sim.params.bad_percent > 0 {
 				assert!(s.acts.values().sum::<u64>() > 0, "no bad duty");
 			}

@@ -695,7 +695,8 @@ pub mod pallet {
 		PenaltyId,
 	>;
 
-	/// Pending penalties per offender: the bond cannot be withdrawn while any is pending.
+	/// Pending penalties per offender: the bond cannot be withdrawn while any is pending. An
+	/// offender with none pending has no entry.
 	#[pallet::storage]
 	pub type PendingPenalties<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;

@@ -46,6 +46,12 @@ pub fn next_block_on(fork: &[u8]) -> u32 {
 	let key = frame_support::storage::storage_prefix(b"Babe", b"AuthorVrfRandomness");
 	let seed = [&n.to_le_bytes()[..], fork].concat();
 	frame_support::storage::unhashed::put(&key, &Some(sp_io::hashing::blake2_256(&seed)));
+	if !fork.is_empty() {
+		// Another branch's block has another parent too.
+		let parent = sp_io::hashing::blake2_256(&[b"parent", &seed[..]].concat());
+		let key = frame_support::storage::storage_prefix(b"System", b"ParentHash");
+		frame_support::storage::unhashed::put(&key, &sp_core::H256::from(parent));
+	}
 	consensus_machine_runtime::ConsensusMachine::on_initialize(n);
 	consensus_machine_runtime::DemoDriver::on_initialize(n);
 	n

@@ -185,6 +185,12 @@
 //! - A certificate's signatures are stored sorted by seat index, whichever path recorded them;
 //!   an aggregated certificate records its signers in the order given and stops counting once
 //!   the threshold is reached, as one-by-one submission would.
+//! - What stays once rounds are pruned: everything per round goes (seats, statements, tallies,
+//!   certificates, and the committee root `UnbondingDelay` blocks later); kept for good are an
+//!   object's traffic light ([`Validity`], the machine's output) and an offence's record with
+//!   its proof ([`Penalties`], [`OffenceIndex`]), each paid for by a proposal bond or a slash. A
+//!   pending-penalty count goes when it reaches zero; a withdrawn agent's [`Misses`] and
+//!   [`Bans`] stay (a ban must outlive a quick re-registration).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

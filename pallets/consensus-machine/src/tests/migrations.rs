@@ -234,15 +234,7 @@ fn version_4_pending_penalty_counts_at_zero_are_removed() {
 		let (object, _) = good_object();
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
-		let (first, second) = (verdict(round, Verdict::Green), verdict(round, Verdict::Amber));
-		assert_ok!(ConsensusMachine::report_equivocation(
-			RuntimeOrigin::signed(77),
-			seat_proof(round, cheat),
-			pair(
-				(first.clone(), stored(sign(cheat, &first))),
-				(second.clone(), stored(sign(cheat, &second)))
-			)
-		));
+		super::penalties::report(cheat, round);
 		assert_eq!(PendingPenalties::<Test>::get(cheat), 1);
 		// Two settled offenders, as version 4 left them.
 		PendingPenalties::<Test>::insert(5, 0);

@@ -15,7 +15,7 @@ fn equivocation(
 }
 
 /// Account 77 reports `who`'s equivocation in `round`; returns the penalty's id.
-fn report(who: AccountId, round: RoundId) -> PenaltyId {
+pub(super) fn report(who: AccountId, round: RoundId) -> PenaltyId {
 	let (first, second) = equivocation(who, round);
 	assert_ok!(ConsensusMachine::report_equivocation(
 		RuntimeOrigin::signed(77),

@@ -45,6 +45,7 @@ use chain::{development, next_block, next_block_on};
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
 	light::Verdict,
+	selection,
 	statement::{possession_payload, Body, Hash, RoundId, Statement},
 	EpsilonArg, ProbabilityArg,
 };
@@ -66,7 +67,10 @@ use frame_support::{
 use pallet_consensus_machine::{
 	crypto::KEY_TYPE,
 	offchain::Evaluate,
-	types::{AgentStatus, Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind},
+	types::{
+		AgentStatus, Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind,
+		SeatProof,
+	},
 	Certificates, CommitteeRoots, CommitteeSeats, Event, HoldReason, NextPenaltyId, NextRoundId,
 	Penalties, PenaltyCursor, Rounds, TotalStake,
 };
@@ -233,8 +237,24 @@ struct Stats {
 	fork_reports_refused: u64,
 	/// Why the other branch's statements were refused here.
 	fork_refusals: BTreeMap<String, u64>,
+	/// Why equivocation reports pairing both branches' good statements were refused.
+	fork_report_refusals: BTreeMap<String, u64>,
+	/// Bad agents' equivocations across a fork (same round instance on both branches):
+	/// reported and accepted here.
+	fork_lies_reported: u64,
 	/// Entries of each storage map: (item, after genesis, drained).
 	storage: Vec<(String, u64, u64)>,
+	/// The grinding opener: rounds it opened, and of those drawn, the slots, the bad slots it
+	/// predicted and the bad slots drawn, and the committees drawn as predicted.
+	ground_rounds: u64,
+	ground_drawn: u64,
+	ground_slots: u64,
+	ground_predicted_bad: u64,
+	ground_drawn_bad: u64,
+	ground_as_predicted: u64,
+	/// Drawn committees the grinder's own computation reproduces from the seed drawn with
+	/// (those whose snapshot is the live tree).
+	predictor_reproduced: u64,
 }
 
 #[derive(Clone)]
@@ -286,6 +306,20 @@ struct Sim {
 	/// The other branch of a fork: the height it reached and its good pickets' statements,
 	/// until this branch is as high.
 	fork: Option<(u32, Vec<Included>)>,
+	/// The first statement each bad agent signed for each round: (agent, round) → statement,
+	/// signature, seat. Kept while the round lives.
+	signed: BTreeMap<(usize, RoundId), (Statement, sr25519::Signature, u32)>,
+	/// Equivocations across a fork: a bad agent signed another statement for a round instance
+	/// both branches share, on the other branch; reported here at the next block.
+	lies: Vec<Lie>,
+	/// The grinding opener, the block it last opened a round, and the rounds it opened with
+	/// the committee it predicted.
+	grinder: AccountId,
+	ground_at: u32,
+	ground: BTreeMap<RoundId, Ground>,
+	/// The good agents' stake (never slashed, never withdrawn): with the bad budget, it bounds
+	/// the bad share of any snapshot.
+	good_stake: Balance,
 	stats: Stats,
 }
 
@@ -298,6 +332,85 @@ struct Included {
 	signature: sr25519::Signature,
 	seat: u32,
 	key: pallet_consensus_machine::crypto::Public,
+}
+
+/// A bad agent's two statements for one round instance, one on each branch of a fork.
+#[derive(Clone)]
+struct Lie {
+	offender: AccountId,
+	round: RoundId,
+	membership: SeatProof<AccountId>,
+	here: (Statement, sr25519::Signature),
+	there: (Statement, sr25519::Signature),
+}
+
+/// A round the grinding opener committed: the seed and committee it computed at the
+/// commitment, and the bad slots in that committee.
+#[derive(Clone)]
+struct Ground {
+	seed: Hash,
+	committee: Vec<(AccountId, u32)>,
+	bad: u64,
+}
+
+/// The grinder opens a round when the committee it predicts gives the bad agents at least this
+/// many of the oracle's primary slots (a fair draw at a 5 % bad share gives 0.4 on average),
+/// at most one round in `GRIND_EVERY` blocks: it waits for a block whose prediction suits it.
+const GRIND_BAD_SLOTS: u64 = 1;
+const GRIND_EVERY: u32 = 8;
+const ORACLE_PRIMARY_SLOTS: u32 = 8;
+
+/// The live stake tree, read from storage: what anyone can draw from off chain.
+struct LiveTree(u32);
+
+impl selection::StakeTree for LiveTree {
+	fn capacity(&self) -> u32 {
+		self.0
+	}
+	fn node(&self, i: u32) -> u128 {
+		pallet_consensus_machine::StakeNodes::<Runtime>::get(i)
+	}
+	fn set_node(&mut self, _: u32, _: u128) {
+		unreachable!("a draw only reads the tree")
+	}
+}
+
+/// The seed round `round` would be drawn from in this block: the runtime's randomness on the
+/// pallet's subject for the round (its tag and the round id), as an opener computes it.
+fn seed_now(round: RoundId) -> Option<Hash> {
+	type R = <Runtime as pallet_consensus_machine::Config>::Randomness;
+	let (seed, _) =
+		<R as frame_support::traits::Randomness<_, _>>::random(&(*b"cm/round", round).encode());
+	seed.map(|s| s.0)
+}
+
+/// The committee a draw of `slots` from `seed` over the live tree gives: each active agent
+/// drawn, with its slots, in draw order.
+fn committee_from(seed: &Hash, slots: u32) -> Vec<(AccountId, u32)> {
+	let tree = LiveTree(pallet_consensus_machine::StakeTreeCapacity::<Runtime>::get());
+	let drawn =
+		selection::draw(&tree, seed, slots, TotalStake::<Runtime>::get()).unwrap_or_default();
+	selection::group(&drawn)
+		.into_iter()
+		.filter_map(|(index, slots)| {
+			let agent = pallet_consensus_machine::AgentAt::<Runtime>::get(index)?;
+			let info = pallet_consensus_machine::Agents::<Runtime>::get(&agent)?;
+			(info.status == AgentStatus::Active).then_some((agent, slots))
+		})
+		.collect()
+}
+
+/// The least `k` with `P(X > k) <= eps` for `X ~ Binomial(n, q)`, `0 < q < 1`.
+fn binomial_upper(n: u64, q: f64, eps: f64) -> u64 {
+	let (ln_q, ln_rest) = (q.ln(), (1.0 - q).ln());
+	let mut ln_pmf = n as f64 * ln_rest;
+	let (mut cdf, mut k) = (ln_pmf.exp(), 0);
+	while 1.0 - cdf > eps && k < n {
+		ln_pmf += ((n - k) as f64).ln() - ((k + 1) as f64).ln() + ln_q - ln_rest;
+		k += 1;
+		cdf += ln_pmf.exp();
+	}
+	k
 }
 
 /// Blocks between two forks, and the blocks each branch of a fork runs before they are compared.
@@ -335,6 +448,21 @@ fn fee_less(call: &RuntimeCall) -> Result<(), String> {
 		Some(Err(e)) => Err(format!("{e:?}")),
 		None => Err("not fee-less".into()),
 	}
+}
+
+/// What dispatching fee-less `call` would do, without doing it: its error, if any.
+fn dry_run(call: &RuntimeCall) -> Result<(), String> {
+	sp_io::storage::start_transaction();
+	let result = call
+		.clone()
+		.dispatch_bypass_filter(RuntimeOrigin::from(frame_system::RawOrigin::Authorized));
+	sp_io::storage::rollback_transaction();
+	result.map(|_| ()).map_err(|e| match e.error {
+		sp_runtime::DispatchError::Module(sp_runtime::ModuleError { message: Some(m), .. }) => {
+			m.to_string()
+		}
+		e => format!("{e:?}"),
+	})
 }
 
 /// The number of entries in each of the pallet's storage maps (a storage value is not counted),
@@ -446,6 +574,8 @@ impl Sim {
 		ext.register_extension(TransactionPoolExt::new(pool));
 		ext.register_extension(KeystoreExt::new(keystore));
 		let reporter = account_of(&sr25519::Pair::from_string("//Alice", None).unwrap());
+		let grinder = account_of(&sr25519::Pair::from_string("//sim//grinder", None).unwrap());
+		let good_stake = total - spent;
 		let sim = ext.execute_with(|| {
 			let genesis = ConsensusMachine::genesis_hash();
 			for j in 0..params.agents {
@@ -483,6 +613,7 @@ impl Sim {
 			create
 				.dispatch_bypass_filter(RuntimeOrigin::root())
 				.expect("the harness's oracle is sound");
+			Balances::set_balance(&grinder, 1_000 * min_bond);
 			System::reset_events();
 			Sim {
 				rng,
@@ -510,6 +641,12 @@ impl Sim {
 				bad_budget: budget,
 				included: None,
 				fork: None,
+				signed: BTreeMap::new(),
+				lies: Vec::new(),
+				grinder,
+				ground_at: 0,
+				ground: BTreeMap::new(),
+				good_stake,
 				stats: Stats::default(),
 				params,
 			}
@@ -544,8 +681,24 @@ impl Sim {
 		}
 	}
 
+	/// A body of the same kind as `body` that says something else.
+	fn another_body(&mut self, body: &Body) -> Body {
+		match *body {
+			Body::Transition { step, from, .. } => {
+				Body::Transition { step, from, output: self.rng.hash(), to: self.rng.hash() }
+			}
+			Body::Decision { .. } => Body::Decision { value: Some(self.rng.hash()) },
+			Body::Verdict { object, verdict } => Body::Verdict {
+				object,
+				verdict: if verdict == Verdict::Green { Verdict::Amber } else { Verdict::Green },
+			},
+		}
+	}
+
+	/// Agent `who` signs `body` for `duty`. A bad agent's first statement for a round is kept:
+	/// it may sign another on a fork.
 	fn submission(
-		&self,
+		&mut self,
 		who: usize,
 		duty: &Duty<u32>,
 		body: Body,
@@ -553,6 +706,11 @@ impl Sim {
 	) -> (Statement, sr25519::Signature, RuntimeCall) {
 		let statement = self.statement(duty, body);
 		let signature = self.adversaries[who].key.sign(&statement.signing_payload());
+		if self.adversaries[who].bad {
+			self.signed
+				.entry((who, duty.round))
+				.or_insert_with(|| (statement.clone(), signature, duty.seat));
+		}
 		let call =
 			RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
 				statement: statement.clone(),
@@ -660,23 +818,7 @@ impl Sim {
 				let (first, first_sig, call) =
 					self.submission(who, duty, good.body.clone(), good.evidence);
 				self.schedule(now, Tx::FeeLess(call));
-				let other = match good.body {
-					Body::Transition { step, from, .. } => Body::Transition {
-						step,
-						from,
-						output: self.rng.hash(),
-						to: self.rng.hash(),
-					},
-					Body::Decision { .. } => Body::Decision { value: Some(self.rng.hash()) },
-					Body::Verdict { object, verdict } => Body::Verdict {
-						object,
-						verdict: if verdict == Verdict::Green {
-							Verdict::Amber
-						} else {
-							Verdict::Green
-						},
-					},
-				};
+				let other = self.another_body(&good.body);
 				let second = self.statement(duty, other);
 				let second_sig = self.adversaries[who].key.sign(&second.signing_payload());
 				let membership = ConsensusMachine::membership_proof(duty.round, duty.seat)
@@ -956,6 +1098,77 @@ impl Sim {
 		}
 	}
 
+	/// Bad slots in a committee: those of the agents the harness plays as bad.
+	fn bad_slots(&self, committee: &[(AccountId, u32)]) -> u64 {
+		committee
+			.iter()
+			.filter(|(agent, _)| self.adversaries.iter().any(|a| a.bad && a.account == *agent))
+			.map(|(_, slots)| u64::from(*slots))
+			.sum()
+	}
+
+	/// A grinding opener: in each block it computes, from everything known then (the block's
+	/// randomness, the live stake tree, the next round id), the committee the next round would
+	/// get if it were drawn at once, and opens a round of the harness's oracle only when that
+	/// committee gives the bad agents at least `GRIND_BAD_SLOTS` slots, at most once in
+	/// `GRIND_EVERY` blocks. [`Sim::check`] judges the committee each such round is drawn.
+	fn grind(&mut self, now: u32) {
+		if now < self.ground_at + GRIND_EVERY {
+			return;
+		}
+		let round = NextRoundId::<Runtime>::get();
+		let Some(seed) = seed_now(round) else { return };
+		let committee = committee_from(&seed, ORACLE_PRIMARY_SLOTS);
+		let bad = self.bad_slots(&committee);
+		if bad < GRIND_BAD_SLOTS {
+			return;
+		}
+		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+			machine: self.oracle,
+			subject: self.rng.hash(),
+		});
+		match open.dispatch_bypass_filter(RuntimeOrigin::signed(self.grinder.clone())) {
+			Ok(_) => {
+				assert_eq!(NextRoundId::<Runtime>::get(), round + 1, "the grinder's round id");
+				self.ground.insert(round, Ground { seed, committee, bad });
+				self.ground_at = now;
+				self.stats.ground_rounds += 1;
+			}
+			Err(e) => *self.stats.refused.entry(format!("grind: {:?}", e.error)).or_default() += 1,
+		}
+	}
+
+	/// Judges the draw of a round the grinder opened: it must not come from the seed known at
+	/// the commitment. The grinder's own computation is checked on the way: the seed it
+	/// computes in the block of the draw is the one drawn from, and from it the live tree
+	/// gives the drawn committee when nothing changed since the snapshot.
+	fn judge_ground(&mut self, now: u32, round: RoundId) {
+		let seed = self.params.seed;
+		let Some(ground) = self.ground.remove(&round) else { return };
+		let info = Rounds::<Runtime>::get(round).expect("a round just drawn is live");
+		assert_ne!(
+			info.seed, ground.seed,
+			"seed {seed}, block {now}: round {round} was drawn from the seed its opener knew \
+			 when committing it"
+		);
+		assert_eq!(
+			seed_now(round),
+			Some(info.seed),
+			"seed {seed}, block {now}: the grinder's seed derivation is not the pallet's"
+		);
+		let drawn: Vec<(AccountId, u32)> =
+			ConsensusMachine::committee(round).into_iter().map(|s| (s.agent, s.slots)).collect();
+		if committee_from(&info.seed, info.slots) == drawn {
+			self.stats.predictor_reproduced += 1;
+		}
+		let s = &mut self.stats;
+		s.ground_drawn += 1;
+		s.ground_slots += u64::from(info.slots);
+		s.ground_predicted_bad += ground.bad;
+		s.ground_as_predicted += u64::from(drawn == ground.committee);
+		self.stats.ground_drawn_bad += self.bad_slots(&drawn);
+	}
+
 	/// Keeps a good picket's included statement while a fork is compared.
 	fn note_included(&mut self, call: &RuntimeCall) {
 		let Some(included) = self.included.as_mut() else { return };
@@ -1009,9 +1222,14 @@ impl Sim {
 	/// and this branch goes on. Once this branch is as high, [`Sim::compare_fork`] replays the
 	/// other branch's good statements here.
 	fn fork(&mut self, pool: &Drain) {
+		let lie = self.fork_lie();
 		let mut other = self.clone();
 		other.rng = Rng(self.rng.next());
 		other.included = Some(Vec::new());
+		if let Some((lie, call)) = lie {
+			other.schedule(System::block_number() + 1, Tx::FeeLess(call));
+			self.lies.push(lie);
+		}
 		sp_io::storage::start_transaction();
 		let mut height = 0;
 		for _ in 0..FORK_LENGTH {
@@ -1027,12 +1245,98 @@ impl Sim {
 		self.included = Some(Vec::new());
 	}
 
+	/// The adversary's bet on a fork: a bad agent (one at random among those that can) signs
+	/// on the other branch another statement for a round drawn before the fork, so of the same
+	/// instance on both branches, where it signed one here; as if only one branch could
+	/// survive. A watcher that sees both branches holds a provable equivocation: here, it must
+	/// be accepted and punished. Returns the pair, and the other branch's submission.
+	fn fork_lie(&mut self) -> Option<(Lie, RuntimeCall)> {
+		self.signed.retain(|(_, round), _| Rounds::<Runtime>::contains_key(round));
+		// Each lie costs a bad agent its place: at most one for every ten forks (and the
+		// first), so that the adversary keeps playing its other moves.
+		if self.stats.fork_lies_reported >= 1 + self.stats.forks / 10 {
+			return None;
+		}
+		let equivocation = format!("{:?}", OffenceKind::Equivocation);
+		let candidates: Vec<(usize, RoundId)> = self
+			.signed
+			.iter()
+			.filter(|((who, round), (statement, _, seat))| {
+				let adversary = &self.adversaries[*who];
+				let key: pallet_consensus_machine::crypto::Public = adversary.key.public().into();
+				Rounds::<Runtime>::get(round).is_some_and(|r| r.instance == statement.instance)
+					&& CommitteeSeats::<Runtime>::get(round, seat)
+						.is_some_and(|s| s.key == key && s.agent == adversary.account)
+					// Still registered at the next block (an unbonding agent may withdraw).
+					&& pallet_consensus_machine::Agents::<Runtime>::get(&adversary.account)
+						.is_some_and(|a| !matches!(a.status, AgentStatus::Unbonding { .. }))
+					// Not reported for the round yet.
+					&& !self.expected.contains(&(
+						adversary.account.clone(),
+						*round,
+						equivocation.clone(),
+					))
+			})
+			.map(|(k, _)| *k)
+			.collect();
+		if candidates.is_empty() {
+			return None;
+		}
+		let (who, round) = candidates[self.rng.below(candidates.len() as u64) as usize];
+		let (here, here_sig, seat) = self.signed[&(who, round)].clone();
+		let there = Statement { body: self.another_body(&here.body), ..here.clone() };
+		let there_sig = self.adversaries[who].key.sign(&there.signing_payload());
+		let membership = ConsensusMachine::membership_proof(round, seat)?;
+		let call =
+			RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
+				statement: there.clone(),
+				seat,
+				signature: there_sig.into(),
+				evidence: None,
+			});
+		let offender = self.adversaries[who].account.clone();
+		let lie =
+			Lie { offender, round, membership, here: (here, here_sig), there: (there, there_sig) };
+		Some((lie, call))
+	}
+
 	/// At each height the other branch of the fork reached: its good statements of that height
 	/// are replayed here, and none is accepted unless it is the very statement a good picket
 	/// signs here (same instance, same value). Once this branch is as high: no pair of good
 	/// statements, one from each branch, is a provable equivocation.
 	fn compare_fork(&mut self, now: u32) {
 		let seed = self.params.seed;
+		// The bad agents' equivocations across the fork: accepted and punished.
+		for lie in std::mem::take(&mut self.lies) {
+			let report = RuntimeCall::ConsensusMachine(
+				pallet_consensus_machine::Call::report_equivocation {
+					membership: lie.membership,
+					proof: Box::new(EquivocationProof { first: lie.here, second: lie.there }),
+				},
+			);
+			fee_less(&report)
+				.and_then(|()| {
+					report
+						.dispatch_bypass_filter(RuntimeOrigin::from(
+							frame_system::RawOrigin::Authorized,
+						))
+						.map(|_| ())
+						.map_err(|e| format!("{:?}", e.error))
+				})
+				.unwrap_or_else(|e| {
+					panic!(
+						"seed {seed}, block {now}: a bad agent's two statements for round {}'s \
+						 one instance, one on each branch, are not taken as an equivocation: {e}",
+						lie.round
+					)
+				});
+			self.expected.insert((
+				lie.offender,
+				lie.round,
+				format!("{:?}", OffenceKind::Equivocation),
+			));
+			self.stats.fork_lies_reported += 1;
+		}
 		let Some((height, theirs)) = self.fork.as_ref() else { return };
 		let height = *height;
 		let due: Vec<Included> = theirs.iter().filter(|there| there.at == now).cloned().collect();
@@ -1123,6 +1427,16 @@ impl Sim {
 					"seed {seed}, block {now}: a good picket's statements on two forks are \
 					 reportable as an equivocation: {report:?}"
 				);
+				// Refused because the two are of different round instances (each branch drew
+				// its own committee), not for some other flaw of the report.
+				let reason = dry_run(&report).err().unwrap_or_default();
+				assert!(
+					here.statement.instance != there.statement.instance
+						&& reason == "NotAnEquivocation",
+					"seed {seed}, block {now}: a report pairing a good picket's statements on \
+					 two forks is refused for another reason than their instances: {reason}"
+				);
+				*self.stats.fork_report_refusals.entry(reason).or_default() += 1;
 				self.stats.fork_reports_refused += 1;
 			}
 		}
@@ -1204,6 +1518,7 @@ impl Sim {
 					self.proposals.insert(round, deposit);
 				}
 				Event::RoundOpened { round, level, .. } => {
+					self.judge_ground(now, round);
 					if let Some(info) = Rounds::<Runtime>::get(round) {
 						if let RoundKind::Backup { root, .. } = info.kind {
 							let machine =
@@ -1446,6 +1761,26 @@ impl Sim {
 			"| equivocation reports pairing both branches' good statements, refused | {} |",
 			s.fork_reports_refused
 		);
+		for (error, n) in &s.fork_report_refusals {
+			println!("| those reports refused: {error} | {n} |");
+		}
+		println!(
+			"| bad agents' equivocations across a fork (one round instance), reported and punished | {} |",
+			s.fork_lies_reported
+		);
+		println!(
+			"| grinding opener: rounds opened on a predicted committee with ≥ {GRIND_BAD_SLOTS} bad slots of {ORACLE_PRIMARY_SLOTS} (drawn) | {} ({}) |",
+			s.ground_rounds, s.ground_drawn
+		);
+		println!(
+			"| grinding opener: bad slots predicted / drawn, of slots | {} / {} of {} |",
+			s.ground_predicted_bad, s.ground_drawn_bad, s.ground_slots
+		);
+		println!("| grinding opener: committees drawn as predicted | {} |", s.ground_as_predicted);
+		println!(
+			"| grinding opener: drawn committees its computation reproduces from the drawn seed | {} |",
+			s.predictor_reproduced
+		);
 		println!(
 			"| blocks to drain (every round pruned, root expired, penalty applied) | {} |",
 			s.drain_blocks
@@ -1472,6 +1807,7 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 				if now % 4 == 0 {
 					sim.open_oracle_round();
 				}
+				sim.grind(now);
 				sim.persist(now);
 				sim.step(now, &pool);
 				if now % FORK_EVERY == 0 && sim.fork.is_none() {
@@ -1502,9 +1838,36 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 			assert!(s.certificates_checked > 0 && s.decisions_honest > 0, "no decision checked");
 			assert!(s.handovers > 0, "no handover");
 			assert!(s.forks > 0 && s.fork_replays_refused > 0, "no fork compared");
+			assert!(s.fork_reports_refused > 0, "no cross-branch report of good statements");
 			if sim.params.bad_percent > 0 {
 				assert!(s.acts.values().sum::<u64>() > 0, "no bad duty");
+				assert!(s.fork_lies_reported > 0, "no equivocation across a fork");
+				assert!(s.ground_drawn > 0, "no ground round drawn");
+				assert!(s.predictor_reproduced > 0, "the grinder's draw never reproduced one");
 			}
+		}
+		// Grinding bought nothing: the bad slots drawn in the grinder's rounds are what a fair
+		// draw gives at the bad share (at most the budget over the good stake and the budget),
+		// far below the predicted ones (at least `GRIND_BAD_SLOTS` per round). The bound is
+		// exceeded by chance with probability at most 10⁻⁶.
+		if s.ground_drawn > 0 {
+			let q = sim.bad_budget as f64 / (sim.good_stake + sim.bad_budget) as f64;
+			let most = binomial_upper(s.ground_slots, q, 1e-6);
+			assert!(
+				s.ground_drawn_bad <= most,
+				"seed {}: the grinder's rounds drew {} bad slots of {}, a fair draw at {q:.3} \
+				 gives at most {most}",
+				sim.params.seed,
+				s.ground_drawn_bad,
+				s.ground_slots
+			);
+			assert!(
+				2 * s.ground_as_predicted < s.ground_drawn,
+				"seed {}: {} of the grinder's {} rounds got the committee it predicted",
+				sim.params.seed,
+				s.ground_as_predicted,
+				s.ground_drawn
+			);
 		}
 		AllPalletsWithSystem::try_state(System::block_number(), TryStateSelect::All)
 			.unwrap_or_else(|e| panic!("seed {}: try_state at the end: {e:?}", sim.params.seed));

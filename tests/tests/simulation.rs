@@ -1305,7 +1305,7 @@ impl Sim {
 		self.signed.retain(|(_, round), _| Rounds::<Runtime>::contains_key(round));
 		// Each lie costs a bad agent its place: at most one for every ten forks (and the
 		// first), so that the adversary keeps playing its other moves.
-		if self.stats.fork_lies_reported >= 1 + self.stats.forks / 10 {
+		if self.stats.fork_lies_reported > self.stats.forks / 10 {
 			return None;
 		}
 		let equivocation = format!("{:?}", OffenceKind::Equivocation);

@@ -14,8 +14,8 @@
 //! round signs alike (collusion). Every transaction is delivered through the authorise step like
 //! the pool's, some late and all in a random order. Every 100 blocks the chain forks: a sibling
 //! branch with other randomness (other committees and round instances) and another adversary
-//! runs 16 blocks on the same node, then is rolled back; both branches first open a round of
-//! the harness's oracle, so one round id of one machine has a different subject on each; once
+//! runs 16 blocks on the same node, then is rolled back; both branches first open three rounds
+//! of the harness's oracle, so those round ids of one machine have other subjects on each; once
 //! the kept branch is as high, the other branch's good statements are replayed on it and paired
 //! with its own as equivocation reports. At a fork a bad agent may also sign, on the other
 //! branch, another statement for a round both branches share (drawn before the fork), which a
@@ -51,7 +51,7 @@
 
 mod chain;
 
-use chain::{development, next_block, next_block_on};
+use chain::{development, next_block, next_block_on, vrf_output};
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
 	light::Verdict,
@@ -262,8 +262,7 @@ struct Stats {
 	ground_predicted_bad: u64,
 	ground_drawn_bad: u64,
 	ground_as_predicted: u64,
-	/// Drawn committees the grinder's own computation reproduces from the seed drawn with (all
-	/// but those with a seat emptied or an agent back in the block of the draw).
+	/// Drawn committees the grinder's own computation reproduces from the seed drawn with.
 	predictor_reproduced: u64,
 }
 
@@ -319,9 +318,9 @@ struct Sim {
 	/// The first statement each bad agent signed for each round: (agent, round) → statement,
 	/// signature, seat. Kept while the round lives.
 	signed: BTreeMap<(usize, RoundId), (Statement, sr25519::Signature, u32)>,
-	/// Set by a fork: the next block of this branch opens a round of the harness's oracle first
-	/// thing, as the other branch's first block did, so that both give one round id of one
-	/// machine to two subjects.
+	/// Set by a fork: the next block of this branch opens `FORK_OPENINGS` rounds of the
+	/// harness's oracle first thing, as the other branch's first block did, so that both give
+	/// each of those round ids of one machine to two subjects.
 	open_after_fork: bool,
 	/// Equivocations across a fork: a bad agent signed another statement for a round instance
 	/// both branches share, on the other branch; reported here at the next block.
@@ -358,11 +357,13 @@ struct Lie {
 	there: (Statement, sr25519::Signature),
 }
 
-/// A round the grinding opener committed: the seed and committee it computed at the
-/// commitment, and the bad slots in that committee.
+/// A round the grinding opener committed: the seeds it could know at the commitment (the
+/// round's seed from the randomness of the committing block and of the next `RandomnessLead`
+/// blocks, which a colluding author knows that early), the committee it predicted from the
+/// first, and the bad slots in that committee.
 #[derive(Clone)]
 struct Ground {
-	seed: Hash,
+	known: Vec<Hash>,
 	committee: Vec<(AccountId, u32)>,
 	bad: u64,
 }
@@ -372,7 +373,12 @@ struct Ground {
 /// at most one round in `GRIND_EVERY` blocks: it waits for a block whose prediction suits it.
 const GRIND_BAD_SLOTS: u64 = 1;
 const GRIND_EVERY: u32 = 8;
-const ORACLE_PRIMARY_SLOTS: u32 = 8;
+
+/// A subject's seed in a block whose VRF output is `output`, as the runtime's randomness
+/// (`pallet_babe::ParentBlockRandomness`) gives it.
+fn seed_from(subject: &[u8], output: &[u8; 32]) -> Hash {
+	sp_io::hashing::blake2_256(&[subject, &output[..]].concat())
+}
 
 /// The stake snapshot draws use in the current snapshot period, read from storage as anyone
 /// can: a tree node as it stood when the period began (kept in `FrozenNodes` once changed).
@@ -421,17 +427,26 @@ fn seed_now(round: RoundId) -> Option<Hash> {
 	seed.map(|s| s.0)
 }
 
-/// The committee a draw of `slots` from `seed` over the current stake snapshot gives: each
-/// active agent drawn, with its slots, in draw order.
-fn committee_from(seed: &Hash, slots: u32) -> Vec<(AccountId, u32)> {
+/// The agents a draw of `slots` from `seed` over the current stake snapshot gives, with their
+/// slots, in draw order (the pallet leaves the seats of agents not active at the draw empty).
+fn draw_from(seed: &Hash, slots: u32) -> Vec<(AccountId, u32)> {
 	let tree = Snapshot::current();
 	let drawn = selection::draw(&tree, seed, slots, tree.total()).unwrap_or_default();
 	selection::group(&drawn)
 		.into_iter()
 		.filter_map(|(index, slots)| {
-			let agent = pallet_consensus_machine::AgentAt::<Runtime>::get(index)?;
-			let info = pallet_consensus_machine::Agents::<Runtime>::get(&agent)?;
-			(info.status == AgentStatus::Active).then_some((agent, slots))
+			Some((pallet_consensus_machine::AgentAt::<Runtime>::get(index)?, slots))
+		})
+		.collect()
+}
+
+/// [`draw_from`]'s committee as drawn now: the seats of agents not active left out.
+fn committee_from(seed: &Hash, slots: u32) -> Vec<(AccountId, u32)> {
+	draw_from(seed, slots)
+		.into_iter()
+		.filter(|(agent, _)| {
+			pallet_consensus_machine::Agents::<Runtime>::get(agent)
+				.is_some_and(|info| info.status == AgentStatus::Active)
 		})
 		.collect()
 }
@@ -452,6 +467,10 @@ fn binomial_upper(n: u64, q: f64, eps: f64) -> u64 {
 /// Blocks between two forks, and the blocks each branch of a fork runs before they are compared.
 const FORK_EVERY: u32 = 100;
 const FORK_LENGTH: u32 = 16;
+/// Rounds of the harness's oracle both branches of a fork open first thing, for different
+/// subjects: a good key drawn for one of them on both branches signs two values for one round
+/// id (about one such key per round).
+const FORK_OPENINGS: u32 = 3;
 
 fn account_of(pair: &sr25519::Pair) -> AccountId {
 	sp_runtime::MultiSigner::from(pair.public()).into_account()
@@ -1135,6 +1154,13 @@ impl Sim {
 		}
 	}
 
+	/// Slots of the harness oracle's primary level.
+	fn oracle_slots(&self) -> u32 {
+		pallet_consensus_machine::Machines::<Runtime>::get(self.oracle)
+			.and_then(|m| m.levels.first().map(|l| l.rule.n))
+			.expect("the harness's oracle has a primary level")
+	}
+
 	/// Bad slots in a committee: those of the agents the harness plays as bad.
 	fn bad_slots(&self, committee: &[(AccountId, u32)]) -> u64 {
 		committee
@@ -1155,7 +1181,14 @@ impl Sim {
 		}
 		let round = NextRoundId::<Runtime>::get();
 		let Some(seed) = seed_now(round) else { return };
-		let committee = committee_from(&seed, ORACLE_PRIMARY_SLOTS);
+		// What a colluding author knows: this block's VRF output and the next `lead` ones.
+		let lead: u32 = <Runtime as pallet_consensus_machine::Config>::RandomnessLead::get();
+		let subject = (*b"cm/round", round).encode();
+		let known: Vec<Hash> =
+			(now..=now + lead).map(|b| seed_from(&subject, &vrf_output(b, &[]))).collect();
+		assert_eq!(known[0], seed, "the grinder's model of the runtime's randomness");
+		let slots = self.oracle_slots();
+		let committee = committee_from(&seed, slots);
 		let bad = self.bad_slots(&committee);
 		if bad < GRIND_BAD_SLOTS {
 			return;
@@ -1167,7 +1200,7 @@ impl Sim {
 		match open.dispatch_bypass_filter(RuntimeOrigin::signed(self.grinder.clone())) {
 			Ok(_) => {
 				assert_eq!(NextRoundId::<Runtime>::get(), round + 1, "the grinder's round id");
-				self.ground.insert(round, Ground { seed, committee, bad });
+				self.ground.insert(round, Ground { known, committee, bad });
 				self.ground_at = now;
 				self.stats.ground_rounds += 1;
 			}
@@ -1175,18 +1208,19 @@ impl Sim {
 		}
 	}
 
-	/// Judges the draw of a round the grinder opened: it must not come from the seed known at
-	/// the commitment. The grinder's own computation is checked on the way: the seed it
+	/// Judges the draw of a round the grinder opened: it must not come from any seed known at
+	/// the commitment (the committing block's, nor one a colluding author knew up to
+	/// `RandomnessLead` blocks early). The grinder's own computation is checked on the way: the seed it
 	/// computes in the block of the draw is the one drawn from, and from it its draw gives the
-	/// drawn committee (counted: an agent suspended or back within the block changes a seat).
+	/// drawn committee.
 	fn judge_ground(&mut self, now: u32, round: RoundId) {
 		let seed = self.params.seed;
 		let Some(ground) = self.ground.remove(&round) else { return };
 		let info = Rounds::<Runtime>::get(round).expect("a round just drawn is live");
-		assert_ne!(
-			info.seed, ground.seed,
-			"seed {seed}, block {now}: round {round} was drawn from the seed its opener knew \
-			 when committing it"
+		assert!(
+			!ground.known.contains(&info.seed),
+			"seed {seed}, block {now}: round {round} was drawn from a seed known when it was \
+			 committed"
 		);
 		assert_eq!(
 			seed_now(round),
@@ -1195,9 +1229,17 @@ impl Sim {
 		);
 		let drawn: Vec<(AccountId, u32)> =
 			ConsensusMachine::committee(round).into_iter().map(|s| (s.agent, s.slots)).collect();
-		if committee_from(&info.seed, info.slots) == drawn {
-			self.stats.predictor_reproduced += 1;
-		}
+		// The draw from the seed drawn with, the seats the pallet left empty (agents not
+		// active at the draw, at the start of this block) aside.
+		let reproduced: Vec<(AccountId, u32)> = draw_from(&info.seed, info.slots)
+			.into_iter()
+			.filter(|(agent, _)| drawn.iter().any(|(a, _)| a == agent))
+			.collect();
+		assert_eq!(
+			reproduced, drawn,
+			"seed {seed}, block {now}: the grinder's draw does not reproduce round {round}'s"
+		);
+		self.stats.predictor_reproduced += 1;
 		let s = &mut self.stats;
 		s.ground_drawn += 1;
 		s.ground_slots += u64::from(info.slots);
@@ -1281,8 +1323,10 @@ impl Sim {
 		for i in 0..FORK_LENGTH {
 			height = next_block_on(b"fork");
 			if i == 0 {
-				// The same round id as this branch's next block opens, for another subject.
-				other.open_oracle_round();
+				// The same round ids as this branch's next block opens, for other subjects.
+				for _ in 0..FORK_OPENINGS {
+					other.open_oracle_round();
+				}
 			}
 			other.step(height, pool);
 		}
@@ -1321,11 +1365,16 @@ impl Sim {
 					// Still registered at the next block (an unbonding agent may withdraw).
 					&& pallet_consensus_machine::Agents::<Runtime>::get(&adversary.account)
 						.is_some_and(|a| !matches!(a.status, AgentStatus::Unbonding { .. }))
-					// Not reported for the round yet.
+					// Not reported for the round yet, nor about to be.
 					&& !self.expected.contains(&(
 						adversary.account.clone(),
 						*round,
 						equivocation.clone(),
+					))
+					&& !pallet_consensus_machine::OffenceIndex::<Runtime>::contains_key((
+						&adversary.account,
+						*round,
+						OffenceKind::Equivocation,
 					))
 			})
 			.map(|(k, _)| *k)
@@ -1822,8 +1871,8 @@ impl Sim {
 			s.fork_lies_reported
 		);
 		println!(
-			"| grinding opener: rounds opened on a predicted committee with ≥ {GRIND_BAD_SLOTS} bad slots of {ORACLE_PRIMARY_SLOTS} (drawn) | {} ({}) |",
-			s.ground_rounds, s.ground_drawn
+			"| grinding opener: rounds opened on a predicted committee with ≥ {GRIND_BAD_SLOTS} bad slots of {} (drawn) | {} ({}) |",
+			self.oracle_slots(), s.ground_rounds, s.ground_drawn
 		);
 		println!(
 			"| grinding opener: bad slots predicted / drawn, of slots | {} / {} of {} |",
@@ -1832,7 +1881,8 @@ impl Sim {
 		println!("| grinding opener: committees drawn as predicted | {} |", s.ground_as_predicted);
 		let (q, most) = self.fair_bad_slots();
 		println!(
-			"| grinding opener: most bad slots a fair draw gives (bad share ≤ {q:.4}, P ≤ 10⁻⁶) | {most} |"
+			"| grinding opener: most bad slots a fair draw gives (bad share ≤ {q:.4}, P ≤ 10⁻⁶); below the predicted ones | {most}; {} |",
+			if s.ground_predicted_bad > most { "yes" } else { "no" }
 		);
 		println!(
 			"| grinding opener: drawn committees its computation reproduces from the drawn seed | {} |",
@@ -1862,7 +1912,9 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 			for _ in 0..FORK_EVERY {
 				let now = next_block();
 				if std::mem::take(&mut sim.open_after_fork) {
-					sim.open_oracle_round();
+					for _ in 0..FORK_OPENINGS {
+						sim.open_oracle_round();
+					}
 				}
 				if now % 4 == 0 {
 					sim.open_oracle_round();
@@ -1898,23 +1950,25 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 			assert!(s.certificates_checked > 0 && s.decisions_honest > 0, "no decision checked");
 			assert!(s.handovers > 0, "no handover");
 			assert!(s.forks > 0 && s.fork_replays_refused > 0, "no fork compared");
-			assert!(s.fork_reports_refused > 0, "no cross-branch report of good statements");
+			// About one good key per round in both branches' committees: a few forks may
+			// have none.
+			if s.forks >= 10 {
+				assert!(s.fork_reports_refused > 0, "no cross-branch pair of good statements");
+			}
+
 			if sim.params.bad_percent > 0 {
 				assert!(s.acts.values().sum::<u64>() > 0, "no bad duty");
-				assert!(s.fork_lies_reported > 0, "no equivocation across a fork");
+				if s.forks >= 10 {
+					assert!(s.fork_lies_reported > 0, "no equivocation across a fork");
+				}
 				assert!(s.ground_drawn > 0, "no ground round drawn");
-				assert!(
-					2 * s.predictor_reproduced >= s.ground_drawn,
-					"the grinder's computation reproduced only {} of {} drawn committees",
-					s.predictor_reproduced,
-					s.ground_drawn
-				);
 			}
 		}
-		// Grinding bought nothing: the bad slots drawn in the grinder's rounds are what a fair
-		// draw gives at the bad share (at most the budget over the good stake and the budget),
-		// far below the predicted ones (at least `GRIND_BAD_SLOTS` per round). The bound is
-		// exceeded by chance with probability at most 10⁻⁶.
+		// Grinding bought nothing: the bad slots drawn in the grinder's rounds are within what a
+		// fair draw gives at the bad share (at most the budget over the good stake and the
+		// budget; exceeded by chance with probability at most 10⁻⁶). The bound can tell a
+		// grinder's full success only where the predicted bad slots exceed it: the summary says
+		// whether they did.
 		if s.ground_drawn > 0 {
 			let (q, most) = sim.fair_bad_slots();
 			assert!(
@@ -1925,8 +1979,11 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 				s.ground_drawn_bad,
 				s.ground_slots
 			);
+			// A fair draw repeats a predicted committee of 8 slots rarely (even a whale with half
+			// the stake holds them all with probability 1/256): with 10 rounds or more, never
+			// half of them.
 			assert!(
-				2 * s.ground_as_predicted < s.ground_drawn,
+				s.ground_drawn < 10 || 2 * s.ground_as_predicted < s.ground_drawn,
 				"seed {}: {} of the grinder's {} rounds got the committee it predicted",
 				sim.params.seed,
 				s.ground_as_predicted,

@@ -36,6 +36,13 @@ pub fn next_block() -> u32 {
 	next_block_on(&[])
 }
 
+/// The VRF output of block `n` on the branch named `fork`, as these tests' blocks carry it: a
+/// stand-in for BABE's, which a block's author knows when it builds the block.
+#[allow(dead_code)]
+pub fn vrf_output(n: u32, fork: &[u8]) -> [u8; 32] {
+	sp_io::hashing::blake2_256(&[&n.to_le_bytes()[..], fork].concat())
+}
+
 /// [`next_block`] on the branch named `fork`: another branch's block at the same height has
 /// other randomness (the empty name is [`next_block`]'s branch).
 #[allow(dead_code)]
@@ -45,7 +52,7 @@ pub fn next_block_on(fork: &[u8]) -> u32 {
 	System::set_block_number(n);
 	let key = frame_support::storage::storage_prefix(b"Babe", b"AuthorVrfRandomness");
 	let seed = [&n.to_le_bytes()[..], fork].concat();
-	frame_support::storage::unhashed::put(&key, &Some(sp_io::hashing::blake2_256(&seed)));
+	frame_support::storage::unhashed::put(&key, &Some(vrf_output(n, fork)));
 	if !fork.is_empty() {
 		// Another branch's block has another parent too.
 		let parent = sp_io::hashing::blake2_256(&[b"parent", &seed[..]].concat());

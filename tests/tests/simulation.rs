@@ -17,11 +17,13 @@
 //! runs 16 blocks on the same node, then is rolled back; both branches first open three rounds
 //! of the harness's oracle, so those round ids of one machine have other subjects on each; once
 //! the kept branch is as high, the other branch's good statements are replayed on it and paired
-//! with its own as equivocation reports. At a fork a bad agent may also sign, on the other
-//! branch, another statement for a round both branches share (drawn before the fork), which a
-//! watcher reports here. A grinding opener opens rounds of the harness's oracle only when the
+//! with its own as equivocation reports. A bad agent may also bet on a fork: it keeps a fresh
+//! seat free, a bad author forks at the end of the block, and it signs one statement for the
+//! seat on each branch (the round was drawn before the fork: one instance); a watcher reports
+//! the pair here. A grinding opener opens rounds of the harness's oracle only when the
 //! committee it computes from what is known at the commitment (the block's randomness, the
-//! stake snapshot, the next round id) gives the bad agents a slot.
+//! stake snapshot, the next round id) gives the bad agents a slot; it also knows the next
+//! `RandomnessLead` blocks' randomness, as a colluding author may.
 //!
 //! After every block it checks: no round or family has two decided values; every certificate
 //! has a good signer and, where the harness saw a duty of the round, the value a good picket
@@ -252,6 +254,8 @@ struct Stats {
 	/// Bad agents' equivocations across a fork (same round instance on both branches):
 	/// reported and accepted here.
 	fork_lies_reported: u64,
+	/// Bad agents' seats kept free for such a bet.
+	withheld_for_fork: u64,
 	/// Entries of each storage map: (item, after genesis, drained).
 	storage: Vec<(String, u64, u64)>,
 	/// The grinding opener: rounds it opened, and of those drawn, the slots, the bad slots it
@@ -315,9 +319,8 @@ struct Sim {
 	/// The other branch of a fork: the height it reached and its good pickets' statements,
 	/// until this branch is as high.
 	fork: Option<(u32, Vec<Included>)>,
-	/// The first statement each bad agent signed for each round: (agent, round) → statement,
-	/// signature, seat. Kept while the round lives.
-	signed: BTreeMap<(usize, RoundId), (Statement, sr25519::Signature, u32)>,
+	/// A bad agent kept a seat free in this block, for a bet on a fork at its end.
+	bet: bool,
 	/// Set by a fork: the next block of this branch opens `FORK_OPENINGS` rounds of the
 	/// harness's oracle first thing, as the other branch's first block did, so that both give
 	/// each of those round ids of one machine to two subjects.
@@ -353,6 +356,8 @@ struct Lie {
 	offender: AccountId,
 	round: RoundId,
 	membership: SeatProof<AccountId>,
+	/// The statement here, submitted at the next block.
+	here_call: RuntimeCall,
 	here: (Statement, sr25519::Signature),
 	there: (Statement, sr25519::Signature),
 }
@@ -503,6 +508,16 @@ fn fee_less(call: &RuntimeCall) -> Result<(), String> {
 		Some(Err(e)) => Err(format!("{e:?}")),
 		None => Err("not fee-less".into()),
 	}
+}
+
+/// Fee-less `call` through the authorise step, then dispatched as the pool's block would.
+fn dispatch_fee_less(call: &RuntimeCall) -> Result<(), String> {
+	fee_less(call).and_then(|()| {
+		call.clone()
+			.dispatch_bypass_filter(RuntimeOrigin::from(frame_system::RawOrigin::Authorized))
+			.map(|_| ())
+			.map_err(|e| format!("{:?}", e.error))
+	})
 }
 
 /// What dispatching fee-less `call` would do, without doing it: its error, if any.
@@ -696,8 +711,8 @@ impl Sim {
 				bad_budget: budget,
 				included: None,
 				fork: None,
-				signed: BTreeMap::new(),
 				open_after_fork: false,
+				bet: false,
 				lies: Vec::new(),
 				grinder,
 				ground_at: 0,
@@ -751,10 +766,8 @@ impl Sim {
 		}
 	}
 
-	/// Agent `who` signs `body` for `duty`. A bad agent's first statement for a round is kept:
-	/// it may sign another on a fork.
 	fn submission(
-		&mut self,
+		&self,
 		who: usize,
 		duty: &Duty<u32>,
 		body: Body,
@@ -762,11 +775,6 @@ impl Sim {
 	) -> (Statement, sr25519::Signature, RuntimeCall) {
 		let statement = self.statement(duty, body);
 		let signature = self.adversaries[who].key.sign(&statement.signing_payload());
-		if self.adversaries[who].bad {
-			self.signed
-				.entry((who, duty.round))
-				.or_insert_with(|| (statement.clone(), signature, duty.seat));
-		}
 		let call =
 			RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
 				statement: statement.clone(),
@@ -828,6 +836,19 @@ impl Sim {
 							if self.rng.percent(20) { 1 + self.rng.below(2) as u32 } else { 0 };
 						self.schedule(now + delay, Tx::FeeLess(call));
 					}
+					continue;
+				}
+				// A bet on a fork (while the budget of such bets lasts): the seat is kept free, and
+				// a bad block author forks the chain at the end of this block (see
+				// [`Sim::fork_lie`]).
+				if !self.bet
+					&& self.fork.is_none()
+					&& self.stats.fork_lies_reported <= self.stats.forks / 10
+					&& duty.deadline > now + 1
+					&& !matches!(duty.task, DutyTask::Decision { required: Some(_), .. })
+				{
+					self.bet = true;
+					self.stats.withheld_for_fork += 1;
 					continue;
 				}
 				// Among the acts this duty allows, one of the least used so far (ties at random):
@@ -1314,10 +1335,10 @@ impl Sim {
 		let mut other = self.clone();
 		other.rng = Rng(self.rng.next());
 		other.included = Some(Vec::new());
-		if let Some((lie, call)) = lie {
-			other.schedule(System::block_number() + 1, Tx::FeeLess(call));
+		let there = lie.map(|(lie, call)| {
 			self.lies.push(lie);
-		}
+			call
+		});
 		sp_io::storage::start_transaction();
 		let mut height = 0;
 		for i in 0..FORK_LENGTH {
@@ -1326,6 +1347,16 @@ impl Sim {
 				// The same round ids as this branch's next block opens, for other subjects.
 				for _ in 0..FORK_OPENINGS {
 					other.open_oracle_round();
+				}
+				// The bad agent's statement on this branch, first thing in the block.
+				if let Some(call) = &there {
+					dispatch_fee_less(call).unwrap_or_else(|e| {
+						panic!(
+							"seed {}, block {height}: a bad agent's statement for a seat with \
+							 none is refused on the other branch: {e}",
+							self.params.seed
+						)
+					});
 				}
 			}
 			other.step(height, pool);
@@ -1340,64 +1371,95 @@ impl Sim {
 		self.included = Some(Vec::new());
 	}
 
-	/// The adversary's bet on a fork: a bad agent (one at random among those that can) signs
-	/// on the other branch another statement for a round drawn before the fork, so of the same
-	/// instance on both branches, where it signed one here; as if only one branch could
-	/// survive. A watcher that sees both branches holds a provable equivocation: here, it must
-	/// be accepted and punished. Returns the pair, and the other branch's submission.
+	/// The adversary's bet on a fork: a bad agent (one at random among those that can) holding
+	/// a seat, still without a statement, in a round drawn before the fork (so of the same
+	/// instance on both branches) signs one statement for it here and another on the other
+	/// branch, as if only one branch could survive. Both must be accepted on their branch; a
+	/// watcher that sees both branches holds a provable equivocation, which must be accepted and
+	/// punished here. Returns the pair, and the other branch's submission.
 	fn fork_lie(&mut self) -> Option<(Lie, RuntimeCall)> {
-		self.signed.retain(|(_, round), _| Rounds::<Runtime>::contains_key(round));
 		// Each lie costs a bad agent its place: at most one for every ten forks (and the
 		// first), so that the adversary keeps playing its other moves.
 		if self.stats.fork_lies_reported > self.stats.forks / 10 {
 			return None;
 		}
+		let now = System::block_number();
+		let keys: Vec<pallet_consensus_machine::crypto::Public> =
+			self.adversaries.iter().map(|a| a.key.public().into()).collect();
+		let mut duties = ConsensusMachine::duties_of(&keys);
+		// Seats a statement is already on its way for.
+		let on_the_way: BTreeSet<(RoundId, u32)> = self
+			.pending
+			.values()
+			.flatten()
+			.filter_map(|tx| match tx {
+				Tx::FeeLess(call) | Tx::FalseRed(call, ..) | Tx::Invalid(call) => match call {
+					RuntimeCall::ConsensusMachine(
+						pallet_consensus_machine::Call::submit_statement {
+							statement, seat, ..
+						},
+					) => Some((statement.round, *seat)),
+					_ => None,
+				},
+				Tx::Signed(..) => None,
+			})
+			.collect();
 		let equivocation = format!("{:?}", OffenceKind::Equivocation);
-		let candidates: Vec<(usize, RoundId)> = self
-			.signed
-			.iter()
-			.filter(|((who, round), (statement, _, seat))| {
-				let adversary = &self.adversaries[*who];
-				let key: pallet_consensus_machine::crypto::Public = adversary.key.public().into();
-				Rounds::<Runtime>::get(round).is_some_and(|r| r.instance == statement.instance)
-					&& CommitteeSeats::<Runtime>::get(round, seat)
-						.is_some_and(|s| s.key == key && s.agent == adversary.account)
-					// Still registered at the next block (an unbonding agent may withdraw).
-					&& pallet_consensus_machine::Agents::<Runtime>::get(&adversary.account)
-						.is_some_and(|a| !matches!(a.status, AgentStatus::Unbonding { .. }))
-					// Not reported for the round yet, nor about to be.
+		let mut candidates = Vec::new();
+		for (who, key) in keys.iter().enumerate() {
+			let adversary = &self.adversaries[who];
+			if !adversary.bad
+				|| !pallet_consensus_machine::Agents::<Runtime>::get(&adversary.account)
+					.is_some_and(|a| {
+						matches!(a.status, AgentStatus::Active | AgentStatus::Banned { .. })
+					}) {
+				continue;
+			}
+			for duty in duties.remove(key).unwrap_or_default() {
+				let fits = duty.deadline > now
+					// A value to adopt leaves no other body to sign.
+					&& !matches!(duty.task, DutyTask::Decision { required: Some(_), .. })
+					&& !pallet_consensus_machine::Statements::<Runtime>::contains_key(
+						duty.round, duty.seat,
+					)
+					&& !on_the_way.contains(&(duty.round, duty.seat))
 					&& !self.expected.contains(&(
 						adversary.account.clone(),
-						*round,
+						duty.round,
 						equivocation.clone(),
 					))
 					&& !pallet_consensus_machine::OffenceIndex::<Runtime>::contains_key((
 						&adversary.account,
-						*round,
+						duty.round,
 						OffenceKind::Equivocation,
-					))
-			})
-			.map(|(k, _)| *k)
-			.collect();
+					));
+				if fits {
+					if let Some(good) = Evaluator::evaluate(&duty.task) {
+						candidates.push((who, duty, good));
+					}
+				}
+			}
+		}
 		if candidates.is_empty() {
 			return None;
 		}
-		let (who, round) = candidates[self.rng.below(candidates.len() as u64) as usize];
-		let (here, here_sig, seat) = self.signed[&(who, round)].clone();
-		let there = Statement { body: self.another_body(&here.body), ..here.clone() };
-		let there_sig = self.adversaries[who].key.sign(&there.signing_payload());
-		let membership = ConsensusMachine::membership_proof(round, seat)?;
-		let call =
-			RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
-				statement: there.clone(),
-				seat,
-				signature: there_sig.into(),
-				evidence: None,
-			});
+		let pick = self.rng.below(candidates.len() as u64) as usize;
+		let (who, duty, good) = candidates.swap_remove(pick);
+		let membership = ConsensusMachine::membership_proof(duty.round, duty.seat)?;
+		let (here, here_sig, here_call) =
+			self.submission(who, &duty, good.body.clone(), good.evidence);
+		let other = self.another_body(&good.body);
+		let (there, there_sig, there_call) = self.submission(who, &duty, other, None);
 		let offender = self.adversaries[who].account.clone();
-		let lie =
-			Lie { offender, round, membership, here: (here, here_sig), there: (there, there_sig) };
-		Some((lie, call))
+		let lie = Lie {
+			offender,
+			round: duty.round,
+			membership,
+			here_call,
+			here: (here, here_sig),
+			there: (there, there_sig),
+		};
+		Some((lie, there_call))
 	}
 
 	/// At each height the other branch of the fork reached: its good statements of that height
@@ -1406,30 +1468,29 @@ impl Sim {
 	/// statements, one from each branch, is a provable equivocation.
 	fn compare_fork(&mut self, now: u32) {
 		let seed = self.params.seed;
-		// The bad agents' equivocations across the fork: accepted and punished.
+		// The bad agents' equivocations across the fork: this branch's statement accepted, then
+		// the pair reported, accepted and punished.
 		for lie in std::mem::take(&mut self.lies) {
+			dispatch_fee_less(&lie.here_call).unwrap_or_else(|e| {
+				panic!(
+					"seed {seed}, block {now}: a bad agent's statement for a seat with none \
+						 in round {} is refused: {e}",
+					lie.round
+				)
+			});
 			let report = RuntimeCall::ConsensusMachine(
 				pallet_consensus_machine::Call::report_equivocation {
 					membership: lie.membership,
 					proof: Box::new(EquivocationProof { first: lie.here, second: lie.there }),
 				},
 			);
-			fee_less(&report)
-				.and_then(|()| {
-					report
-						.dispatch_bypass_filter(RuntimeOrigin::from(
-							frame_system::RawOrigin::Authorized,
-						))
-						.map(|_| ())
-						.map_err(|e| format!("{:?}", e.error))
-				})
-				.unwrap_or_else(|e| {
-					panic!(
-						"seed {seed}, block {now}: a bad agent's two statements for round {}'s \
+			dispatch_fee_less(&report).unwrap_or_else(|e| {
+				panic!(
+					"seed {seed}, block {now}: a bad agent's two statements for round {}'s \
 						 one instance, one on each branch, are not taken as an equivocation: {e}",
-						lie.round
-					)
-				});
+					lie.round
+				)
+			});
 			self.expected.insert((
 				lie.offender,
 				lie.round,
@@ -1867,8 +1928,8 @@ impl Sim {
 			println!("| those reports refused: {error} | {n} |");
 		}
 		println!(
-			"| bad agents' equivocations across a fork (one round instance), reported and punished | {} |",
-			s.fork_lies_reported
+			"| bad agents' equivocations across a fork (one round instance), reported and punished (seats kept free for them) | {} ({}) |",
+			s.fork_lies_reported, s.withheld_for_fork
 		);
 		println!(
 			"| grinding opener: rounds opened on a predicted committee with ≥ {GRIND_BAD_SLOTS} bad slots of {} (drawn) | {} ({}) |",
@@ -1922,7 +1983,8 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 				sim.grind(now);
 				sim.persist(now);
 				sim.step(now, &pool);
-				if now % FORK_EVERY == 0 && sim.fork.is_none() {
+				let bet = std::mem::take(&mut sim.bet);
+				if (now % FORK_EVERY == 0 || bet) && sim.fork.is_none() {
 					sim.fork(&pool);
 				}
 				let done = NextRoundId::<Runtime>::get() * 20 / rounds.max(1);

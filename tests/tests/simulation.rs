@@ -1591,7 +1591,9 @@ impl Sim {
 					 reportable as an equivocation: {report:?}"
 				);
 				// Refused because the two are of different round instances (each branch drew
-				// its own committee), not for some other flaw of the report.
+				// its own committee), not for some other flaw of the report: the pair agrees on
+				// chain, machine, round, level and kind and has two bodies (the filter above), so
+				// the instance is all `NotAnEquivocation` can be about.
 				let reason = dry_run(&report).err().unwrap_or_default();
 				assert!(
 					here.statement.instance != there.statement.instance

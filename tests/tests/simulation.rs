@@ -36,7 +36,8 @@
 //! and kind is a provable equivocation (refused as `NotAnEquivocation`: their instances differ),
 //! while a bad agent's pair for one instance is accepted and punished. A round the grinder
 //! opened is never drawn from the seed it knew. At the end: every reported equivocation
-//! and backup-rule violation and every false red that was recorded became an offence, and every
+//! and backup-rule violation, every false red that was recorded and every bad green on an object
+//! whose light turned red became an offence, and every
 //! oracle family whose last level ran ended decided; then the driver stops and the chain runs
 //! until every round is pruned, every committee root expired and every penalty applied, and
 //! each of the pallet's storage maps must be back to its size after genesis (rounds, seats,
@@ -56,7 +57,7 @@ mod chain;
 use chain::{development, next_block, next_block_on, vrf_output};
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
-	light::Verdict,
+	light::{Light, Verdict},
 	selection,
 	statement::{possession_payload, Body, Hash, RoundId, Statement},
 	EpsilonArg, ProbabilityArg,
@@ -288,6 +289,9 @@ struct Sim {
 	honest: BTreeMap<RoundId, Hash>,
 	/// Offences the harness expects: (offender, round, kind).
 	expected: BTreeSet<(AccountId, RoundId, String)>,
+	/// Bad agents' green verdicts accepted, by round: each is a wrong verdict if the light turns
+	/// red.
+	greens: BTreeMap<RoundId, Vec<AccountId>>,
 	/// Offences recorded: (offender, round, kind).
 	recorded: BTreeSet<(AccountId, RoundId, String)>,
 	/// Oracle families whose last level was drawn.
@@ -696,6 +700,7 @@ impl Sim {
 				honest: BTreeMap::new(),
 				expected: BTreeSet::new(),
 				recorded: BTreeSet::new(),
+				greens: BTreeMap::new(),
 				last_levels_drawn: BTreeSet::new(),
 				issuance: Balances::total_issuance(),
 				treasury: Balances::total_balance(&TreasuryAccount::get()),
@@ -820,6 +825,9 @@ impl Sim {
 					}
 					task => Evaluator::evaluate(task).map(|j| j.body),
 				};
+				// A good picket judges the object red: a green is wrong.
+				let red_object =
+					matches!(independent, Some(Body::Verdict { verdict: Verdict::Red { .. }, .. }));
 				if let Some(body) = independent {
 					let value = body.value_hash();
 					let first = *self.honest.entry(duty.round).or_insert(value);
@@ -861,9 +869,8 @@ impl Sim {
 					Bad::BreakAdoption => {
 						matches!(duty.task, DutyTask::Decision { required: Some(_), .. })
 					}
-					Bad::FalseRed | Bad::WrongGreen => {
-						matches!(duty.task, DutyTask::Verdict { .. })
-					}
+					Bad::FalseRed => matches!(duty.task, DutyTask::Verdict { .. }),
+					Bad::WrongGreen => red_object,
 					_ => true,
 				};
 				let used = |act: &Bad| self.stats.acts.get(act).copied().unwrap_or(0);
@@ -1023,6 +1030,7 @@ impl Sim {
 							.map_err(|e| format!("{:?}", e.error))
 					});
 					if result.is_ok() {
+						self.note_green(&call);
 						self.note_included(&call);
 					}
 					result
@@ -1276,6 +1284,27 @@ impl Sim {
 		let q = self.bad_budget as f64 / (self.good_stake + self.bad_budget) as f64;
 		let most = if q > 0.0 { binomial_upper(self.stats.ground_slots, q, 1e-6) } else { 0 };
 		(q, most)
+	}
+
+	/// Notes a bad agent's green verdict accepted on chain: should the object's light turn red,
+	/// the green is signed proof of a wrong verdict.
+	fn note_green(&mut self, call: &RuntimeCall) {
+		let RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::submit_statement {
+			statement,
+			seat,
+			..
+		}) = call
+		else {
+			return;
+		};
+		if !matches!(statement.body, Body::Verdict { verdict: Verdict::Green, .. }) {
+			return;
+		}
+		if let Some(holder) = CommitteeSeats::<Runtime>::get(statement.round, seat) {
+			if !self.good.contains(&holder.agent) {
+				self.greens.entry(statement.round).or_default().push(holder.agent);
+			}
+		}
 	}
 
 	/// Keeps a good picket's included statement while a fork is compared.
@@ -1612,6 +1641,9 @@ impl Sim {
 		let seed = self.params.seed;
 		for record in System::events() {
 			let RuntimeEvent::ConsensusMachine(event) = record.event else { continue };
+			if let Event::RoundPruned { round } = &event {
+				self.greens.remove(round);
+			}
 			match event {
 				Event::OffenceRecorded { penalty, offender, kind, round, .. } => {
 					self.offences.insert(penalty, (kind, round));
@@ -1662,6 +1694,16 @@ impl Sim {
 						 {returned} with a fee of {fee}: neither whole nor minus the amber fee"
 					);
 					self.owed_to_treasury += fee;
+				}
+				// Every green accepted on an object whose light turns red was a wrong verdict.
+				Event::LightDecided { round, light: Light::Red, .. } => {
+					for agent in self.greens.remove(&round).unwrap_or_default() {
+						self.expected.insert((
+							agent,
+							round,
+							format!("{:?}", OffenceKind::WrongVerdict),
+						));
+					}
 				}
 				Event::DutyMissed { agent, round, .. } => {
 					assert!(

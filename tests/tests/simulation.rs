@@ -1021,14 +1021,7 @@ impl Sim {
 		for tx in txs {
 			let result = match tx {
 				Tx::FeeLess(call) => {
-					let result = fee_less(&call).and_then(|()| {
-						call.clone()
-							.dispatch_bypass_filter(RuntimeOrigin::from(
-								frame_system::RawOrigin::Authorized,
-							))
-							.map(|_| ())
-							.map_err(|e| format!("{:?}", e.error))
-					});
+					let result = dispatch_fee_less(&call);
 					if result.is_ok() {
 						self.note_green(&call);
 						self.note_included(&call);
@@ -1036,13 +1029,7 @@ impl Sim {
 					result
 				}
 				Tx::FalseRed(call, who, round) => {
-					let result = fee_less(&call).and_then(|()| {
-						call.dispatch_bypass_filter(RuntimeOrigin::from(
-							frame_system::RawOrigin::Authorized,
-						))
-						.map(|_| ())
-						.map_err(|e| format!("{:?}", e.error))
-					});
+					let result = dispatch_fee_less(&call);
 					if result.is_ok() {
 						self.expected.insert((who, round, format!("{:?}", OffenceKind::FalseRed)));
 					}

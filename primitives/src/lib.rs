@@ -30,6 +30,7 @@ pub mod certificate;
 pub mod handover;
 pub mod light;
 pub mod membership;
+pub mod merkle;
 #[cfg(feature = "std")]
 pub mod paper;
 pub mod rule;

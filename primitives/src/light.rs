@@ -15,7 +15,7 @@
 //! commits to the Merkle root of its chunks and its size, and a red proves a chunk whose length
 //! contradicts that commitment.
 
-use crate::statement::Hash;
+use crate::{merkle, statement::Hash};
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -110,33 +110,6 @@ pub trait EvidenceVerifier {
 	fn verify(object: &ObjectRef, evidence: &[u8]) -> bool;
 }
 
-/// Blake2-256 as a `hash_db::Hasher`, for `binary-merkle-tree`.
-pub struct Blake2Hasher;
-
-/// A `core::hash::Hasher` that `hash_db` requires and nothing here uses for hashing.
-#[derive(Default)]
-pub struct NoStdHasher(u64);
-
-impl core::hash::Hasher for NoStdHasher {
-	fn finish(&self) -> u64 {
-		self.0
-	}
-	fn write(&mut self, bytes: &[u8]) {
-		for b in bytes {
-			self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-		}
-	}
-}
-
-impl hash_db::Hasher for Blake2Hasher {
-	type Out = [u8; 32];
-	type StdHasher = NoStdHasher;
-	const LENGTH: usize = 32;
-	fn hash(x: &[u8]) -> [u8; 32] {
-		sp_crypto_hashing::blake2_256(x)
-	}
-}
-
 /// Domain tag of a chunk's leaf in [`MerkleChunks`].
 pub const LEAF_TAG: [u8; 8] = *b"cm/chunk";
 
@@ -153,20 +126,32 @@ pub struct ChunkEvidence {
 
 /// The dev chain's evidence rule.
 ///
-/// An object of `size` bytes is the Merkle root (blake2-256, `binary-merkle-tree`, leaves
-/// `blake2_256(LEAF_TAG ++ chunk)`) of
-/// `⌈size / CHUNK⌉` chunks, every chunk `CHUNK` bytes except the last, which holds the rest. A
-/// red's evidence is a SCALE-encoded [`ChunkEvidence`] that
+/// An object of `size` bytes is the Merkle root ([`merkle::root`]: blake2-256,
+/// `binary-merkle-tree`'s construction) of its `n = ⌈size / CHUNK⌉` chunks, every chunk `CHUNK`
+/// bytes except the last, which holds the rest. Leaf `i` hashes
+/// `LEAF_TAG ++ SCALE(i: u32) ++ SCALE(n: u32) ++ chunk`: its position and the object's chunk
+/// count are part of what the root commits to. A red's evidence is a SCALE-encoded
+/// [`ChunkEvidence`] that
 ///
-/// 1. proves the chunk at `index` is a leaf of `object.hash` among `⌈size / CHUNK⌉` leaves, and
+/// 1. proves the chunk at `index` is leaf `index` of `object.hash` among `n` leaves, with a
+///    path of exactly that position's shape ([`merkle::verify`]), and
 /// 2. shows that chunk's length differs from what `size` requires (too long, too short, or
 ///    more than `CHUNK`).
 ///
+/// One path proves one chunk at one position of one chunk count, twice over: the leaf names
+/// both and the path's shape must match the position. (With `binary-merkle-tree`'s own check
+/// and untagged positions, the last chunk's genuine path also verified at other indices when
+/// `n` is not a power of two, and a short last chunk then "contradicted" another position's
+/// length: honest objects were condemned.)
+///
 /// So an object whose content does not match its declared size is condemned by anyone holding
 /// one offending chunk, and no well-formed object, the pair (root, true size), can be condemned
-/// (property-tested below). The same root with a false size is another object: a red against
-/// it condemns only that pair, which is why the pallet keys verdicts by root *and* size.
-/// Anything else is a false red.
+/// (tested exhaustively for up to 130 chunks and property-tested below). The same root with a
+/// false size is another object: a red against it condemns only that pair, which is why the
+/// pallet keys verdicts by root *and* size. A root over another number of chunks than
+/// `⌈size / CHUNK⌉` has no leaf this rule can prove, so it cannot be condemned, and neither can
+/// its chunks be fetched and checked against the declared size: good pickets cannot call it
+/// Green either. Anything else is a false red.
 pub struct MerkleChunks<const CHUNK: u32>;
 
 impl<const CHUNK: u32> MerkleChunks<CHUNK> {
@@ -181,25 +166,32 @@ impl<const CHUNK: u32> MerkleChunks<CHUNK> {
 		size.saturating_sub(start).min(CHUNK)
 	}
 
-	/// A leaf's hashed bytes: the chunk behind a domain tag, so that no inner node of the tree
-	/// (the hash of two 32-byte hashes) can be passed off as a chunk.
-	fn leaf(data: &[u8]) -> Vec<u8> {
-		let mut leaf = Vec::with_capacity(LEAF_TAG.len() + data.len());
+	/// A leaf's hashed bytes: the chunk behind a domain tag (so that no inner node of the tree,
+	/// the hash of two 32-byte hashes, can be passed off as a chunk), its position and the
+	/// object's chunk count.
+	pub fn leaf(index: u32, leaves: u32, data: &[u8]) -> Vec<u8> {
+		let mut leaf = Vec::with_capacity(LEAF_TAG.len() + 8 + data.len());
 		leaf.extend_from_slice(&LEAF_TAG);
+		(index, leaves).encode_to(&mut leaf);
 		leaf.extend_from_slice(data);
 		leaf
 	}
 
-	/// The commitment of `chunks` (built off chain by proposers and evaluators).
-	pub fn commit(chunks: &[Vec<u8>]) -> Hash {
-		binary_merkle_tree::merkle_root::<Blake2Hasher, _>(chunks.iter().map(|c| Self::leaf(c)))
+	fn leaves_of(chunks: &[Vec<u8>]) -> impl ExactSizeIterator<Item = Vec<u8>> + '_ {
+		let n = chunks.len() as u32;
+		chunks.iter().enumerate().map(move |(i, c)| Self::leaf(i as u32, n, c))
 	}
 
-	/// The evidence for chunk `index` of `chunks`.
-	pub fn evidence(chunks: &[Vec<u8>], index: u32) -> Vec<u8> {
-		let leaves = chunks.iter().map(|c| Self::leaf(c));
-		let proof = binary_merkle_tree::merkle_proof::<Blake2Hasher, _, _>(leaves, index);
-		ChunkEvidence { index, data: chunks[index as usize].clone(), proof: proof.proof }.encode()
+	/// The commitment of `chunks` (built off chain by proposers and evaluators).
+	pub fn commit(chunks: &[Vec<u8>]) -> Hash {
+		merkle::root(Self::leaves_of(chunks))
+	}
+
+	/// The evidence for chunk `index` of `chunks`, or `None` for an index outside them.
+	pub fn evidence(chunks: &[Vec<u8>], index: u32) -> Option<Vec<u8>> {
+		let proof = merkle::path(Self::leaves_of(chunks), index)?;
+		let data = chunks.get(index as usize)?.clone();
+		Some(ChunkEvidence { index, data, proof }.encode())
 	}
 
 	/// The chunks of well-formed `content`.
@@ -215,15 +207,9 @@ impl<const CHUNK: u32> EvidenceVerifier for MerkleChunks<CHUNK> {
 			return false;
 		}
 		let leaves = Self::leaves(object.size);
-		let leaf = Self::leaf(&e.data);
-		let proven = binary_merkle_tree::verify_proof::<Blake2Hasher, _, _>(
-			&object.hash,
-			e.proof,
-			leaves,
-			e.index,
-			&leaf,
-		);
-		proven && e.data.len() as u64 != u64::from(Self::expected_len(object.size, e.index))
+		let leaf = Self::leaf(e.index, leaves, &e.data);
+		merkle::verify(&object.hash, leaves, e.index, &leaf, &e.proof)
+			&& e.data.len() as u64 != u64::from(Self::expected_len(object.size, e.index))
 	}
 }
 
@@ -242,48 +228,171 @@ mod tests {
 		assert_eq!(outcome(true, 0, 8, true), Some(Light::Red));
 	}
 
+	fn evidence(chunks: &[Vec<u8>], index: u32) -> Vec<u8> {
+		Rule::evidence(chunks, index).unwrap()
+	}
+
+	fn relabel(evidence: &[u8], index: u32) -> Vec<u8> {
+		let mut e = ChunkEvidence::decode(&mut &evidence[..]).unwrap();
+		e.index = index;
+		e.encode()
+	}
+
 	#[test]
 	fn an_honest_object_cannot_be_condemned() {
 		let content = b"hello, consensus machine".to_vec();
 		let chunks = Rule::split(&content);
 		let object = ObjectRef { hash: Rule::commit(&chunks), size: content.len() as u32 };
 		for i in 0..chunks.len() as u32 {
-			assert!(!Rule::verify(&object, &Rule::evidence(&chunks, i)), "chunk {i}");
+			assert!(!Rule::verify(&object, &evidence(&chunks, i)), "chunk {i}");
 		}
+		assert_eq!(Rule::evidence(&chunks, chunks.len() as u32), None);
 		assert!(!Rule::verify(&object, b"garbage"));
 		assert!(!Rule::verify(&object, &[]));
 	}
 
+	/// The forgery `binary-merkle-tree`'s own check let through: an honest 19-byte object
+	/// (chunks of 4, 4, 4, 4 and 3 bytes), its last chunk's genuine one-hash path relabelled as
+	/// chunk 1, where 3 bytes "contradict" the 4 that chunk 1 must have.
+	#[test]
+	fn the_last_chunk_relabelled_is_no_evidence() {
+		let chunks = Rule::split(b"a consensus machine");
+		assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 4, 4, 3]);
+		let object = ObjectRef { hash: Rule::commit(&chunks), size: 19 };
+		let genuine = evidence(&chunks, 4);
+		for index in 0..=5 {
+			assert!(!Rule::verify(&object, &relabel(&genuine, index)), "as chunk {index}");
+		}
+	}
+
+	/// Every chunk's path at once (`evidence` builds the whole tree for each chunk): the tree's
+	/// levels, odd last nodes promoted.
+	fn all_paths(chunks: &[Vec<u8>]) -> Vec<Vec<Hash>> {
+		let n = chunks.len() as u32;
+		let mut level: Vec<Hash> = (0..n)
+			.map(|i| sp_crypto_hashing::blake2_256(&Rule::leaf(i, n, &chunks[i as usize])))
+			.collect();
+		let mut paths = vec![Vec::new(); chunks.len()];
+		let mut positions: Vec<usize> = (0..chunks.len()).collect();
+		while level.len() > 1 {
+			for (path, position) in paths.iter_mut().zip(positions.iter_mut()) {
+				if let Some(sibling) = level.get(*position ^ 1) {
+					path.push(*sibling);
+				}
+				*position /= 2;
+			}
+			level = level
+				.chunks(2)
+				.map(|pair| match pair {
+					[l, r] => sp_crypto_hashing::blake2_256(&[*l, *r].concat()),
+					[single] => *single,
+					_ => unreachable!(),
+				})
+				.collect();
+		}
+		paths
+	}
+
+	/// For every chunk count from 1 to 130 (last chunks of every length) and every chunk, the
+	/// genuine evidence proves that chunk at its own index only: relabelled to the indices
+	/// around it, the last and the first, it proves nothing (every index is covered by the
+	/// tree-level exhaustive test in `merkle`); checked against declared sizes of one chunk
+	/// fewer or more it proves nothing; of its own chunk count it condemns only the lies
+	/// (sizes under which that chunk must have another length), never the honest object.
+	#[test]
+	fn a_chunk_proof_proves_its_own_position_and_chunk_count_only() {
+		for n in 1u32..=130 {
+			let size = 4 * (n - 1) + n % 4 + 1;
+			let content: Vec<u8> = (0..size).map(|b| (b % 251) as u8).collect();
+			let chunks = Rule::split(&content);
+			assert_eq!(chunks.len() as u32, n);
+			let root = Rule::commit(&chunks);
+			let honest = ObjectRef { hash: root, size };
+			let paths = all_paths(&chunks);
+			for i in 0..n {
+				let genuine = ChunkEvidence {
+					index: i,
+					data: chunks[i as usize].clone(),
+					proof: paths[i as usize].clone(),
+				}
+				.encode();
+				if i % 17 == 0 || i == n - 1 {
+					assert_eq!(genuine, evidence(&chunks, i), "the crate's own path");
+				}
+				assert!(!Rule::verify(&honest, &genuine), "chunk {i} of {n}");
+				let others = [i.wrapping_sub(1), i + 1, n - 1, n];
+				for j in others.into_iter().filter(|&j| j != i) {
+					assert!(!Rule::verify(&honest, &relabel(&genuine, j)), "{i} as {j} of {n}");
+				}
+				for declared in [4 * n - 4, 4 * n + 1, 4 * n - 3, 4 * n] {
+					let object = ObjectRef { hash: root, size: declared };
+					let lie = Rule::leaves(declared) == n
+						&& Rule::expected_len(declared, i) != chunks[i as usize].len() as u32;
+					assert_eq!(Rule::verify(&object, &genuine), lie, "{i} of {n} as {declared}");
+				}
+			}
+		}
+	}
+
+	/// Every honest object of 1 to 200 bytes: no chunk's genuine evidence, at any index,
+	/// condemns it.
+	#[test]
+	fn honest_objects_of_every_size_give_no_red() {
+		for size in 1u32..=200 {
+			let content: Vec<u8> = (0..size).map(|b| (b * 7 % 256) as u8).collect();
+			let chunks = Rule::split(&content);
+			let n = chunks.len() as u32;
+			let honest = ObjectRef { hash: Rule::commit(&chunks), size };
+			for i in 0..n {
+				let genuine = evidence(&chunks, i);
+				for j in [i, n - 1, n] {
+					assert!(!Rule::verify(&honest, &relabel(&genuine, j)), "{i} as {j} of {size}");
+				}
+			}
+		}
+	}
+
 	proptest::proptest! {
-		/// No chunk of a well-formed object, with any proof, condemns the object with its true
-		/// size; evidence that verifies against the same root with another declared size
-		/// condemns only that (root, size) pair, which the pallet stores apart.
+		#![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+		/// Random objects and random abuse of a genuine chunk proof (relabelled, truncated,
+		/// padded, reordered, another chunk's data, another declared size): whatever verifies
+		/// is the genuine evidence, unchanged, against a declared size that is not the
+		/// object's own, of the same chunk count. So no honest (root, true size) pair is ever
+		/// condemned, and a proof proves one position.
 		#[test]
-		fn no_evidence_condemns_a_well_formed_object(
-			content in proptest::collection::vec(proptest::num::u8::ANY, 1..64),
-			declared in 1u32..80,
-			index in 0u32..20,
-			tamper in proptest::num::u8::ANY,
+		fn abused_proofs_prove_nothing_new(
+			content in proptest::collection::vec(proptest::num::u8::ANY, 1..400),
+			declared in 0u32..700,
+			index in proptest::num::u32::ANY,
+			relabel_to in proptest::num::u32::ANY,
+			abuse in 0u8..6,
+			filler in proptest::array::uniform32(proptest::num::u8::ANY),
 		) {
 			let chunks = Rule::split(&content);
+			let n = chunks.len() as u32;
 			let root = Rule::commit(&chunks);
 			let honest = ObjectRef { hash: root, size: content.len() as u32 };
-			let index = index % chunks.len() as u32;
-			let evidence = Rule::evidence(&chunks, index);
-			proptest::prop_assert!(!Rule::verify(&honest, &evidence));
-			// A chunk with a byte changed, or one byte more, under the honest proof.
-			let mut e = ChunkEvidence::decode(&mut &evidence[..]).unwrap();
-			e.data.push(tamper);
-			proptest::prop_assert!(!Rule::verify(&honest, &e.encode()));
-			e.data.pop();
-			if let Some(first) = e.data.first_mut() {
-				*first ^= tamper | 1;
+			let index = index % n;
+			let genuine = evidence(&chunks, index);
+			let mut e = ChunkEvidence::decode(&mut &genuine[..]).unwrap();
+			match abuse {
+				0 => e.index = relabel_to % (n + 2),
+				1 => { e.proof.pop(); },
+				2 => e.proof.push(filler),
+				3 => e.proof.reverse(),
+				4 => e.data = chunks[(relabel_to % n) as usize].clone(),
+				_ => e.proof.insert(0, filler),
 			}
-			proptest::prop_assert!(!Rule::verify(&honest, &e.encode()));
-			// Any other declared size: a verdict against it is about another pair.
-			let other = ObjectRef { hash: root, size: declared };
-			if Rule::verify(&other, &evidence) {
-				proptest::prop_assert_ne!(other, honest);
+			let abused = e.encode();
+			for object in [honest, ObjectRef { hash: root, size: declared }] {
+				for bytes in [&genuine, &abused] {
+					if Rule::verify(&object, bytes) {
+						proptest::prop_assert_ne!(object, honest);
+						proptest::prop_assert_eq!(Rule::leaves(object.size), n);
+						proptest::prop_assert_eq!(ChunkEvidence::decode(&mut &bytes[..]).unwrap(),
+							ChunkEvidence::decode(&mut &genuine[..]).unwrap());
+					}
+				}
 			}
 		}
 	}
@@ -293,17 +402,28 @@ mod tests {
 		// Declared 8 bytes (two chunks of 4) but the second chunk has 6.
 		let chunks = vec![b"abcd".to_vec(), b"efghij".to_vec()];
 		let object = ObjectRef { hash: Rule::commit(&chunks), size: 8 };
-		assert!(Rule::verify(&object, &Rule::evidence(&chunks, 1)));
-		assert!(!Rule::verify(&object, &Rule::evidence(&chunks, 0)), "the first chunk is fine");
+		assert!(Rule::verify(&object, &evidence(&chunks, 1)));
+		assert!(!Rule::verify(&object, &evidence(&chunks, 0)), "the first chunk is fine");
+		assert!(!Rule::verify(&object, &relabel(&evidence(&chunks, 1), 0)));
 		// The same evidence against another root or size proves nothing.
 		let other = ObjectRef { hash: [0; 32], size: 8 };
-		assert!(!Rule::verify(&other, &Rule::evidence(&chunks, 1)));
+		assert!(!Rule::verify(&other, &evidence(&chunks, 1)));
 		// Nor does a proof from another tree.
 		let honest = Rule::split(b"abcdefgh");
-		assert!(!Rule::verify(&object, &Rule::evidence(&honest, 1)));
+		assert!(!Rule::verify(&object, &evidence(&honest, 1)));
 		// Trailing bytes make evidence malformed.
-		let mut padded = Rule::evidence(&chunks, 1);
+		let mut padded = evidence(&chunks, 1);
 		padded.push(0);
 		assert!(!Rule::verify(&object, &padded));
+	}
+
+	#[test]
+	fn no_evidence_for_an_empty_object() {
+		let chunks = vec![b"abc".to_vec()];
+		let genuine = evidence(&chunks, 0);
+		let empty = ObjectRef { hash: Rule::commit(&chunks), size: 0 };
+		assert!(!Rule::verify(&empty, &genuine));
+		let none = ChunkEvidence { index: 0, data: vec![], proof: vec![] }.encode();
+		assert!(!Rule::verify(&ObjectRef { hash: Rule::commit(&[]), size: 0 }, &none));
 	}
 }

@@ -2,14 +2,17 @@
 //!
 //! A round's committee is big (one entry per seat) and is pruned with the round, but a picket
 //! answers for what it signed as long as its bond is held. So the pallet keeps each round's
-//! [`committee_root`] (a binary Merkle root, blake2-256, `binary-merkle-tree`) for that long,
+//! [`committee_root`] (a binary Merkle root, [`crate::merkle`]) for that long,
 //! and a late report proves the signer's seat with a membership proof against it, as BABE and
 //! GRANDPA equivocation reports prove the offender's key with a key-owner proof.
 //!
 //! A leaf is `MEMBER_TAG ++ SCALE(index, seat)`: the seat's position is part of what is
-//! proven, and the tag keeps an inner node (two 32-byte hashes) from passing for a seat.
+//! proven, and the tag keeps an inner node (two 32-byte hashes) from passing for a seat. The
+//! seat count is not in the leaf: it comes from the pallet's record of the round, never from
+//! the reporter, and [`crate::merkle::verify`] requires a path of exactly the shape of seat
+//! `index` among that many.
 
-use crate::{light::Blake2Hasher, statement::Hash};
+use crate::{merkle, statement::Hash};
 use alloc::vec::Vec;
 use codec::Encode;
 
@@ -29,34 +32,23 @@ pub fn leaf<S: Encode>(index: u32, seat: &S) -> Vec<u8> {
 
 /// The root of a committee, seats in draw order.
 pub fn committee_root<S: Encode>(seats: &[S]) -> Hash {
-	binary_merkle_tree::merkle_root::<Blake2Hasher, _>(
-		seats.iter().enumerate().map(|(i, s)| leaf(i as u32, s)),
-	)
+	merkle::root(seats.iter().enumerate().map(|(i, s)| leaf(i as u32, s)))
 }
 
 /// The path (sibling hashes from the leaf up) proving seat `index` of `seats`, or `None`
 /// for an index outside the committee.
 pub fn path<S: Encode>(seats: &[S], index: u32) -> Option<Vec<Hash>> {
-	if index as usize >= seats.len() {
-		return None;
-	}
-	let leaves = seats.iter().enumerate().map(|(i, s)| leaf(i as u32, s));
-	Some(binary_merkle_tree::merkle_proof::<Blake2Hasher, _, _>(leaves, index).proof)
+	merkle::path(seats.iter().enumerate().map(|(i, s)| leaf(i as u32, s)), index)
 }
 
 /// Whether `path` proves that `seat` is seat `index` of the committee of `count` seats whose
-/// root is `root`. Cost: one hash per path entry, at most [`MAX_PATH`].
+/// root is `root`, with a path of exactly that seat's shape. Cost: one hash per path entry, at
+/// most [`MAX_PATH`].
 pub fn verify<S: Encode>(root: &Hash, count: u32, index: u32, seat: &S, path: &[Hash]) -> bool {
-	if index >= count || path.len() > MAX_PATH as usize {
+	if path.len() > MAX_PATH as usize {
 		return false;
 	}
-	binary_merkle_tree::verify_proof::<Blake2Hasher, _, _>(
-		root,
-		path.iter().copied(),
-		count,
-		index,
-		&leaf(index, seat),
-	)
+	merkle::verify(root, count, index, &leaf(index, seat), path)
 }
 
 #[cfg(test)]
@@ -69,7 +61,7 @@ mod tests {
 
 	#[test]
 	fn every_seat_and_only_it_is_proven() {
-		for n in [1u32, 2, 3, 7, 8, 33] {
+		for n in [1u32, 2, 3, 5, 6, 7, 8, 9, 33] {
 			let seats = committee(n);
 			let root = committee_root(&seats);
 			for i in 0..n {
@@ -80,10 +72,19 @@ mod tests {
 				assert!(!verify(&root, n, i, &other, &p));
 				let more_slots = (seats[i as usize].0, seats[i as usize].1 + 1);
 				assert!(!verify(&root, n, i, &more_slots, &p));
-				if n > 1 {
-					let j = (i + 1) % n;
+				for j in (0..n).filter(|&j| j != i) {
 					assert!(!verify(&root, n, j, &seats[i as usize], &p), "index is bound");
 				}
+				// The same path for another seat count: other shapes, or the same shape over
+				// the same root (count is the pallet's record, not the reporter's).
+				for m in (1..=40).filter(|&m| m != n) {
+					if verify(&root, m, i, &seats[i as usize], &p) {
+						assert_eq!(merkle::path_len(m, i), merkle::path_len(n, i));
+					}
+				}
+				let mut longer = p.clone();
+				longer.push([0; 32]);
+				assert!(!verify(&root, n, i, &seats[i as usize], &longer));
 				assert!(!verify(&[0; 32], n, i, &seats[i as usize], &p));
 				assert!(!verify(&root, n, n, &seats[i as usize], &p), "index beyond count");
 			}

@@ -25,6 +25,8 @@ echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --locked 2>&1 | tee "$log"
+echo "== the runtime as a production chain builds it: no demo feature, so no evaluator"
+cargo test --locked -p consensus-machine-runtime --test production 2>&1 | tee -a "$log"
 echo "== benchmarks and try-runtime: linted; the pallet's benchmarks run as tests; every pallet's"
 echo "   try_state and the runtime's migrations checked on the development preset's genesis"
 # One feature set for both, so the frame crates build once more, not twice.

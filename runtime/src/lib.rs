@@ -133,7 +133,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	impl_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -176,6 +176,7 @@ pub type Migrations = (
 	pallet_consensus_machine::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_consensus_machine::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_consensus_machine::migrations::v5::MigrateV4ToV5<Runtime>,
+	pallet_consensus_machine::migrations::v6::MigrateV5ToV6<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

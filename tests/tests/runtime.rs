@@ -262,7 +262,7 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 	};
 	development().execute_with(|| {
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
-		assert_eq!(version, StorageVersion::new(5));
+		assert_eq!(version, StorageVersion::new(6));
 		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
 		use consensus_machine_runtime::genesis_config_presets::DEMO_PERIOD;

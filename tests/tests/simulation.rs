@@ -57,13 +57,13 @@ mod chain;
 use chain::{development, next_block, next_block_on, vrf_output};
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
-	light::{Light, Verdict},
+	light::{ChunkEvidence, Light, MerkleChunks, ObjectRef, Verdict},
 	selection,
-	statement::{possession_payload, Body, Hash, RoundId, Statement},
+	statement::{possession_payload, Body, Hash, MachineId, RoundId, Statement},
 	EpsilonArg, ProbabilityArg,
 };
 use consensus_machine_runtime::{
-	configs::TreasuryAccount,
+	configs::{TreasuryAccount, CHUNK_SIZE},
 	genesis_config_presets::{agent_account, picket_seed, DEV_AGENTS},
 	AccountId, AllPalletsWithSystem, Balance, Balances, ConsensusMachine, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, System, UncheckedExtrinsic,
@@ -79,6 +79,7 @@ use frame_support::{
 };
 use pallet_consensus_machine::{
 	crypto::KEY_TYPE,
+	demo::DemoEvaluator,
 	offchain::Evaluate,
 	types::{
 		AgentStatus, Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind,
@@ -218,6 +219,8 @@ struct Stats {
 	delivered: u64,
 	refused: BTreeMap<String, u64>,
 	invalid_refused: u64,
+	/// False reds whose evidence was an honest object's chunk proof relabelled to another index.
+	relabelled_reds: u64,
 	acts: BTreeMap<Bad, u64>,
 	decided: BTreeMap<&'static str, u64>,
 	handovers: u64,
@@ -309,8 +312,9 @@ struct Sim {
 	offences: BTreeMap<u32, (OffenceKind, RoundId)>,
 	/// Penalty ids below this one were read.
 	penalties_read: u32,
-	/// Objects proposed for judgement: each keeps its traffic light after its round is pruned.
-	objects: BTreeSet<(Hash, u32)>,
+	/// Objects proposed for judgement, by the machine that judged them: each keeps its traffic
+	/// light after its round is pruned.
+	objects: BTreeSet<(MachineId, Hash, u32)>,
 	/// Entries of each of the pallet's storage maps after genesis and the agents' registration.
 	baseline: BTreeMap<String, u64>,
 	reporter: AccountId,
@@ -948,7 +952,7 @@ impl Sim {
 				));
 			}
 			(Bad::FalseRed, DutyTask::Verdict { object }) => {
-				let evidence = self.rng.hash().to_vec();
+				let evidence = self.forged_evidence(object);
 				let body = Body::Verdict {
 					object: object.hash,
 					verdict: Verdict::Red { evidence: sp_io::hashing::blake2_256(&evidence) },
@@ -1054,6 +1058,25 @@ impl Sim {
 				Err(e) => *self.stats.refused.entry(e).or_default() += 1,
 			}
 		}
+	}
+
+	/// A red's evidence a forger can make against `object`: for an honest demo object of two
+	/// chunks or more, its last chunk's genuine Merkle proof relabelled as another chunk (the
+	/// forgery that once condemned honest objects whose chunk count is not a power of two:
+	/// the short last chunk "contradicted" an earlier chunk's length); otherwise random bytes.
+	/// Either way it must be refused as proof and become a `FalseRed` offence.
+	fn forged_evidence(&mut self, object: &ObjectRef) -> Vec<u8> {
+		type Demo = DemoEvaluator<CHUNK_SIZE>;
+		let honest = Demo::object(object.size, true) == *object;
+		let chunks = if honest { Demo::chunks(object.size, true) } else { Vec::new() };
+		let Some(last) = (chunks.len() as u32).checked_sub(1).filter(|&last| last > 0) else {
+			return self.rng.hash().to_vec();
+		};
+		let genuine = MerkleChunks::<CHUNK_SIZE>::evidence(&chunks, last).expect("the last chunk");
+		let mut forged = ChunkEvidence::decode(&mut &genuine[..]).expect("genuine evidence");
+		forged.index = self.rng.below(u64::from(last)) as u32;
+		self.stats.relabelled_reds += 1;
+		forged.encode()
 	}
 
 	/// The adversary does not give up: a bad agent out of the draw comes back as soon as the
@@ -1707,8 +1730,9 @@ impl Sim {
 					}
 				}
 				Event::Proposed { round, object, .. } => {
-					self.objects.insert((object.hash, object.size));
-					let deposit = Rounds::<Runtime>::get(round).expect("just proposed").deposit;
+					let info = Rounds::<Runtime>::get(round).expect("just proposed");
+					self.objects.insert((info.machine, object.hash, object.size));
+					let deposit = info.deposit;
 					self.proposals.insert(round, deposit);
 				}
 				Event::RoundOpened { round, level, .. } => {
@@ -1929,6 +1953,10 @@ impl Sim {
 			println!("| bad duties: {act:?} | {n} |");
 		}
 		println!("| invalid statements refused by the authorise step | {} |", s.invalid_refused);
+		println!(
+			"| false reds with a relabelled chunk proof (each a FalseRed) | {} |",
+			s.relabelled_reds
+		);
 		for (error, n) in &s.refused {
 			println!("| refused: {error} | {n} |");
 		}

@@ -49,7 +49,7 @@ impl<const CHUNK: u32> BenchmarkHelper for MerkleChunks<CHUNK> {
 		let data = len.saturating_sub(overhead).max(1);
 		chunks[0] = vec![1u8; if data == chunk { data + 1 } else { data } as usize];
 		let object = ObjectRef { hash: Self::commit(&chunks), size: leaves * chunk };
-		(object, Self::evidence(&chunks, 0))
+		(object, Self::evidence(&chunks, 0).expect("chunk 0 of at least one"))
 	}
 }
 
@@ -635,7 +635,7 @@ mod benchmarks {
 		let size = T::MaxObjectSize::get();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(proposer), machine, [5; 32], size);
-		assert!(Validity::<T>::contains_key(ObjectRef { hash: [5; 32], size }));
+		assert!(Validity::<T>::contains_key(machine, ObjectRef { hash: [5; 32], size }));
 		Ok(())
 	}
 
@@ -731,7 +731,8 @@ mod benchmarks {
 		let signature = sign(&last, &red);
 		#[extrinsic_call]
 		submit_statement(RawOrigin::Authorized, red, seat, signature, Some(evidence.into()));
-		assert_eq!(Validity::<T>::get(object).and_then(|r| r.light), Some(Light::Red));
+		let machine = Rounds::<T>::get(round).expect("a live round").machine;
+		assert_eq!(Validity::<T>::get(machine, object).and_then(|r| r.light), Some(Light::Red));
 		Ok(())
 	}
 

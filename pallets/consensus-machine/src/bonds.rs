@@ -374,7 +374,8 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		// Unbonding does not lift a suspension: the offender still signs for nothing.
 		let suspended = matches!(agent.status, AgentStatus::Suspended);
-		agent.status = AgentStatus::Unbonding { until, suspended };
+		let accountable = NextRoundId::<T>::get();
+		agent.status = AgentStatus::Unbonding { until, suspended, accountable };
 		Agents::<T>::insert(&who, agent);
 		Self::deposit_event(Event::UnbondingStarted { agent: who, until });
 		Ok(())
@@ -382,12 +383,14 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
 		let agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
-		let AgentStatus::Unbonding { until, .. } = agent.status else {
+		let AgentStatus::Unbonding { until, accountable, .. } = agent.status else {
 			return Err(Error::<T>::NotUnbonding.into());
 		};
 		let now: BlockNumberFor<T> = frame_system::Pallet::<T>::block_number();
 		ensure!(now >= until, Error::<T>::StillUnbonding);
 		ensure!(PendingPenalties::<T>::get(&who) == 0, Error::<T>::PenaltyPending);
+		// An offence in a round it may have sat in can still be reported: the bond answers.
+		ensure!(CommitteeRootCursor::<T>::get() >= accountable, Error::<T>::StillAccountable);
 		let amount = T::Currency::release(
 			&HoldReason::Bond.into(),
 			&who,

@@ -87,7 +87,8 @@ impl<const CHUNK: u32> DemoEvaluator<CHUNK> {
 		if MerkleChunks::<CHUNK>::commit(&bad) != object.hash {
 			return amber;
 		}
-		let evidence = MerkleChunks::<CHUNK>::evidence(&bad, bad.len() as u32 - 1);
+		let last = (bad.len() as u32).saturating_sub(1);
+		let Some(evidence) = MerkleChunks::<CHUNK>::evidence(&bad, last) else { return amber };
 		let verdict = Verdict::Red { evidence: blake2_256(&evidence) };
 		Judgement { body: Body::Verdict { object: object.hash, verdict }, evidence: Some(evidence) }
 	}

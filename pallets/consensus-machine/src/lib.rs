@@ -44,7 +44,8 @@
 //!   [`Config::EvidenceVerifier`] checks on chain. One verified red makes the object red (and
 //!   overturns a green within [`Config::ChallengeWindow`]); greens at the strong threshold make
 //!   it green; otherwise it is amber when the round closes ([`Call::close_round`]).
-//!   [`Pallet::is_valid`] is true only for a green past its challenge window. The proposer
+//!   [`Pallet::is_valid`] (for the machine a consumer trusts) is true only for a green past its
+//!   challenge window. The proposer
 //!   of a red object forfeits its bond; an amber one gets it back minus [`Config::AmberFee`].
 //! - **Offences** are recorded once each with their proof and a deferred penalty
 //!   ([`Config::SlashDeferral`], cancellable by [`Config::CancelOrigin`]): equivocation
@@ -141,13 +142,14 @@
 //!
 //! ## Storage versions
 //!
-//! The storage layout is at version 5 ([`STORAGE_VERSION`]); a change of layout bumps it and
+//! The storage layout is at version 6 ([`STORAGE_VERSION`]); a change of layout bumps it and
 //! ships a `VersionedMigration` for the runtime's migrations: version 1 → 2 is
 //! [`migrations::v2::MigrateV1ToV2`] (statements bind round instances, committee roots,
 //! reporters not paid), 2 → 3 [`migrations::v3::MigrateV2ToV3`] (commit, then draw; stake
 //! snapshots), 3 → 4 [`migrations::v4::MigrateV3ToV4`] (committees stored seat by seat, freed
 //! stake-tree indices as a stack), 4 → 5 [`migrations::v5::MigrateV4ToV5`] (no pending-penalty
-//! count kept at zero).
+//! count kept at zero), 5 → 6 [`migrations::v6::MigrateV5ToV6`] (an unbonding agent stays
+//! accountable for the rounds before its exit).
 //!
 //! ## Decisions where the spec was silent
 //!
@@ -164,6 +166,15 @@
 //! - An object is its (commitment, declared size) pair: verdicts and [`Validity`] are keyed by
 //!   both, so the same commitment proposed with a false size is another object, and a red
 //!   against it condemns only that pair.
+//! - A verdict is its machine's: [`Validity`] is keyed by (machine, object) and a consumer asks
+//!   [`Pallet::is_valid`] about the machine it trusts. Machines differ in strength and the
+//!   proposer picks one, so a verdict counting everywhere would let a proposer pick the
+//!   weakest judge for all consumers. The same object may be proposed to several machines.
+//! - A runtime without an evaluator (`Config::Evaluator = ()`) opens no round and creates no
+//!   machine by call ([`Error::NoEvaluator`]): its pickets could only miss.
+//! - An unbonding agent stays accountable: its bond is held until the committee root of every
+//!   round opened before its `unbond` has expired ([`Error::StillAccountable`]), so an
+//!   equivocation reported late in any of them is still punished from the bond.
 //! - [`Pallet::is_valid`] waits for a green's challenge window to pass: a consumer acting on a
 //!   green that a valid red may still overturn would be fooled; [`Pallet::light`] tells a final
 //!   light from a provisional one.
@@ -316,7 +327,7 @@ pub mod pallet {
 
 	/// The storage layout's version. Version 1 is the first layout with typed rounds
 	/// ([`RoundKind`]); a later layout comes with a migration from this one.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -668,13 +679,23 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PruneCursor<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
-	/// The traffic light of every proposed object, by its commitment *and* declared size (kept
-	/// after its round is pruned): the same commitment with another size is another object,
+	/// The traffic light of every proposed object, by the machine that judged it and the
+	/// object's commitment *and* declared size (kept after its round is pruned). A verdict
+	/// holds for its machine only: machines differ in strength (committee size, `p`, `ε`), a
+	/// proposer picks the machine, and a consumer names the machine it trusts
+	/// ([`Pallet::is_valid`]), so a weak machine's green never makes an object valid for a
+	/// strong machine's consumers. The same commitment with another size is another object,
 	/// judged on its own, so a lie about the size condemns only the lie. Proposer-chosen,
 	/// hence hashed as a key.
 	#[pallet::storage]
-	pub type Validity<T: Config> =
-		StorageMap<_, Blake2_128Concat, ObjectRef, ValidityRecord<BlockNumberFor<T>>>;
+	pub type Validity<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		MachineId,
+		Blake2_128Concat,
+		ObjectRef,
+		ValidityRecord<BlockNumberFor<T>>,
+	>;
 
 	/// Every recorded offence by penalty id: offender, kind, proof, and where its penalty
 	/// stands (pending, applied or cancelled).
@@ -1035,6 +1056,12 @@ pub mod pallet {
 		PruneTooLarge,
 		/// The evidence is longer than `MaxEvidenceLen`.
 		EvidenceTooLong,
+		/// A committee root of a round that may have seated the agent has not expired yet: an
+		/// offence there can still be reported, so the bond stays held.
+		StillAccountable,
+		/// The runtime has no evaluator (`Config::Evaluator = ()`): its pickets cannot judge,
+		/// so no machine is created by call and no round opened.
+		NoEvaluator,
 	}
 
 	#[pallet::hooks]
@@ -1193,7 +1220,8 @@ pub mod pallet {
 			Self::do_bond_extra(who, amount)
 		}
 
-		/// Leave the draw. The bond stays held for `UnbondingDelay` blocks.
+		/// Leave the draw. The bond stays held for `UnbondingDelay` blocks, and until no offence
+		/// in a round that may have seated the agent can still be reported.
 		///
 		/// Origin: signed (an active agent). Errors: [`Error::NotRegistered`],
 		/// [`Error::AgentNotActive`]. Complexity: `O(log MaxAgents)`.
@@ -1207,9 +1235,12 @@ pub mod pallet {
 		/// Release the bond of an agent whose unbonding delay has passed, and remove the agent.
 		///
 		/// Origin: signed (the agent). Errors: [`Error::NotRegistered`],
-		/// [`Error::NotUnbonding`], [`Error::StillUnbonding`]. Complexity: `O(1)`.
+		/// [`Error::NotUnbonding`], [`Error::StillUnbonding`], [`Error::PenaltyPending`],
+		/// [`Error::StillAccountable`] (until the committee root of every round opened before
+		/// `unbond` has expired). Complexity: `O(1)`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		// The benchmark's weight plus the committee-root cursor read (until the next run).
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded().saturating_add(T::DbWeight::get().reads(1)))]
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_withdraw_unbonded(who)
@@ -1253,6 +1284,7 @@ pub mod pallet {
 			initial_state: Hash,
 		) -> DispatchResult {
 			T::MachineOrigin::ensure_origin(origin)?;
+			Self::ensure_evaluator()?;
 			Self::do_create_machine(slots, p, epsilon, timeout, round_deposit, initial_state)
 				.map(|_| ())
 		}
@@ -1439,6 +1471,7 @@ pub mod pallet {
 			round_deposit: BalanceOf<T>,
 		) -> DispatchResult {
 			T::MachineOrigin::ensure_origin(origin)?;
+			Self::ensure_evaluator()?;
 			Self::do_create_hierarchical_machine(levels, round_deposit).map(|_| ())
 		}
 
@@ -1589,17 +1622,19 @@ pub mod pallet {
 				.max(T::WeightInfo::submit_red(n, T::MaxEvidenceLen::get()))
 		}
 
-		/// Whether `object` (its commitment and size together) was judged green for good: green,
-		/// and past the challenge window in which a valid red could still overturn it. A
-		/// consumer must not act on a green before then; [`Pallet::light`] tells the two apart.
-		pub fn is_valid(object: &ObjectRef) -> bool {
-			Self::light(object) == Some((Light::Green, true))
+		/// Whether `machine` judged `object` (its commitment and size together) green for good:
+		/// green, and past the challenge window in which a valid red could still overturn it. A
+		/// consumer names the machine whose strength it trusts (another machine's verdict does
+		/// not count), and must not act on a green before then; [`Pallet::light`] tells the two
+		/// apart. `false` for a machine that does not exist.
+		pub fn is_valid(machine: MachineId, object: &ObjectRef) -> bool {
+			Self::light(machine, object) == Some((Light::Green, true))
 		}
 
-		/// `object`'s light, if judged, and whether it is final: red and amber are; a green is
-		/// once its challenge window has passed.
-		pub fn light(object: &ObjectRef) -> Option<(Light, bool)> {
-			let record = Validity::<T>::get(object)?;
+		/// `object`'s light as `machine` judged it, if it did, and whether it is final: red and
+		/// amber are; a green is once its challenge window has passed.
+		pub fn light(machine: MachineId, object: &ObjectRef) -> Option<(Light, bool)> {
+			let record = Validity::<T>::get(machine, object)?;
 			let light = record.light?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let window_end = sp_runtime::traits::Saturating::saturating_add(

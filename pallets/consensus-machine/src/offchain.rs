@@ -87,12 +87,21 @@ impl From<Body> for Judgement {
 /// What a good picket says about a duty: the chain's own high-level machines and the way its
 /// objects are judged, as the runtime defines them.
 pub trait Evaluate {
+	/// Whether this runtime's pickets can judge anything at all. `()` cannot: on a runtime
+	/// built with it, every picket would be silent on every duty and be banned and slashed for
+	/// silence it cannot help, so the pallet creates no machine by call and opens no round
+	/// ([`Error::NoEvaluator`]).
+	const JUDGES: bool = true;
+
 	/// The judgement to sign for `task`, or `None` to stay silent.
 	fn evaluate(task: &DutyTask) -> Option<Judgement>;
 }
 
-/// No evaluator: the node's pickets sign nothing (a runtime whose pickets judge elsewhere).
+/// No evaluator: the node's pickets sign nothing, so no round may be opened (a runtime that
+/// has not chosen what its pickets judge yet).
 impl Evaluate for () {
+	const JUDGES: bool = false;
+
 	fn evaluate(_task: &DutyTask) -> Option<Judgement> {
 		None
 	}

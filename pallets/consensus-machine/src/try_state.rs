@@ -40,6 +40,12 @@ impl<T: Config> Pallet<T> {
 			ensure_that(AgentAt::<T>::get(agent.index) == Some(who.clone()), "agent index")?;
 			let in_tree = selection::stake_of(&tree, agent.index);
 			let pending = PendingExits::<T>::get(agent.index);
+			if let AgentStatus::Unbonding { accountable, .. } = agent.status {
+				ensure_that(
+					accountable <= NextRoundId::<T>::get(),
+					"an unbonding agent accountable for rounds not yet opened",
+				)?;
+			}
 			match agent.status {
 				AgentStatus::Active => {
 					ensure_that(in_tree == Self::stake_weight(agent.bond), "stake in the tree")?;

@@ -25,10 +25,17 @@ pub const MAX_LEVELS: u32 = 4;
 pub enum AgentStatus<BlockNumber> {
 	/// Bonded and in the draw.
 	Active,
-	/// Left the draw; the bond stays held (and slashable) until `until`.
+	/// Left the draw; the bond stays held (and slashable) until `until` and until no offence
+	/// in a round it may have sat in can still be reported.
 	Unbonding {
-		/// First block at which `withdraw_unbonded` succeeds.
+		/// First block at which `withdraw_unbonded` may succeed.
 		until: BlockNumber,
+		/// The first round id opened after it left the draw: only rounds below it can have
+		/// seated it (later draws skip agents that are not active). `withdraw_unbonded` waits
+		/// until the committee roots of all of them have expired
+		/// (`CommitteeRootCursor >= accountable`), so an equivocation in any of them can still
+		/// be reported, and punished, while the bond is held.
+		accountable: RoundId,
 		/// Whether it was suspended for an overt offence (before or while unbonding): then it
 		/// signs for none of its seats, as a suspended agent does not.
 		suspended: bool,

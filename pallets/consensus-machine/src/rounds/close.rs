@@ -80,6 +80,7 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Some(object) = amber {
 			Validity::<T>::insert(
+				round.machine,
 				object,
 				ValidityRecord {
 					round: round_id,

@@ -115,8 +115,10 @@ impl<T: Config> Pallet<T> {
 		round.decided = Some(now);
 		let value = statement.body.value_hash();
 		Self::record_certificate(round_id, &round, None, statement, value, slots);
+		let machine = round.machine;
 		Rounds::<T>::insert(round_id, round);
 		Validity::<T>::insert(
+			machine,
 			object,
 			ValidityRecord { round: round_id, light: Some(Light::Green), evidence: None, at: now },
 		);
@@ -143,6 +145,7 @@ impl<T: Config> Pallet<T> {
 		let bond = core::mem::replace(&mut round.deposit, Zero::zero());
 		Rounds::<T>::insert(round_id, &round);
 		Validity::<T>::insert(
+			round.machine,
 			object,
 			ValidityRecord {
 				round: round_id,

@@ -239,11 +239,22 @@ impl<T: Config> Pallet<T> {
 	/// Opens the next round of `machine_id`: a transition round of a unitary machine (one at a
 	/// time), or the primary level of a hierarchical round (rounds may overlap: each decides
 	/// its own question).
+	/// Rounds and machines need pickets that can judge: without an evaluator
+	/// ([`crate::offchain::Evaluate::JUDGES`]), honest pickets could only miss their duties.
+	pub(crate) fn ensure_evaluator() -> Result<(), Error<T>> {
+		use crate::offchain::Evaluate;
+		// A benchmark build measures the production runtime's weights, evaluator or not.
+		let benchmarking = cfg!(feature = "runtime-benchmarks");
+		ensure!(T::Evaluator::JUDGES || benchmarking, Error::<T>::NoEvaluator);
+		Ok(())
+	}
+
 	pub(crate) fn do_open_round(
 		who: T::AccountId,
 		machine_id: MachineId,
 		subject: Hash,
 	) -> Result<RoundId, DispatchError> {
+		Self::ensure_evaluator()?;
 		let mut machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::UnknownMachine)?;
 		if let Some(opener) = MachineOpeners::<T>::get(machine_id) {
 			ensure!(who == opener, Error::<T>::NotTheOpener);
@@ -278,10 +289,11 @@ impl<T: Config> Pallet<T> {
 		object: Hash,
 		size: u32,
 	) -> Result<RoundId, DispatchError> {
+		Self::ensure_evaluator()?;
 		let machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::UnknownMachine)?;
 		ensure!(size > 0 && size <= T::MaxObjectSize::get(), Error::<T>::InvalidObjectSize);
 		let object = ObjectRef { hash: object, size };
-		if let Some(record) = Validity::<T>::get(object) {
+		if let Some(record) = Validity::<T>::get(machine_id, object) {
 			// Amber objects may be proposed again; pending, green and red ones may not.
 			ensure!(record.light == Some(Light::Amber), Error::<T>::ObjectAlreadyJudged);
 		}
@@ -292,6 +304,7 @@ impl<T: Config> Pallet<T> {
 			Self::start_round(proposer.clone(), machine_id, &machine, bond, subject, opening)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		Validity::<T>::insert(
+			machine_id,
 			object,
 			ValidityRecord { round, light: None, evidence: None, at: now },
 		);

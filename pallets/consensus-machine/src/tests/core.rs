@@ -97,7 +97,7 @@ fn unbond_leaves_the_draw_but_keeps_the_bond_held() {
 		let until = 1 + UNBONDING_DELAY;
 		assert_eq!(
 			Agents::<Test>::get(1).unwrap().status,
-			AgentStatus::Unbonding { until, suspended: false }
+			AgentStatus::Unbonding { until, suspended: false, accountable: 0 }
 		);
 		assert_eq!(held_bond(1), 1_000);
 		assert_eq!(TotalStake::<Test>::get(), total - 1_000);

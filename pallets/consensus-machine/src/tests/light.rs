@@ -2,7 +2,11 @@
 
 use super::*;
 use crate::types::{OffenceKind, PenaltyStatus};
-use consensus_machine_primitives::light::{Light, MerkleChunks, ObjectRef, Verdict};
+use codec::{Decode, Encode};
+use consensus_machine_primitives::{
+	light::{ChunkEvidence, Light, MerkleChunks, ObjectRef, Verdict},
+	EpsilonArg, ProbabilityArg,
+};
 
 pub(super) const PROPOSER: AccountId = 60;
 
@@ -115,10 +119,10 @@ fn greens_at_the_threshold_make_the_object_valid() {
 		let deadline = deadline(round);
 		run_to_block(deadline - 1);
 		for seat in seats_to_threshold(round) {
-			assert!(!ConsensusMachine::is_valid(&object));
+			assert!(!ConsensusMachine::is_valid(0, &object));
 			submit(seat.agent, &green);
 		}
-		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, false)));
+		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, false)));
 		System::assert_last_event(
 			Event::LightDecided { round, object, light: Light::Green }.into(),
 		);
@@ -149,7 +153,7 @@ fn greens_at_the_threshold_make_the_object_valid() {
 			.into(),
 		);
 		System::assert_last_event(Event::RoundClosed { round, light: Some(Light::Green) }.into());
-		assert!(ConsensusMachine::is_valid(&object));
+		assert!(ConsensusMachine::is_valid(0, &object));
 		assert!(penalties_of(PROPOSER).is_empty());
 	});
 }
@@ -160,12 +164,12 @@ fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
 		let issuance = Balances::total_issuance();
 		let (object, chunks) = bad_object();
 		let round = propose(object);
-		let evidence = Rule::evidence(&chunks, 1);
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		let seat = seats(round)[0].clone();
 		submit_with(seat.agent, &red(round, &evidence), Some(evidence.clone()));
 		let condemned = System::block_number();
-		assert!(!ConsensusMachine::is_valid(&object));
-		let record = Validity::<Test>::get(object).unwrap();
+		assert!(!ConsensusMachine::is_valid(0, &object));
+		let record = Validity::<Test>::get(0, object).unwrap();
 		assert_eq!(record.light, Some(Light::Red));
 		assert_eq!(record.evidence, Some(sp_io::hashing::blake2_256(&evidence)));
 		System::assert_has_event(Event::LightDecided { round, object, light: Light::Red }.into());
@@ -203,7 +207,7 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 			submit(*g, &green);
 		}
 		let finder = committee[2].agent;
-		let evidence = Rule::evidence(&chunks, 1);
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		submit_with(finder, &red(round, &evidence), Some(evidence));
 		let condemned = System::block_number();
 		for g in &greens {
@@ -237,16 +241,112 @@ fn a_valid_red_within_the_challenge_window_overturns_a_green() {
 			submit(seat.agent, &verdict(round, Verdict::Green));
 		}
 		let decided = System::block_number();
-		assert!(!ConsensusMachine::is_valid(&object), "a green is not valid inside its window");
+		assert!(!ConsensusMachine::is_valid(0, &object), "a green is not valid inside its window");
 		let finder = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
 		run_to_block(decided + CHALLENGE_WINDOW);
-		let evidence = Rule::evidence(&chunks, 1);
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		submit_with(finder.agent, &red(round, &evidence), Some(evidence));
-		assert!(!ConsensusMachine::is_valid(&object));
+		assert!(!ConsensusMachine::is_valid(0, &object));
 		System::assert_has_event(Event::GreenOverturned { round, object }.into());
 		for seat in &signers {
 			assert_eq!(penalties_of(seat.agent)[0].1.kind, OffenceKind::WrongVerdict);
 		}
+	});
+}
+
+/// The forgery that once condemned honest objects: an honest 19-byte object (chunks of 4, 4,
+/// 4, 4 and 3 bytes) decided green, then, inside the challenge window, one seat's red whose
+/// evidence is the last chunk's genuine path relabelled as chunk 1. It must be a false red
+/// (its sender punished), the green must stand, and no honest voter or the proposer may lose
+/// anything.
+#[test]
+fn a_relabelled_chunk_of_an_honest_object_is_a_false_red() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		let proposer_had = Balances::free_balance(PROPOSER);
+		let (object, chunks) = good_object();
+		assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 4, 4, 3]);
+		let round = propose(object);
+		let signers = seats_to_threshold(round);
+		for seat in &signers {
+			submit(seat.agent, &verdict(round, Verdict::Green));
+		}
+		let decided = System::block_number();
+		let forger = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
+		let mut forged = ChunkEvidence::decode(&mut &Rule::evidence(&chunks, 4).unwrap()[..])
+			.expect("genuine evidence decodes");
+		forged.index = 1;
+		let forged = forged.encode();
+		run_to_block(decided + CHALLENGE_WINDOW - 1);
+		submit_with(forger.agent, &red(round, &forged), Some(forged));
+		let [(_, penalty)] = penalties_of(forger.agent).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::FalseRed);
+		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, false)));
+		for seat in &signers {
+			assert!(penalties_of(seat.agent).is_empty(), "honest green voter {}", seat.agent);
+			assert_eq!(Agents::<Test>::get(seat.agent).unwrap().status, AgentStatus::Active);
+		}
+		run_to_block(decided + CHALLENGE_WINDOW + SLASH_DEFERRAL);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert!(ConsensusMachine::is_valid(0, &object));
+		assert_eq!(deposit_held(PROPOSER), 0);
+		assert_eq!(Balances::free_balance(PROPOSER), proposer_had);
+		for seat in &signers {
+			assert_eq!(held_bond(seat.agent), 1_000, "honest green voter {}", seat.agent);
+		}
+		assert!(held_bond(forger.agent) < 1_000, "the forger is slashed");
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+/// The proposer once chose its judge and the verdict counted everywhere: a bad object sent to
+/// a one-slot machine at p = 1/100, ε = 1/10, whose single (bad) seat says green. Now a
+/// verdict is the machine's: a consumer of the strong machine does not see it as valid, the
+/// strong machine judges the object on its own, and condemns it.
+#[test]
+fn a_weak_machines_green_is_not_valid_for_a_strong_machines_consumers() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let strong = create_machine();
+		let weak = NextMachineId::<Test>::get();
+		assert_ok!(ConsensusMachine::create_machine(
+			RuntimeOrigin::root(),
+			1,
+			ProbabilityArg { num: 1, den: 100 },
+			EpsilonArg { num: 1, den: 10 },
+			TIMEOUT,
+			DEPOSIT,
+			h(0)
+		));
+		let (object, chunks) = bad_object();
+		let propose_to = |machine| {
+			let round = NextRoundId::<Test>::get();
+			assert_ok!(ConsensusMachine::propose(
+				RuntimeOrigin::signed(PROPOSER),
+				machine,
+				object.hash,
+				object.size
+			));
+			run_to_draw();
+			round
+		};
+		let round = propose_to(weak);
+		let [seat] = seats(round).try_into().expect("one seat");
+		submit(seat.agent, &verdict(round, Verdict::Green));
+		run_to_block(System::block_number() + CHALLENGE_WINDOW + 1);
+		assert!(
+			ConsensusMachine::is_valid(weak, &object),
+			"valid for the weak machine's consumers"
+		);
+		assert!(!ConsensusMachine::is_valid(strong, &object));
+		assert_eq!(ConsensusMachine::light(strong, &object), None);
+		assert!(!ConsensusMachine::is_valid(weak + 1, &object), "no such machine");
+		// The strong machine judges the object on its own, and condemns it.
+		let round = propose_to(strong);
+		let finder = seats(round)[0].clone();
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
+		submit_with(finder.agent, &red(round, &evidence), Some(evidence));
+		assert_eq!(ConsensusMachine::light(strong, &object), Some((Light::Red, true)));
+		assert!(!ConsensusMachine::is_valid(strong, &object));
 	});
 }
 
@@ -262,12 +362,12 @@ fn after_the_challenge_window_a_green_stands() {
 		let decided = System::block_number();
 		let late = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
 		run_to_block(decided + CHALLENGE_WINDOW + 1);
-		let evidence = Rule::evidence(&chunks, 1);
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		assert_noop!(
 			dispatch_with(late.agent, &red(round, &evidence), Some(evidence)),
 			Error::<Test>::RoundDecided
 		);
-		assert!(ConsensusMachine::is_valid(&object));
+		assert!(ConsensusMachine::is_valid(0, &object));
 	});
 }
 
@@ -279,11 +379,11 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 		let round = propose(object);
 		let liar = seats(round)[0].clone();
 		// A genuine chunk of an honest object proves nothing.
-		let evidence = Rule::evidence(&chunks, 0);
+		let evidence = Rule::evidence(&chunks, 0).unwrap();
 		let false_red = red(round, &evidence);
 		submit_with(liar.agent, &false_red, Some(evidence));
 		let reported = System::block_number();
-		assert_eq!(Validity::<Test>::get(object).unwrap().light, None);
+		assert_eq!(Validity::<Test>::get(0, object).unwrap().light, None);
 		let [(id, penalty)] = penalties_of(liar.agent).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::FalseRed);
 		assert_eq!(penalty.statements[0].0, false_red);
@@ -311,7 +411,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 			slots += seat.slots;
 		}
 		assert!(slots >= 8, "the other seats hold enough slots");
-		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, false)));
+		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, false)));
 		run_to_block(reported + SLASH_DEFERRAL);
 		// 30% of 1_000.
 		assert_eq!(held_bond(liar.agent), 700);
@@ -334,8 +434,8 @@ fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
 		);
 		run_past_deadline(round);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
-		assert_eq!(Validity::<Test>::get(object).unwrap().light, Some(Light::Amber));
-		assert!(!ConsensusMachine::is_valid(&object));
+		assert_eq!(Validity::<Test>::get(0, object).unwrap().light, Some(Light::Amber));
+		assert!(!ConsensusMachine::is_valid(0, &object));
 		let fee = PROPOSAL_BOND / 10;
 		System::assert_has_event(
 			Event::ProposalBondReturned {
@@ -372,7 +472,7 @@ fn verdict_statements_with_bad_evidence_or_object_are_refused() {
 		let (object, chunks) = bad_object();
 		let round = propose(object);
 		let seat = seats(round)[0].agent;
-		let evidence = Rule::evidence(&chunks, 1);
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		let r = red(round, &evidence);
 		assert_noop!(dispatch_with(seat, &r, None), Error::<Test>::MissingEvidence);
 		assert_noop!(
@@ -450,11 +550,11 @@ fn a_wrong_size_condemns_only_that_size_never_the_honest_object() {
 		let honest = ObjectRef { hash: Rule::commit(&chunks), size: 8 };
 		let lie = ObjectRef { size: 7, ..honest };
 		let attacker_round = propose(lie);
-		let evidence = Rule::evidence(&chunks, 1);
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		let seat = seats(attacker_round)[0].agent;
 		submit_with(seat, &red(attacker_round, &evidence), Some(evidence));
-		assert_eq!(Validity::<Test>::get(lie).unwrap().light, Some(Light::Red));
-		assert_eq!(Validity::<Test>::get(honest), None, "the honest object is not judged");
+		assert_eq!(Validity::<Test>::get(0, lie).unwrap().light, Some(Light::Red));
+		assert_eq!(Validity::<Test>::get(0, honest), None, "the honest object is not judged");
 
 		let round = NextRoundId::<Test>::get();
 		assert_ok!(ConsensusMachine::propose(
@@ -469,8 +569,8 @@ fn a_wrong_size_condemns_only_that_size_never_the_honest_object() {
 			submit_with(seat.agent, &green, None);
 		}
 		run_to_block(System::block_number() + CHALLENGE_WINDOW + 1);
-		assert!(ConsensusMachine::is_valid(&honest));
-		assert!(!ConsensusMachine::is_valid(&lie));
+		assert!(ConsensusMachine::is_valid(0, &honest));
+		assert!(!ConsensusMachine::is_valid(0, &lie));
 	});
 }
 
@@ -486,13 +586,13 @@ fn a_green_is_not_valid_while_a_red_can_still_overturn_it() {
 			submit(seat.agent, &verdict(round, Verdict::Green));
 		}
 		let decided = System::block_number();
-		assert!(!ConsensusMachine::is_valid(&object));
-		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, false)));
+		assert!(!ConsensusMachine::is_valid(0, &object));
+		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, false)));
 		run_to_block(decided + CHALLENGE_WINDOW);
-		assert!(!ConsensusMachine::is_valid(&object), "the window's last block still counts");
+		assert!(!ConsensusMachine::is_valid(0, &object), "the window's last block still counts");
 		run_to_block(decided + CHALLENGE_WINDOW + 1);
-		assert!(ConsensusMachine::is_valid(&object));
-		assert_eq!(ConsensusMachine::light(&object), Some((Light::Green, true)));
+		assert!(ConsensusMachine::is_valid(0, &object));
+		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, true)));
 	});
 }
 

@@ -158,7 +158,10 @@ fn version_1_storage_migrates_to_version_2() {
 		migrations::v3::MigrateV2ToV3::<Test>::on_runtime_upgrade();
 		migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
 		migrations::v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
-		assert_eq!(ConsensusMachine::on_chain_storage_version(), crate::STORAGE_VERSION);
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(5));
+		// Version 6 reads version-5 agents and verdicts; this test's verdicts were written in
+		// today's layout, so it stops here (the 5 → 6 test builds its own version-5 state).
+		crate::STORAGE_VERSION.put::<ConsensusMachine>();
 		for ((id, _), committee) in rounds.iter().zip(committees) {
 			assert_eq!(seats(*id), committee);
 		}
@@ -247,11 +250,67 @@ fn version_4_pending_penalty_counts_at_zero_are_removed() {
 		assert!(!PendingPenalties::<Test>::contains_key(5));
 		assert!(!PendingPenalties::<Test>::contains_key(6));
 		assert_eq!(PendingPenalties::<Test>::get(cheat), 1, "a live count is kept");
+		// Version 6 leaves pending-penalty counts alone (it has its own test).
+		crate::STORAGE_VERSION.put::<ConsensusMachine>();
 		ConsensusMachine::do_try_state().expect("consistent after the upgrade");
+		StorageVersion::new(5).put::<ConsensusMachine>();
 		// Run again, it does nothing.
 		PendingPenalties::<Test>::insert(5, 0);
 		migrations::v5::MigrateV4ToV5::<Test>::on_runtime_upgrade();
 		assert!(PendingPenalties::<Test>::contains_key(5), "a no-op at version 5");
 		PendingPenalties::<Test>::remove(5);
+		crate::STORAGE_VERSION.put::<ConsensusMachine>();
+	});
+}
+
+/// Version 5 had no round bound in an unbonding agent's status, and keyed verdicts by object
+/// alone: the migration gives every unbonding agent the next round id at the upgrade and keeps
+/// every other status; it moves a verdict of a live round under its machine and drops one whose
+/// round is gone (no machine to file it under).
+#[test]
+fn version_5_unbonding_agents_get_an_accountability_bound_and_verdicts_a_machine() {
+	use migrations::v6::v5;
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let machine = Rounds::<Test>::get(round).unwrap().machine;
+		let record = Validity::<Test>::get(machine, object).unwrap();
+		let _ = Validity::<Test>::clear(u32::MAX, None);
+		let (forgotten, _) = bad_object();
+		v5::Validity::<Test>::insert(object, record);
+		v5::Validity::<Test>::insert(
+			forgotten,
+			crate::types::ValidityRecord { round: 999, ..record },
+		);
+		let next = NextRoundId::<Test>::get();
+		assert!(next > 0);
+		let agents = Agents::<Test>::iter().count();
+		let old = |who: AccountId, status: v5::AgentStatus<u64>| {
+			let info = Agents::<Test>::get(who).unwrap();
+			let old = v5::AgentInfo { key: info.key, bond: info.bond, index: info.index, status };
+			frame_support::storage::unhashed::put(&Agents::<Test>::hashed_key_for(who), &old);
+		};
+		old(1, v5::AgentStatus::Unbonding { until: 77, suspended: true });
+		old(2, v5::AgentStatus::Banned { until: 9 });
+		old(3, v5::AgentStatus::Active);
+		StorageVersion::new(5).put::<ConsensusMachine>();
+
+		migrations::v6::MigrateV5ToV6::<Test>::on_runtime_upgrade();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(6));
+		assert_eq!(
+			Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Unbonding { until: 77, suspended: true, accountable: next }
+		);
+		assert_eq!(Agents::<Test>::get(2).unwrap().status, AgentStatus::Banned { until: 9 });
+		assert_eq!(Agents::<Test>::get(3).unwrap().status, AgentStatus::Active);
+		assert_eq!(Agents::<Test>::iter().count(), agents, "every agent decodes");
+		assert_eq!(Validity::<Test>::get(machine, object), Some(record));
+		assert_eq!(Validity::<Test>::iter().count(), 1, "the pruned round's verdict is dropped");
+		// Run again, it does nothing.
+		migrations::v6::MigrateV5ToV6::<Test>::on_runtime_upgrade();
+		assert_eq!(
+			Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Unbonding { until: 77, suspended: true, accountable: next }
+		);
 	});
 }

@@ -77,6 +77,13 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		assert_eq!(Balances::balance(&TREASURY), 1 + 500);
 		assert_eq!(Balances::total_issuance(), issuance);
 		run_to_block(unbonded + UNBONDING_DELAY + 1);
+		// Until the round's committee root expires, another offence there could be reported.
+		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			Error::<Test>::StillAccountable
+		);
+		run_to_block(expires + 1);
 		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
 		// The two accounts together lost the whole slash.
 		assert_eq!(Balances::balance(&cheat) + Balances::balance(&reporter), 20_000 - 500);
@@ -537,6 +544,63 @@ fn seats_held_through_a_ban_do_not_make_a_second_ban() {
 		assert!(penalties_of(1).is_empty(), "one outage, one ban, no repeat-ban slash");
 	});
 	MaxMisses::set(100);
+}
+
+/// The escape that once worked: an agent equivocates in a round, unbonds at once and tries to
+/// withdraw as soon as the unbonding delay has passed, while the round's committee root still
+/// takes reports. Withdrawal waits (`StillAccountable`, nothing changes) until every root of a
+/// round that may have seated it has expired; a report in between is punished from the bond.
+#[test]
+fn an_equivocator_cannot_leave_before_its_rounds_can_no_longer_be_reported() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let cheat = seats(round)[0].agent;
+		let s = statement(machine, round);
+		let mut other = s.clone();
+		other.body =
+			Body::Transition { step: 0, from: label(machine).hash, output: h(7), to: h(8) };
+		let (a, b) =
+			((s.clone(), stored(sign(cheat, &s))), (other.clone(), stored(sign(cheat, &other))));
+		let proof = seat_proof(round, cheat);
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
+		let unbonded = System::block_number();
+		// Rounds opened after it left cannot seat it, and do not hold it.
+		let later = open(create_machine());
+		assert!(seats(later).iter().all(|seat| seat.agent != cheat));
+		// The round is pruned well within the delay; its root takes reports for
+		// `UnbondingDelay` more.
+		run_to_block(unbonded + UNBONDING_DELAY);
+		assert!(!Rounds::<Test>::contains_key(round));
+		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
+		assert!(expires >= System::block_number());
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			Error::<Test>::StillAccountable
+		);
+		assert_eq!(held_bond(cheat), 1_000);
+		// The equivocation surfaces now: still punished from the bond.
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(77),
+			proof,
+			pair(a, b)
+		));
+		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::Equivocation);
+		run_to_block(System::block_number() + SLASH_DEFERRAL);
+		assert_eq!(held_bond(cheat), 500, "slashed 50 %");
+		// Once the root has expired (and the penalty is settled), the rest comes back.
+		run_to_block(expires);
+		assert!(CommitteeRoots::<Test>::contains_key(round));
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			Error::<Test>::StillAccountable
+		);
+		run_to_block(expires + 1);
+		assert!(!CommitteeRoots::<Test>::contains_key(round));
+		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
+		assert_eq!(held_bond(cheat), 0);
+	});
 }
 
 #[test]

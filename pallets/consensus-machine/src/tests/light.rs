@@ -98,6 +98,18 @@ pub(super) fn submit_with(signer: AccountId, statement: &Statement, evidence: Op
 	assert_ok!(dispatch_with(signer, statement, evidence));
 }
 
+/// Proposes `object` and greens it at the threshold: the round, the seats that said green, a
+/// seat that did not, and the block of the decision.
+fn decide_green(object: ObjectRef) -> (RoundId, Vec<Seat<AccountId>>, Seat<AccountId>, u64) {
+	let round = propose(object);
+	let signers = seats_to_threshold(round);
+	for seat in &signers {
+		submit(seat.agent, &verdict(round, Verdict::Green));
+	}
+	let other = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
+	(round, signers, other, System::block_number())
+}
+
 pub(super) fn deposit_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::ProposalBond.into(), &who)
 }
@@ -235,14 +247,8 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 fn a_valid_red_within_the_challenge_window_overturns_a_green() {
 	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
 		let (object, chunks) = bad_object();
-		let round = propose(object);
-		let signers = seats_to_threshold(round);
-		for seat in &signers {
-			submit(seat.agent, &verdict(round, Verdict::Green));
-		}
-		let decided = System::block_number();
+		let (round, signers, finder, decided) = decide_green(object);
 		assert!(!ConsensusMachine::is_valid(0, &object), "a green is not valid inside its window");
-		let finder = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
 		run_to_block(decided + CHALLENGE_WINDOW);
 		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		submit_with(finder.agent, &red(round, &evidence), Some(evidence));
@@ -266,13 +272,7 @@ fn a_relabelled_chunk_of_an_honest_object_is_a_false_red() {
 		let proposer_had = Balances::free_balance(PROPOSER);
 		let (object, chunks) = good_object();
 		assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [4, 4, 4, 4, 3]);
-		let round = propose(object);
-		let signers = seats_to_threshold(round);
-		for seat in &signers {
-			submit(seat.agent, &verdict(round, Verdict::Green));
-		}
-		let decided = System::block_number();
-		let forger = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
+		let (round, signers, forger, decided) = decide_green(object);
 		let mut forged = ChunkEvidence::decode(&mut &Rule::evidence(&chunks, 4).unwrap()[..])
 			.expect("genuine evidence decodes");
 		forged.index = 1;
@@ -354,13 +354,7 @@ fn a_weak_machines_green_is_not_valid_for_a_strong_machines_consumers() {
 fn after_the_challenge_window_a_green_stands() {
 	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
 		let (object, chunks) = bad_object();
-		let round = propose(object);
-		let signers = seats_to_threshold(round);
-		for seat in &signers {
-			submit(seat.agent, &verdict(round, Verdict::Green));
-		}
-		let decided = System::block_number();
-		let late = seats(round).into_iter().find(|s| !signers.contains(s)).expect("a seat left");
+		let (round, _, late, decided) = decide_green(object);
 		run_to_block(decided + CHALLENGE_WINDOW + 1);
 		let evidence = Rule::evidence(&chunks, 1).unwrap();
 		assert_noop!(

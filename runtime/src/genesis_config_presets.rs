@@ -49,8 +49,9 @@ pub fn agent_picket(i: u32) -> pallet_consensus_machine::crypto::Public {
 	pair(&picket_seed(i)).public().into()
 }
 
-/// The demo machines: a notary log (unitary, 12 slots) and a hierarchical oracle (a primary
-/// of 6 slots, a complete backup of 40), both for p = 1/20 and ε = 1e-6.
+/// The demo machines: a notary log (unitary, 28 slots: the smallest complete committee, so it
+/// also judges objects) and a hierarchical oracle (a primary of 6 slots, a complete backup of
+/// 40), both for p = 1/20 and ε = 1e-6.
 fn demo_machines() -> Vec<pallet_consensus_machine::GenesisMachineOf<Runtime>> {
 	let level = |slots, timeout| GenesisLevel::<BlockNumber> {
 		slots,
@@ -61,7 +62,7 @@ fn demo_machines() -> Vec<pallet_consensus_machine::GenesisMachineOf<Runtime>> {
 	};
 	vec![
 		GenesisMachine {
-			levels: vec![level(12, 10)],
+			levels: vec![level(28, 10)],
 			round_deposit: UNIT,
 			initial_state: <BlakeTwo256 as Hash>::hash(b"notary log: genesis").0,
 		},

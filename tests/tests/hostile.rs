@@ -45,7 +45,7 @@ use std::{
 };
 use support::{free_port, node_binary, Node};
 
-/// The dev chain's notary log (a unitary machine of 12 slots, timeout 10 blocks).
+/// The dev chain's notary log (a unitary machine of 28 slots, timeout 10 blocks).
 const NOTARY: u32 = 0;
 /// Dev agents bonded at genesis.
 const DEV_AGENTS: u32 = 20;

@@ -66,7 +66,7 @@ use consensus_machine_runtime::{
 	configs::{TreasuryAccount, CHUNK_SIZE},
 	genesis_config_presets::{agent_account, picket_seed, DEV_AGENTS},
 	AccountId, AllPalletsWithSystem, Balance, Balances, ConsensusMachine, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, System, UncheckedExtrinsic,
+	RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, System, UncheckedExtrinsic, UNIT,
 };
 use frame_support::{
 	pallet_prelude::TransactionSource,
@@ -75,7 +75,7 @@ use frame_support::{
 		tokens::{Fortitude, Preservation},
 		Authorize, Get, Hooks, StorageInfoTrait, TryState, TryStateSelect, UnfilteredDispatchable,
 	},
-	weights::Weight,
+	weights::{Weight, WeightToFee},
 };
 use pallet_consensus_machine::{
 	crypto::KEY_TYPE,
@@ -171,12 +171,15 @@ enum Bad {
 	FalseRed,
 	WrongGreen,
 	Flood,
+	/// Amber on an object a good picket judges green: a tolerated minority trying to keep it
+	/// from green and make its proposer pay.
+	AmberMinority,
 	/// Every bad agent choosing this in a round signs the same wrong value (derived from the
 	/// round), so that bad seats add up.
 	Collude,
 }
 
-const BAD: [Bad; 9] = [
+const BAD: [Bad; 10] = [
 	Bad::Silent,
 	Bad::Late,
 	Bad::Equivocate,
@@ -185,6 +188,7 @@ const BAD: [Bad; 9] = [
 	Bad::FalseRed,
 	Bad::WrongGreen,
 	Bad::Flood,
+	Bad::AmberMinority,
 	Bad::Collude,
 ];
 
@@ -221,6 +225,11 @@ struct Stats {
 	invalid_refused: u64,
 	/// False reds whose evidence was an honest object's chunk proof relabelled to another index.
 	relabelled_reds: u64,
+	/// Round fees paid (each checked against the price of its level's fee-less work), and their
+	/// total.
+	round_fees: (u64, Balance),
+	/// Honest objects that ended green (all of them must).
+	honest_greens: u64,
 	acts: BTreeMap<Bad, u64>,
 	decided: BTreeMap<&'static str, u64>,
 	handovers: u64,
@@ -315,6 +324,9 @@ struct Sim {
 	/// Objects proposed for judgement, by the machine that judged them: each keeps its traffic
 	/// light after its round is pruned.
 	objects: BTreeSet<(MachineId, Hash, u32)>,
+	/// Validity rounds of honest objects (the demo's well-formed ones, whose content every good
+	/// picket holds): each must end green, whatever the bad slots say.
+	honest_proposals: BTreeSet<RoundId>,
 	/// Entries of each of the pallet's storage maps after genesis and the agents' registration.
 	baseline: BTreeMap<String, u64>,
 	reporter: AccountId,
@@ -714,6 +726,7 @@ impl Sim {
 				offences: BTreeMap::new(),
 				penalties_read: 0,
 				objects: BTreeSet::new(),
+				honest_proposals: BTreeSet::new(),
 				baseline: map_entries(),
 				reporter,
 				oracle,
@@ -832,6 +845,8 @@ impl Sim {
 				// A good picket judges the object red: a green is wrong.
 				let red_object =
 					matches!(independent, Some(Body::Verdict { verdict: Verdict::Red { .. }, .. }));
+				let green_object =
+					matches!(independent, Some(Body::Verdict { verdict: Verdict::Green, .. }));
 				if let Some(body) = independent {
 					let value = body.value_hash();
 					let first = *self.honest.entry(duty.round).or_insert(value);
@@ -875,6 +890,7 @@ impl Sim {
 					}
 					Bad::FalseRed => matches!(duty.task, DutyTask::Verdict { .. }),
 					Bad::WrongGreen => red_object,
+					Bad::AmberMinority => green_object,
 					_ => true,
 				};
 				let used = |act: &Bad| self.stats.acts.get(act).copied().unwrap_or(0);
@@ -965,6 +981,11 @@ impl Sim {
 				let (_, _, call) = self.submission(who, duty, body, None);
 				self.schedule(now, Tx::FeeLess(call));
 			}
+			(Bad::AmberMinority, DutyTask::Verdict { object }) => {
+				let body = Body::Verdict { object: object.hash, verdict: Verdict::Amber };
+				let (_, _, call) = self.submission(who, duty, body, None);
+				self.schedule(now, Tx::FeeLess(call));
+			}
 			(Bad::Collude, task) => {
 				let wrong =
 					|tag: u8| sp_io::hashing::blake2_256(&(b"collude", duty.round, tag).encode());
@@ -973,9 +994,16 @@ impl Sim {
 						Body::Transition { step, from, output: wrong(0), to: wrong(1) }
 					}
 					(_, Body::Decision { .. }) => Body::Decision { value: Some(wrong(0)) },
-					(_, Body::Verdict { object, .. }) => {
-						Body::Verdict { object, verdict: Verdict::Green }
-					}
+					// Green on a bad object; on a good one, Amber: every bad slot of the round
+					// together trying to keep it from green.
+					(_, Body::Verdict { object, verdict }) => Body::Verdict {
+						object,
+						verdict: if verdict == Verdict::Green {
+							Verdict::Amber
+						} else {
+							Verdict::Green
+						},
+					},
 				};
 				let (_, _, call) = self.submission(who, duty, body, None);
 				self.schedule(now, Tx::FeeLess(call));
@@ -1694,6 +1722,29 @@ impl Sim {
 					self.stats.slashes += 1;
 					self.owed_to_treasury += expected;
 				}
+				// A round's fee: the price, at the runtime's `WeightToFee`, of the fee-less work of
+				// the round's level as its machine defines it; the treasury is owed exactly that.
+				Event::RoundFeePaid { round, payer, fee } => {
+					let info = Rounds::<Runtime>::get(round).expect("a round pays as it starts");
+					let machine = pallet_consensus_machine::Machines::<Runtime>::get(info.machine)
+						.expect("a round's machine exists");
+					let slots = |l: usize| machine.levels.get(l).map(|c| c.rule.n);
+					let validity = matches!(info.kind, RoundKind::Validity { .. });
+					let from = (info.level as usize).checked_sub(1).and_then(slots);
+					let work = pallet_consensus_machine::Pallet::<Runtime>::round_work(
+						info.slots, validity, from,
+					);
+					type Price = <Runtime as pallet_consensus_machine::Config>::WeightToFee;
+					let expected = Price::weight_to_fee(&work);
+					assert_eq!(
+						(payer.clone(), fee),
+						(info.opener.clone(), expected),
+						"seed {seed}, block {now}: round {round}'s fee"
+					);
+					self.stats.round_fees.0 += 1;
+					self.stats.round_fees.1 += fee;
+					self.owed_to_treasury += fee;
+				}
 				Event::ProposalBondReturned { round, returned, fee, .. } => {
 					let bond = self.proposals.get(&round).copied().unwrap_or_default();
 					let amber = <Runtime as pallet_consensus_machine::Config>::AmberFee::get();
@@ -1704,6 +1755,19 @@ impl Sim {
 						 {returned} with a fee of {fee}: neither whole nor minus the amber fee"
 					);
 					self.owed_to_treasury += fee;
+				}
+				// An honest object ends green: no tolerated minority (saying Amber, a false red,
+				// silence) keeps it from green.
+				Event::LightDecided { round, light, object }
+					if self.honest_proposals.contains(&round) =>
+				{
+					assert_eq!(
+						light,
+						Light::Green,
+						"seed {seed}, block {now}: honest object {object:?} (round {round}) 						 ended {light:?}"
+					);
+					self.honest_proposals.remove(&round);
+					self.stats.honest_greens += 1;
 				}
 				// Every green accepted on an object whose light turns red was a wrong verdict.
 				Event::LightDecided { round, light: Light::Red, .. } => {
@@ -1732,6 +1796,9 @@ impl Sim {
 				Event::Proposed { round, object, .. } => {
 					let info = Rounds::<Runtime>::get(round).expect("just proposed");
 					self.objects.insert((info.machine, object.hash, object.size));
+					if DemoEvaluator::<CHUNK_SIZE>::object(object.size, true) == object {
+						self.honest_proposals.insert(round);
+					}
 					let deposit = info.deposit;
 					self.proposals.insert(round, deposit);
 				}
@@ -1956,6 +2023,12 @@ impl Sim {
 		println!(
 			"| false reds with a relabelled chunk proof (each a FalseRed) | {} |",
 			s.relabelled_reds
+		);
+		println!("| honest objects judged, all green | {} |", s.honest_greens);
+		println!(
+			"| round fees paid (each the price of its level's fee-less work) | {} ({} UNIT) |",
+			s.round_fees.0,
+			s.round_fees.1 as f64 / UNIT as f64
 		);
 		for (error, n) in &s.refused {
 			println!("| refused: {error} | {n} |");

@@ -327,6 +327,17 @@ fn proposed<T: Config>(
 	n: u32,
 	len: u32,
 ) -> Result<(RoundId, ObjectRef, EvidenceOf<T>), BenchmarkError> {
+	// Objects are judged only by complete committees (a few sizes are not: 6 slots here).
+	let complete = |n| {
+		let p = Probability::new(1, 100).expect("valid");
+		consensus_machine_primitives::DecisionRule::exact(
+			n,
+			p,
+			Epsilon::from_exponent(3).expect("valid"),
+		)
+		.is_ok_and(|r| r.is_complete())
+	};
+	let n = (n..=T::MaxCommittee::get()).find(|n| complete(*n)).unwrap_or(n);
 	agents::<T>(n);
 	let machine = machine::<T>(n)?;
 	next_snapshot::<T>();

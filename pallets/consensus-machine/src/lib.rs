@@ -22,7 +22,11 @@
 //!   not exist at the commitment (see the `rounds::open` module): `N` slots, each an independent
 //!   stake-weighted draw *with replacement* from the stake snapshot, seeded by that output and
 //!   the round id. An agent drawn several times signs once and counts for all its slots.
-//!   Drawing costs `O(N log P)` for `P` agents (a Fenwick tree of stakes).
+//!   Drawing costs `O(N log P)` for `P` agents (a Fenwick tree of stakes). The opener also
+//!   pays a *round fee*, never returned: the [`Config::WeightToFee`] price of the work no
+//!   transaction pays for (the draw, the fee-less statements and handover, the pruning; see
+//!   the `rounds::fees` module). One account has at most
+//!   [`Config::MaxPendingDrawsPerAccount`] rounds waiting for their draw.
 //! - **Statements** reach the chain one by one ([`Call::submit_statement`], a fee-less
 //!   transaction authorised by its signature with `#[pallet::authorize]`) or aggregated
 //!   ([`Call::submit_certificate`], a signed extrinsic anyone may send). Both paths run the same
@@ -46,7 +50,9 @@
 //!   it green; otherwise it is amber when the round closes ([`Call::close_round`]).
 //!   [`Pallet::is_valid`] (for the machine a consumer trusts) is true only for a green past its
 //!   challenge window. The proposer
-//!   of a red object forfeits its bond; an amber one gets it back minus [`Config::AmberFee`].
+//!   of a red object forfeits its bond; an amber one gets it back minus [`Config::AmberFee`]
+//!   when more than `max_bad` slots said Amber (else whole). Only a machine whose first level
+//!   is complete judges objects ([`Error::IncompleteCommittee`]).
 //! - **Offences** are recorded once each with their proof and a deferred penalty
 //!   ([`Config::SlashDeferral`], cancellable by [`Config::CancelOrigin`]): equivocation
 //!   ([`Call::report_equivocation`], or detected when a certificate contradicts a recorded
@@ -149,7 +155,8 @@
 //! snapshots), 3 → 4 [`migrations::v4::MigrateV3ToV4`] (committees stored seat by seat, freed
 //! stake-tree indices as a stack), 4 → 5 [`migrations::v5::MigrateV4ToV5`] (no pending-penalty
 //! count kept at zero), 5 → 6 [`migrations::v6::MigrateV5ToV6`] (an unbonding agent stays
-//! accountable for the rounds before its exit).
+//! accountable for the rounds before its exit; verdicts per machine; each account's share of
+//! the draw queue).
 //!
 //! ## Decisions where the spec was silent
 //!
@@ -170,6 +177,17 @@
 //!   [`Pallet::is_valid`] about the machine it trusts. Machines differ in strength and the
 //!   proposer picks one, so a verdict counting everywhere would let a proposer pick the
 //!   weakest judge for all consumers. The same object may be proposed to several machines.
+//! - Whoever opens a round pays for it: a round fee priced from the benchmarks at a full
+//!   committee, by the chain's own `WeightToFee`, so the price of weight is the one
+//!   transactions pay. A hierarchical round holds its backup levels' fees with its deposit and
+//!   each handover takes its level's, so no handover depends on the opener's free balance and
+//!   a family decided by its primary pays the primary's fee only. Work caused by an offence (a
+//!   false red, an equivocation report) is paid by the offender's slash instead.
+//! - A tolerated minority cannot make an honest proposer pay: validity rounds need a complete
+//!   committee (their good slots alone reach the strong threshold, so at most `max_bad` bad
+//!   slots cannot keep an honest object from green), and `AmberFee` is kept only when more
+//!   than `max_bad` slots said Amber, that is when some good picket could not get the object.
+//!   Pickets that say Amber are never punished for it.
 //! - A runtime without an evaluator (`Config::Evaluator = ()`) opens no round and creates no
 //!   machine by call ([`Error::NoEvaluator`]): its pickets could only miss.
 //! - An unbonding agent stays accountable: its bond is held until the committee root of every
@@ -289,6 +307,7 @@ pub mod pallet {
 			fungible::{Balanced, BalancedHold, Credit, Inspect, Mutate, MutateHold},
 			OnUnbalanced, Randomness,
 		},
+		weights::WeightToFee,
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_core::H256;
@@ -348,6 +367,13 @@ pub mod pallet {
 		/// Where slashed funds go (a treasury in a real runtime).
 		type Slash: OnUnbalanced<CreditOf<Self>>;
 
+		/// Where round fees and amber fees go (a treasury, or the block authors).
+		type FeeDestination: OnUnbalanced<CreditOf<Self>>;
+
+		/// The chain's price of weight (its `pallet_transaction_payment` schedule): a round's
+		/// fee is the price of the work no transaction pays for ([`Pallet::round_work`]).
+		type WeightToFee: WeightToFee<Balance = BalanceOf<Self>>;
+
 		/// Checks the evidence of red verdicts.
 		type EvidenceVerifier: EvidenceVerifier;
 
@@ -386,6 +412,12 @@ pub mod pallet {
 		/// round's draw arbitrarily far, at the price of deposits.
 		#[pallet::constant]
 		type MaxPendingDraws: Get<u32>;
+
+		/// Commitments one account may have waiting for their draw at most
+		/// ([`Error::TooManyDrawsOfAccount`]): one account cannot take the whole queue. Should be
+		/// well below `MaxPendingDraws`.
+		#[pallet::constant]
+		type MaxPendingDrawsPerAccount: Get<u32>;
 
 		/// Blocks per stake snapshot: draws use the stake tree as it stood when the current
 		/// snapshot period began; bonds, unbonds and withdrawals count from the next one.
@@ -598,6 +630,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextDraw<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
+	/// How many of the rounds waiting for their draw each account committed (present only
+	/// while non-zero, so at most `MaxPendingDraws` entries).
+	#[pallet::storage]
+	pub type PendingDrawsOf<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	/// Machines by id: their levels (each with its exact decision rule), round deposit and
 	/// latest certified label.
 	#[pallet::storage]
@@ -804,6 +842,9 @@ pub mod pallet {
 		/// A round was committed (or a backup level started): its committee is drawn at a later
 		/// block, from randomness nobody knew now ([`Event::RoundOpened`]).
 		RoundCommitted { round: RoundId, machine: MachineId, level: u8 },
+		/// The opener of `round` paid `fee` for the work of the round's level that no transaction
+		/// pays for (for a backup level: from the family's held deposit).
+		RoundFeePaid { round: RoundId, payer: T::AccountId, fee: BalanceOf<T> },
 		/// A committed round's committee was drawn and the round opened: each seat's agent and
 		/// slots, in seat order (seats whose agent left since the snapshot stay empty).
 		RoundOpened {
@@ -1062,6 +1103,14 @@ pub mod pallet {
 		/// The runtime has no evaluator (`Config::Evaluator = ()`): its pickets cannot judge,
 		/// so no machine is created by call and no round opened.
 		NoEvaluator,
+		/// The account already has `MaxPendingDrawsPerAccount` commitments waiting for their
+		/// draw.
+		TooManyDrawsOfAccount,
+		/// The opener cannot pay the round's fee (and hold its deposit) from its free balance.
+		CannotPayRoundFee,
+		/// Objects are judged only by a machine whose first level is complete (its good slots
+		/// alone reach the threshold): a weaker one lets a tolerated minority block a green.
+		IncompleteCommittee,
 	}
 
 	#[pallet::hooks]
@@ -1292,15 +1341,18 @@ pub mod pallet {
 		/// Commit a round deciding `machine`'s next step; its committee is drawn at a later block
 		/// ([`Event::RoundOpened`]).
 		///
-		/// Origin: [`Config::RoundOrigin`], which pays the machine's round deposit (held until
-		/// the round is decided or pruned), and must be the machine's opener if it has one
+		/// Origin: [`Config::RoundOrigin`], which pays the round's fee ([`Pallet::round_work`];
+		/// for a hierarchical machine the primary's, with the backup levels' fees held) and the
+		/// machine's round deposit (held until the round is decided or pruned), and must be the
+		/// machine's opener if it has one
 		/// ([`Call::set_machine_opener`]). `subject` is the opener's commitment to what the
 		/// step is about. Errors: [`Error::UnknownMachine`], [`Error::NotTheOpener`],
-		/// [`Error::RoundAlreadyOpen`],
-		/// [`Error::NoAgents`], or the currency's error. Complexity: `O(1)`; the
+		/// [`Error::RoundAlreadyOpen`], [`Error::NoAgents`], [`Error::TooManyPendingDraws`],
+		/// [`Error::TooManyDrawsOfAccount`], [`Error::CannotPayRoundFee`], or the currency's
+		/// error. Complexity: `O(1)`; the
 		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::open_round())]
+		#[pallet::weight(T::WeightInfo::open_round().saturating_add(Pallet::<T>::fee_db_weight()))]
 		pub fn open_round(
 			origin: OriginFor<T>,
 			machine: MachineId,
@@ -1373,16 +1425,19 @@ pub mod pallet {
 			Ok(Some(Self::certificate_weight(signers, proven, gathered)).into())
 		}
 
-		/// Propose an object for judgement: opens a validity round of `machine`'s committee
-		/// and holds `ProposalBond` from the caller (returned if green, returned minus
-		/// `AmberFee` if amber, lost if red).
+		/// Propose an object for judgement: opens a validity round of `machine`'s committee,
+		/// pays its round fee ([`Pallet::round_work`]) and holds `ProposalBond` from the caller
+		/// (returned if green; returned minus `AmberFee` if amber and more than `max_bad` slots
+		/// said Amber; lost if red).
 		///
 		/// Origin: signed (the proposer). Errors: [`Error::UnknownMachine`],
-		/// [`Error::InvalidObjectSize`], [`Error::ObjectAlreadyJudged`], [`Error::NoAgents`], or
-		/// the currency's error. Complexity: `O(1)`; the
+		/// [`Error::IncompleteCommittee`], [`Error::InvalidObjectSize`],
+		/// [`Error::ObjectAlreadyJudged`], [`Error::NoAgents`], [`Error::TooManyPendingDraws`],
+		/// [`Error::TooManyDrawsOfAccount`], [`Error::CannotPayRoundFee`], or the currency's
+		/// error. Complexity: `O(1)`; the
 		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::propose())]
+		#[pallet::weight(T::WeightInfo::propose().saturating_add(Pallet::<T>::fee_db_weight()))]
 		pub fn propose(
 			origin: OriginFor<T>,
 			machine: MachineId,
@@ -1487,7 +1542,8 @@ pub mod pallet {
 		/// [`Error::NoAgents`]. Complexity: `O(1)`; the
 		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(15)]
-		#[pallet::weight(T::WeightInfo::start_handover(T::MaxCommittee::get()))]
+		#[pallet::weight(T::WeightInfo::start_handover(T::MaxCommittee::get())
+			.saturating_add(Pallet::<T>::fee_db_weight()))]
 		#[pallet::weight_of_authorize(T::WeightInfo::authorize_handover())]
 		#[pallet::authorize(Self::authorize_handover)]
 		pub fn start_handover(origin: OriginFor<T>, round: RoundId) -> DispatchResultWithPostInfo {
@@ -1495,7 +1551,8 @@ pub mod pallet {
 				ensure_authorized(origin)?;
 			}
 			Self::do_start_handover(round)?;
-			Ok(Some(T::WeightInfo::start_handover(Self::committee_size(round))).into())
+			let weight = T::WeightInfo::start_handover(Self::committee_size(round));
+			Ok(Some(weight.saturating_add(Self::fee_db_weight())).into())
 		}
 
 		/// Report a backup vote that breaks the adoption rule (a failed extrinsic leaves no

@@ -470,14 +470,27 @@ pub mod v6 {
 				}
 			}
 			let moved = records.len() as u64;
+			// Each account's share of the draw queue: the new questions waiting for their draw
+			// (at most `MaxPendingDraws`, plus the backup levels among them).
+			let (first, end) = (NextDraw::<T>::get(), NextRoundId::<T>::get());
+			let mut waiting = 0u64;
+			for id in first..end {
+				waiting += 1;
+				let Some(round) = Rounds::<T>::get(id) else { continue };
+				if !matches!(round.kind, crate::types::RoundKind::Backup { .. }) {
+					PendingDrawsOf::<T>::mutate(&round.opener, |n| *n = n.saturating_add(1));
+				}
+			}
 			T::DbWeight::get().reads_writes(
-				entries.saturating_add(2 * moved).saturating_add(1),
-				entries.saturating_add(2 * moved),
+				entries.saturating_add(2 * moved).saturating_add(3 * waiting).saturating_add(3),
+				entries.saturating_add(2 * moved).saturating_add(waiting),
 			)
 		}
 	}
 
 	/// Version 5 → 6, run once: `VersionedMigration` checks and bumps the on-chain version.
+	/// Agents get `accountable`, verdicts their machine, and openers their share of the draw
+	/// queue.
 	pub type MigrateV5ToV6<T> = VersionedMigration<
 		5,
 		6,

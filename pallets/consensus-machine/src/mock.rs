@@ -125,6 +125,7 @@ pub const MAX_DRAWS_PER_BLOCK: u32 = 4;
 /// Suspended or banned agents' stakes taken out of the tree per block.
 pub const MAX_EXITS_PER_BLOCK: u32 = 4;
 pub const MAX_PENDING_DRAWS: u32 = 12;
+pub const MAX_PENDING_DRAWS_PER_ACCOUNT: u32 = 4;
 /// Chunk size of the test evidence rule.
 pub const CHUNK: u32 = 4;
 
@@ -162,6 +163,8 @@ impl pallet_consensus_machine::Config for Test {
 	type StatementPriority = ConstU64<1_000>;
 	type WeightInfo = ();
 	type Slash = ResolveTo<Treasury, Balances>;
+	type FeeDestination = ResolveTo<Treasury, Balances>;
+	type WeightToFee = MillisecondFee;
 	type EvidenceVerifier = MerkleChunks<CHUNK>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MerkleChunks<CHUNK>;
@@ -188,6 +191,17 @@ impl pallet_consensus_machine::Config for Test {
 	type MaxDrawsPerBlock = ConstU32<MAX_DRAWS_PER_BLOCK>;
 	type RandomnessLead = RandomnessLead;
 	type MaxPendingDraws = ConstU32<MAX_PENDING_DRAWS>;
+	type MaxPendingDrawsPerAccount = ConstU32<MAX_PENDING_DRAWS_PER_ACCOUNT>;
+}
+
+/// One unit of balance per started millisecond of reference time: a 10-slot round's fee is
+/// tens of units, against balances of 10,000.
+pub struct MillisecondFee;
+impl frame_support::weights::WeightToFee for MillisecondFee {
+	type Balance = Balance;
+	fn weight_to_fee(weight: &Weight) -> Balance {
+		weight.ref_time().div_ceil(1_000_000_000)
+	}
 }
 
 /// The picket key pair of test account `who`: derived from a well-known seed.

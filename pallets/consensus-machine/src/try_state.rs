@@ -109,6 +109,8 @@ impl<T: Config> Pallet<T> {
 
 		// By (opener, whether it is a proposal bond).
 		let mut deposits: BTreeMap<(T::AccountId, bool), BalanceOf<T>> = BTreeMap::new();
+		// Each account's share of the draw queue, counted from the undrawn rounds themselves.
+		let mut queued: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for (id, _, _) in CommitteeSeats::<T>::iter() {
 			ensure_that(Rounds::<T>::contains_key(id), "the seats of a pruned round")?;
 		}
@@ -125,6 +127,9 @@ impl<T: Config> Pallet<T> {
 			// empty committee, no root and no decision.
 			ensure_that(round.is_drawn() == (id < NextDraw::<T>::get()), "drawn out of order")?;
 			if !round.is_drawn() {
+				if !matches!(round.kind, RoundKind::Backup { .. }) {
+					*queued.entry(round.opener.clone()).or_default() += 1;
+				}
 				ensure_that(committee.is_empty(), "an undrawn round with a committee")?;
 				ensure_that(!CommitteeRoots::<T>::contains_key(id), "an undrawn round's root")?;
 				ensure_that(round.decided.is_none(), "an undrawn round decided")?;
@@ -175,6 +180,8 @@ impl<T: Config> Pallet<T> {
 			let stored: BTreeMap<Hash, u32> = Tallies::<T>::iter_prefix(id).collect();
 			ensure_that(tallies == stored, "tallies differ from the stored statements")?;
 		}
+		let shares: BTreeMap<T::AccountId, u32> = PendingDrawsOf::<T>::iter().collect();
+		ensure_that(shares == queued, "an account's share of the draw queue")?;
 		let mut pending: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for (id, penalty) in Penalties::<T>::iter() {
 			let index = (penalty.offender.clone(), penalty.round, penalty.kind);

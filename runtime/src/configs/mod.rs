@@ -160,6 +160,9 @@ impl pallet_consensus_machine::Config for Runtime {
 	type StatementPriority = ConstU64<{ u64::MAX / 2 }>;
 	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 	type Slash = ResolveTo<TreasuryAccount, Balances>;
+	type FeeDestination = ResolveTo<TreasuryAccount, Balances>;
+	// A round's fee is its fee-less work at the price transactions pay for weight.
+	type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
 	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MerkleChunks<CHUNK_SIZE>;
@@ -196,6 +199,8 @@ impl pallet_consensus_machine::Config for Runtime {
 	// epochs before the block is out.
 	type RandomnessLead = ConstU32<RANDOMNESS_LEAD>;
 	type MaxPendingDraws = ConstU32<32>;
+	// One account holds at most a quarter of the draw queue.
+	type MaxPendingDrawsPerAccount = ConstU32<8>;
 }
 
 /// Off-chain picket agents submit fee-less authorised transactions.

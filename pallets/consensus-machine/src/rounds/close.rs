@@ -3,7 +3,12 @@
 //! round get a miss, an undecided validity round turns amber, and the opener's deposit or
 //! proposer's bond is settled. The proposer's two unhappy regimes differ: red forfeits the
 //! bond ([`OffenceKind::RedProposal`](crate::types::OffenceKind::RedProposal), recorded when
-//! the red verified), amber returns it minus `AmberFee`.
+//! the red verified), amber returns it minus `AmberFee`, but only when more than `max_bad`
+//! slots said Amber: then at least one good picket could not get the object, and the proposer
+//! pays for that. An amber that bad slots alone can cause (at most `max_bad` saying Amber, the
+//! rest silent) costs the proposer nothing: a tolerated minority cannot make it pay. (It cannot
+//! block a green either: validity rounds need a complete committee, whose good slots alone reach
+//! the threshold.)
 //!
 //! A level of a hierarchical round that handed over was closed by the handover; only a
 //! family's last level closes here while undecided, and then the family's deposit goes back.
@@ -22,7 +27,7 @@ use frame_support::{
 	traits::{
 		fungible::{BalancedHold, MutateHold},
 		tokens::Precision,
-		DefensiveOption, Imbalance, OnUnbalanced,
+		Defensive, DefensiveOption, Imbalance, OnUnbalanced,
 	},
 };
 use sp_runtime::traits::{Saturating, Zero};
@@ -79,6 +84,11 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		if let Some(object) = amber {
+			let said_amber = Body::Verdict { object: object.hash, verdict: Verdict::Amber };
+			let amber_slots = Tallies::<T>::get(round_id, said_amber.value_hash());
+			let max_bad = Machines::<T>::get(round.machine)
+				.and_then(|m| m.levels.get(round.level as usize).map(|l| l.rule.max_bad))
+				.defensive_unwrap_or(u32::MAX);
 			Validity::<T>::insert(
 				round.machine,
 				object,
@@ -94,7 +104,9 @@ impl<T: Config> Pallet<T> {
 				object,
 				light: Light::Amber,
 			});
-			Self::charge_amber_fee(round_id, &mut round);
+			if amber_slots > max_bad {
+				Self::charge_amber_fee(round_id, &mut round);
+			}
 		}
 		if matches!(round.kind, RoundKind::Validity { .. }) && !round.deposit.is_zero() {
 			Self::deposit_event(Event::ProposalBondReturned {
@@ -112,13 +124,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Amber's regime: `AmberFee` of the proposer's bond goes to `T::Slash`, the rest back.
+	/// Amber's regime: `AmberFee` of the proposer's bond goes to `T::FeeDestination`, the rest
+	/// back.
 	fn charge_amber_fee(round_id: RoundId, round: &mut RoundInfoOf<T>) {
 		let reason = HoldReason::ProposalBond.into();
 		let fee = T::AmberFee::get() * round.deposit;
 		let (credit, _) = <T::Currency as BalancedHold<_>>::slash(&reason, &round.opener, fee);
 		let fee = credit.peek();
-		T::Slash::on_unbalanced(credit);
+		T::FeeDestination::on_unbalanced(credit);
 		let returned = round.deposit.saturating_sub(fee);
 		if T::Currency::release(&reason, &round.opener, returned, Precision::BestEffort).is_err() {
 			frame_support::defensive!("a proposal bond is held until settled");

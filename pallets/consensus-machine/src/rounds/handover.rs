@@ -220,6 +220,7 @@ impl<T: Config> Pallet<T> {
 			opening,
 		)?;
 		let mut root = Rounds::<T>::get(root_id).defensive_ok_or(Error::<T>::Corrupt)?;
+		Self::pay_backup(&mut root, &machine, to_level, backup);
 		if let RoundKind::Primary { levels, .. } = &mut root.kind {
 			// `LastLevel` was refused above, so the family has room for one more level.
 			if levels.try_push(backup).is_err() {

@@ -3,6 +3,7 @@
 //! its own module:
 //!
 //! - [`open`]: the round is opened and its committee drawn;
+//! - [`fees`]: its opener pays for the work no transaction pays for;
 //! - [`vote`]: statements and certificates reach the chain (the checks both paths share, the
 //!   authorisation of fee-less statements, the tallies);
 //! - [`decide`]: a certificate decides it (a transition advances its machine, a green makes its
@@ -15,6 +16,7 @@
 
 pub(crate) mod close;
 pub(crate) mod decide;
+pub(crate) mod fees;
 pub(crate) mod handover;
 pub(crate) mod open;
 pub(crate) mod prune;

@@ -139,7 +139,11 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			match Self::draw_round(next, round) {
-				Ok(slots) => weight.saturating_accrue(T::WeightInfo::draw_committee(slots)),
+				// The benchmark's weight plus the opener's queue share (until the next run).
+				Ok(slots) => weight.saturating_accrue(
+					T::WeightInfo::draw_committee(slots)
+						.saturating_add(T::DbWeight::get().reads_writes(1, 1)),
+				),
 				// This round and every later one wait for fresher randomness.
 				Err(e)
 					if e == Error::<T>::RandomnessUnavailable.into()
@@ -231,6 +235,9 @@ impl<T: Config> Pallet<T> {
 			deadline: round.deadline,
 			committee: BoundedVec::truncate_from(summary),
 		});
+		if !matches!(round.kind, RoundKind::Backup { .. }) {
+			Self::note_drawn(&round.opener);
+		}
 		let slots = round.slots;
 		Rounds::<T>::insert(round_id, round);
 		Ok(slots)
@@ -291,6 +298,11 @@ impl<T: Config> Pallet<T> {
 	) -> Result<RoundId, DispatchError> {
 		Self::ensure_evaluator()?;
 		let machine = Machines::<T>::get(machine_id).ok_or(Error::<T>::UnknownMachine)?;
+		// A validity round has no backup: its committee's good slots alone must reach the
+		// threshold, so that no tolerated minority (saying Amber, or nothing) can keep an honest
+		// object from green.
+		let rule = machine.levels.first().map(|l| l.rule).defensive_ok_or(Error::<T>::Corrupt)?;
+		ensure!(rule.is_complete(), Error::<T>::IncompleteCommittee);
 		ensure!(size > 0 && size <= T::MaxObjectSize::get(), Error::<T>::InvalidObjectSize);
 		let object = ObjectRef { hash: object, size };
 		if let Some(record) = Validity::<T>::get(machine_id, object) {
@@ -338,6 +350,13 @@ impl<T: Config> Pallet<T> {
 				pending < u64::from(T::MaxPendingDraws::get()),
 				Error::<T>::TooManyPendingDraws
 			);
+		}
+		// A new question pays its fee now and holds its backup levels' fees with the deposit; a
+		// backup level's fee comes from that hold ([`Self::pay_backup`]).
+		let mut deposit = deposit;
+		if !matches!(kind, RoundKind::Backup { .. }) {
+			let backups = Self::pay_opening(&opener, round, machine, &kind, deposit)?;
+			deposit = deposit.saturating_add(backups);
 		}
 		if !deposit.is_zero() {
 			T::Currency::hold(&Self::deposit_reason(&kind).into(), &opener, deposit)?;

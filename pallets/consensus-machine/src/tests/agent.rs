@@ -294,7 +294,7 @@ fn agents_judge_demo_objects_green_and_red() {
 	let agents = default_agents();
 	let (mut ext, state) = with_agents(&agents);
 	execute_checked(&mut ext, || {
-		create_machine();
+		create_judge();
 		let good = propose_demo(DemoEvaluator::<CHUNK>::object(13, true));
 		let bad = propose_demo(DemoEvaluator::<CHUNK>::object(14, false));
 		// An object the agents hold no content for.
@@ -317,7 +317,7 @@ fn wrong_greens_are_penalised_once_a_red_proves_the_object_bad() {
 	let (mut ext, state) = with_agents(&agents);
 	execute_checked(&mut ext, || {
 		set_behaviours(&behaviours);
-		create_machine();
+		create_judge();
 		let bad = propose_demo(DemoEvaluator::<CHUNK>::object(14, false));
 		run_to_draw();
 		ConsensusMachine::offchain_worker(1);
@@ -340,7 +340,7 @@ fn false_reds_are_offences_and_condemn_nothing() {
 			&[(Behaviour::FalseRed, Percent::from_percent(30))],
 			Behaviour::FalseRed,
 		);
-		create_machine();
+		create_judge();
 		let good = propose_demo(DemoEvaluator::<CHUNK>::object(13, true));
 		run_to_draw();
 		ConsensusMachine::offchain_worker(1);

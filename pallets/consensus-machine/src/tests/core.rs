@@ -330,10 +330,10 @@ fn open_round_refuses_bad_input() {
 			ConsensusMachine::open_round(RuntimeOrigin::none(), machine, h(1)),
 			DispatchError::BadOrigin
 		);
-		// Account 200 has no funds for the deposit.
+		// Account 200 has no funds for the fee and the deposit.
 		assert_noop!(
 			ConsensusMachine::open_round(RuntimeOrigin::signed(200), machine, h(1)),
-			DispatchError::Token(TokenError::FundsUnavailable)
+			Error::<Test>::CannotPayRoundFee
 		);
 		// Committed, then drawn: open either way.
 		let round = NextRoundId::<Test>::get();
@@ -391,6 +391,10 @@ fn draws_are_stake_weighted_with_replacement() {
 	let stakes = [(1, 6_000), (2, 1_000), (3, 1_000), (4, 1_000), (5, 1_000)];
 	ExtBuilder::default().agents(stakes.to_vec()).build_and_execute(|| {
 		let machine = create_machine();
+		// Three hundred round fees.
+		assert_ok!(<Balances as frame_support::traits::fungible::Mutate<_>>::mint_into(
+			&OPENER, 1_000_000
+		));
 		let mut counts = [0u32; 6];
 		let mut big_agent_had_several_slots = 0;
 		for _ in 0..300 {

@@ -70,7 +70,7 @@ fn burning_round_ids_against_the_known_seed_predicts_nothing() {
 	let mut committees = Vec::new();
 	for burned in 0..5u8 {
 		ExtBuilder::default().build_and_execute(|| {
-			let machine = create_machine();
+			let machine = create_judge();
 			run_to_block(5);
 			for i in 0..burned {
 				assert_ok!(ConsensusMachine::propose(
@@ -186,13 +186,14 @@ fn open_without_draw(machine: MachineId) -> RoundId {
 #[test]
 fn draws_are_limited_per_block_and_run_in_commitment_order() {
 	ExtBuilder::default().build_and_execute(|| {
-		let machine = create_machine();
+		let machine = create_judge();
 		run_to_block(2);
 		let first = NextRoundId::<Test>::get();
 		let n = MAX_DRAWS_PER_BLOCK + 2;
 		for i in 0..n {
+			// From several accounts: one may hold only `MaxPendingDrawsPerAccount` places.
 			assert_ok!(ConsensusMachine::propose(
-				RuntimeOrigin::signed(OPENER),
+				RuntimeOrigin::signed(OPENER + u64::from(i)),
 				machine,
 				h(100 + i as u8),
 				64
@@ -365,12 +366,12 @@ fn a_block_author_who_knows_the_seed_early_cannot_aim_stake_at_it() {
 #[test]
 fn commitments_beyond_max_pending_draws_wait_for_room() {
 	ExtBuilder::default().build_and_execute(|| {
-		let machine = create_machine();
+		let machine = create_judge();
 		let unitary = create_machine();
 		run_to_block(2);
 		for i in 0..MAX_PENDING_DRAWS {
 			assert_ok!(ConsensusMachine::propose(
-				RuntimeOrigin::signed(OPENER),
+				RuntimeOrigin::signed(OPENER + 1 + u64::from(i)),
 				machine,
 				h(100 + i as u8),
 				64

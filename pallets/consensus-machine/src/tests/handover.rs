@@ -389,7 +389,7 @@ fn a_family_nobody_handed_over_is_settled_when_pruned() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = hierarchical(&[10]);
 		let root = open(machine);
-		assert_eq!(held_deposit(OPENER), DEPOSIT);
+		assert_eq!(held_deposit(OPENER), DEPOSIT + backup_fees(machine));
 		let primary = seats(root);
 		run_to_block(deadline(root) + RETENTION + 1);
 		assert!(Rounds::<Test>::get(root).is_none(), "pruned");

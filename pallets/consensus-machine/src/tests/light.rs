@@ -41,7 +41,7 @@ pub(super) fn propose(object: ObjectRef) -> RoundId {
 /// Proposes `object`: commits its validity round, whose committee is drawn at a later block.
 pub(super) fn commit_proposal(object: ObjectRef) -> RoundId {
 	let machine = match NextMachineId::<Test>::get() {
-		0 => create_machine(),
+		0 => create_judge(),
 		_ => 0,
 	};
 	let round = NextRoundId::<Test>::get();
@@ -154,7 +154,7 @@ fn greens_at_the_threshold_make_the_object_valid() {
 		run_to_block(deadline + CHALLENGE_WINDOW);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
 		assert_eq!(deposit_held(PROPOSER), 0);
-		assert_eq!(Balances::balance(&PROPOSER), 10_000);
+		assert_eq!(Balances::balance(&PROPOSER), 10_000 - fees_paid_by(PROPOSER));
 		System::assert_has_event(
 			Event::ProposalBondReturned {
 				round,
@@ -198,8 +198,9 @@ fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
 			PenaltyStatus::Applied { slashed: PROPOSAL_BOND }
 		);
 		assert_eq!(deposit_held(PROPOSER), 0);
-		assert_eq!(Balances::balance(&PROPOSER), 10_000 - PROPOSAL_BOND);
-		assert_eq!(Balances::balance(&TREASURY), 1 + PROPOSAL_BOND);
+		let fee = fees_paid_by(PROPOSER);
+		assert_eq!(Balances::balance(&PROPOSER), 10_000 - PROPOSAL_BOND - fee);
+		assert_eq!(Balances::balance(&TREASURY), 1 + PROPOSAL_BOND + fee);
 		assert_eq!(Balances::total_issuance(), issuance);
 		// The good picket that found the red is not punished.
 		assert!(penalties_of(seat.agent).is_empty());
@@ -238,7 +239,8 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 		}
 		assert_eq!(TotalStake::<Test>::get(), stake_before, "suspended agents were already out");
 		assert_eq!(PendingExits::<Test>::iter().count(), 0, "their stakes left the tree");
-		assert_eq!(Balances::balance(&TREASURY), 1 + 2 * 200 + PROPOSAL_BOND);
+		let fee = fees_paid_by(PROPOSER);
+		assert_eq!(Balances::balance(&TREASURY), 1 + 2 * 200 + PROPOSAL_BOND + fee);
 		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
@@ -290,7 +292,8 @@ fn a_relabelled_chunk_of_an_honest_object_is_a_false_red() {
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
 		assert!(ConsensusMachine::is_valid(0, &object));
 		assert_eq!(deposit_held(PROPOSER), 0);
-		assert_eq!(Balances::free_balance(PROPOSER), proposer_had);
+		// Nothing but the round fee.
+		assert_eq!(Balances::free_balance(PROPOSER), proposer_had - fees_paid_by(PROPOSER));
 		for seat in &signers {
 			assert_eq!(held_bond(seat.agent), 1_000, "honest green voter {}", seat.agent);
 		}
@@ -306,7 +309,7 @@ fn a_relabelled_chunk_of_an_honest_object_is_a_false_red() {
 #[test]
 fn a_weak_machines_green_is_not_valid_for_a_strong_machines_consumers() {
 	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
-		let strong = create_machine();
+		let strong = create_judge();
 		let weak = NextMachineId::<Test>::get();
 		assert_ok!(ConsensusMachine::create_machine(
 			RuntimeOrigin::root(),
@@ -396,15 +399,16 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 		assert_eq!(stake_in_draw(), 29_000);
 		// The others still make it green.
 		let green = verdict(round, Verdict::Green);
+		let threshold = Rounds::<Test>::get(round).unwrap().threshold;
 		let mut slots = 0;
 		for seat in seats(round).into_iter().skip(1) {
-			if slots >= 8 {
+			if slots >= threshold {
 				break;
 			}
 			submit(seat.agent, &green);
 			slots += seat.slots;
 		}
-		assert!(slots >= 8, "the other seats hold enough slots");
+		assert!(slots >= threshold, "the other seats hold enough slots");
 		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, false)));
 		run_to_block(reported + SLASH_DEFERRAL);
 		// 30% of 1_000.
@@ -413,6 +417,26 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 	});
 }
 
+/// The first seats of `round` whose slots add up to at most `slots`, as many as fit in order.
+fn seats_within(round: RoundId, slots: u32) -> Vec<Seat<AccountId>> {
+	let mut total = 0;
+	seats(round)
+		.into_iter()
+		.filter(|s| {
+			let fits = total + s.slots <= slots;
+			total += if fits { s.slots } else { 0 };
+			fits
+		})
+		.collect()
+}
+
+fn max_bad(round: RoundId) -> u32 {
+	let machine = Rounds::<Test>::get(round).unwrap().machine;
+	Machines::<Test>::get(machine).unwrap().levels[0].rule.max_bad
+}
+
+/// An object nobody could get: good pickets say Amber. More than `max_bad` slots saying Amber
+/// is the proposer's doing, and it pays `AmberFee`; the Amber voters are not punished.
 #[test]
 fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -421,7 +445,19 @@ fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
 		let round = propose(object);
 		let committee = seats(round);
 		submit(committee[0].agent, &verdict(round, Verdict::Green));
-		submit(committee[1].agent, &verdict(round, Verdict::Amber));
+		// Amber from seats holding more than `max_bad` slots.
+		let ambers: Vec<_> = committee[1..]
+			.iter()
+			.scan(0, |slots, s| {
+				let before = *slots;
+				*slots += s.slots;
+				(before <= max_bad(round)).then_some(s.clone())
+			})
+			.collect();
+		assert!(ambers.iter().map(|s| s.slots).sum::<u32>() > max_bad(round));
+		for seat in &ambers {
+			submit(seat.agent, &verdict(round, Verdict::Amber));
+		}
 		assert_noop!(
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
 			Error::<Test>::RoundStillOpen
@@ -440,18 +476,25 @@ fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
 			}
 			.into(),
 		);
-		assert_eq!(Balances::balance(&PROPOSER), 10_000 - fee);
-		assert_eq!(Balances::balance(&TREASURY), 1 + fee);
+		let round_fee = fees_paid_by(PROPOSER);
+		assert_eq!(Balances::balance(&PROPOSER), 10_000 - fee - round_fee);
+		assert_eq!(Balances::balance(&TREASURY), 1 + fee + round_fee);
 		assert_eq!(deposit_held(PROPOSER), 0);
 		assert_eq!(Balances::total_issuance(), issuance);
-		// Silent seats missed their duty; the two who spoke did not.
-		for seat in committee.iter().skip(2) {
+		// Silent seats missed their duty; those who spoke did not.
+		let spoke = 1 + ambers.len();
+		for seat in committee.iter().skip(spoke) {
 			assert_eq!(Misses::<Test>::get(seat.agent).len(), 1);
 		}
-		assert!(Misses::<Test>::get(committee[0].agent).is_empty());
-		assert!(Misses::<Test>::get(committee[1].agent).is_empty());
+		for seat in committee.iter().take(spoke) {
+			assert!(Misses::<Test>::get(seat.agent).is_empty());
+		}
 		// Amber is not an offence, and the object may be proposed again.
 		assert!(penalties_of(PROPOSER).is_empty());
+		for seat in &ambers {
+			assert!(penalties_of(seat.agent).is_empty());
+			assert_eq!(Agents::<Test>::get(seat.agent).unwrap().status, AgentStatus::Active);
+		}
 		assert_noop!(
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
 			Error::<Test>::AlreadyClosed
@@ -508,7 +551,7 @@ fn propose_refuses_bad_input() {
 			ConsensusMachine::propose(RuntimeOrigin::signed(PROPOSER), 3, object.hash, 19),
 			Error::<Test>::UnknownMachine
 		);
-		let machine = create_machine();
+		let machine = create_judge();
 		assert_noop!(
 			ConsensusMachine::propose(RuntimeOrigin::signed(PROPOSER), machine, object.hash, 0),
 			Error::<Test>::InvalidObjectSize
@@ -519,7 +562,7 @@ fn propose_refuses_bad_input() {
 		);
 		assert_noop!(
 			ConsensusMachine::propose(RuntimeOrigin::signed(300), machine, object.hash, 19),
-			DispatchError::Token(TokenError::FundsUnavailable)
+			Error::<Test>::CannotPayRoundFee
 		);
 		propose(object);
 		assert_noop!(
@@ -624,5 +667,78 @@ fn an_amber_certificate_records_its_signers_and_decides_nothing() {
 		assert_eq!(Statements::<Test>::iter_prefix(round).count(), committee.len());
 		// Amber is decided at close, not by a certificate.
 		assert_eq!(Rounds::<Test>::get(round).unwrap().decided, None);
+	});
+}
+
+/// The attack: bad slots, as many as the rule tolerates (`max_bad`), say Amber on an honest
+/// object before anyone else speaks, hoping to keep greens below the threshold and make the
+/// honest proposer pay `AmberFee`. The committee is complete, so the good slots alone reach the
+/// threshold: the object ends green, the proposer loses only the round fee, nobody is punished.
+#[test]
+fn a_tolerated_minority_saying_amber_cannot_keep_an_honest_object_from_green() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let had = Balances::total_balance(&PROPOSER);
+		let (object, _) = good_object();
+		let round = propose(object);
+		let bad = seats_within(round, max_bad(round));
+		assert_eq!(bad.iter().map(|s| s.slots).sum::<u32>(), max_bad(round));
+		for seat in &bad {
+			submit(seat.agent, &verdict(round, Verdict::Amber));
+		}
+		for seat in seats(round).iter().filter(|s| !bad.contains(s)) {
+			if Rounds::<Test>::get(round).unwrap().decided.is_none() {
+				submit(seat.agent, &verdict(round, Verdict::Green));
+			}
+		}
+		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, false)));
+		run_to_block(System::block_number() + CHALLENGE_WINDOW + 1);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert!(ConsensusMachine::is_valid(0, &object));
+		assert_eq!(had - Balances::total_balance(&PROPOSER), fees_paid_by(PROPOSER));
+		assert!(Penalties::<Test>::iter().next().is_none(), "nobody is punished");
+	});
+}
+
+/// An amber the bad slots alone can cause (at most `max_bad` of them saying Amber, every other
+/// seat silent, as when good pickets are offline) is no proof the proposer did anything wrong:
+/// the whole bond comes back.
+#[test]
+fn an_amber_that_bad_slots_alone_can_cause_costs_the_proposer_nothing() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let had = Balances::total_balance(&PROPOSER);
+		let (object, _) = good_object();
+		let round = propose(object);
+		for seat in seats_within(round, max_bad(round)) {
+			submit(seat.agent, &verdict(round, Verdict::Amber));
+		}
+		run_past_deadline(round);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert_eq!(Validity::<Test>::get(0, object).unwrap().light, Some(Light::Amber));
+		System::assert_has_event(
+			Event::ProposalBondReturned {
+				round,
+				proposer: PROPOSER,
+				returned: PROPOSAL_BOND,
+				fee: 0,
+			}
+			.into(),
+		);
+		assert_eq!(had - Balances::total_balance(&PROPOSER), fees_paid_by(PROPOSER));
+	});
+}
+
+/// A machine whose first level is not complete (6 slots: max_bad 2, threshold 5, so two bad
+/// slots saying Amber leave four good ones below it) does not judge objects.
+#[test]
+fn only_a_machine_with_a_complete_first_level_judges_objects() {
+	ExtBuilder::default().build_and_execute(|| {
+		let weak = create_hierarchical_machine(&[6, 10], 5);
+		let rule = Machines::<Test>::get(weak).unwrap().levels[0].rule;
+		assert!(!rule.is_complete());
+		let (object, _) = good_object();
+		assert_noop!(
+			ConsensusMachine::propose(RuntimeOrigin::signed(PROPOSER), weak, object.hash, 19),
+			Error::<Test>::IncompleteCommittee
+		);
 	});
 }

@@ -117,7 +117,7 @@ fn rewrite_as_version_3_committees() {
 fn version_1_storage_migrates_to_version_2() {
 	ExtBuilder::default().build_and_execute(|| {
 		// A decided round with a certificate, a live undecided one, an applied penalty.
-		let machine = create_machine();
+		let machine = create_judge();
 		let decided = open(machine);
 		for seat in seats_to_threshold(decided) {
 			submit(seat.agent, &statement(machine, decided));

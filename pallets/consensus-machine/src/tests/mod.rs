@@ -4,6 +4,7 @@ mod agent;
 mod core;
 mod differential;
 mod draws;
+mod fees;
 mod fixtures;
 mod forks;
 mod fuzz;
@@ -90,6 +91,22 @@ fn create_machine() -> MachineId {
 		RuntimeOrigin::root(),
 		SLOTS,
 		p().into(),
+		eps().into(),
+		TIMEOUT,
+		DEPOSIT,
+		h(0)
+	));
+	id
+}
+
+/// A machine that judges objects: 10 slots for p = 1/100 and ε = 1e-3 (max_bad 2, strong 7),
+/// complete, as validity rounds need.
+fn create_judge() -> MachineId {
+	let id = NextMachineId::<Test>::get();
+	assert_ok!(ConsensusMachine::create_machine(
+		RuntimeOrigin::root(),
+		SLOTS,
+		Probability::new(1, 100).unwrap().into(),
 		eps().into(),
 		TIMEOUT,
 		DEPOSIT,
@@ -212,6 +229,27 @@ fn dispatch(signer: AccountId, statement: &Statement) -> sp_runtime::DispatchRes
 fn submit(signer: AccountId, statement: &Statement) {
 	authorize(signer, statement, sign(signer, statement)).expect("authorised");
 	assert_ok!(dispatch(signer, statement));
+}
+
+/// The round fees `who` has paid so far (from the events: the amounts themselves are checked
+/// against measured work in `fees.rs`).
+fn fees_paid_by(who: AccountId) -> Balance {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::ConsensusMachine(Event::RoundFeePaid { payer, fee, .. })
+				if payer == who =>
+			{
+				Some(fee)
+			}
+			_ => None,
+		})
+		.sum()
+}
+
+/// The backup levels' fees a round of `machine` holds with its deposit.
+fn backup_fees(machine: MachineId) -> Balance {
+	ConsensusMachine::opening_fees(&Machines::<Test>::get(machine).unwrap(), false).1
 }
 
 fn held_bond(who: AccountId) -> Balance {

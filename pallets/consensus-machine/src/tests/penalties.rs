@@ -74,7 +74,7 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		assert_eq!(held_bond(cheat), 500);
 		assert_eq!(Agents::<Test>::get(cheat).unwrap().bond, 500);
 		assert_eq!(Balances::balance(&reporter), 10_000);
-		assert_eq!(Balances::balance(&TREASURY), 1 + 500);
+		assert_eq!(Balances::balance(&TREASURY), 1 + 500 + fees_paid_by(PROPOSER));
 		assert_eq!(Balances::total_issuance(), issuance);
 		run_to_block(unbonded + UNBONDING_DELAY + 1);
 		// Until the round's committee root expires, another offence there could be reported.

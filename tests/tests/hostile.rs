@@ -47,6 +47,8 @@ use support::{free_port, node_binary, Node};
 
 /// The dev chain's notary log (a unitary machine of 28 slots, timeout 10 blocks).
 const NOTARY: u32 = 0;
+/// The dev chain's hierarchical oracle (a 6-slot primary: not complete, so it judges no object).
+const ORACLE: u32 = 1;
 /// Dev agents bonded at genesis.
 const DEV_AGENTS: u32 = 20;
 /// The dev runtime's bounds.
@@ -364,6 +366,16 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 	let pickets: Vec<sr25519::Pair> = (0..DEV_AGENTS).map(|i| pair(&picket_seed(i))).collect();
 	let (mut table, mut roots) = (Vec::new(), Vec::new());
 
+	// An account that can pay transaction fees but not a round's fee and deposit (one UNIT).
+	let poor = pair("//Poor");
+	client.must_succeed(
+		&alice,
+		RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: account(&poor).into(),
+			value: UNIT / 2,
+		}),
+	);
+
 	// Signed calls with bad arguments, before any round exists.
 	let fresh = pair("//Bob//picket");
 	let proof = |key: &sr25519::Pair| key.sign(&possession_payload(&account(&bob), &genesis.0));
@@ -451,6 +463,26 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 			extrinsic: client
 				.signed(&alice, cm(CmCall::open_round { machine: 999, subject: [1; 32] })),
 			expected: Outcome::Failed(module(Error::UnknownMachine)),
+		},
+		Case {
+			input: "`open_round` from an account short of the round fee and deposit".into(),
+			extrinsic: client
+				.signed(&poor, cm(CmCall::open_round { machine: NOTARY, subject: [1; 32] })),
+			expected: Outcome::Failed(module(Error::CannotPayRoundFee)),
+		},
+		Case {
+			input: "`propose` to a machine whose first level is not complete".into(),
+			extrinsic: client
+				.signed(&alice, cm(CmCall::propose { machine: ORACLE, object: [3; 32], size: 64 })),
+			expected: Outcome::Failed(module(Error::IncompleteCommittee)),
+		},
+		Case {
+			input: "`challenge_green` of an unknown round".into(),
+			extrinsic: client.signed(
+				&alice,
+				cm(CmCall::challenge_green { round: 999_999, evidence: vec![1; 8] }),
+			),
+			expected: Outcome::Failed(module(Error::UnknownRound)),
 		},
 		Case {
 			input: "`close_round` of an unknown round".into(),

@@ -533,13 +533,31 @@ impl Fuzzer<'_> {
 		let round = self.round();
 		let penalty = self.below(NextPenaltyId::<Test>::get() + 2);
 		let who = self.account();
-		match self.byte() % 7 {
+		match self.byte() % 8 {
 			0 => self.dispatch(Origin::Signed(who), CmCall::close_round { round }),
 			1 => self.dispatch(Origin::Signed(who), CmCall::start_handover { round }),
 			2 => self.dispatch(Origin::FeeLess, CmCall::start_handover { round }),
 			3 => self.dispatch(Origin::Signed(who), CmCall::prune_round { round }),
 			4 => self.dispatch(Origin::Signed(who), CmCall::apply_penalty { penalty }),
 			5 => self.dispatch(Origin::Root, CmCall::cancel_penalty { penalty }),
+			6 => {
+				// A challenge from outside the committee: the evidence a good picket would
+				// bring against the round's object (when it is a bad one), or bytes that prove
+				// nothing.
+				let genuine = Rounds::<Test>::get(round)
+					.and_then(|r| r.object())
+					.and_then(|object| {
+						DemoEvaluator::<CHUNK>::evaluate(&crate::types::DutyTask::Verdict {
+							object,
+						})
+					})
+					.and_then(|judgement| judgement.evidence);
+				let evidence = match genuine {
+					Some(evidence) if self.byte() % 4 != 0 => evidence,
+					_ => alloc::vec![self.byte(); self.below(8) as usize],
+				};
+				self.dispatch(Origin::Signed(who), CmCall::challenge_green { round, evidence });
+			}
 			_ => {
 				let machine = self.below(NextMachineId::<Test>::get() + 1);
 				let opener = (self.byte() % 2 == 0).then(|| self.account());

@@ -46,7 +46,8 @@
 //! - **Validity rounds** ([`Call::propose`], with [`Config::ProposalBond`]) judge an object with
 //!   the traffic light: pickets sign Green, Amber, or Red with evidence that
 //!   [`Config::EvidenceVerifier`] checks on chain. One verified red makes the object red (and
-//!   overturns a green within [`Config::ChallengeWindow`]); greens at the strong threshold make
+//!   overturns a green within [`Config::ChallengeWindow`], whether a seat's or anyone's through
+//!   [`Call::challenge_green`]); greens at the strong threshold make
 //!   it green; otherwise it is amber when the round closes ([`Call::close_round`]).
 //!   [`Pallet::is_valid`] (for the machine a consumer trusts) is true only for a green past its
 //!   challenge window. The proposer
@@ -845,6 +846,9 @@ pub mod pallet {
 		/// The opener of `round` paid `fee` for the work of the round's level that no transaction
 		/// pays for (for a backup level: from the family's held deposit).
 		RoundFeePaid { round: RoundId, payer: T::AccountId, fee: BalanceOf<T> },
+		/// `challenger`, from outside the committee, proved the green of `round` wrong with the
+		/// evidence whose hash is `evidence`: the object is red ([`Event::GreenOverturned`]).
+		GreenChallenged { round: RoundId, challenger: T::AccountId, evidence: Hash },
 		/// A committed round's committee was drawn and the round opened: each seat's agent and
 		/// slots, in seat order (seats whose agent left since the snapshot stay empty).
 		RoundOpened {
@@ -1111,6 +1115,12 @@ pub mod pallet {
 		/// Objects are judged only by a machine whose first level is complete (its good slots
 		/// alone reach the threshold): a weaker one lets a tolerated minority block a green.
 		IncompleteCommittee,
+		/// The round's object is not green (not yet decided, already red, or amber).
+		NotGreen,
+		/// The green's challenge window has passed: it stands.
+		ChallengeWindowClosed,
+		/// The evidence does not prove the object malformed.
+		InvalidEvidence,
 	}
 
 	#[pallet::hooks]
@@ -1640,6 +1650,31 @@ pub mod pallet {
 			MachineOpeners::<T>::set(machine, opener.clone());
 			Self::deposit_event(Event::MachineOpenerSet { machine, opener });
 			Ok(())
+		}
+
+		/// Overturn a green with red evidence, from outside its committee: anyone who can prove
+		/// a green object malformed does so within the challenge window, as a seat's red
+		/// would (every green on it is a `WrongVerdict` offence, the proposer forfeits its
+		/// bond). A green's judges are one machine's committee; the evidence speaks for itself.
+		///
+		/// Origin: signed (anyone; pays the call's fee, so refused evidence costs its sender).
+		/// Errors: [`Error::EvidenceTooLong`], [`Error::UnknownRound`], [`Error::WrongKind`],
+		/// [`Error::NotGreen`], [`Error::ChallengeWindowClosed`], [`Error::InvalidEvidence`].
+		/// Complexity: `O(N)` (the greens). Charged as a seat's red with this evidence (which
+		/// also checks a signature), refunded to the round's committee.
+		#[pallet::call_index(20)]
+		#[pallet::weight(T::WeightInfo::submit_red(T::MaxCommittee::get(), evidence.len() as u32))]
+		pub fn challenge_green(
+			origin: OriginFor<T>,
+			round: RoundId,
+			// At most `MaxEvidenceLen` bytes; a plain vector so that a longer one decodes and
+			// gets its error.
+			evidence: Vec<u8>,
+		) -> DispatchResultWithPostInfo {
+			let challenger = ensure_signed(origin)?;
+			let len = evidence.len() as u32;
+			let seats = Self::do_challenge_green(challenger, round, evidence)?;
+			Ok(Some(T::WeightInfo::submit_red(seats, len)).into())
 		}
 
 		/// Return to the draw after a ban has expired.

@@ -16,11 +16,12 @@ use consensus_machine_primitives::{
 	statement::{Body, Hash, RoundId, Statement},
 };
 use frame_support::{
+	ensure,
 	pallet_prelude::*,
 	traits::{Defensive, DefensiveOption},
 	BoundedVec,
 };
-use sp_runtime::traits::Zero;
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// The signatures of every recorded statement of `round_id` with `body`, by seat index:
@@ -126,11 +127,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A red's evidence verified: the object is red for good. Every green on it is an offence,
-	/// and the proposer forfeits its bond.
+	/// and the proposer forfeits its bond. `red` is the verdict (a picket's, or one standing for
+	/// an outside challenge: then `signature` is `None`); the greens' offences are proven by
+	/// their own signed statements.
 	pub(crate) fn do_condemn(
 		mut round: RoundInfoOf<T>,
 		red: Statement,
-		signature: StoredSignature,
+		signature: Option<StoredSignature>,
 		evidence: Hash,
 	) -> DispatchResult {
 		let round_id = red.round;
@@ -190,12 +193,48 @@ impl<T: Config> Pallet<T> {
 				round.opener.clone(),
 				round_id,
 				None,
-				alloc::vec![(red, signature)],
+				signature.map(|s| alloc::vec![(red, s)]).unwrap_or_default(),
 				None,
 				Some(bond),
 			)?;
 		}
 		Ok(())
+	}
+
+	/// Red evidence against a green from anyone, within its challenge window: a green's
+	/// judges are one machine's committee, but the evidence speaks for itself. Returns the
+	/// committee's size (what overturning the greens cost).
+	pub(crate) fn do_challenge_green(
+		challenger: T::AccountId,
+		round_id: RoundId,
+		evidence: alloc::vec::Vec<u8>,
+	) -> Result<u32, DispatchError> {
+		ensure!(evidence.len() <= T::MaxEvidenceLen::get() as usize, Error::<T>::EvidenceTooLong);
+		let round = Rounds::<T>::get(round_id).ok_or(Error::<T>::UnknownRound)?;
+		let RoundKind::Validity { object, light } = round.kind else {
+			return Err(Error::<T>::WrongKind.into());
+		};
+		ensure!(light == Some(Light::Green), Error::<T>::NotGreen);
+		let now = frame_system::Pallet::<T>::block_number();
+		let decided = round.decided.defensive_ok_or(Error::<T>::Corrupt)?;
+		ensure!(
+			now <= decided.saturating_add(T::ChallengeWindow::get()),
+			Error::<T>::ChallengeWindowClosed
+		);
+		use consensus_machine_primitives::light::EvidenceVerifier;
+		ensure!(T::EvidenceVerifier::verify(&object, &evidence), Error::<T>::InvalidEvidence);
+		let hash = sp_io::hashing::blake2_256(&evidence);
+		let red = Statement {
+			genesis: Self::genesis_hash(),
+			machine: round.machine,
+			round: round_id,
+			instance: round.instance,
+			level: round.level,
+			body: Body::Verdict { object: object.hash, verdict: Verdict::Red { evidence: hash } },
+		};
+		Self::do_condemn(round, red, None, hash)?;
+		Self::deposit_event(Event::GreenChallenged { round: round_id, challenger, evidence: hash });
+		Ok(Self::committee_size(round_id))
 	}
 
 	/// A level of a hierarchical round reached its threshold: records its certificate and the

@@ -375,7 +375,7 @@ impl<T: Config> Pallet<T> {
 					Verdict::Red { evidence: hash } => {
 						let bytes = red_evidence.unwrap_or_default();
 						if T::EvidenceVerifier::verify(&object, bytes) {
-							Self::do_condemn(round, statement, signature, hash)?;
+							Self::do_condemn(round, statement, Some(signature), hash)?;
 							return Ok(None);
 						}
 						// A red that proves nothing is recorded, does not count, and is an

@@ -742,3 +742,103 @@ fn only_a_machine_with_a_complete_first_level_judges_objects() {
 		);
 	});
 }
+
+/// The weak machine's green of a bad object: its one seat says green, and a registered agent
+/// holding the evidence, but no seat of that committee, could not say red (`NotAPicket`).
+/// Now anyone proves it wrong within the challenge window: the object is red on that machine,
+/// its green voter is a `WrongVerdict`, the proposer forfeits its bond.
+#[test]
+fn anyone_with_red_evidence_overturns_a_green_within_its_window() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let weak = NextMachineId::<Test>::get();
+		assert_ok!(ConsensusMachine::create_machine(
+			RuntimeOrigin::root(),
+			1,
+			ProbabilityArg { num: 1, den: 100 },
+			EpsilonArg { num: 1, den: 10 },
+			TIMEOUT,
+			DEPOSIT,
+			h(0)
+		));
+		let (object, chunks) = bad_object();
+		let round = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::propose(
+			RuntimeOrigin::signed(PROPOSER),
+			weak,
+			object.hash,
+			object.size
+		));
+		run_to_draw();
+		let [seat] = seats(round).try_into().expect("one seat");
+		submit(seat.agent, &verdict(round, Verdict::Green));
+		assert_eq!(ConsensusMachine::light(weak, &object), Some((Light::Green, false)));
+		// An agent of the chain, not on this committee: its red as a statement is refused.
+		let outsider = (1..=30).find(|a| *a != seat.agent).unwrap();
+		let evidence = Rule::evidence(&chunks, 1).unwrap();
+		let call = RuntimeCall::ConsensusMachine(CmCall::submit_statement {
+			statement: red(round, &evidence),
+			seat: 0,
+			signature: sign(outsider, &red(round, &evidence)),
+			evidence: Some(evidence.clone()),
+		});
+		assert!(call.authorize(TransactionSource::External).unwrap().is_err());
+		// Its challenge is not.
+		assert_ok!(ConsensusMachine::challenge_green(
+			RuntimeOrigin::signed(outsider),
+			round,
+			evidence.clone()
+		));
+		System::assert_has_event(
+			Event::GreenChallenged {
+				round,
+				challenger: outsider,
+				evidence: sp_io::hashing::blake2_256(&evidence),
+			}
+			.into(),
+		);
+		System::assert_has_event(Event::GreenOverturned { round, object }.into());
+		assert_eq!(ConsensusMachine::light(weak, &object), Some((Light::Red, true)));
+		let [(_, penalty)] = penalties_of(seat.agent).try_into().unwrap();
+		assert_eq!(penalty.kind, OffenceKind::WrongVerdict);
+		let [(_, forfeit)] = penalties_of(PROPOSER).try_into().unwrap();
+		assert_eq!(forfeit.kind, OffenceKind::RedProposal);
+		assert!(penalties_of(outsider).is_empty());
+		// Once red, there is nothing left to challenge.
+		assert_noop!(
+			ConsensusMachine::challenge_green(RuntimeOrigin::signed(outsider), round, evidence),
+			Error::<Test>::NotGreen
+		);
+	});
+}
+
+#[test]
+fn a_challenge_needs_a_green_in_its_window_and_evidence_that_verifies() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let (object, chunks) = good_object();
+		let challenge = |round, evidence: Vec<u8>| {
+			ConsensusMachine::challenge_green(RuntimeOrigin::signed(99), round, evidence)
+		};
+		let genuine = Rule::evidence(&chunks, 0).unwrap();
+		assert_noop!(challenge(7, genuine.clone()), Error::<Test>::UnknownRound);
+		let round = propose(object);
+		// Undecided.
+		assert_noop!(challenge(round, genuine.clone()), Error::<Test>::NotGreen);
+		for seat in seats_to_threshold(round) {
+			submit(seat.agent, &verdict(round, Verdict::Green));
+		}
+		let decided = System::block_number();
+		// A genuine chunk of an honest object, and a relabelled one, prove nothing.
+		assert_noop!(challenge(round, genuine.clone()), Error::<Test>::InvalidEvidence);
+		let mut relabelled = ChunkEvidence::decode(&mut &Rule::evidence(&chunks, 4).unwrap()[..])
+			.expect("genuine evidence decodes");
+		relabelled.index = 1;
+		assert_noop!(challenge(round, relabelled.encode()), Error::<Test>::InvalidEvidence);
+		assert_noop!(challenge(round, vec![0; 3]), Error::<Test>::InvalidEvidence);
+		assert_noop!(challenge(round, vec![0; 1_025]), Error::<Test>::EvidenceTooLong);
+		run_to_block(decided + CHALLENGE_WINDOW + 1);
+		assert_noop!(challenge(round, genuine.clone()), Error::<Test>::ChallengeWindowClosed);
+		// Not a validity round.
+		let transition = open(create_machine());
+		assert_noop!(challenge(transition, genuine), Error::<Test>::WrongKind);
+	});
+}

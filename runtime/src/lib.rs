@@ -177,6 +177,7 @@ pub type Migrations = (
 	pallet_consensus_machine::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_consensus_machine::migrations::v5::MigrateV4ToV5<Runtime>,
 	pallet_consensus_machine::migrations::v6::MigrateV5ToV6<Runtime>,
+	pallet_consensus_machine::migrations::v7::MigrateV6ToV7<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

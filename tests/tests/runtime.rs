@@ -201,6 +201,9 @@ fn picket_agents_on_the_real_runtime_submit_statements_the_runtime_accepts() {
 		for tx in txs {
 			let xt = UncheckedExtrinsic::decode(&mut &tx[..]).unwrap();
 			// The full transaction-extension pipeline accepts it without a signature or fee.
+			// (Validation initialises the next block and leaves it here: each statement is
+			// checked at the same block, as a pool checks them all against one best block.)
+			System::set_block_number(now);
 			let valid = Executive::validate_transaction(TransactionSource::Local, xt, parent);
 			assert!(valid.is_ok(), "{valid:?}");
 		}
@@ -262,7 +265,7 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 	};
 	development().execute_with(|| {
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
-		assert_eq!(version, StorageVersion::new(6));
+		assert_eq!(version, StorageVersion::new(7));
 		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
 		use consensus_machine_runtime::genesis_config_presets::DEMO_PERIOD;

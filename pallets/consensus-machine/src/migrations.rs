@@ -470,31 +470,62 @@ pub mod v6 {
 				}
 			}
 			let moved = records.len() as u64;
-			// Each account's share of the draw queue: the new questions waiting for their draw
-			// (at most `MaxPendingDraws`, plus the backup levels among them).
-			let (first, end) = (NextDraw::<T>::get(), NextRoundId::<T>::get());
-			let mut waiting = 0u64;
-			for id in first..end {
-				waiting += 1;
-				let Some(round) = Rounds::<T>::get(id) else { continue };
-				if !matches!(round.kind, crate::types::RoundKind::Backup { .. }) {
-					PendingDrawsOf::<T>::mutate(&round.opener, |n| *n = n.saturating_add(1));
-				}
-			}
 			T::DbWeight::get().reads_writes(
-				entries.saturating_add(2 * moved).saturating_add(3 * waiting).saturating_add(3),
-				entries.saturating_add(2 * moved).saturating_add(waiting),
+				entries.saturating_add(2 * moved).saturating_add(1),
+				entries.saturating_add(2 * moved),
 			)
 		}
 	}
 
 	/// Version 5 → 6, run once: `VersionedMigration` checks and bumps the on-chain version.
-	/// Agents get `accountable`, verdicts their machine, and openers their share of the draw
-	/// queue.
+	/// Agents get `accountable`, and verdicts their machine.
 	pub type MigrateV5ToV6<T> = VersionedMigration<
 		5,
 		6,
 		InnerMigrateV5ToV6<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 6 → 7: round fees and a per-account share of the draw queue ([`PendingDrawsOf`],
+/// counted here from the rounds waiting for their draw), and families pruned in pages
+/// ([`FamiliesBeingPruned`], empty at the upgrade). Rounds committed before the upgrade paid no
+/// fee, and families opened before it hold no backup fees: their handovers take the fee from
+/// the family's deposit, as far as it goes.
+pub mod v7 {
+	use crate::{pallet::*, types::RoundKind};
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+
+	/// The unversioned body of [`MigrateV6ToV7`].
+	pub struct InnerMigrateV6ToV7<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV6ToV7<T> {
+		fn on_runtime_upgrade() -> Weight {
+			// The new questions waiting for their draw (at most `MaxPendingDraws`, plus the
+			// backup levels among them).
+			let (first, end) = (NextDraw::<T>::get(), NextRoundId::<T>::get());
+			let mut waiting = 0u64;
+			for id in first..end {
+				waiting += 1;
+				let Some(round) = Rounds::<T>::get(id) else { continue };
+				if !matches!(round.kind, RoundKind::Backup { .. }) {
+					PendingDrawsOf::<T>::mutate(&round.opener, |n| *n = n.saturating_add(1));
+				}
+			}
+			T::DbWeight::get().reads_writes(2 + 2 * waiting, waiting)
+		}
+	}
+
+	/// Version 6 → 7, run once: `VersionedMigration` checks and bumps the on-chain version.
+	pub type MigrateV6ToV7<T> = VersionedMigration<
+		6,
+		7,
+		InnerMigrateV6ToV7<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;

@@ -6,7 +6,10 @@ use crate::{
 	types::{AgentStatus, OffenceKind, PenaltyStatus, RoundKind},
 };
 use alloc::collections::{BTreeMap, BTreeSet};
-use consensus_machine_primitives::{membership, selection, statement::Hash};
+use consensus_machine_primitives::{
+	membership, selection,
+	statement::{Hash, RoundId},
+};
 use frame_support::traits::{fungible::InspectHold, GetStorageVersion};
 use sp_runtime::RuntimeAppPublic;
 use sp_runtime::{traits::Zero, TryRuntimeError};
@@ -109,6 +112,20 @@ impl<T: Config> Pallet<T> {
 
 		// By (opener, whether it is a proposal bond).
 		let mut deposits: BTreeMap<(T::AccountId, bool), BalanceOf<T>> = BTreeMap::new();
+		// Levels of families pruned in pages whose seats, statements and tallies are gone.
+		let mut cleared: BTreeSet<RoundId> = BTreeSet::new();
+		for (root_id, count) in FamiliesBeingPruned::<T>::iter() {
+			let root = Rounds::<T>::get(root_id).ok_or("a family being pruned without a root")?;
+			let RoundKind::Primary { levels, .. } = &root.kind else {
+				return Err("a round being pruned in pages is no family's root".into());
+			};
+			ensure_that(
+				count > 0 && usize::from(count) <= levels.len(),
+				"a family's pruned levels",
+			)?;
+			ensure_that(root.closed, "a family being pruned is settled")?;
+			cleared.extend(levels.iter().rev().take(usize::from(count)).copied());
+		}
 		// Each account's share of the draw queue, counted from the undrawn rounds themselves.
 		let mut queued: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for (id, _, _) in CommitteeSeats::<T>::iter() {
@@ -133,6 +150,11 @@ impl<T: Config> Pallet<T> {
 				ensure_that(committee.is_empty(), "an undrawn round with a committee")?;
 				ensure_that(!CommitteeRoots::<T>::contains_key(id), "an undrawn round's root")?;
 				ensure_that(round.decided.is_none(), "an undrawn round decided")?;
+				continue;
+			}
+			if cleared.contains(&id) {
+				ensure_that(committee.is_empty(), "a cleared level keeps seats")?;
+				ensure_that(round.closed, "a cleared level is closed")?;
 				continue;
 			}
 			// Seats whose agent left after the snapshot stay empty: at most `N` slots.

@@ -15,7 +15,11 @@
 //! decided at level 0 pays level 0's fee only.
 //!
 //! Work whose cause is an offence (a false red, an equivocation report) is paid by the
-//! offender's slash, not by the round's fee.
+//! offender's slash, not by the round's fee. The price is `WeightToFee` alone: a runtime whose
+//! transaction fees also scale with a congestion multiplier charges rounds the unscaled price.
+//! A backup level's fee is priced when its handover starts: should an upgrade raise weights or
+//! prices between a family's opening and its handover, the difference comes out of the
+//! family's deposit (held for the opener, not a fee), as far as it goes.
 //!
 //! No account may have more than [`Config::MaxPendingDrawsPerAccount`] commitments waiting for
 //! their draw ([`PendingDrawsOf`]), so one account cannot hold the whole draw queue.
@@ -23,6 +27,7 @@
 use crate::{pallet::*, types::RoundKind, weights::WeightInfo};
 use consensus_machine_primitives::statement::RoundId;
 use frame_support::{
+	dispatch::DispatchClass,
 	ensure,
 	pallet_prelude::*,
 	traits::{
@@ -36,9 +41,10 @@ use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// The storage a fee payment adds to a call's benchmarked weight, until the next benchmark
-	/// run measures it: the opener's queue share and the fee destination's account.
+	/// run measures it: the opener's queue share or hold, its account and the fee
+	/// destination's account.
 	pub fn fee_db_weight() -> Weight {
-		T::DbWeight::get().reads_writes(2, 2)
+		T::DbWeight::get().reads_writes(3, 3)
 	}
 
 	/// The weight of the work a level of `slots` slots makes the chain do that no transaction
@@ -47,24 +53,33 @@ impl<T: Config> Pallet<T> {
 	/// longest evidence that overturns every green; its pruning; and for a backup level, the
 	/// fee-less handover from a level of `handover_from` slots that starts it.
 	pub fn round_work(slots: u32, validity: bool, handover_from: Option<u32>) -> Weight {
+		// Every fee-less transaction also costs the block its base extrinsic weight.
+		let base = T::BlockWeights::get().get(DispatchClass::Normal).base_extrinsic;
 		let seat = T::WeightInfo::authorize_statement(0)
-			.saturating_add(T::WeightInfo::submit_vote().max(T::WeightInfo::submit_statement(0)));
+			.saturating_add(T::WeightInfo::submit_vote().max(T::WeightInfo::submit_statement(0)))
+			.saturating_add(base);
 		let decision =
 			T::WeightInfo::submit_decision(slots).max(T::WeightInfo::submit_statement(slots));
+		// The committee root's expiry, `UnbondingDelay` after the pruning: one read and write.
+		let expiry = T::DbWeight::get().reads_writes(1, 1);
 		let mut work = T::WeightInfo::draw_committee(slots)
 			.saturating_add(seat.saturating_mul(u64::from(slots)))
 			.saturating_add(decision)
-			.saturating_add(T::WeightInfo::prune_round(slots));
+			.saturating_add(T::WeightInfo::prune_round(slots))
+			.saturating_add(expiry);
 		if validity {
 			let longest = T::MaxEvidenceLen::get();
 			work = work
 				.saturating_add(T::WeightInfo::authorize_statement(longest))
-				.saturating_add(T::WeightInfo::submit_red(slots, longest));
+				.saturating_add(T::WeightInfo::submit_red(slots, longest))
+				.saturating_add(base);
 		}
 		if let Some(from) = handover_from {
 			work = work
 				.saturating_add(T::WeightInfo::authorize_handover())
-				.saturating_add(T::WeightInfo::start_handover(from));
+				.saturating_add(T::WeightInfo::start_handover(from))
+				.saturating_add(Self::fee_db_weight())
+				.saturating_add(base);
 		}
 		work
 	}
@@ -104,6 +119,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(pending < T::MaxPendingDrawsPerAccount::get(), Error::<T>::TooManyDrawsOfAccount);
 		let validity = matches!(kind, RoundKind::Validity { .. });
 		let (fee, backups) = Self::opening_fees(machine, validity);
+		// Only a hierarchical round hands over: a validity or transition round holds nothing
+		// for backup levels (its bond would otherwise carry them, and an amber fee with it).
+		let backups =
+			if matches!(kind, RoundKind::Primary { .. }) { backups } else { Zero::zero() };
 		let free =
 			T::Currency::reducible_balance(opener, Preservation::Preserve, Fortitude::Polite);
 		let needed = fee.saturating_add(backups).saturating_add(deposit);

@@ -174,6 +174,8 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(value.is_none(), Error::<T>::RoundDecided);
 		ensure!(levels.last() == Some(&round_id), Error::<T>::HandedOver);
+		// Settled (its pruning has begun): no level starts in it any more.
+		ensure!(!round.closed, Error::<T>::AlreadyClosed);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now > round.deadline, Error::<T>::DeadlineNotPassed);
 		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;

@@ -5,6 +5,16 @@
 //! from its root: every level that is still open is closed (the current level's silent seats
 //! get their misses if the family is undecided), the family's deposit goes back, and every
 //! level's storage goes with the root. Settling cannot fail half-way: each step is infallible.
+//!
+//! # Families in pages
+//!
+//! A family's levels together may cost more to prune than a block holds, so a family is pruned
+//! in pages, each no costlier than pruning one round: the first page settles the family and
+//! clears its last level's seats, statements and tallies; each next page clears the level
+//! before; the last page removes the levels' small records (rounds, certificates) at once.
+//! [`FamiliesBeingPruned`] counts the levels cleared so far; `on_idle` finishes a family
+//! before its cursor moves on, and [`Call::prune_round`] prunes one page. A family being
+//! pruned is settled (every level closed): no handover can start a level in it.
 
 use crate::{
 	pallet::*,
@@ -32,15 +42,17 @@ impl<T: Config> Pallet<T> {
 				if !Self::is_due_for_pruning(cursor, &round, now) {
 					break;
 				}
-				// What its family's committees cost to settle and remove, each level charged
-				// as a round of its size; a family that does not fit waits for a block with
-				// room.
-				let cost = Self::prune_weight(cursor, &round);
-				if remaining.any_lt(used.saturating_add(cost)) {
+				// As many pages as the block has room for; a page that does not fit waits for
+				// a block with room (no page costs more than one largest round).
+				let Some(cost) = Self::prune_within(cursor, round, remaining.saturating_sub(used))
+				else {
+					break;
+				};
+				used = used.saturating_add(cost);
+				// A family with pages left: the block is full.
+				if Rounds::<T>::contains_key(cursor) {
 					break;
 				}
-				Self::do_prune(cursor, round);
-				used = used.saturating_add(cost);
 				pruned += 1;
 			} else {
 				used = used.saturating_add(db.reads(1));
@@ -83,19 +95,75 @@ impl<T: Config> Pallet<T> {
 		used
 	}
 
-	/// The weight of pruning `round` (with its family): each level as a round of its own
-	/// committee's size. Reads the family's root and levels.
-	pub(crate) fn prune_weight(round_id: RoundId, round: &RoundInfoOf<T>) -> Weight {
-		let levels = match Self::family_root(round_id, round) {
-			Ok((_, RoundInfo { kind: RoundKind::Primary { levels, .. }, .. })) => {
-				levels.into_inner()
-			}
-			_ => alloc::vec![round_id],
+	/// Prunes due round `round_id` page by page while the pages fit in `budget` (for a level
+	/// of a family, its family's pages): the weight used, or `None` if not even the first page
+	/// fits.
+	pub(crate) fn prune_within(
+		round_id: RoundId,
+		round: RoundInfoOf<T>,
+		budget: Weight,
+	) -> Option<Weight> {
+		let target = match &round.kind {
+			RoundKind::Backup { root, .. } => *root,
+			_ => round_id,
 		};
-		let reads = T::DbWeight::get().reads(2);
-		levels.into_iter().fold(reads, |total, level| {
-			total.saturating_add(T::WeightInfo::prune_round(Self::committee_size(level)))
-		})
+		let mut used = Weight::zero();
+		let mut next = Some(round);
+		let mut current = round_id;
+		while let Some(round) = next {
+			let cost = Self::prune_weight(current, &round);
+			if budget.any_lt(used.saturating_add(cost)) {
+				break;
+			}
+			Self::do_prune(current, round);
+			used = used.saturating_add(cost);
+			current = target;
+			next = Rounds::<T>::get(target);
+		}
+		(!used.is_zero()).then_some(used)
+	}
+
+	/// The most one page costs: a largest round, with a family's settling (first page) or its
+	/// records (last page) on top.
+	pub fn max_page_weight() -> Weight {
+		let levels = u64::from(crate::types::MAX_LEVELS);
+		T::WeightInfo::prune_round(T::MaxCommittee::get())
+			.saturating_add(T::DbWeight::get().reads_writes(3 + 2 * levels, 5 * levels))
+	}
+
+	/// The weight of the next page of pruning `round`: a round of its committee's size; for a
+	/// family, the level the page clears as a round of its size (with, on the first page, one
+	/// write per level to close it), or, once every level is cleared, one read and a few writes
+	/// per level. Reads the family's root and its progress.
+	pub(crate) fn prune_weight(round_id: RoundId, round: &RoundInfoOf<T>) -> Weight {
+		let db = T::DbWeight::get();
+		let Ok((root_id, RoundInfo { kind: RoundKind::Primary { levels, .. }, .. })) =
+			Self::family_root(round_id, round)
+		else {
+			return db
+				.reads(2)
+				.saturating_add(T::WeightInfo::prune_round(Self::committee_size(round_id)));
+		};
+		let count = levels.len() as u64;
+		let reads = db.reads(3);
+		match Self::next_page(root_id, &levels) {
+			Some((level, first)) => {
+				let settle = if first { db.reads_writes(count, count) } else { Weight::zero() };
+				reads
+					.saturating_add(settle)
+					.saturating_add(T::WeightInfo::prune_round(Self::committee_size(level)))
+			}
+			None => reads.saturating_add(db.reads_writes(2 * count, 5 * count)),
+		}
+	}
+
+	/// The level a family's next page clears, and whether it is the first page; `None` when
+	/// every level is cleared (the last page removes the records).
+	fn next_page(root_id: RoundId, levels: &[RoundId]) -> Option<(RoundId, bool)> {
+		let cleared = FamiliesBeingPruned::<T>::get(root_id);
+		let done = cleared.unwrap_or(0) as usize;
+		let level = *levels.get(levels.len().checked_sub(done + 1)?)?;
+		Some((level, cleared.is_none()))
 	}
 
 	/// Whether `round`'s retention has passed at `now`.
@@ -124,23 +192,37 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or(round.deadline)
 	}
 
-	/// Settles and removes a due round; for a level of a hierarchical round, its whole family.
+	/// Settles and removes a due round; for a level of a hierarchical round, the next page of
+	/// its family.
 	pub(crate) fn do_prune(round_id: RoundId, round: RoundInfoOf<T>) {
 		match round.kind {
 			RoundKind::Primary { ref levels, .. } => {
 				let levels = levels.clone().into_inner();
-				Self::settle_family(round_id, round);
-				for level in levels {
-					Self::remove_round(level);
+				match Self::next_page(round_id, &levels) {
+					Some((level, first)) => {
+						if first {
+							Self::settle_family(round_id, round);
+						}
+						Self::clear_round(level);
+						FamiliesBeingPruned::<T>::mutate(round_id, |cleared| {
+							*cleared = Some(cleared.unwrap_or(0).saturating_add(1));
+						});
+					}
+					None => {
+						for level in levels.into_iter().rev() {
+							Self::drop_round(level);
+						}
+						FamiliesBeingPruned::<T>::remove(round_id);
+					}
 				}
-				Self::remove_round(round_id);
 			}
 			RoundKind::Backup { root, .. } => match Rounds::<T>::get(root) {
 				Some(info) => Self::do_prune(root, info),
 				// Its family was pruned without it: only a bug leaves a level behind.
 				None => {
 					frame_support::defensive!("a family's levels are pruned with its root");
-					Self::remove_round(round_id);
+					Self::clear_round(round_id);
+					Self::drop_round(round_id);
 				}
 			},
 			RoundKind::Transition { .. } | RoundKind::Validity { .. } => {
@@ -152,41 +234,57 @@ impl<T: Config> Pallet<T> {
 						frame_support::defensive!("a due round closes");
 					}
 				}
-				Self::remove_round(round_id);
+				Self::clear_round(round_id);
+				Self::drop_round(round_id);
 			}
 		}
 	}
 
-	/// Closes what is still open of a family, before its storage goes: each open level is
-	/// closed (its silent seats missed their duty if the family is undecided: the current
-	/// level, or a level nobody handed over), and the family's deposit goes back to its
+	/// Closes what is still open of a family, before its storage goes (the first page): each
+	/// open level is closed (its silent seats missed their duty if the family is undecided: the
+	/// current level, or a level nobody handed over), and the family's deposit goes back to its
 	/// opener.
 	fn settle_family(root_id: RoundId, mut root: RoundInfoOf<T>) {
 		let RoundKind::Primary { levels, value } = &root.kind else { return };
 		let (levels, undecided) = (levels.clone(), value.is_none());
 		for level in levels {
-			let info = if level == root_id { Some(root.clone()) } else { Rounds::<T>::get(level) };
-			let Some(info) = info else { continue };
+			let mut info = if level == root_id {
+				root.clone()
+			} else {
+				let Some(info) = Rounds::<T>::get(level) else { continue };
+				info
+			};
 			if info.closed {
 				continue;
 			}
 			if undecided && info.decided.is_none() {
 				Self::record_silent_seats(level);
 			}
+			info.closed = true;
+			if level == root_id {
+				root.closed = true;
+			} else {
+				Rounds::<T>::insert(level, info);
+			}
 			Self::deposit_event(Event::RoundClosed { round: level, light: None });
 		}
 		Self::release_deposit(&mut root);
+		Rounds::<T>::insert(root_id, root);
 	}
 
-	/// Removes a round's storage.
-	fn remove_round(round_id: RoundId) {
-		let Some(round) = Rounds::<T>::take(round_id) else { return };
-		// Seats, statements and tallies: at most one each per seat (the committee may predate
-		// an upgrade that lowered `MaxCommittee`).
+	/// Clears a round's seats, statements and tallies: at most one each per seat (the
+	/// committee may predate an upgrade that lowered `MaxCommittee`).
+	fn clear_round(round_id: RoundId) {
 		let limit = T::MaxCommittee::get().max(Self::committee_size(round_id));
 		let _ = Statements::<T>::clear_prefix(round_id, limit, None);
 		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
 		let _ = CommitteeSeats::<T>::clear_prefix(round_id, limit, None);
+	}
+
+	/// Removes what is left of a cleared round: its record and certificate; its committee root
+	/// stays for reports until `UnbondingDelay` from now.
+	fn drop_round(round_id: RoundId) {
+		let Some(round) = Rounds::<T>::take(round_id) else { return };
 		let now = frame_system::Pallet::<T>::block_number();
 		CommitteeRoots::<T>::mutate(round_id, |record| {
 			if let Some(record) = record {

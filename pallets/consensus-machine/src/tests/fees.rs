@@ -363,3 +363,29 @@ fn one_account_cannot_hold_the_draw_queue() {
 		}
 	});
 }
+
+/// A validity round never hands over: a proposal to a hierarchical machine (its first level
+/// complete) holds the bond alone, no backup levels' fees (which an amber fee would take a
+/// share of).
+#[test]
+fn a_proposal_to_a_hierarchical_machine_holds_the_bond_alone() {
+	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
+		let machine = create_hierarchical_machine(&[10, 20], 5);
+		assert!(backup_fees(machine) > 0);
+		let had = Balances::total_balance(&PROPOSER);
+		let (object, _) = good_object();
+		assert_ok!(ConsensusMachine::propose(
+			RuntimeOrigin::signed(PROPOSER),
+			machine,
+			object.hash,
+			object.size
+		));
+		assert_eq!(
+			Balances::balance_on_hold(&HoldReason::ProposalBond.into(), &PROPOSER),
+			PROPOSAL_BOND
+		);
+		let (fee, _) =
+			ConsensusMachine::opening_fees(&Machines::<Test>::get(machine).unwrap(), true);
+		assert_eq!(had - Balances::total_balance(&PROPOSER), fee);
+	});
+}

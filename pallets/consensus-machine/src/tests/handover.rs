@@ -565,11 +565,15 @@ fn a_certificate_is_one_event_not_one_per_signer() {
 	});
 }
 
-/// `prune_round` is charged one largest round: a family whose committees together cost more
-/// (here four levels, three of them of up to 30 seats, against a largest round of 64) is
-/// refused, and `on_idle` prunes it only in a block with room for all of it.
+/// A family whose committees together cost more to prune than a block gives (four levels, three
+/// of up to 64 seats) once stalled pruning for good: `prune_round` refused it and `on_idle`
+/// waited for a block with room for all of it, which never came. It is pruned in pages now,
+/// each no costlier than one round: one page per block, through `on_idle` and through
+/// `prune_round`, every invariant holding in between; and no handover can start a level in a
+/// family being pruned.
 #[test]
-fn a_family_larger_than_one_round_waits_for_on_idle_with_room() {
+fn a_family_larger_than_one_block_is_pruned_in_pages() {
+	use crate::weights::WeightInfo;
 	use frame_support::{
 		traits::{Get, Hooks},
 		weights::Weight,
@@ -589,24 +593,45 @@ fn a_family_larger_than_one_round_waits_for_on_idle_with_room() {
 		assert!(seats > MAX_COMMITTEE, "{seats} seats in the family");
 		let due = deadline(current(root)) + RETENTION + 1;
 		run_to_block_without_idle(due);
-		let info = Rounds::<Test>::get(root).unwrap();
-		let cost = ConsensusMachine::prune_weight(root, &info);
-		let largest = <() as crate::weights::WeightInfo>::prune_round(MAX_COMMITTEE);
-		assert!(cost.any_gt(largest));
-		assert_noop!(
-			ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root),
-			Error::<Test>::PruneTooLarge
-		);
-		// The loop's own reads and write, then the family.
+		let prune = |n| <() as WeightInfo>::prune_round(n);
+		let whole = levels
+			.iter()
+			.fold(Weight::zero(), |sum, l| sum + prune(ConsensusMachine::committee_size(*l)));
+		// Blocks with room for one level's page (its largest) and little more.
+		let largest = levels.iter().map(|l| ConsensusMachine::committee_size(*l)).max().unwrap();
 		let db: frame_support::weights::RuntimeDbWeight =
 			<Test as frame_system::Config>::DbWeight::get();
-		let overhead = db.reads_writes(2, 1);
-		let short = overhead + cost - Weight::from_parts(1, 0);
-		ConsensusMachine::on_idle(due, short);
-		assert!(levels.iter().all(Rounds::<Test>::contains_key));
-		assert_eq!(PruneCursor::<Test>::get(), root);
-		ConsensusMachine::on_idle(due, overhead + cost);
+		let budget = prune(largest) + db.reads_writes(20, 30);
+		assert!(whole.any_gt(budget), "the family does not fit in one block");
+		let mut now = due;
+		let mut pages = 0;
+		while Rounds::<Test>::contains_key(root) {
+			let info = Rounds::<Test>::get(root).unwrap();
+			assert!(ConsensusMachine::prune_weight(root, &info).all_lte(budget));
+			// Every other page through `prune_round`, the rest through `on_idle`.
+			if pages % 2 == 1 {
+				assert_ok!(ConsensusMachine::prune_round(RuntimeOrigin::signed(99), root));
+			} else {
+				now += 1;
+				System::set_block_number(now);
+				assert!(ConsensusMachine::on_idle(now, budget).all_lte(budget));
+			}
+			pages += 1;
+			ConsensusMachine::do_try_state().expect("invariants hold between pages");
+			if pages == 1 {
+				// Settled by the first page: the deposit is back, and the family takes no
+				// new level.
+				assert_eq!(held_deposit(OPENER), 0);
+				assert_noop!(handover(current(root)), Error::<Test>::AlreadyClosed);
+			}
+			assert!(pages <= levels.len(), "a level per page at least (the records ride along)");
+		}
+		assert!(pages >= 3, "{pages} blocks or calls: three levels of the largest size");
 		assert!(levels.iter().all(|l| !Rounds::<Test>::contains_key(l)));
-		assert_eq!(held_deposit(OPENER), 0);
+		assert!(FamiliesBeingPruned::<Test>::iter().next().is_none());
+		// `on_idle`'s cursor moves past the family.
+		System::set_block_number(now + 1);
+		ConsensusMachine::on_idle(now + 1, budget);
+		assert!(PruneCursor::<Test>::get() > *levels.last().unwrap());
 	});
 }

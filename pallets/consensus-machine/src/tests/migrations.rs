@@ -316,5 +316,35 @@ fn version_5_unbonding_agents_get_an_accountability_bound_and_verdicts_a_machine
 		for who in [1, 2] {
 			Agents::<Test>::mutate(who, |a| a.as_mut().unwrap().status = AgentStatus::Active);
 		}
+		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
+	});
+}
+
+/// Version 7 counts each account's rounds waiting for their draw: a chain at version 6 had
+/// rounds committed and not drawn, and no count of them.
+#[test]
+fn version_6_openers_get_their_share_of_the_draw_queue() {
+	ExtBuilder::default().build_and_execute(|| {
+		let machine = create_machine();
+		let family = create_hierarchical_machine(&[4, 10], 5);
+		run_to_block(2);
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), family, h(2)));
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER + 1), family, h(3)));
+		let counts: Vec<_> = PendingDrawsOf::<Test>::iter().collect();
+		let _ = PendingDrawsOf::<Test>::clear(u32::MAX, None);
+		StorageVersion::new(6).put::<ConsensusMachine>();
+		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(7));
+		assert_eq!(PendingDrawsOf::<Test>::get(OPENER), 2);
+		assert_eq!(PendingDrawsOf::<Test>::get(OPENER + 1), 1);
+		let mut migrated: Vec<_> = PendingDrawsOf::<Test>::iter().collect();
+		let mut counts = counts;
+		migrated.sort();
+		counts.sort();
+		assert_eq!(migrated, counts);
+		// Once at version 7, it does nothing.
+		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
+		assert_eq!(PendingDrawsOf::<Test>::get(OPENER), 2);
 	});
 }

@@ -7,7 +7,7 @@
 //! once the round is pruned and its deposit back.
 
 use super::{
-	light::{bad_object, good_object, many_agents, verdict, PROPOSER},
+	light::{bad_object, commit_proposal_to, good_object, many_agents, verdict, PROPOSER},
 	*,
 };
 use consensus_machine_primitives::light::{Light, MerkleChunks, Verdict};
@@ -117,13 +117,7 @@ fn a_validity_round_pays_for_its_work_whether_green_or_overturned_by_a_red() {
 		run_to_block(2);
 		let had = Balances::total_balance(&PROPOSER);
 		let (object, _) = good_object();
-		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::propose(
-			RuntimeOrigin::signed(PROPOSER),
-			machine,
-			object.hash,
-			object.size
-		));
+		let round = commit_proposal_to(machine, object);
 		let mut work = draw_work(round);
 		work += every_seat_states(round, |r| verdict(r, Verdict::Green));
 		work += prune_work(round);
@@ -137,13 +131,7 @@ fn a_validity_round_pays_for_its_work_whether_green_or_overturned_by_a_red() {
 		run_to_block(2);
 		let had = Balances::total_balance(&PROPOSER);
 		let (object, chunks) = bad_object();
-		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::propose(
-			RuntimeOrigin::signed(PROPOSER),
-			machine,
-			object.hash,
-			object.size
-		));
+		let round = commit_proposal_to(machine, object);
 		let mut work = draw_work(round);
 		let greens = seats_to_threshold(round);
 		for seat in &greens {
@@ -374,12 +362,7 @@ fn a_proposal_to_a_hierarchical_machine_holds_the_bond_alone() {
 		assert!(backup_fees(machine) > 0);
 		let had = Balances::total_balance(&PROPOSER);
 		let (object, _) = good_object();
-		assert_ok!(ConsensusMachine::propose(
-			RuntimeOrigin::signed(PROPOSER),
-			machine,
-			object.hash,
-			object.size
-		));
+		commit_proposal_to(machine, object);
 		assert_eq!(
 			Balances::balance_on_hold(&HoldReason::ProposalBond.into(), &PROPOSER),
 			PROPOSAL_BOND

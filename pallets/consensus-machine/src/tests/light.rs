@@ -38,12 +38,9 @@ pub(super) fn propose(object: ObjectRef) -> RoundId {
 	round
 }
 
-/// Proposes `object`: commits its validity round, whose committee is drawn at a later block.
-pub(super) fn commit_proposal(object: ObjectRef) -> RoundId {
-	let machine = match NextMachineId::<Test>::get() {
-		0 => create_judge(),
-		_ => 0,
-	};
+/// Proposes `object` to `machine` from the proposer: commits its validity round, whose
+/// committee is drawn at a later block.
+pub(super) fn commit_proposal_to(machine: MachineId, object: ObjectRef) -> RoundId {
 	let round = NextRoundId::<Test>::get();
 	assert_ok!(ConsensusMachine::propose(
 		RuntimeOrigin::signed(PROPOSER),
@@ -52,6 +49,31 @@ pub(super) fn commit_proposal(object: ObjectRef) -> RoundId {
 		object.size
 	));
 	round
+}
+
+/// A one-slot machine at p = 1/100, ε = 1/10 (complete, so it judges objects): the weakest
+/// judge governance may create.
+pub(super) fn create_weak_machine() -> MachineId {
+	let weak = NextMachineId::<Test>::get();
+	assert_ok!(ConsensusMachine::create_machine(
+		RuntimeOrigin::root(),
+		1,
+		ProbabilityArg { num: 1, den: 100 },
+		EpsilonArg { num: 1, den: 10 },
+		TIMEOUT,
+		DEPOSIT,
+		h(0)
+	));
+	weak
+}
+
+/// Proposes `object`: commits its validity round, whose committee is drawn at a later block.
+pub(super) fn commit_proposal(object: ObjectRef) -> RoundId {
+	let machine = match NextMachineId::<Test>::get() {
+		0 => create_judge(),
+		_ => 0,
+	};
+	commit_proposal_to(machine, object)
 }
 
 pub(super) fn verdict(round: RoundId, verdict: Verdict) -> Statement {
@@ -310,25 +332,10 @@ fn a_relabelled_chunk_of_an_honest_object_is_a_false_red() {
 fn a_weak_machines_green_is_not_valid_for_a_strong_machines_consumers() {
 	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
 		let strong = create_judge();
-		let weak = NextMachineId::<Test>::get();
-		assert_ok!(ConsensusMachine::create_machine(
-			RuntimeOrigin::root(),
-			1,
-			ProbabilityArg { num: 1, den: 100 },
-			EpsilonArg { num: 1, den: 10 },
-			TIMEOUT,
-			DEPOSIT,
-			h(0)
-		));
+		let weak = create_weak_machine();
 		let (object, chunks) = bad_object();
 		let propose_to = |machine| {
-			let round = NextRoundId::<Test>::get();
-			assert_ok!(ConsensusMachine::propose(
-				RuntimeOrigin::signed(PROPOSER),
-				machine,
-				object.hash,
-				object.size
-			));
+			let round = commit_proposal_to(machine, object);
 			run_to_draw();
 			round
 		};
@@ -750,24 +757,9 @@ fn only_a_machine_with_a_complete_first_level_judges_objects() {
 #[test]
 fn anyone_with_red_evidence_overturns_a_green_within_its_window() {
 	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
-		let weak = NextMachineId::<Test>::get();
-		assert_ok!(ConsensusMachine::create_machine(
-			RuntimeOrigin::root(),
-			1,
-			ProbabilityArg { num: 1, den: 100 },
-			EpsilonArg { num: 1, den: 10 },
-			TIMEOUT,
-			DEPOSIT,
-			h(0)
-		));
+		let weak = create_weak_machine();
 		let (object, chunks) = bad_object();
-		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::propose(
-			RuntimeOrigin::signed(PROPOSER),
-			weak,
-			object.hash,
-			object.size
-		));
+		let round = commit_proposal_to(weak, object);
 		run_to_draw();
 		let [seat] = seats(round).try_into().expect("one seat");
 		submit(seat.agent, &verdict(round, Verdict::Green));

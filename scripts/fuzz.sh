@@ -2,14 +2,17 @@
 # Fuzzed dispatch under libFuzzer: `cargo fuzz` (nightly) runs the `dispatch` target of
 # pallets/consensus-machine/fuzz, which feeds arbitrary bytes to
 # `pallet_consensus_machine::fuzzing::run` (calls against the test runtime, blocks advancing,
-# invariants checked after every call and block). Inputs that found new coverage go to
-# fuzz/corpus/dispatch (replayed by the pallet's tests); a crashing input goes to
-# fuzz/artifacts/dispatch.
+# invariants checked after every call and block, try_state at the end of each input), or the
+# `dispatch_every_block` target (try_state after every block: slower). Inputs that found new
+# coverage go to fuzz/corpus/dispatch (replayed by the pallet's tests); a crashing input goes
+# to fuzz/artifacts/<target>.
 #
-# Usage: scripts/fuzz.sh [SECONDS]   (default 60; the README reports a 30-minute run)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60 and dispatch; the README reports a
+# 30-minute run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+name="${2:-dispatch}"
 fuzz_dir=pallets/consensus-machine/fuzz
 # Its own target directory: instrumented nightly builds share nothing with the main one.
 target="${CM_FUZZ_TARGET_DIR:-$HOME/.cache/cm-fuzz-target}"
@@ -22,7 +25,8 @@ if ! command -v cargo-fuzz > /dev/null; then
 		{ echo "fuzz: could not install cargo-fuzz from crates.io" >&2; exit 1; }
 fi
 # Safe Rust: panics are what is looked for, so no sanitizer (twice the executions). Inputs of
-# at most 800 bytes (about 150 steps, a few hundred blocks): every block runs try_state, so
-# longer inputs mostly cost time.
-cargo +nightly fuzz run dispatch --fuzz-dir "$fuzz_dir" --target-dir "$target" \
-	--sanitizer none -- -max_total_time="$seconds" -max_len=800 -print_final_stats=1
+# at most 800 bytes (about 150 steps, a few hundred blocks): longer inputs mostly cost time.
+# Both targets share the one corpus.
+cargo +nightly fuzz run "$name" "$fuzz_dir/corpus/dispatch" --fuzz-dir "$fuzz_dir" \
+	--target-dir "$target" --sanitizer none -- -max_total_time="$seconds" -max_len=800 \
+	-print_final_stats=1

@@ -12,12 +12,15 @@
 //! `on_idle` given as much or as little weight as the input says) whenever the input asks.
 //!
 //! Whatever the input, [`run`] checks that nothing panics; that a call refused by its
-//! authorise step or failing in dispatch leaves the storage root as it was; and, after every
-//! block, that the pallet's `try_state` passes and the total issuance is the genesis one
-//! (slashes move funds to the treasury, nothing is minted or burnt).
+//! authorise step or failing in dispatch leaves the storage root as it was; after every block,
+//! that the total issuance is the genesis one (slashes move funds to the treasury, nothing is
+//! minted or burnt); and, at the end of the input, that the pallet's `try_state` passes.
+//! [`run_checking_every_block`] runs `try_state` after every block too: many times slower, it
+//! finds a broken invariant at the block that broke it, even one a later block would repair.
 //!
 //! The pallet's tests run [`run`] on random inputs (proptest) and replay the saved corpus
-//! (`fuzz/corpus/dispatch`); `fuzz/` runs it under libFuzzer with `cargo fuzz`.
+//! (`fuzz/corpus/dispatch`) with every block checked; `fuzz/` runs both under libFuzzer with
+//! `cargo fuzz` (targets `dispatch` and `dispatch_every_block`).
 
 use crate::{
 	demo::DemoEvaluator,
@@ -92,10 +95,19 @@ impl core::ops::AddAssign for Stats {
 	}
 }
 
-/// Runs the calls `data` describes from genesis, checking the invariants above; panics if one
-/// breaks. Returns what the run did.
+/// Runs the calls `data` describes from genesis, checking the invariants above (`try_state`
+/// at the end); panics if one breaks. Returns what the run did.
 pub fn run(data: &[u8]) -> Stats {
-	let mut fuzzer = Fuzzer { input: data, stats: Stats::default(), issuance: 0 };
+	run_with(data, false)
+}
+
+/// [`run`], with the pallet's `try_state` after every block as well.
+pub fn run_checking_every_block(data: &[u8]) -> Stats {
+	run_with(data, true)
+}
+
+fn run_with(data: &[u8], every_block: bool) -> Stats {
+	let mut fuzzer = Fuzzer { input: data, stats: Stats::default(), issuance: 0, every_block };
 	ExtBuilder::default().build().execute_with(|| {
 		fuzzer.issuance = Balances::total_issuance();
 		let mut steps = 0;
@@ -106,6 +118,9 @@ pub fn run(data: &[u8]) -> Stats {
 		// A few empty blocks: what is due (draws, penalties, exits, pruning) happens too.
 		for _ in 0..3 {
 			fuzzer.next_block(Weight::MAX);
+		}
+		if let Err(e) = ConsensusMachine::do_try_state() {
+			panic!("try_state fails at the end: {e:?}");
 		}
 	});
 	fuzzer.stats
@@ -122,6 +137,8 @@ struct Fuzzer<'a> {
 	input: &'a [u8],
 	stats: Stats,
 	issuance: Balance,
+	/// Run `try_state` after every block, not only at the end.
+	every_block: bool,
 }
 
 impl Fuzzer<'_> {
@@ -210,8 +227,10 @@ impl Fuzzer<'_> {
 		ConsensusMachine::on_initialize(now);
 		ConsensusMachine::on_idle(now, idle);
 		self.stats.blocks += 1;
-		if let Err(e) = ConsensusMachine::do_try_state() {
-			panic!("try_state fails at block {now}: {e:?}");
+		if self.every_block {
+			if let Err(e) = ConsensusMachine::do_try_state() {
+				panic!("try_state fails at block {now}: {e:?}");
+			}
 		}
 		assert_eq!(Balances::total_issuance(), self.issuance, "issuance changed at block {now}");
 	}

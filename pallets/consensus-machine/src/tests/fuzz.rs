@@ -1,14 +1,14 @@
 //! Fuzzed dispatch (`crate::fuzzing`): random inputs, a seeded batch that must reach the
 //! pallet's deep paths, and the libFuzzer corpus replayed.
 
-use crate::fuzzing::{run, Stats};
+use crate::fuzzing::{run, run_checking_every_block, Stats};
 use proptest::prelude::*;
 
 proptest! {
 	#![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..Default::default() })]
 
-	/// Whatever the calls, no panic, failed calls change nothing, and after every block
-	/// `try_state` passes and the issuance is the genesis one (`run` checks all of it).
+	/// Whatever the calls, no panic, failed calls change nothing, after every block the
+	/// issuance is the genesis one, and at the end `try_state` passes (`run` checks all of it).
 	#[test]
 	fn random_call_sequences_keep_every_invariant(
 		data in proptest::collection::vec(any::<u8>(), 0..2_000)
@@ -52,9 +52,10 @@ fn the_fuzz_harness_reaches_decisions_handovers_and_slashes() {
 	assert!(total.slashes > 0, "no slash: {total:?}");
 }
 
-/// Inputs of the libFuzzer corpus (`fuzz/corpus/dispatch`) replayed: the first
-/// `REPLAYED` by name (names are content hashes, so this is a fixed, arbitrary sample; a debug
-/// build runs an input in about two seconds). `cargo fuzz run dispatch` replays all of them.
+/// Inputs of the libFuzzer corpus (`fuzz/corpus/dispatch`) replayed with `try_state` after
+/// every block: the first `REPLAYED` by name (names are content hashes, so this is a fixed,
+/// arbitrary sample; a debug build runs an input in about two seconds). `cargo fuzz run
+/// dispatch` replays all of them.
 #[test]
 fn the_fuzz_corpus_replays() {
 	const REPLAYED: usize = 32;
@@ -67,7 +68,7 @@ fn the_fuzz_corpus_replays() {
 	assert!(!files.is_empty(), "an empty corpus replays nothing");
 	let mut total = Stats::default();
 	for file in files.iter().take(REPLAYED) {
-		total += run(&std::fs::read(file).unwrap());
+		total += run_checking_every_block(&std::fs::read(file).unwrap());
 	}
 	println!("{} of {} corpus inputs: {total:?}", files.len().min(REPLAYED), files.len());
 }

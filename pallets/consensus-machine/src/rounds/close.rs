@@ -27,7 +27,7 @@ use frame_support::{
 	traits::{
 		fungible::{BalancedHold, MutateHold},
 		tokens::Precision,
-		Defensive, DefensiveOption, Imbalance, OnUnbalanced,
+		DefensiveOption, Imbalance, OnUnbalanced,
 	},
 };
 use sp_runtime::traits::{Saturating, Zero};
@@ -86,9 +86,11 @@ impl<T: Config> Pallet<T> {
 		if let Some(object) = amber {
 			let said_amber = Body::Verdict { object: object.hash, verdict: Verdict::Amber };
 			let amber_slots = Tallies::<T>::get(round_id, said_amber.value_hash());
-			let max_bad = Machines::<T>::get(round.machine)
-				.and_then(|m| m.levels.get(round.level as usize).map(|l| l.rule.max_bad))
-				.defensive_unwrap_or(u32::MAX);
+			// The rule's safe threshold (`max_bad + 1`): Amber from that many slots includes a
+			// good picket's.
+			let good_said_amber = Machines::<T>::get(round.machine)
+				.and_then(|m| m.levels.get(round.level as usize).map(|l| l.rule.safe()))
+				.defensive_map_or_else(|| false, |safe| amber_slots >= safe);
 			Validity::<T>::insert(
 				round.machine,
 				object,
@@ -104,7 +106,7 @@ impl<T: Config> Pallet<T> {
 				object,
 				light: Light::Amber,
 			});
-			if amber_slots > max_bad {
+			if good_said_amber {
 				Self::charge_amber_fee(round_id, &mut round);
 			}
 		}

@@ -8,9 +8,10 @@
 
 use super::{
 	light::{bad_object, commit_proposal_to, good_object, many_agents, verdict, PROPOSER},
+	spam::statement_call,
 	*,
 };
-use consensus_machine_primitives::light::{Light, MerkleChunks, Verdict};
+use consensus_machine_primitives::light::{Light, MerkleChunks, ObjectRef, Verdict};
 use frame_support::{
 	dispatch::GetDispatchInfo,
 	traits::{fungible::Mutate, Hooks},
@@ -63,21 +64,23 @@ fn feeless(call: CmCall<Test>) -> Option<Weight> {
 	Some(authorize.saturating_add(post.calc_actual_weight(&info)))
 }
 
-/// Every seat of `round` sends `make(round)` (with `evidence`), fee-less: the weight of those
-/// the pool took.
+/// Every seat of `round` sends `make(round)`, fee-less: the weight of those the pool took.
 fn every_seat_states(round: RoundId, make: impl Fn(RoundId) -> Statement) -> Weight {
 	let mut work = Weight::zero();
 	for (index, seat) in seats(round).into_iter().enumerate() {
-		let statement = make(round);
-		let call = CmCall::submit_statement {
-			signature: sign(seat.agent, &statement),
-			statement,
-			seat: index as u32,
-			evidence: None,
-		};
+		let call = statement_call(&make(round), index as u32, seat.agent);
 		work = work.saturating_add(feeless(call).unwrap_or_default());
 	}
 	work
+}
+
+/// After block 1, `object` proposed to a new judge: the machine, the round and what the
+/// proposer had before.
+fn judged_proposal(object: ObjectRef) -> (MachineId, RoundId, Balance) {
+	let machine = create_judge();
+	run_to_block(2);
+	let had = Balances::total_balance(&PROPOSER);
+	(machine, commit_proposal_to(machine, object), had)
 }
 
 fn price(work: Weight) -> Balance {
@@ -113,11 +116,8 @@ fn a_transition_round_pays_for_its_draw_statements_and_pruning() {
 fn a_validity_round_pays_for_its_work_whether_green_or_overturned_by_a_red() {
 	// An honest object: every seat says green.
 	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
-		let machine = create_judge();
-		run_to_block(2);
-		let had = Balances::total_balance(&PROPOSER);
 		let (object, _) = good_object();
-		let round = commit_proposal_to(machine, object);
+		let (machine, round, had) = judged_proposal(object);
 		let mut work = draw_work(round);
 		work += every_seat_states(round, |r| verdict(r, Verdict::Green));
 		work += prune_work(round);
@@ -127,21 +127,16 @@ fn a_validity_round_pays_for_its_work_whether_green_or_overturned_by_a_red() {
 	// A bad object: greens decide it, then a valid red with the evidence overturns every one
 	// (the costliest statement there is). The forfeited bond is not a fee: it is left out.
 	ExtBuilder::default().agents(many_agents()).build_and_execute(|| {
-		let machine = create_judge();
-		run_to_block(2);
-		let had = Balances::total_balance(&PROPOSER);
 		let (object, chunks) = bad_object();
-		let round = commit_proposal_to(machine, object);
+		let (machine, round, had) = judged_proposal(object);
 		let mut work = draw_work(round);
 		let greens = seats_to_threshold(round);
 		for seat in &greens {
-			let statement = verdict(round, Verdict::Green);
-			let call = CmCall::submit_statement {
-				signature: sign(seat.agent, &statement),
-				seat: seat_of(round, seat.agent),
-				statement,
-				evidence: None,
-			};
+			let call = statement_call(
+				&verdict(round, Verdict::Green),
+				seat_of(round, seat.agent),
+				seat.agent,
+			);
 			work += feeless(call).expect("a green before the decision");
 		}
 		let evidence = MerkleChunks::<CHUNK>::evidence(&chunks, 1).expect("chunk 1 exists");

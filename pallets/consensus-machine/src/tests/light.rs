@@ -132,6 +132,14 @@ fn decide_green(object: ObjectRef) -> (RoundId, Vec<Seat<AccountId>>, Seat<Accou
 	(round, signers, other, System::block_number())
 }
 
+/// The proposer's bond of `round` came back whole, no fee kept.
+fn assert_bond_returned_whole(round: RoundId) {
+	System::assert_has_event(
+		Event::ProposalBondReturned { round, proposer: PROPOSER, returned: PROPOSAL_BOND, fee: 0 }
+			.into(),
+	);
+}
+
 pub(super) fn deposit_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::ProposalBond.into(), &who)
 }
@@ -177,15 +185,7 @@ fn greens_at_the_threshold_make_the_object_valid() {
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
 		assert_eq!(deposit_held(PROPOSER), 0);
 		assert_eq!(Balances::balance(&PROPOSER), 10_000 - fees_paid_by(PROPOSER));
-		System::assert_has_event(
-			Event::ProposalBondReturned {
-				round,
-				proposer: PROPOSER,
-				returned: PROPOSAL_BOND,
-				fee: 0,
-			}
-			.into(),
-		);
+		assert_bond_returned_whole(round);
 		System::assert_last_event(Event::RoundClosed { round, light: Some(Light::Green) }.into());
 		assert!(ConsensusMachine::is_valid(0, &object));
 		assert!(penalties_of(PROPOSER).is_empty());
@@ -721,15 +721,7 @@ fn an_amber_that_bad_slots_alone_can_cause_costs_the_proposer_nothing() {
 		run_past_deadline(round);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
 		assert_eq!(Validity::<Test>::get(0, object).unwrap().light, Some(Light::Amber));
-		System::assert_has_event(
-			Event::ProposalBondReturned {
-				round,
-				proposer: PROPOSER,
-				returned: PROPOSAL_BOND,
-				fee: 0,
-			}
-			.into(),
-		);
+		assert_bond_returned_whole(round);
 		assert_eq!(had - Balances::total_balance(&PROPOSER), fees_paid_by(PROPOSER));
 	});
 }

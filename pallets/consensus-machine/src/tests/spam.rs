@@ -20,7 +20,8 @@ fn try_authorize(call: CmCall<Test>) -> (bool, u32) {
 	(valid, checks)
 }
 
-fn statement_call(statement: &Statement, seat: u32, signer: AccountId) -> CmCall<Test> {
+/// `signer`'s statement for seat `seat`, without evidence.
+pub(super) fn statement_call(statement: &Statement, seat: u32, signer: AccountId) -> CmCall<Test> {
 	CmCall::submit_statement {
 		statement: statement.clone(),
 		seat,

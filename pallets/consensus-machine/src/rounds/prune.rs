@@ -13,8 +13,9 @@
 //! clears its last level's seats, statements and tallies; each next page clears the level
 //! before; the last page removes the levels' small records (rounds, certificates) at once.
 //! [`FamiliesBeingPruned`] counts the levels cleared so far; `on_idle` finishes a family
-//! before its cursor moves on, and [`Call::prune_round`] prunes one page. A family being
-//! pruned is settled (every level closed): no handover can start a level in it.
+//! before its cursor moves on, and [`Call::prune_round`] prunes as many pages as fit in the
+//! one largest page it is charged. A family being pruned is settled (every level closed): no
+//! handover can start a level in it.
 
 use crate::{
 	pallet::*,

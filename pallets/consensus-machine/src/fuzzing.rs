@@ -41,7 +41,7 @@ use frame_support::{
 	traits::{Authorize, Hooks},
 	weights::Weight,
 };
-use sp_core::sr25519;
+use sp_core::{sr25519, Pair as _};
 use sp_runtime::{traits::Dispatchable, StateVersion};
 
 /// Steps one input may take at most (so that every input runs in bounded time).
@@ -77,6 +77,8 @@ pub struct Stats {
 	pub offences: u32,
 	/// Penalties applied (slashes).
 	pub slashes: u32,
+	/// Greens challenged from outside their committee.
+	pub challenges: u32,
 }
 
 impl core::ops::AddAssign for Stats {
@@ -92,6 +94,7 @@ impl core::ops::AddAssign for Stats {
 		self.handovers += o.handovers;
 		self.offences += o.offences;
 		self.slashes += o.slashes;
+		self.challenges += o.challenges;
 	}
 }
 
@@ -108,13 +111,18 @@ pub fn run_checking_every_block(data: &[u8]) -> Stats {
 
 fn run_with(data: &[u8], every_block: bool) -> Stats {
 	let mut fuzzer = Fuzzer { input: data, stats: Stats::default(), issuance: 0, every_block };
-	ExtBuilder::default().build().execute_with(|| {
-		fuzzer.issuance = Balances::total_issuance();
-		let mut steps = 0;
-		while !fuzzer.input.is_empty() && steps < MAX_STEPS {
-			steps += 1;
-			fuzzer.step();
-		}
+	let mut ext = genesis();
+	fuzzer.issuance = ext.execute_with(Balances::total_issuance);
+	let mut steps = 0;
+	while !fuzzer.input.is_empty() && steps < MAX_STEPS {
+		steps += 1;
+		ext.execute_with(|| fuzzer.step());
+		// Committed after each step, as a node commits each block: the storage roots compared
+		// around a call then hash what changed since the step began, not everything since
+		// genesis (which made them most of a run's time).
+		ext.commit_all().expect("no storage transaction is left open");
+	}
+	ext.execute_with(|| {
 		// A few empty blocks: what is due (draws, penalties, exits, pruning) happens too.
 		for _ in 0..3 {
 			fuzzer.next_block(Weight::MAX);
@@ -124,6 +132,59 @@ fn run_with(data: &[u8], every_block: bool) -> Stats {
 		}
 	});
 	fuzzer.stats
+}
+
+/// The test runtime at genesis. Built once per thread, then restored from its trie nodes for
+/// each input (no genesis build, no trie to compute).
+fn genesis() -> sp_io::TestExternalities {
+	type Snapshot = (Vec<(Vec<u8>, (Vec<u8>, i32))>, sp_core::H256);
+	thread_local! {
+		static GENESIS: Snapshot = {
+			let mut ext = ExtBuilder::default().build();
+			ext.commit_all().expect("genesis commits");
+			ext.into_raw_snapshot()
+		};
+	}
+	GENESIS.with(|(nodes, root)| {
+		sp_io::TestExternalities::from_raw_snapshot(nodes.clone(), *root, StateVersion::V1)
+	})
+}
+
+/// A signature by `signer`'s picket key on `payload`, made once per thread and then reused:
+/// every input starts from the same genesis, so the same statements and proofs come back again
+/// and again, and signing them afresh was a tenth of a run. Any valid signature will do: the
+/// pallet verifies each one it is given. Forgotten past `SIGNATURES` entries (memory stays
+/// bounded in long runs).
+fn signed(signer: AccountId, payload: Vec<u8>) -> crate::crypto::Signature {
+	const SIGNATURES: usize = 100_000;
+	thread_local! {
+		static MADE: core::cell::RefCell<
+			std::collections::BTreeMap<(AccountId, Vec<u8>), crate::crypto::Signature>,
+		> = const { core::cell::RefCell::new(std::collections::BTreeMap::new()) };
+	}
+	MADE.with(|made| {
+		let mut made = made.borrow_mut();
+		if made.len() >= SIGNATURES {
+			made.clear();
+		}
+		made.entry((signer, payload))
+			.or_insert_with_key(|(signer, payload)| pair(*signer).sign(payload).into())
+			.clone()
+	})
+}
+
+/// `signer`'s signature on `statement` (shadows the mock's, which signs afresh).
+fn sign(signer: AccountId, statement: &Statement) -> crate::crypto::Signature {
+	signed(signer, statement.signing_payload())
+}
+
+/// `signer`'s proof of possession for account `who` (shadows the mock's, which signs afresh).
+fn proof(signer: AccountId, who: AccountId) -> crate::crypto::Signature {
+	let payload = consensus_machine_primitives::statement::possession_payload(
+		&who,
+		&ConsensusMachine::genesis_hash(),
+	);
+	signed(signer, payload)
 }
 
 enum Origin {
@@ -218,6 +279,7 @@ impl Fuzzer<'_> {
 				Event::HandoverStarted { .. } => s.handovers += 1,
 				Event::OffenceRecorded { .. } => s.offences += 1,
 				Event::PenaltyApplied { .. } => s.slashes += 1,
+				Event::GreenChallenged { .. } => s.challenges += 1,
 				_ => {}
 			}
 		}
@@ -607,9 +669,294 @@ impl Fuzzer<'_> {
 	}
 }
 
-/// The id whose test pair has `key` (an agent's first key, or a fresh one), if any.
+/// The id whose test pair has `key` (an agent's first key, or a fresh one), if any. The
+/// table is made once per thread.
 fn signer_of(key: &crate::crypto::Public) -> Option<AccountId> {
-	(1..=u64::from(ACCOUNTS))
-		.chain(FRESH..FRESH + u64::from(KEYS))
-		.find(|&id| crate::mock::key(id) == *key)
+	thread_local! {
+		static SIGNERS: std::collections::BTreeMap<crate::crypto::Public, AccountId> =
+			(1..=u64::from(ACCOUNTS))
+				.chain(FRESH..FRESH + u64::from(KEYS))
+				.map(|id| (crate::mock::key(id), id))
+				.collect();
+	}
+	SIGNERS.with(|signers| signers.get(key).copied())
+}
+
+/// Inputs written in the fuzzer's own language that replay what the Byzantine simulation's
+/// adversary and the hostile-input table do against the test runtime: a flood of opens from
+/// several accounts, a malformed object sent to a one-slot machine whose seat calls it green
+/// and a challenger who overturns it, an honest object facing an equivocation, a false red and
+/// a red whose chunk proof is relabelled to another index, a hierarchical
+/// round handed over to its backup, and the table's bad calls one after another. The corpus
+/// starts from them (`cargo run --release -p pallet-consensus-machine --features fuzzing
+/// --example fuzz_replay -- --seeds DIR` writes them), so that libFuzzer mutates deep
+/// sequences from its first execution; the pallet's tests check that each still reaches what
+/// it is for.
+pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+	let p = |num, den| ProbabilityArg { num, den };
+	let eps = |num, den| EpsilonArg { num, den };
+	let machine = |slots, p, epsilon, timeout| CmCall::<Test>::create_machine {
+		slots,
+		p,
+		epsilon,
+		timeout,
+		round_deposit: 50,
+		initial_state: h(0),
+	};
+	let judge = |slots, timeout| machine(slots, p(1, 100), eps(1, 1_000), timeout);
+	let propose = |object: consensus_machine_primitives::light::ObjectRef| {
+		CmCall::<Test>::propose { machine: 0, object: object.hash, size: object.size }
+	};
+	let level = |slots, timeout| LevelSpec { slots, p: p(1, 100), epsilon: eps(1, 1_000), timeout };
+	// Rounds of an oracle are one per subject (a flat machine's are one at a time).
+	let oracle = CmCall::<Test>::create_hierarchical_machine {
+		levels: alloc::vec![level(4, 3), level(10, 6)],
+		round_deposit: 50,
+	};
+	let bad = DemoEvaluator::<CHUNK>::object(19, false);
+	let good = DemoEvaluator::<CHUNK>::object(19, true);
+
+	let mut flood = Seed::default();
+	flood.raw(Origin::Root, oracle.clone());
+	// Three accounts fill the queue (4 places each of 12); the first one's fifth open is
+	// refused, then a fourth account is refused until the queue has drawn.
+	for (account, opens) in [(20, 5), (21, 4), (22, 4), (23, 1)] {
+		for subject in 0..opens {
+			flood.raw(
+				Origin::Signed(account),
+				CmCall::open_round { machine: 0, subject: h(subject) },
+			);
+		}
+	}
+	// Drawn two blocks after their commitment (fresh randomness), four a block.
+	flood.blocks(2);
+	flood.raw(Origin::Signed(23), CmCall::open_round { machine: 0, subject: h(9) });
+	flood.blocks(12);
+
+	let mut weak = Seed::default();
+	weak.raw(Origin::Root, machine(1, p(1, 100), eps(1, 10), 5));
+	weak.raw(Origin::Signed(11), propose(bad));
+	weak.blocks(2);
+	// The lone seat says green (the honest verdict bent to its first alternative)...
+	weak.statement(0, 0, &[5, 0, 0]);
+	// ... and a challenger outside the committee brings the red evidence.
+	weak.challenge(0, 12);
+	weak.blocks(12);
+
+	let mut attacks = Seed::default();
+	attacks.raw(Origin::Root, judge(10, 10));
+	attacks.raw(Origin::Signed(11), propose(good));
+	attacks.blocks(2);
+	// Its committee: 8 seats, seats 1 and 6 of two slots. Seat 0 signs green and amber
+	// (reported at once: suspended, its green is refused); seat 1 (two slots) a red whose
+	// evidence proves nothing; seat 3 a red whose evidence is the honest object's last chunk
+	// proof relabelled; the rest green. Four bad slots of ten, one more than the green
+	// threshold of seven tolerates: the round ends undecided, three offences recorded.
+	attacks.equivocation(0, 0, &[5, 1, 0]);
+	attacks.statement(0, 0, &[0]);
+	attacks.statement(0, 1, &[8, 7, 2, 0]);
+	let relabelled = attacks.relabelled_red(0, 3);
+	attacks.raw(Origin::FeeLess, relabelled);
+	for seat in [2, 4, 5, 6, 7] {
+		attacks.statement(0, seat, &[0]);
+	}
+	attacks.blocks(16);
+
+	let mut handover = Seed::default();
+	handover.raw(Origin::Root, oracle);
+	handover.raw(Origin::Signed(11), CmCall::open_round { machine: 0, subject: h(2) });
+	handover.blocks(2);
+	handover.statement(0, 0, &[0]);
+	handover.blocks(4);
+	handover.handover(0);
+	handover.blocks(2);
+	for seat in 0..10 {
+		handover.statement(1, seat, &[0]);
+	}
+	handover.blocks(16);
+
+	let mut hostile = Seed::default();
+	hostile.raw(Origin::Root, judge(10, 10));
+	let max = <<Test as Config>::MaxEvidenceLen as frame_support::traits::Get<u32>>::get();
+	// Proofs of possession sign the genesis hash, read from storage.
+	let calls: alloc::vec::Vec<(Origin, CmCall<Test>)> = genesis().execute_with(|| {
+		alloc::vec![
+			(Origin::Root, judge(0, 10)),
+			(Origin::Root, judge(MAX_COMMITTEE + 1, 10)),
+			(Origin::Root, machine(10, p(1, 0), eps(1, 1_000), 10)),
+			(Origin::Root, machine(10, p(1, 100), eps(0, 0), 10)),
+			(Origin::Root, judge(10, MAX_ROUND_DURATION + 1)),
+			(Origin::Signed(5), judge(10, 10)),
+			(Origin::Signed(11), CmCall::open_round { machine: 7, subject: h(1) }),
+			(Origin::Signed(11), CmCall::propose { machine: 0, object: bad.hash, size: 0 }),
+			(Origin::Signed(11), CmCall::propose { machine: 7, object: bad.hash, size: 19 }),
+			(
+				Origin::Signed(11),
+				CmCall::challenge_green { round: 99, evidence: alloc::vec![0; 3] }
+			),
+			(
+				Origin::Signed(11),
+				CmCall::challenge_green { round: 0, evidence: alloc::vec![0; max as usize + 1] }
+			),
+			(
+				Origin::Signed(20),
+				CmCall::register { key: key(200), bond: MIN_BOND - 1, proof: proof(200, 20) }
+			),
+			(
+				Origin::Signed(20),
+				CmCall::register { key: key(200), bond: MIN_BOND, proof: proof(200, 21) }
+			),
+			(Origin::Signed(11), CmCall::apply_penalty { penalty: 5 }),
+			(Origin::Root, CmCall::cancel_penalty { penalty: 5 }),
+			(Origin::Signed(11), CmCall::close_round { round: 99 }),
+			(Origin::Signed(11), CmCall::prune_round { round: 99 }),
+			(Origin::FeeLess, CmCall::start_handover { round: 99 }),
+			(Origin::Signed(1), CmCall::unbond {}),
+			(Origin::Signed(1), CmCall::withdraw_unbonded {}),
+		]
+	});
+	for (origin, call) in calls {
+		hostile.raw(origin, call);
+	}
+	hostile.blocks(4);
+
+	alloc::vec![
+		("seed-flood", flood.0),
+		("seed-weak-machine", weak.0),
+		("seed-attacks-on-an-honest-object", attacks.0),
+		("seed-handover", handover.0),
+		("seed-hostile-calls", hostile.0),
+	]
+}
+
+/// Writes fuzzer input byte by byte, as [`Fuzzer::step`] reads it.
+#[derive(Default)]
+struct Seed(alloc::vec::Vec<u8>);
+
+impl Seed {
+	/// A number [`Fuzzer::below`] reads back (when below its bound).
+	fn below(&mut self, x: u16) {
+		self.0.extend_from_slice(&x.to_le_bytes());
+	}
+
+	/// The `index`-th live round, as [`Fuzzer::round`] reads it (its fallback byte too).
+	fn round(&mut self, index: u16) {
+		self.below(index);
+		self.0.push(0);
+	}
+
+	/// A call of this pallet, SCALE-encoded, from `origin` (the raw step).
+	fn raw(&mut self, origin: Origin, call: CmCall<Test>) {
+		self.0.push(15);
+		match origin {
+			Origin::Root => self.0.push(0),
+			Origin::FeeLess => self.0.push(1),
+			Origin::Signed(who) => {
+				self.0.push(2);
+				self.below((who - 1) as u16);
+			}
+		}
+		codec::Encode::encode_to(&call, &mut self.0);
+	}
+
+	/// `n` blocks with all the weight `on_idle` wants.
+	fn blocks(&mut self, n: u16) {
+		for chunk in (0..n).collect::<alloc::vec::Vec<_>>().chunks(4) {
+			self.0.push(0);
+			self.below(chunk.len() as u16 - 1);
+			self.below(0);
+		}
+	}
+
+	/// The statement of seat `seat` of the `round`-th live round, signed by its holder, bent
+	/// as `bend` says (`[0]`: honest).
+	fn statement(&mut self, round: u16, seat: u16, bend: &[u8]) {
+		self.0.push(9);
+		self.round(round);
+		self.below(seat);
+		self.0.extend_from_slice(bend);
+		// Evidence within its bound; the seat's own key.
+		self.0.extend_from_slice(&[1, 0]);
+	}
+
+	/// Two statements of seat `seat`, the second bent as `bend` says, reported fee-less.
+	fn equivocation(&mut self, round: u16, seat: u16, bend: &[u8]) {
+		self.0.push(12);
+		self.round(round);
+		self.below(seat);
+		self.0.extend_from_slice(bend);
+		self.0.extend_from_slice(&[1, 0]);
+	}
+
+	/// A challenge of the `round`-th live round's green by `account`, with the evidence a
+	/// good picket holds.
+	fn challenge(&mut self, round: u16, account: AccountId) {
+		self.0.push(14);
+		self.round(round);
+		self.below(0);
+		self.below((account - 1) as u16);
+		self.0.extend_from_slice(&[6, 1]);
+	}
+
+	/// A fee-less handover of the `round`-th live round.
+	fn handover(&mut self, round: u16) {
+		self.0.push(14);
+		self.round(round);
+		self.below(0);
+		self.below(0);
+		self.0.push(2);
+	}
+
+	/// A red by seat `seat` of the `round`-th live round against its (honest) object, whose
+	/// evidence is the object's last chunk proof relabelled as chunk 0: found by running the
+	/// input so far, as the fuzzer will.
+	fn relabelled_red(&self, round: usize, seat: u32) -> CmCall<Test> {
+		let mut fuzzer =
+			Fuzzer { input: &self.0, stats: Stats::default(), issuance: 0, every_block: false };
+		let mut ext = genesis();
+		fuzzer.issuance = ext.execute_with(Balances::total_issuance);
+		while !fuzzer.input.is_empty() {
+			ext.execute_with(|| fuzzer.step());
+		}
+		ext.execute_with(|| {
+			let mut rounds: alloc::vec::Vec<RoundId> = Rounds::<Test>::iter_keys().collect();
+			rounds.sort();
+			let id = rounds[round];
+			let info = Rounds::<Test>::get(id).expect("a live round");
+			let object = info.object().expect("a validity round");
+			let chunks = DemoEvaluator::<CHUNK>::chunks(object.size, true);
+			let last = chunks.len() as u32 - 1;
+			let genuine =
+				consensus_machine_primitives::light::MerkleChunks::<CHUNK>::evidence(&chunks, last)
+					.expect("the last chunk");
+			let mut forged =
+				consensus_machine_primitives::light::ChunkEvidence::decode(&mut &genuine[..])
+					.expect("genuine evidence");
+			forged.index = 0;
+			let evidence = codec::Encode::encode(&forged);
+			let seat_info = ConsensusMachine::committee(id)[seat as usize].clone();
+			let signer = signer_of(&seat_info.key).expect("a test key");
+			let duty = ConsensusMachine::duties(&key(signer))
+				.into_iter()
+				.find(|d| d.round == id)
+				.expect("the seat's duty");
+			let statement = Statement {
+				genesis: ConsensusMachine::genesis_hash(),
+				machine: duty.machine,
+				round: id,
+				instance: duty.instance,
+				level: duty.level,
+				body: Body::Verdict {
+					object: object.hash,
+					verdict: Verdict::Red { evidence: sp_io::hashing::blake2_256(&evidence) },
+				},
+			};
+			CmCall::submit_statement {
+				signature: sign(signer, &statement),
+				statement,
+				seat,
+				evidence: Some(evidence),
+			}
+		})
+	}
 }

@@ -230,6 +230,19 @@ struct Stats {
 	round_fees: (u64, Balance),
 	/// Honest objects that ended green (all of them must).
 	honest_greens: u64,
+	/// The flooders' rounds opened, and the longest wait of a reporter's round for its draw
+	/// (blocks from the open), with its bound.
+	flood_rounds: u64,
+	reporter_wait: (u32, u32),
+	/// Malformed objects the forger proposed to the weakest machine, the greens on them
+	/// overturned by a watcher's challenge, and the challenges sent.
+	forged: u64,
+	overturned: u64,
+	challenges: u64,
+	/// Bad agents that tried to leave before their equivocation was reported: their attempts
+	/// (refused, by error, in `refused`), and those that left once their offence was recorded.
+	flights: u64,
+	fled: u64,
 	acts: BTreeMap<Bad, u64>,
 	decided: BTreeMap<&'static str, u64>,
 	handovers: u64,
@@ -356,6 +369,19 @@ struct Sim {
 	/// The good agents' stake (never slashed, never withdrawn): with the bad budget, it bounds
 	/// the bad share of any snapshot.
 	good_stake: Balance,
+	/// The flooders' accounts.
+	flooders: Vec<AccountId>,
+	/// The reporter's rounds waiting for their draw, with the block it first tried to open
+	/// each, and the block of its first refused attempt to open one it is still trying to.
+	reporter_opened: BTreeMap<RoundId, u32>,
+	reporter_retry: Option<u32>,
+	/// The weakest machine, the forger who proposes malformed objects to it, and its rounds
+	/// with their objects: no such object may ever be valid, for any machine.
+	weak: MachineId,
+	forger: AccountId,
+	malformed: BTreeMap<RoundId, ObjectRef>,
+	/// Bad agents (by index) who equivocated and try to leave before they are reported.
+	fleeing: BTreeSet<usize>,
 	stats: Stats,
 }
 
@@ -398,6 +424,23 @@ struct Ground {
 /// at most one round in `GRIND_EVERY` blocks: it waits for a block whose prediction suits it.
 const GRIND_BAD_SLOTS: u64 = 1;
 const GRIND_EVERY: u32 = 8;
+
+/// Flooders: accounts that, for `FLOOD_LENGTH` blocks in every `FLOOD_EVERY`, open as many
+/// rounds of the harness's oracle as the pallet lets them, each paying its round's fee. Each
+/// holds at most `MaxPendingDrawsPerAccount` places; with the demo driver's and the reporter's
+/// own they can fill the queue. The reporter, refused, tries again every block: each of its
+/// rounds must be drawn within the flood's length plus one full queue's drain
+/// (`MaxPendingDraws / MaxDrawsPerBlock` blocks) and `RandomnessLead` of its first attempt,
+/// and every flooded round pays its fee like any other.
+const FLOODERS: u32 = 2;
+const FLOOD_EVERY: u32 = 250;
+const FLOOD_LENGTH: u32 = 12;
+
+/// A forger proposes a malformed object to the weakest machine governance created (one slot,
+/// p = 1/100, ε = 1/10) every `FORGE_EVERY` blocks: a bad agent's lone seat may call it green,
+/// and a watcher with the evidence must overturn that green; no malformed object may ever be
+/// valid for any machine.
+const FORGE_EVERY: u32 = 6;
 
 /// A subject's seed in a block whose VRF output is `output`, as the runtime's randomness
 /// (`pallet_babe::ParentBlockRandomness`) gives it.
@@ -704,6 +747,28 @@ impl Sim {
 				.dispatch_bypass_filter(RuntimeOrigin::root())
 				.expect("the harness's oracle is sound");
 			Balances::set_balance(&grinder, 1_000 * min_bond);
+			let flooders: Vec<AccountId> = (0..FLOODERS)
+				.map(|i| {
+					let pair = sr25519::Pair::from_string(&format!("//sim//flooder//{i}"), None);
+					let account = account_of(&pair.expect("a valid derivation"));
+					Balances::set_balance(&account, 100_000 * min_bond);
+					account
+				})
+				.collect();
+			// The weakest machine governance may create: one slot.
+			let weak = pallet_consensus_machine::NextMachineId::<Runtime>::get();
+			let create =
+				RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::create_machine {
+					slots: 1,
+					p: ProbabilityArg { num: 1, den: 100 },
+					epsilon: EpsilonArg { num: 1, den: 10 },
+					timeout: 5,
+					round_deposit: min_bond / 100,
+					initial_state: [0; 32],
+				});
+			create.dispatch_bypass_filter(RuntimeOrigin::root()).expect("a one-slot machine");
+			let forger = account_of(&sr25519::Pair::from_string("//sim//forger", None).unwrap());
+			Balances::set_balance(&forger, 100_000 * min_bond);
 			System::reset_events();
 			Sim {
 				rng,
@@ -740,6 +805,13 @@ impl Sim {
 				ground_at: 0,
 				ground: BTreeMap::new(),
 				good_stake,
+				flooders,
+				reporter_opened: BTreeMap::new(),
+				reporter_retry: None,
+				weak,
+				forger,
+				malformed: BTreeMap::new(),
+				fleeing: BTreeSet::new(),
 				stats: Stats::default(),
 				params,
 			}
@@ -897,8 +969,12 @@ impl Sim {
 				let fewest = BAD.iter().filter(|a| fits(a)).map(used).min().unwrap_or(0);
 				let least: Vec<Bad> =
 					BAD.iter().copied().filter(|a| fits(a) && used(a) == fewest).collect();
-				// One round in five, every bad seat colludes, so that bad slots add up.
-				let act = if duty.round % 5 == 0 {
+				// The forger's accomplices: a bad agent holding the one-slot machine's seat on a
+				// malformed object calls it green. One round in five, every bad seat colludes, so
+				// that bad slots add up.
+				let act = if duty.machine == self.weak && red_object {
+					Bad::WrongGreen
+				} else if duty.round % 5 == 0 {
 					Bad::Collude
 				} else {
 					least[self.rng.below(least.len() as u64) as usize]
@@ -942,6 +1018,8 @@ impl Sim {
 					duty.round,
 					format!("{:?}", OffenceKind::Equivocation),
 				));
+				// It tries to leave with its bond before the report lands.
+				self.fleeing.insert(who);
 			}
 			(Bad::LyingPreDecision, DutyTask::Decision { .. }) if duty.level == 0 => {
 				let lie = Body::Decision { value: Some(self.rng.hash()) };
@@ -1132,7 +1210,16 @@ impl Sim {
 				continue;
 			};
 			let pending = pallet_consensus_machine::PendingPenalties::<Runtime>::get(&account);
+			let fleeing = self.fleeing.contains(&who);
 			let call = match info.status {
+				// An equivocator running from its report: unbond at once, then try to
+				// withdraw in every block, whatever the pallet says.
+				AgentStatus::Active | AgentStatus::Suspended if fleeing => {
+					pallet_consensus_machine::Call::unbond {}
+				}
+				AgentStatus::Unbonding { .. } if fleeing => {
+					pallet_consensus_machine::Call::withdraw_unbonded {}
+				}
 				AgentStatus::Banned { until } if now >= until => {
 					pallet_consensus_machine::Call::rejoin {}
 				}
@@ -1158,9 +1245,30 @@ impl Sim {
 			let withdraw = matches!(call, pallet_consensus_machine::Call::withdraw_unbonded {});
 			let result = RuntimeCall::ConsensusMachine(call)
 				.dispatch_bypass_filter(RuntimeOrigin::signed(account.clone()));
+			if fleeing {
+				self.stats.flights += 1;
+			}
 			if let Err(e) = result {
-				*self.stats.refused.entry(format!("re-entry: {:?}", e.error)).or_default() += 1;
+				let what = if fleeing { "flight" } else { "re-entry" };
+				*self.stats.refused.entry(format!("{what}: {:?}", e.error)).or_default() += 1;
 				continue;
+			}
+			if fleeing && withdraw {
+				// Gone with what is left of its bond: only after every offence it signed was
+				// recorded (and so punished).
+				let unpunished: Vec<_> = self
+					.expected
+					.iter()
+					.filter(|(offender, ..)| *offender == account)
+					.filter(|offence| !self.recorded.contains(*offence))
+					.collect();
+				assert!(
+					unpunished.is_empty(),
+					"seed {seed}, block {now}: {account} withdrew its bond before {unpunished:?} \
+					 was recorded"
+				);
+				self.fleeing.remove(&who);
+				self.stats.fled += 1;
 			}
 			*self
 				.stats
@@ -1211,13 +1319,75 @@ impl Sim {
 
 	/// The reporter opens a round of the harness's oracle on a fresh subject.
 	fn open_oracle_round(&mut self) {
+		let now = System::block_number();
+		let round = NextRoundId::<Runtime>::get();
 		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
 			machine: self.oracle,
 			subject: self.rng.hash(),
 		});
 		match open.dispatch_bypass_filter(RuntimeOrigin::signed(self.reporter.clone())) {
-			Ok(_) => self.stats.oracle_rounds += 1,
-			Err(e) => *self.stats.refused.entry(format!("open: {:?}", e.error)).or_default() += 1,
+			Ok(_) => {
+				self.stats.oracle_rounds += 1;
+				// Its wait counts from its first attempt.
+				let since = self.reporter_retry.take().unwrap_or(now);
+				self.reporter_opened.insert(round, since);
+			}
+			Err(e) => {
+				let error = format!("{:?}", e.error);
+				// A full queue (or its own share full): the reporter tries again next block.
+				if error.contains("PendingDraws") || error.contains("DrawsOfAccount") {
+					self.reporter_retry.get_or_insert(now);
+				}
+				*self.stats.refused.entry(format!("open: {error}")).or_default() += 1
+			}
+		}
+	}
+
+	/// In a flood (`FLOOD_LENGTH` blocks of every `FLOOD_EVERY`), each flooder opens rounds of
+	/// the harness's oracle until the pallet refuses it more.
+	fn flood(&mut self, now: u32) {
+		if now % FLOOD_EVERY >= FLOOD_LENGTH {
+			return;
+		}
+		for flooder in self.flooders.clone() {
+			loop {
+				let open =
+					RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+						machine: self.oracle,
+						subject: self.rng.hash(),
+					});
+				match open.dispatch_bypass_filter(RuntimeOrigin::signed(flooder.clone())) {
+					Ok(_) => self.stats.flood_rounds += 1,
+					Err(e) => {
+						*self.stats.refused.entry(format!("flood: {:?}", e.error)).or_default() +=
+							1;
+						break;
+					}
+				}
+			}
+		}
+	}
+
+	/// Every `FORGE_EVERY` blocks the forger proposes a new malformed demo object to the
+	/// weakest machine.
+	fn forge(&mut self, now: u32) {
+		if now % FORGE_EVERY != 0 {
+			return;
+		}
+		self.stats.forged += 1;
+		let object =
+			DemoEvaluator::<CHUNK_SIZE>::object(self.stats.forged as u32 % 16_384 + 1, false);
+		let round = NextRoundId::<Runtime>::get();
+		let propose = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::propose {
+			machine: self.weak,
+			object: object.hash,
+			size: object.size,
+		});
+		match propose.dispatch_bypass_filter(RuntimeOrigin::signed(self.forger.clone())) {
+			Ok(_) => {
+				self.malformed.insert(round, object);
+			}
+			Err(e) => *self.stats.refused.entry(format!("forge: {:?}", e.error)).or_default() += 1,
 		}
 	}
 
@@ -1764,7 +1934,8 @@ impl Sim {
 					assert_eq!(
 						light,
 						Light::Green,
-						"seed {seed}, block {now}: honest object {object:?} (round {round}) 						 ended {light:?}"
+						"seed {seed}, block {now}: honest object {object:?} (round {round}) \
+						 ended {light:?}"
 					);
 					self.honest_proposals.remove(&round);
 					self.stats.honest_greens += 1;
@@ -1779,6 +1950,20 @@ impl Sim {
 						));
 					}
 				}
+				// A watcher who holds the evidence challenges a green on a malformed object.
+				Event::LightDecided { round, light: Light::Green, object }
+					if DemoEvaluator::<CHUNK_SIZE>::object(object.size, false) == object =>
+				{
+					let evidence = Evaluator::evaluate(&DutyTask::Verdict { object })
+						.and_then(|judgement| judgement.evidence)
+						.expect("a malformed demo object has red evidence");
+					let challenge = RuntimeCall::ConsensusMachine(
+						pallet_consensus_machine::Call::challenge_green { round, evidence },
+					);
+					self.schedule(now + 1, Tx::Signed(self.reporter.clone(), challenge));
+				}
+				Event::GreenChallenged { .. } => self.stats.challenges += 1,
+				Event::GreenOverturned { .. } => self.stats.overturned += 1,
 				Event::DutyMissed { agent, round, .. } => {
 					assert!(
 						!self.good.contains(&agent),
@@ -1804,6 +1989,24 @@ impl Sim {
 				}
 				Event::RoundOpened { round, level, .. } => {
 					self.judge_ground(now, round);
+					if let Some(opened) = self.reporter_opened.remove(&round) {
+						type C = Runtime;
+						type MaxPending = <C as pallet_consensus_machine::Config>::MaxPendingDraws;
+						type PerBlock = <C as pallet_consensus_machine::Config>::MaxDrawsPerBlock;
+						type Lead = <C as pallet_consensus_machine::Config>::RandomnessLead;
+						let queue: u32 =
+							<MaxPending as Get<u32>>::get().div_ceil(<PerBlock as Get<u32>>::get());
+						let lead: u32 = <Lead as Get<u32>>::get();
+						// Refused while a flood holds the queue, then queued behind a full one.
+						let bound = FLOOD_LENGTH + queue + lead + 1;
+						let wait = now - opened;
+						assert!(
+							wait <= bound,
+							"seed {seed}, block {now}: the reporter's round {round} was drawn \
+							 {wait} blocks after its first attempt to open it, more than {bound}"
+						);
+						self.stats.reporter_wait = (self.stats.reporter_wait.0.max(wait), bound);
+					}
 					if let Some(info) = Rounds::<Runtime>::get(round) {
 						if let RoundKind::Backup { root, .. } = info.kind {
 							let machine =
@@ -1829,6 +2032,21 @@ impl Sim {
 			}
 		}
 		System::reset_events();
+		// No malformed object is valid for any machine: a green from the weakest machine's lone
+		// bad seat is overturned by the watcher's challenge within its window. Followed until
+		// its light is final and its round pruned.
+		let machines = pallet_consensus_machine::NextMachineId::<Runtime>::get();
+		self.malformed.retain(|round, object| {
+			for machine in 0..machines {
+				assert!(
+					!ConsensusMachine::is_valid(machine, object),
+					"seed {seed}, block {now}: malformed object {object:?} (round {round}) is \
+					 valid for machine {machine}"
+				);
+			}
+			let final_light = ConsensusMachine::light(self.weak, object).is_some_and(|(_, f)| f);
+			Rounds::<Runtime>::contains_key(round) || !final_light
+		});
 		for (round, certificate) in Certificates::<Runtime>::iter() {
 			let value = match certificate.statement.body {
 				Body::Decision { value: Some(v) } => v,
@@ -2026,6 +2244,22 @@ impl Sim {
 		);
 		println!("| honest objects judged, all green | {} |", s.honest_greens);
 		println!(
+			"| flooders' rounds opened ({FLOODERS} accounts, {FLOOD_LENGTH} blocks in {FLOOD_EVERY}) | {} |",
+			s.flood_rounds
+		);
+		println!(
+			"| longest wait of the reporter's rounds from its first attempt to open to their draw (bound) | {} ({}) blocks |",
+			s.reporter_wait.0, s.reporter_wait.1
+		);
+		println!(
+			"| malformed objects proposed to the one-slot machine; greens challenged / overturned | {}; {} / {} |",
+			s.forged, s.challenges, s.overturned
+		);
+		println!(
+			"| equivocators' attempts to leave before their report; left after it | {} / {} |",
+			s.flights, s.fled
+		);
+		println!(
 			"| round fees paid (each the price of its level's fee-less work) | {} ({} UNIT) |",
 			s.round_fees.0,
 			s.round_fees.1 as f64 / UNIT as f64
@@ -2109,10 +2343,12 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 						sim.open_oracle_round();
 					}
 				}
-				if now % 4 == 0 {
+				if now % 4 == 0 || sim.reporter_retry.is_some() {
 					sim.open_oracle_round();
 				}
 				sim.grind(now);
+				sim.flood(now);
+				sim.forge(now);
 				sim.persist(now);
 				sim.step(now, &pool);
 				let bet = std::mem::take(&mut sim.bet);
@@ -2143,6 +2379,7 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 		if rounds >= 300 {
 			assert!(s.certificates_checked > 0 && s.decisions_honest > 0, "no decision checked");
 			assert!(s.handovers > 0, "no handover");
+			assert!(s.flood_rounds > 0 && s.forged > 0, "no flood, no forged proposal");
 			assert!(s.forks > 0 && s.fork_replays_refused > 0, "no fork compared");
 			// About one good key per round in both branches' committees: a few forks may
 			// have none.
@@ -2156,6 +2393,7 @@ fn the_byzantine_simulation_keeps_every_invariant_and_try_state() {
 					assert!(s.fork_lies_reported > 0, "no equivocation across a fork");
 				}
 				assert!(s.ground_drawn > 0, "no ground round drawn");
+				assert!(s.flights > 0, "no equivocator tried to leave");
 			}
 		}
 		// Grinding bought nothing: the bad slots drawn in the grinder's rounds are within what a

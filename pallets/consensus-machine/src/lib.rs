@@ -147,6 +147,33 @@
 //! with the `demo` cargo feature only, `demo` (the dev chain's evaluator and misbehaviour on
 //! request; a production runtime builds without it).
 //!
+//! ## What storage grows with
+//!
+//! Every item is bounded by a `Config` constant, pruned, or grows by one entry per act someone
+//! paid for:
+//!
+//! - **Agents** ([`Agents`], [`KeyOwner`], [`AgentAt`], [`FreeIndexStack`], [`PendingExits`],
+//!   [`ExitQueue`], [`PendingPenalties`]) and **the stake tree** ([`StakeNodes`],
+//!   [`FrozenNodes`]): at most `MaxAgents` agents, two tree nodes per leaf; an entry goes when
+//!   its agent withdraws (or its count returns to zero).
+//! - **Rounds** ([`Rounds`], [`CommitteeSeats`], [`Statements`], [`Tallies`],
+//!   [`Certificates`], [`FamiliesBeingPruned`]): live rounds only, pruned (in pages)
+//!   `RoundRetention` blocks after they close; at most `MaxPendingDraws` wait for a draw
+//!   ([`PendingDrawsOf`]: `MaxPendingDrawsPerAccount` each).
+//! - [`CommitteeRoots`]: one per pruned round until its report window closes (`UnbondingDelay`
+//!   after pruning), then dropped by `on_initialize`.
+//! - **Offences** ([`Penalties`], [`OffenceIndex`]): kept while the offence could be recorded
+//!   again, then forgotten (settled, and its round's committee root expired): their number
+//!   follows the offences of the last report window, not the chain's age.
+//! - [`Trace`]: the last `MaxTraceLength` transitions of each machine.
+//! - **Permanent, and paid for:** [`Validity`], one traffic light per (machine, object) ever
+//!   proposed (a proposal pays its round's fee, never returned; a light must outlive its round,
+//!   or a condemned object could be proposed again until some committee passes it);
+//!   [`Machines`] and [`MachineOpeners`], one per machine governance creates; [`Misses`] and
+//!   [`Bans`], one small entry per account that ever missed a duty or was banned (kept after it
+//!   withdraws, so that a ban outlives a quick re-registration; each such account paid
+//!   `MinBond` to register).
+//!
 //! ## Storage versions
 //!
 //! The storage layout is at version 7 ([`STORAGE_VERSION`]); a change of layout bumps it and
@@ -743,7 +770,8 @@ pub mod pallet {
 	>;
 
 	/// Every recorded offence by penalty id: offender, kind, proof, and where its penalty
-	/// stands (pending, applied or cancelled).
+	/// stands (pending, applied or cancelled). Forgotten once settled and its round's committee
+	/// root has expired ([`PenaltyPruneCursor`]): the events keep the history.
 	#[pallet::storage]
 	pub type Penalties<T: Config> = StorageMap<_, Twox64Concat, PenaltyId, PenaltyOf<T>>;
 
@@ -755,7 +783,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PenaltyCursor<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
 
-	/// One penalty per (offender, round, kind): an offence is punished once.
+	/// Penalties below this id are forgotten: settled, and for rounds whose committee roots
+	/// have expired, so that no such offence can be recorded again.
+	#[pallet::storage]
+	pub type PenaltyPruneCursor<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
+
+	/// One penalty per (offender, round, kind): an offence is punished once. Kept while the
+	/// offence could be recorded again (until its round's committee root expires).
 	#[pallet::storage]
 	pub type OffenceIndex<T: Config> = StorageNMap<
 		_,
@@ -1142,12 +1176,14 @@ pub mod pallet {
 		}
 
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			// Due penalties and expired committee roots do not wait for spare weight: at most
-			// `MaxPenaltiesPerBlock` and `MaxPrunePerBlock` of them, charged as done (a block
-			// with nothing due reads two cursors and one entry each).
+			// Due penalties, expired committee roots and settled offences past them do not wait
+			// for spare weight: at most `MaxPenaltiesPerBlock`, `MaxPrunePerBlock` and
+			// `MaxPenaltiesPerBlock` of them, charged as done (a block with nothing due reads a
+			// few cursors and one entry each).
 			Self::apply_due_penalties(now, Weight::MAX)
 				.saturating_add(Self::settle_pending_exits())
 				.saturating_add(Self::expire_committee_roots(now, Weight::MAX))
+				.saturating_add(Self::forget_settled_offences())
 				.saturating_add(Self::draw_pending())
 		}
 

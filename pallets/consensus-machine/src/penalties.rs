@@ -266,6 +266,39 @@ impl<T: Config> Pallet<T> {
 		used
 	}
 
+	/// Forgets settled offences that can never be recorded again, oldest first, at most
+	/// `MaxPenaltiesPerBlock` a block: a penalty applied or cancelled whose round's committee
+	/// root has expired (no report can prove a seat of it any more, and the round, whose
+	/// settlement records the other kinds, is gone). Its record and its offence-index entry
+	/// go, so that neither grows with the chain; the events keep the history. Stops at the
+	/// first penalty not yet forgettable: penalties are recorded, and their rounds' roots
+	/// expire, roughly in order, so one waits about as long as the roots before it.
+	pub(crate) fn forget_settled_offences() -> Weight {
+		let db = T::DbWeight::get();
+		let per_penalty = db.reads_writes(1, 2);
+		let mut used = db.reads_writes(3, 1);
+		let (mut cursor, settled, expired) = (
+			PenaltyPruneCursor::<T>::get(),
+			PenaltyCursor::<T>::get(),
+			CommitteeRootCursor::<T>::get(),
+		);
+		let mut forgotten = 0u32;
+		while cursor < settled && forgotten < T::MaxPenaltiesPerBlock::get() {
+			used = used.saturating_add(per_penalty);
+			if let Some(penalty) = Penalties::<T>::get(cursor) {
+				if penalty.status == PenaltyStatus::Pending || penalty.round >= expired {
+					break;
+				}
+				OffenceIndex::<T>::remove((&penalty.offender, penalty.round, penalty.kind));
+				Penalties::<T>::remove(cursor);
+				forgotten += 1;
+			}
+			cursor += 1;
+		}
+		PenaltyPruneCursor::<T>::put(cursor);
+		used
+	}
+
 	pub(crate) fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {
 		let who = penalty.offender.clone();
 		let (reason, base) = match (penalty.kind, penalty.base) {
@@ -347,9 +380,9 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Counts a missed duty for every seat of `round` without a statement. Bounded by the
-	/// committee size.
-	pub(crate) fn record_silent_seats(round: RoundId) {
+	/// Counts a missed duty, fallen due at `due` (the round's deadline), for every seat of
+	/// `round` without a statement. Bounded by the committee size.
+	pub(crate) fn record_silent_seats(round: RoundId, due: BlockNumberFor<T>) {
 		for index in 0..Self::committee_size(round) {
 			if Statements::<T>::contains_key(round, index) {
 				continue;
@@ -360,20 +393,24 @@ impl<T: Config> Pallet<T> {
 			};
 			// Only a seat that could have signed missed anything.
 			if Self::ensure_may_sign(&seat.agent).is_ok() {
-				Self::record_miss(&seat.agent, round);
+				Self::record_miss(&seat.agent, round, due);
 			}
 		}
 	}
 
-	/// Counts a missed duty in `round`; enough of them in the window ban the agent.
-	pub(crate) fn record_miss(who: &T::AccountId, round: RoundId) {
+	/// Counts a missed duty in `round`, dated `due`, when it fell due (however late the round
+	/// is settled: a miss settled after the window has passed is forgotten already); enough
+	/// of them in the window ban the agent.
+	pub(crate) fn record_miss(who: &T::AccountId, round: RoundId, due: BlockNumberFor<T>) {
 		let Some(mut agent) = Agents::<T>::get(who) else { return };
 		let now = frame_system::Pallet::<T>::block_number();
 		let window = T::MissWindow::get();
 		let mut misses = Misses::<T>::get(who);
 		misses.retain(|at| now.saturating_sub(*at) < window);
 		// Full means MaxMisses within the window already: the ban below clears it.
-		let _ = misses.try_push(now);
+		if now.saturating_sub(due) < window {
+			let _ = misses.try_push(due);
+		}
 		let count = misses.len() as u32;
 		Self::deposit_event(Event::DutyMissed { agent: who.clone(), round, misses: count });
 		if count < T::MaxMisses::get() {

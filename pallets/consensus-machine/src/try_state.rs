@@ -205,7 +205,12 @@ impl<T: Config> Pallet<T> {
 		let shares: BTreeMap<T::AccountId, u32> = PendingDrawsOf::<T>::iter().collect();
 		ensure_that(shares == queued, "an account's share of the draw queue")?;
 		let mut pending: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		let forgotten = PenaltyPruneCursor::<T>::get();
+		ensure_that(forgotten <= PenaltyCursor::<T>::get(), "an unsettled penalty forgotten")?;
+		let mut penalties = 0usize;
 		for (id, penalty) in Penalties::<T>::iter() {
+			penalties += 1;
+			ensure_that(id >= forgotten, "a forgotten penalty kept")?;
 			let index = (penalty.offender.clone(), penalty.round, penalty.kind);
 			ensure_that(OffenceIndex::<T>::get(&index) == Some(id), "offence index")?;
 			if penalty.status == PenaltyStatus::Pending {
@@ -228,6 +233,8 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
+		// Every index entry names a kept penalty (the loop above checks the converse).
+		ensure_that(OffenceIndex::<T>::iter().count() == penalties, "offence index")?;
 		for (who, count) in PendingPenalties::<T>::iter() {
 			ensure_that(count > 0, "a pending-penalty count kept at zero")?;
 			ensure_that(pending.get(&who).copied().unwrap_or(0) == count, "pending penalties")?;

@@ -71,7 +71,7 @@ impl<T: Config> Pallet<T> {
 			Rounds::<T>::insert(root_id, root);
 		}
 		if round.decided.is_none() {
-			Self::record_silent_seats(round_id);
+			Self::record_silent_seats(round_id, round.deadline);
 		}
 		let threshold = round.threshold;
 		let mut amber = None;

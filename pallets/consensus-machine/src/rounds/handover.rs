@@ -210,7 +210,7 @@ impl<T: Config> Pallet<T> {
 		let opening = Opening::Backup { root: root_id, level: to_level, required };
 		// The frozen level's silent seats missed their duty; agents banned for it are out of
 		// the backup's draw. (Should that draw find no stake left, the call fails as a whole.)
-		Self::record_silent_seats(round_id);
+		Self::record_silent_seats(round_id, round.deadline);
 		round.closed = true;
 		Rounds::<T>::insert(round_id, &round);
 		let backup = Self::start_round(

@@ -259,7 +259,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			if undecided && info.decided.is_none() {
-				Self::record_silent_seats(level);
+				Self::record_silent_seats(level, info.deadline);
 			}
 			info.closed = true;
 			if level == root_id {

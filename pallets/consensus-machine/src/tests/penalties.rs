@@ -363,6 +363,40 @@ fn misses_outside_the_window_are_forgotten() {
 	MaxMisses::set(100);
 }
 
+/// A miss is dated when the duty fell due (its round's deadline), not when the round is
+/// settled: a round closed long after its deadline (blocks with no spare weight, nobody
+/// calling `close_round`) does not put an old miss in the current window beside a new one.
+#[test]
+fn a_miss_counts_when_the_duty_fell_due_not_when_it_is_settled() {
+	MaxMisses::set(2);
+	ExtBuilder::default().agents(vec![(1, 1_000)]).build_and_execute(|| {
+		let (first, second) = (create_machine(), create_machine());
+		// Blocks without spare weight: nothing prunes (nor closes) a round in `on_idle`.
+		let draw = || {
+			let at = System::block_number() + 2 + RandomnessLead::get();
+			run_to_block_without_idle(at - at % SNAPSHOT_PERIOD + SNAPSHOT_PERIOD + 1);
+		};
+		let old = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), first, h(1)));
+		draw();
+		let due = deadline(old);
+		run_to_block_without_idle(due + MISS_WINDOW);
+		let new = NextRoundId::<Test>::get();
+		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), second, h(2)));
+		draw();
+		run_to_block_without_idle(deadline(new) + 1);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), new));
+		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(new)]);
+		// The old round is settled only now: its miss fell due a window ago, and no longer
+		// counts beside the new one (counted now, the two would ban the agent).
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), old));
+		System::assert_has_event(Event::DutyMissed { agent: 1, round: old, misses: 1 }.into());
+		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(new)]);
+		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
+	});
+	MaxMisses::set(100);
+}
+
 #[test]
 fn withdrawal_waits_for_pending_penalties() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -675,6 +709,58 @@ fn an_equivocation_that_surfaces_after_pruning_is_punished_until_the_bond_could_
 				RuntimeOrigin::signed(77),
 				late_proof,
 				pair(a, b)
+			),
+			Error::<Test>::UnknownRound
+		);
+	});
+}
+
+/// A settled offence is forgotten (its record and its index entry) once it can never be
+/// recorded again, when its round's committee root expires, and not before: until then a
+/// second report of it is refused as already reported; after, reports of the round fail as
+/// unknown, so forgetting opens no second punishment. Storage does not grow with the chain.
+#[test]
+fn settled_offences_are_forgotten_once_they_can_no_longer_be_reported() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (object, _) = good_object();
+		let round = propose(object);
+		let cheat = seats(round)[0].agent;
+		let proof = seat_proof(round, cheat);
+		let (first, second) = equivocation(cheat, round);
+		let id = report(cheat, round);
+		let index = (cheat, round, OffenceKind::Equivocation);
+		assert_eq!(OffenceIndex::<Test>::get(&index), Some(id));
+		// Applied after the deferral, and kept: the round's seats can still be proven.
+		run_to_block(System::block_number() + SLASH_DEFERRAL + 1);
+		assert!(matches!(
+			Penalties::<Test>::get(id).unwrap().status,
+			PenaltyStatus::Applied { .. }
+		));
+		run_to_block(deadline(round) + RETENTION + 1);
+		assert!(!Rounds::<Test>::contains_key(round));
+		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
+		run_to_block(expires);
+		assert!(Penalties::<Test>::contains_key(id) && OffenceIndex::<Test>::contains_key(&index));
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				proof.clone(),
+				pair(first.clone(), second.clone())
+			),
+			Error::<Test>::AlreadyReported
+		);
+		// The root expires: the offence goes, and cannot come back.
+		run_to_block_without_idle(expires + 1);
+		assert!(!CommitteeRoots::<Test>::contains_key(round));
+		assert!(
+			!Penalties::<Test>::contains_key(id) && !OffenceIndex::<Test>::contains_key(&index)
+		);
+		assert_eq!(PenaltyPruneCursor::<Test>::get(), id + 1);
+		assert_noop!(
+			ConsensusMachine::report_equivocation(
+				RuntimeOrigin::signed(77),
+				proof,
+				pair(first, second)
 			),
 			Error::<Test>::UnknownRound
 		);

@@ -11,15 +11,22 @@
 //!
 //! The environment tries everything, in every order:
 //!
-//! - each level's seats: one **heavy** seat holding two slots, good or bad, and the rest
-//!   holding one (and, as well, every seat holding one);
+//! - each level's seats: every seat holding one slot, or one **heavy** seat holding two or more
+//!   (up to every slot of its kind, so one vote may carry a level's threshold or all its bad
+//!   slots at once), good or bad, and the rest holding one;
 //! - a **good** seat votes by the protocol: at level 0 any of `V1`, `V2`, `Null` (good primaries
 //!   may disagree or be unable to endorse); at a backup level the value its level must adopt,
 //!   else its own value. It may be slow: it also tries after any number of handovers and after
 //!   the decision (the machine must refuse those);
-//! - a **bad** seat submits any vote at any level, started or not (and one beyond the last),
-//!   tries again after it voted, and at the last level may stay silent for ever; off chain it
-//!   signs every value. `V3` is a value no primary seat votes: only backups can bring it in;
+//! - a **bad** seat submits any vote at any level, started or not (and one beyond the last):
+//!   `V1`, `V2`, `V3` or `Null`, so a bad primary also votes `V3`, the value no good primary
+//!   votes. It tries again after it voted; off chain it signs every value. At any level, while
+//!   that level is current, it may stay **silent** for ever, so that the level stalls and hands
+//!   over (or, at the last level, must decide without it). Once its level has handed over, a
+//!   silent seat and one that never voted are the same to the machine and to every property
+//!   (both can only be late, and a late vote must change nothing), so the record then keeps it
+//!   as one that never voted. Only a good backup can bring `V3` in, as its own value: bad slots
+//!   alone never pass a level's `max_bad`;
 //! - a **handover** is attempted at any time: at the last level, after a decision, repeatedly.
 //!
 //! A step the specification refuses and the machine refuses too changes nothing, and is not a
@@ -65,19 +72,19 @@ pub struct LevelSpec {
 	pub max_bad: u32,
 	/// Bad slots actually present, at most `max_bad`.
 	pub bad: u32,
-	/// Who holds the level's two-slot seat, if it has one.
+	/// Who holds the level's heavy seat, and its slots, if it has one.
 	pub heavy: Heavy,
 }
 
-/// A level's two-slot seat.
+/// A level's heavy seat: one seat holding several slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Heavy {
 	/// Every seat holds one slot.
 	None,
-	/// A good seat holds two slots (needs two good slots).
-	Good,
-	/// A bad seat holds two slots (needs two bad slots).
-	Bad,
+	/// A good seat holds this many slots (at least two; needs that many good slots).
+	Good(u32),
+	/// A bad seat holds this many slots (at least two; needs that many bad slots).
+	Bad(u32),
 }
 
 /// A seat: its slots and whether its holder is good.
@@ -97,8 +104,8 @@ impl LevelSpec {
 			&& self.bad <= self.max_bad
 			&& match self.heavy {
 				Heavy::None => true,
-				Heavy::Good => self.slots - self.bad >= 2,
-				Heavy::Bad => self.bad >= 2,
+				Heavy::Good(weight) => weight >= 2 && self.slots - self.bad >= weight,
+				Heavy::Bad(weight) => weight >= 2 && self.bad >= weight,
 			}
 	}
 
@@ -108,13 +115,13 @@ impl LevelSpec {
 		let (mut good, mut bad) = (self.slots - self.bad, self.bad);
 		match self.heavy {
 			Heavy::None => {}
-			Heavy::Good => {
-				seats.push(Seat { weight: 2, good: true });
-				good -= 2;
+			Heavy::Good(weight) => {
+				seats.push(Seat { weight, good: true });
+				good -= weight;
 			}
-			Heavy::Bad => {
-				seats.push(Seat { weight: 2, good: false });
-				bad -= 2;
+			Heavy::Bad(weight) => {
+				seats.push(Seat { weight, good: false });
+				bad -= weight;
 			}
 		}
 		seats.extend((0..good).map(|_| Seat { weight: 1, good: true }));
@@ -196,43 +203,102 @@ impl Refusal {
 /// The machine's round seen through a store that lists a level's tallies highest value first
 /// (the [`Store`] promises no order; the pallet's follows the values' hashes): the adoption
 /// rule must not depend on it.
-struct Reversed<'a>(&'a mut MemoryRound<Val>);
+///
+/// A step is first run on a read-only [`Reversed::Probe`] of the round, which only notes that
+/// the machine wrote: most steps are refusals that write nothing, and their answer is then
+/// exact without copying the round. A step that wrote is run again on a copy.
+enum Reversed<'a> {
+	/// Reads the round; a write is only noted.
+	Probe { round: &'a MemoryRound<Val>, wrote: bool },
+	/// Reads and writes the round.
+	Real(&'a mut MemoryRound<Val>),
+}
+
+impl Reversed<'_> {
+	fn round(&self) -> &MemoryRound<Val> {
+		match self {
+			Reversed::Probe { round, .. } => round,
+			Reversed::Real(round) => round,
+		}
+	}
+
+	/// The round to write, if this is not a probe (which then notes the write).
+	fn write(&mut self) -> Option<&mut MemoryRound<Val>> {
+		match self {
+			Reversed::Probe { wrote, .. } => {
+				*wrote = true;
+				None
+			}
+			Reversed::Real(round) => Some(round),
+		}
+	}
+}
+
+/// Runs `step` on the machine's `round`: returns its answer and, if it wrote, the round after
+/// it (run on a copy). A probe that wrote, or panicked (having read its own writes as not
+/// made), does not count: only the run on the copy does.
+fn run<R>(
+	round: &MemoryRound<Val>,
+	step: impl Fn(&mut Reversed<'_>) -> R,
+) -> (R, Option<MemoryRound<Val>>) {
+	let probed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+		let mut probe = Reversed::Probe { round, wrote: false };
+		let answer = step(&mut probe);
+		(answer, matches!(probe, Reversed::Probe { wrote: true, .. }))
+	}));
+	if let Ok((answer, false)) = probed {
+		return (answer, None);
+	}
+	let mut copy = round.clone();
+	let answer = step(&mut Reversed::Real(&mut copy));
+	(answer, Some(copy))
+}
 
 impl Store<Val> for Reversed<'_> {
 	fn level(&self) -> u8 {
-		self.0.level()
+		self.round().level()
 	}
 	fn set_level(&mut self, level: u8) {
-		self.0.set_level(level)
+		if let Some(round) = self.write() {
+			round.set_level(level)
+		}
 	}
 	fn decisions(&self) -> Vec<(u8, Val)> {
-		self.0.decisions()
+		self.round().decisions()
 	}
 	fn push_decision(&mut self, level: u8, value: Val) {
-		self.0.push_decision(level, value)
+		if let Some(round) = self.write() {
+			round.push_decision(level, value)
+		}
 	}
 	fn has_voted(&self, level: u8, seat: u32) -> bool {
-		self.0.has_voted(level, seat)
+		self.round().has_voted(level, seat)
 	}
 	fn record_vote(&mut self, level: u8, seat: u32, vote: &Vote<Val>) {
-		self.0.record_vote(level, seat, vote)
+		if let Some(round) = self.write() {
+			round.record_vote(level, seat, vote)
+		}
 	}
 	fn tally(&self, level: u8, value: &Val) -> u32 {
-		self.0.tally(level, value)
+		self.round().tally(level, value)
 	}
 	fn set_tally(&mut self, level: u8, value: &Val, slots: u32) {
-		self.0.set_tally(level, value, slots)
+		if let Some(round) = self.write() {
+			round.set_tally(level, value, slots)
+		}
 	}
 	fn tallies(&self, level: u8) -> Vec<(Val, u32)> {
-		let mut tallies = self.0.tallies(level);
+		let mut tallies = self.round().tallies(level);
 		tallies.reverse();
 		tallies
 	}
 	fn required(&self, level: u8) -> Option<Val> {
-		self.0.required(level)
+		self.round().required(level)
 	}
 	fn set_required(&mut self, level: u8, value: Option<Val>) {
-		self.0.set_required(level, value)
+		if let Some(round) = self.write() {
+			round.set_required(level, value)
+		}
 	}
 }
 
@@ -261,13 +327,31 @@ pub struct State {
 	pub broken: u16,
 }
 
+impl State {
+	/// This state with the machine's round replaced by `round` (a step's successor, the rest
+	/// of it still to be updated).
+	fn with_round(&self, round: MemoryRound<Val>) -> State {
+		State {
+			round,
+			seats: self.seats.clone(),
+			own: self.own.clone(),
+			level: self.level,
+			decision: self.decision,
+			must: self.must.clone(),
+			endorsed: self.endorsed.clone(),
+			announced: self.announced.clone(),
+			broken: self.broken,
+		}
+	}
+}
+
 /// An action.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
 	/// Seat `seat` of `level` submits `vote`: a first vote, a late one, a second one, or one at a
 	/// level that has not started; the model's record says which.
 	Vote(u8, u32, Vote<Val>),
-	/// Bad seat `seat` of the last level stays silent for ever.
+	/// Bad seat `seat` of the current level `level` stays silent for ever.
 	Silence(u8, u32),
 	/// Somebody calls the handover (the level's deadline, if any, is the caller's business).
 	Handover,
@@ -431,12 +515,22 @@ impl HandoverModel {
 	/// Sorts interchangeable seats by what they did (in the record and in the machine) and
 	/// renumbers the machine's seats to match: states that differ only by which of two alike
 	/// seats did what are one state.
+	///
+	/// A silent seat at a handed-over level is recorded as one that never voted: both may only
+	/// try late votes, which the machine must refuse changing nothing, and no property tells
+	/// them apart.
 	fn canonical(&self, mut state: State) -> State {
+		for seats in &mut state.seats[..state.level as usize] {
+			for status in seats.iter_mut().filter(|status| **status == Status::Silent) {
+				*status = Status::Waiting;
+			}
+		}
 		let mut votes = std::collections::BTreeMap::new();
+		let mut moved = false;
 		for (level, groups) in self.groups.iter().enumerate() {
 			let l = level as u8;
 			let mut to = (0..state.seats[level].len() as u32).collect::<Vec<_>>();
-			for group in groups.iter().cloned() {
+			for group in groups.iter().filter(|group| group.len() > 1).cloned() {
 				let mut members: Vec<(Status, Option<Vote<Val>>, u32)> = group
 					.clone()
 					.map(|s| {
@@ -448,6 +542,7 @@ impl HandoverModel {
 				for (offset, (status, _, from)) in members.into_iter().enumerate() {
 					let new = (group.start + offset) as u32;
 					to[from as usize] = new;
+					moved |= new != from;
 					state.seats[level][new as usize] = status;
 				}
 			}
@@ -462,21 +557,32 @@ impl HandoverModel {
 				votes.insert((l, s), *vote);
 			}
 		}
-		state.round.votes = votes;
+		if moved {
+			state.round.votes = votes;
+		}
 		state
 	}
 
 	fn vote(&self, state: &State, level: u8, seat: u32, vote: Vote<Val>) -> Option<State> {
 		let expected = self.verdict(state, level, seat, &vote);
-		let mut next = state.clone();
 		let weight = self.seat(level, seat).weight;
-		let mut store = Reversed(&mut next.round);
-		let answer = handover::submit(&mut store, &self.rules, level, seat, weight, &vote);
+		let (answer, round) = run(&state.round, |store| {
+			handover::submit(store, &self.rules, level, seat, weight, &vote)
+		});
+		if let (Err(refusal), Err(error), None) = (&expected, &answer, &round) {
+			if refusal.error == *error {
+				return None;
+			}
+		}
+		let round = round.unwrap_or_else(|| state.round.clone());
+		if let (Err(refusal), Err(error)) = (&expected, &answer) {
+			if refusal.error == *error && round == state.round {
+				return None;
+			}
+		}
+		let mut next = state.with_round(round);
 		match (expected, answer) {
-			(Err(refusal), Err(error)) => {
-				if refusal.error == error && next.round == state.round {
-					return None;
-				}
+			(Err(_), Err(_)) => {
 				next.broken |= bit("a refusal gives its reason and changes nothing");
 			}
 			(Err(refusal), Ok(announced)) => {
@@ -523,13 +629,17 @@ impl HandoverModel {
 
 	fn handover(&self, state: &State) -> Option<State> {
 		let due = state.decision.is_none() && state.level < self.last();
-		let mut next = state.clone();
-		let answer = handover::start_next_level(&mut Reversed(&mut next.round), &self.rules);
+		let (answer, round) =
+			run(&state.round, |store| handover::start_next_level(store, &self.rules));
+		let round = round.unwrap_or_else(|| state.round.clone());
+		if let (false, Err(error)) = (due, &answer) {
+			if *error == self.refusal_of_handover(state) && round == state.round {
+				return None;
+			}
+		}
+		let mut next = state.with_round(round);
 		match (due, answer) {
-			(false, Err(error)) => {
-				if error == self.refusal_of_handover(state) && next.round == state.round {
-					return None;
-				}
+			(false, Err(_)) => {
 				next.broken |= bit("a refusal gives its reason and changes nothing");
 			}
 			(false, Ok(_)) => {
@@ -561,7 +671,7 @@ impl HandoverModel {
 				next.endorsed[next.level as usize] = endorsed;
 			}
 		}
-		Some(next)
+		Some(self.canonical(next))
 	}
 }
 
@@ -621,13 +731,15 @@ impl Model for HandoverModel {
 					continue;
 				}
 				let voted = first(|s| matches!(s, Status::Voted(_)));
-				let votes: &[Val] = if l == 0 { &VALUES[..2] } else { &VALUES };
 				for seat in waiting.into_iter().chain(voted) {
-					for vote in votes.iter().map(|v| Vote::Value(*v)).chain([Vote::Null]) {
+					for vote in VALUES.iter().map(|v| Vote::Value(*v)).chain([Vote::Null]) {
 						actions.push(Action::Vote(l, seat, vote));
 					}
 				}
-				if let (Some(seat), true) = (waiting, l == last && state.level == last) {
+				// Silent for ever at the current level, whichever it is (once decided, silence
+				// changes nothing).
+				if let (Some(seat), true) = (waiting, l == state.level && state.decision.is_none())
+				{
 					actions.push(Action::Silence(l, seat));
 				}
 			}
@@ -683,6 +795,12 @@ impl Model for HandoverModel {
 			Property::sometimes("backup decides a value only backups bring", |_, s: &State| {
 				s.announced.iter().any(|(l, v)| *l > 0 && *v == Val::V3)
 			}),
+			Property::sometimes(
+				"a seat is silent at a level that hands over",
+				|m: &HandoverModel, s: &State| {
+					s.level < m.last() && s.seats[s.level as usize].contains(&Status::Silent)
+				},
+			),
 		];
 		// One property per step check (properties are plain functions, so one per index).
 		macro_rules! step_checks {
@@ -695,14 +813,21 @@ impl Model for HandoverModel {
 		step_checks!(0 1 2 3 4 5 6 7 8 9 10 11);
 		debug_assert_eq!(STEP_CHECKS.len(), 12);
 		if self.own_value == OwnValue::Common {
+			// A backup level whose good seats hold its threshold decides once they have all
+			// voted (they vote the same value: the one to adopt, else the level's own), whatever
+			// its bad seats did and whatever earlier levels did (silent seats included). The
+			// last level, complete, always is such a level; a middle one may be.
 			properties.push(Property::always("termination", |m: &HandoverModel, s: &State| {
-				let last = m.last();
-				let acted = s.level == last
-					&& s.seats[last as usize]
+				(1..m.levels.len()).all(|level| {
+					let seats = &m.seats[level];
+					let good: u32 =
+						seats.iter().filter(|seat| seat.good).map(|seat| seat.weight).sum();
+					let voted = s.seats[level]
 						.iter()
-						.zip(&m.seats[last as usize])
-						.all(|(status, seat)| !seat.good || *status != Status::Waiting);
-				!acted || !s.announced.is_empty()
+						.zip(seats)
+						.all(|(status, seat)| !seat.good || matches!(status, Status::Voted(_)));
+					good < m.levels[level].threshold() || !voted || !s.announced.is_empty()
+				})
 			}));
 			properties
 				.push(Property::eventually("no deadlock", |_, s: &State| !s.announced.is_empty()));

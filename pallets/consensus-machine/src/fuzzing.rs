@@ -18,9 +18,16 @@
 //! [`run_checking_every_block`] runs `try_state` after every block too: many times slower, it
 //! finds a broken invariant at the block that broke it, even one a later block would repair.
 //!
+//! Each input starts from a genesis built once per thread and restored from its trie nodes,
+//! and the storage is committed after every step, as a node commits each block: the
+//! storage roots compared around a call then hash only what changed in the step. (Left
+//! uncommitted, every root hashed all changes since genesis, most of a run's time.)
+//!
 //! The pallet's tests run [`run`] on random inputs (proptest) and replay the saved corpus
 //! (`fuzz/corpus/dispatch`) with every block checked; `fuzz/` runs both under libFuzzer with
-//! `cargo fuzz` (targets `dispatch` and `dispatch_every_block`).
+//! `cargo fuzz` (targets `dispatch` and `dispatch_every_block`). The corpus starts from
+//! [`seeds`]: the simulation's attacks and the hostile table's calls, written in the
+//! fuzzer's own language.
 
 use crate::{
 	demo::DemoEvaluator,

@@ -807,7 +807,8 @@ pub mod pallet {
 	pub type PendingPenalties<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
-	/// Blocks of each agent's missed duties within the sliding window.
+	/// Each agent's missed duties within the sliding window: the blocks they fell due (their
+	/// rounds' deadlines), in the order they were counted.
 	#[pallet::storage]
 	pub type Misses<T: Config> = StorageMap<
 		_,

@@ -48,7 +48,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{One, Saturating, Zero},
 	Perbill,
 };
 
@@ -398,19 +398,20 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Counts a missed duty in `round`, dated `due`, when it fell due (however late the round
-	/// is settled: a miss settled after the window has passed is forgotten already); enough
-	/// of them in the window ban the agent.
+	/// Counts a missed duty in `round`, dated `due`, when it fell due, not when the round is
+	/// settled (so a round settled late does not put an old miss beside new ones); a miss
+	/// settled after its window has passed still counts once, dated at the window's start (a
+	/// round nobody closes, or pruning held up, must not let its silent seats off). Enough
+	/// misses in the window ban the agent.
 	pub(crate) fn record_miss(who: &T::AccountId, round: RoundId, due: BlockNumberFor<T>) {
 		let Some(mut agent) = Agents::<T>::get(who) else { return };
 		let now = frame_system::Pallet::<T>::block_number();
 		let window = T::MissWindow::get();
 		let mut misses = Misses::<T>::get(who);
 		misses.retain(|at| now.saturating_sub(*at) < window);
+		let oldest = now.saturating_sub(window).saturating_add(One::one());
 		// Full means MaxMisses within the window already: the ban below clears it.
-		if now.saturating_sub(due) < window {
-			let _ = misses.try_push(due);
-		}
+		let _ = misses.try_push(due.max(oldest));
 		let count = misses.len() as u32;
 		Self::deposit_event(Event::DutyMissed { agent: who.clone(), round, misses: count });
 		if count < T::MaxMisses::get() {

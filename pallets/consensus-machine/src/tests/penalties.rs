@@ -364,35 +364,47 @@ fn misses_outside_the_window_are_forgotten() {
 }
 
 /// A miss is dated when the duty fell due (its round's deadline), not when the round is
-/// settled: a round closed long after its deadline (blocks with no spare weight, nobody
-/// calling `close_round`) does not put an old miss in the current window beside a new one.
+/// settled: a round closed late (blocks with no spare weight, nobody calling `close_round`)
+/// does not keep an old miss in the window beside a new one. And a round settled after its
+/// miss's window has passed still counts that miss once, dated at the window's start: letting
+/// a round go unsettled does not let its silent seats off.
 #[test]
 fn a_miss_counts_when_the_duty_fell_due_not_when_it_is_settled() {
 	MaxMisses::set(2);
 	ExtBuilder::default().agents(vec![(1, 1_000)]).build_and_execute(|| {
-		let (first, second) = (create_machine(), create_machine());
+		let machines = [create_machine(), create_machine(), create_machine()];
 		// Blocks without spare weight: nothing prunes (nor closes) a round in `on_idle`.
-		let draw = || {
+		let expire = |machine| {
+			let round = NextRoundId::<Test>::get();
+			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
 			let at = System::block_number() + 2 + RandomnessLead::get();
 			run_to_block_without_idle(at - at % SNAPSHOT_PERIOD + SNAPSHOT_PERIOD + 1);
+			run_to_block_without_idle(deadline(round) + 1);
+			round
 		};
-		let old = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), first, h(1)));
-		draw();
-		let due = deadline(old);
-		run_to_block_without_idle(due + MISS_WINDOW);
-		let new = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), second, h(2)));
-		draw();
-		run_to_block_without_idle(deadline(new) + 1);
-		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), new));
-		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(new)]);
-		// The old round is settled only now: its miss fell due a window ago, and no longer
-		// counts beside the new one (counted now, the two would ban the agent).
-		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), old));
-		System::assert_has_event(Event::DutyMissed { agent: 1, round: old, misses: 1 }.into());
-		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(new)]);
+		let close = |round| {
+			assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		};
+		// Closed 60 blocks late, the first miss is dated at its deadline...
+		let first = expire(machines[0]);
+		run_to_block_without_idle(deadline(first) + 60);
+		close(first);
+		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(first)]);
+		// ...so a window after that deadline it is gone, and a new miss is the only one (dated
+		// at the close, the two would ban the agent).
+		run_to_block_without_idle(deadline(first) + MISS_WINDOW);
+		let second = expire(machines[1]);
+		assert!(deadline(second) < deadline(first) + 60 + MISS_WINDOW);
+		close(second);
+		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(second)]);
 		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
+		// A round settled a window and more after its deadline still counts its miss.
+		let late = expire(machines[2]);
+		run_to_block_without_idle(deadline(late) + MISS_WINDOW + 50);
+		let now = System::block_number();
+		close(late);
+		System::assert_has_event(Event::DutyMissed { agent: 1, round: late, misses: 1 }.into());
+		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![now - MISS_WINDOW + 1]);
 	});
 	MaxMisses::set(100);
 }

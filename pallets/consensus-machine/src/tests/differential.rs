@@ -77,6 +77,8 @@ struct Replica {
 	/// The signature each accepted vote was signed with, as the seat sent it.
 	signatures: std::collections::BTreeMap<(u8, u32), crate::types::StoredSignature>,
 	decided: Option<Hash>,
+	/// The level that decided.
+	decided_at: Option<u8>,
 	suspended: BTreeSet<AccountId>,
 }
 
@@ -144,7 +146,7 @@ impl Harness {
 					assert_eq!(
 						pallet.map_err(|e| e.error),
 						Err(Error::<Test>::HandedOver.into()),
-						"{step:?} after {trace:?}"
+						"an earlier level's handover refused as HandedOver: {step:?} after {trace:?}"
 					);
 				}
 				(pallet.is_ok(), false)
@@ -178,6 +180,7 @@ impl Harness {
 					replica.signatures.insert((level, index as u32), sent);
 					if decided.is_some() {
 						replica.decided = value(v);
+						replica.decided_at = Some(level);
 					}
 				}
 				(pallet, answer.is_some())
@@ -248,6 +251,7 @@ impl Harness {
 					replica.votes.extend(voted.into_iter().map(|i| ((level, i), value(v))));
 					if decided {
 						replica.decided = value(v);
+						replica.decided_at = Some(level);
 					}
 					self.seen.borrow_mut().suspended += convicted.len();
 					replica.suspended.extend(convicted);
@@ -344,21 +348,40 @@ impl Harness {
 				});
 				assert_eq!(stored, voted, "seat {seat} of level {level} after {trace:?}");
 			}
-			// A certificate holds every agreeing seat's own signature, in seat order.
-			if let Some(certificate) = Certificates::<Test>::get(round) {
-				let Body::Decision { value } = certificate.statement.body else {
-					panic!("a family's certificate is a decision");
-				};
-				let expected: Vec<_> = replica
+			// The level that decided, and it alone, has a certificate: of its own round and
+			// level, for the decided value, with every agreeing seat's own signature in seat
+			// order, and their slots.
+			let certificate = Certificates::<Test>::get(round);
+			assert_eq!(
+				certificate.is_some(),
+				replica.decided_at == Some(l),
+				"a certificate at the deciding level only: level {level} after {trace:?}"
+			);
+			if let Some(certificate) = certificate {
+				let statement = &certificate.statement;
+				assert_eq!(
+					(statement.round, statement.level, statement.body.clone()),
+					(*round, l, Body::Decision { value: replica.decided }),
+					"certificate statement of level {level} after {trace:?}"
+				);
+				let committee = seats(*round);
+				let agreeing: Vec<u32> = replica
 					.votes
 					.iter()
-					.filter(|((vl, _), voted)| *vl == l && **voted == value)
-					.map(|((_, seat), _)| (*seat, replica.signatures[&(l, *seat)]))
+					.filter(|((vl, _), voted)| *vl == l && **voted == replica.decided)
+					.map(|((_, seat), _)| *seat)
 					.collect();
+				let expected: Vec<_> =
+					agreeing.iter().map(|seat| (*seat, replica.signatures[&(l, *seat)])).collect();
 				assert_eq!(
 					certificate.signatures.into_inner(),
 					expected,
 					"certificate of level {level} after {trace:?}"
+				);
+				let slots: u32 = agreeing.iter().map(|seat| committee[*seat as usize].slots).sum();
+				assert_eq!(
+					certificate.slots, slots,
+					"certificate slots of level {level} {trace:?}"
 				);
 			}
 		}

@@ -741,7 +741,7 @@ fn settled_offences_are_forgotten_once_they_can_no_longer_be_reported() {
 		let (first, second) = equivocation(cheat, round);
 		let id = report(cheat, round);
 		let index = (cheat, round, OffenceKind::Equivocation);
-		assert_eq!(OffenceIndex::<Test>::get(&index), Some(id));
+		assert_eq!(OffenceIndex::<Test>::get(index), Some(id));
 		// Applied after the deferral, and kept: the round's seats can still be proven.
 		run_to_block(System::block_number() + SLASH_DEFERRAL + 1);
 		assert!(matches!(
@@ -752,7 +752,7 @@ fn settled_offences_are_forgotten_once_they_can_no_longer_be_reported() {
 		assert!(!Rounds::<Test>::contains_key(round));
 		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
 		run_to_block(expires);
-		assert!(Penalties::<Test>::contains_key(id) && OffenceIndex::<Test>::contains_key(&index));
+		assert!(Penalties::<Test>::contains_key(id) && OffenceIndex::<Test>::contains_key(index));
 		assert_noop!(
 			ConsensusMachine::report_equivocation(
 				RuntimeOrigin::signed(77),
@@ -764,9 +764,7 @@ fn settled_offences_are_forgotten_once_they_can_no_longer_be_reported() {
 		// The root expires: the offence goes, and cannot come back.
 		run_to_block_without_idle(expires + 1);
 		assert!(!CommitteeRoots::<Test>::contains_key(round));
-		assert!(
-			!Penalties::<Test>::contains_key(id) && !OffenceIndex::<Test>::contains_key(&index)
-		);
+		assert!(!Penalties::<Test>::contains_key(id) && !OffenceIndex::<Test>::contains_key(index));
 		assert_eq!(PenaltyPruneCursor::<Test>::get(), id + 1);
 		assert_noop!(
 			ConsensusMachine::report_equivocation(

@@ -73,8 +73,8 @@ fn short(hash: &[u8; 32]) -> String {
 
 fn describe(client: &FullClient, at: Hash, event: Event<Runtime>) -> Option<String> {
 	Some(match event {
-		Event::RoundOpened { round, machine, deadline, committee, .. } => format!(
-			"round {round} opened on machine {machine}: {} agents hold its seats, deadline #{deadline}",
+		Event::RoundDrawn { round, machine, deadline, committee, .. } => format!(
+			"round {round} drawn on machine {machine}: {} agents hold its seats, deadline #{deadline}",
 			committee.len()
 		),
 		Event::Proposed { round, object, .. } => format!(

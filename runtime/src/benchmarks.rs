@@ -1,8 +1,8 @@
 //! The pallets benchmarked in this runtime (built with `--features runtime-benchmarks`).
 //!
 //! `pallet_consensus_machine`'s benchmarks are in `pallets/consensus-machine/src/benchmarking.rs`
-//! and run as tests in CI; the generated weights are not in the repository yet (the runtime
-//! uses the pallet's hand-written `weights.rs`, see README).
+//! and run as tests in CI; `scripts/bench.sh` runs them over this runtime's wasm and writes the
+//! pallet's `weights.rs` and `docs/capacity.md`.
 
 frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]

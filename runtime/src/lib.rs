@@ -26,8 +26,8 @@
 //! that block can compute its output as soon as its epoch's randomness is fixed, up to two
 //! epochs ahead, so the pallet waits that long ([`RANDOMNESS_LEAD`]): a round committed in block
 //! `C` is drawn in block `C + 10`, from an output nobody could know at `C`. The parent's author
-//! could still withhold a block whose output it dislikes: a re-roll, which the README's threat
-//! model bounds.
+//! could still withhold a block whose output it dislikes: a re-roll, which the threat model in
+//! SECURITY.md bounds.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![recursion_limit = "256"]
 
@@ -172,10 +172,6 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// `frame_support::migrations::VersionedMigration`s, each a no-op once its pallet is at its
 /// target version).
 pub type Migrations = (
-	pallet_consensus_machine::migrations::v2::MigrateV1ToV2<Runtime>,
-	pallet_consensus_machine::migrations::v3::MigrateV2ToV3<Runtime>,
-	pallet_consensus_machine::migrations::v4::MigrateV3ToV4<Runtime>,
-	pallet_consensus_machine::migrations::v5::MigrateV4ToV5<Runtime>,
 	pallet_consensus_machine::migrations::v6::MigrateV5ToV6<Runtime>,
 	pallet_consensus_machine::migrations::v7::MigrateV6ToV7<Runtime>,
 );

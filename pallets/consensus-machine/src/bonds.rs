@@ -49,7 +49,7 @@ pub(crate) const MAX_TREE_CAPACITY: u32 = 1 << 31;
 /// in [`FrozenNodes`], so the period's snapshot ([`SnapshotTree`]) stays readable.
 pub(crate) struct StorageTree<T> {
 	capacity: u32,
-	era: u32,
+	period: u32,
 	_config: PhantomData<T>,
 }
 
@@ -59,7 +59,7 @@ impl<T: Config> StorageTree<T> {
 	pub(crate) fn new() -> Self {
 		Self {
 			capacity: StakeTreeCapacity::<T>::get(),
-			era: Pallet::<T>::current_era(),
+			period: Pallet::<T>::current_period(),
 			_config: PhantomData,
 		}
 	}
@@ -73,7 +73,7 @@ impl<T: Config> selection::StakeTree for StorageTree<T> {
 		StakeNodes::<T>::get(i)
 	}
 	fn set_node(&mut self, i: u32, value: u128) {
-		Pallet::<T>::freeze_node(self.era, i);
+		Pallet::<T>::freeze_node(self.period, i);
 		if value == 0 {
 			StakeNodes::<T>::remove(i);
 		} else {
@@ -82,12 +82,12 @@ impl<T: Config> selection::StakeTree for StorageTree<T> {
 	}
 }
 
-/// The stake tree as it stood when snapshot period `era` began: what draws in that period use.
+/// The stake tree as it stood when its snapshot period began: what draws in that period use.
 /// Reading a node costs one read more than the live tree's when the node changed during the
 /// period. It cannot be written.
 pub(crate) struct SnapshotTree<T> {
 	capacity: u32,
-	era: u32,
+	period: u32,
 	_config: PhantomData<T>,
 }
 
@@ -96,14 +96,14 @@ impl<T: Config> SnapshotTree<T> {
 	pub(crate) fn current() -> Self {
 		Self {
 			capacity: StakeTreeCapacity::<T>::get(),
-			era: Pallet::<T>::current_era(),
+			period: Pallet::<T>::current_period(),
 			_config: PhantomData,
 		}
 	}
 
 	/// The snapshot period this tree belongs to.
-	pub(crate) fn era(&self) -> u32 {
-		self.era
+	pub(crate) fn period(&self) -> u32 {
+		self.period
 	}
 
 	/// The snapshot's total stake: a Fenwick tree of power-of-two capacity keeps it in its
@@ -122,7 +122,7 @@ impl<T: Config> selection::StakeTree for SnapshotTree<T> {
 	}
 	fn node(&self, i: u32) -> u128 {
 		match FrozenNodes::<T>::get(i) {
-			Some((era, value)) if era == self.era => value,
+			Some((period, value)) if period == self.period => value,
 			_ => StakeNodes::<T>::get(i),
 		}
 	}
@@ -133,29 +133,29 @@ impl<T: Config> selection::StakeTree for SnapshotTree<T> {
 
 impl<T: Config> Pallet<T> {
 	/// The snapshot period of block `now`: `now / SnapshotPeriod`.
-	pub(crate) fn era_of(now: BlockNumberFor<T>) -> u32 {
+	pub(crate) fn period_of(now: BlockNumberFor<T>) -> u32 {
 		let period = T::SnapshotPeriod::get().max(One::one());
 		(now / period).unique_saturated_into()
 	}
 
 	/// The current snapshot period.
-	pub(crate) fn current_era() -> u32 {
-		Self::era_of(frame_system::Pallet::<T>::block_number())
+	pub(crate) fn current_period() -> u32 {
+		Self::period_of(frame_system::Pallet::<T>::block_number())
 	}
 
 	/// The first block of the current snapshot period: its snapshot is the stake tree as the
 	/// block before it left it.
-	pub(crate) fn current_era_start() -> BlockNumberFor<T> {
+	pub(crate) fn current_period_start() -> BlockNumberFor<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let period = T::SnapshotPeriod::get().max(One::one());
 		now.saturating_sub(now % period)
 	}
 
-	/// Keeps node `i`'s value for snapshot period `era`'s snapshot before its first change in
+	/// Keeps node `i`'s value for snapshot period `period`'s snapshot before its first change in
 	/// the period.
-	pub(crate) fn freeze_node(era: u32, i: u32) {
-		if FrozenNodes::<T>::get(i).map(|(e, _)| e) != Some(era) {
-			FrozenNodes::<T>::insert(i, (era, StakeNodes::<T>::get(i)));
+	pub(crate) fn freeze_node(period: u32, i: u32) {
+		if FrozenNodes::<T>::get(i).map(|(e, _)| e) != Some(period) {
+			FrozenNodes::<T>::insert(i, (period, StakeNodes::<T>::get(i)));
 		}
 	}
 
@@ -208,12 +208,12 @@ impl<T: Config> Pallet<T> {
 		// The snapshot's new top node holds the snapshot's total, as the live one the live
 		// total.
 		let snapshot = SnapshotTree::<T>::current();
-		let (era, frozen_total) = (snapshot.era(), snapshot.total());
+		let (period, frozen_total) = (snapshot.period(), snapshot.total());
 		while capacity < wanted {
 			capacity = capacity.saturating_mul(2);
 			if total > 0 || frozen_total > 0 {
 				StakeNodes::<T>::insert(capacity, total);
-				FrozenNodes::<T>::insert(capacity, (era, frozen_total));
+				FrozenNodes::<T>::insert(capacity, (period, frozen_total));
 				writes += 2;
 			}
 		}

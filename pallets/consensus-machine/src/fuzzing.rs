@@ -280,7 +280,7 @@ impl Fuzzer<'_> {
 			let RuntimeEvent::ConsensusMachine(event) = record.event else { continue };
 			let s = &mut self.stats;
 			match event {
-				Event::RoundOpened { .. } => s.drawn += 1,
+				Event::RoundDrawn { .. } => s.drawn += 1,
 				Event::StatementRecorded { .. } => s.statements += 1,
 				Event::CertificateRecorded { .. } => s.decisions += 1,
 				Event::HandoverStarted { .. } => s.handovers += 1,

@@ -1,254 +1,4 @@
-//! # Consensus machine
-//!
-//! Committees of randomly drawn, stake-weighted *pickets* that decide questions by signing
-//! statements; a decision exists only as a *certificate*: agreeing signatures from committee
-//! slots that reach the committee's strong threshold, which (with stochastic certainty `ε`)
-//! bad slots cannot reach alone and two different values cannot both reach.
-//!
-//! ## Overview
-//!
-//! - **Agents** bond funds ([`Call::register`], held with `fungible::MutateHold` under
-//!   [`HoldReason::Bond`]) and register a picket key of this pallet's own application crypto
-//!   ([`crypto`], sr25519, key type `cmpk`) with a proof of possession. Draws read a stake
-//!   snapshot taken every [`Config::SnapshotPeriod`] blocks (see the `bonds` module): new stake
-//!   counts from the next one; [`Call::unbond`] empties the agent's seats in draws at once; the
-//!   bond stays held for [`Config::UnbondingDelay`], longer than any round
-//!   can stay open, so a later penalty still finds it.
-//! - **Machines** ([`Call::create_machine`], [`Config::MachineOrigin`]) fix a committee size
-//!   `N`, the bad-stake bound `p` and `ε`. Their [`DecisionRule`] is computed exactly by
-//!   `consensus-machine-primitives` once, there, and stored; an unsafe committee is refused.
-//! - **Rounds** ([`Call::open_round`], [`Config::RoundOrigin`], with a deposit) are committed,
-//!   then drawn in a later block's `on_initialize` from [`Config::Randomness`] output that did
-//!   not exist at the commitment (see the `rounds::open` module): `N` slots, each an independent
-//!   stake-weighted draw *with replacement* from the stake snapshot, seeded by that output and
-//!   the round id. An agent drawn several times signs once and counts for all its slots.
-//!   Drawing costs `O(N log P)` for `P` agents (a Fenwick tree of stakes). The opener also
-//!   pays a *round fee*, never returned: the [`Config::WeightToFee`] price of the work no
-//!   transaction pays for (the draw, the fee-less statements and handover, the pruning; see
-//!   the `rounds::fees` module). One account has at most
-//!   [`Config::MaxPendingDrawsPerAccount`] rounds waiting for their draw.
-//! - **Statements** reach the chain one by one ([`Call::submit_statement`], a fee-less
-//!   transaction authorised by its signature with `#[pallet::authorize]`) or aggregated
-//!   ([`Call::submit_certificate`], a signed extrinsic anyone may send). Both paths run the same
-//!   checks and leave identical storage; a certificate's signers get one event, not one each.
-//!   When agreeing statements reach the strong
-//!   threshold (counted in slots), the certificate is recorded and the round is decided.
-//!   A statement names its seat by index, so authorising it is one lookup and one signature
-//!   check. It binds its round's *instance* ([`types::RoundInfo::instance`]: the opening
-//!   block's parent, what the round is about and the seed), because round ids come from a
-//!   counter and two forks can give one id to different rounds; statements for two instances
-//!   are never an equivocation, and the node's worker records what each key signed per
-//!   instance so it never signs two bodies for one (see [`offchain`]).
-//! - A machine is a **unitary consensus machine** (paper §5): it keeps a certified trace of
-//!   state labels `(step, hash)`, the hash chained over the trace. A round decides
-//!   `(step, from, output, to)`; a statement for a stale step or another `from` is refused.
-//!   The trace keeps the last [`Config::MaxTraceLength`] steps.
-//! - **Validity rounds** ([`Call::propose`], with [`Config::ProposalBond`]) judge an object with
-//!   the traffic light: pickets sign Green, Amber, or Red with evidence that
-//!   [`Config::EvidenceVerifier`] checks on chain. One verified red makes the object red (and
-//!   overturns a green within [`Config::ChallengeWindow`], whether a seat's or anyone's through
-//!   [`Call::challenge_green`]); greens at the strong threshold make
-//!   it green; otherwise it is amber when the round closes ([`Call::close_round`]).
-//!   [`Pallet::is_valid`] (for the machine a consumer trusts) is true only for a green past its
-//!   challenge window. The proposer
-//!   of a red object forfeits its bond; an amber one gets it back minus [`Config::AmberFee`]
-//!   when more than `max_bad` slots said Amber (else whole). Only a machine whose first level
-//!   is complete judges objects ([`Error::IncompleteCommittee`]).
-//! - **Offences** are recorded once each with their proof and a deferred penalty
-//!   ([`Config::SlashDeferral`], cancellable by [`Config::CancelOrigin`]): equivocation
-//!   ([`Call::report_equivocation`], or detected when a certificate contradicts a recorded
-//!   statement), a green on a red object, a false red. An overt offence takes the agent out of
-//!   the draw at once. Slashes take a fraction of the held bond (per-kind `*Slash` constants),
-//!   all of it to [`Config::Slash`]: a reporter is recorded, not paid, since an offender could
-//!   report itself from a second account and collect its own reward.
-//!   Missed duties in rounds that closed undecided are counted in [`Config::MissWindow`];
-//!   [`Config::MaxMisses`] of them ban the agent for [`Config::BanPeriod`] ([`Call::rejoin`]
-//!   after), and a repeated ban (within [`Config::BanMemory`] of the last) is slashed by
-//!   [`Config::NonParticipationSlash`]. A miss counts only for a seat that could have signed:
-//!   a drawn agent finishes the seats it holds even once unbonding or banned; an agent
-//!   suspended for an overt offence signs for none, and its silence is no miss.
-//! - **Hierarchical machines** ([`Call::create_hierarchical_machine`]) have a primary level and
-//!   backups, the last complete. Their rounds decide 32-byte values through the handover
-//!   (`consensus_machine_primitives::handover`, model-checked in the workspace's `tests/`): the
-//!   primary's pre-decisions are final until its deadline passes and anyone calls
-//!   [`Call::start_handover`] (fee-less); then the backup, drawn at that moment, must adopt a
-//!   value more than the primary's `max_bad` slots pre-decided. A vote that breaks that rule is
-//!   refused and reportable ([`Call::report_backup_vote`], [`Config::BackupRuleSlash`]).
-//! - Decided and expired rounds are settled and pruned after [`Config::RoundRetention`] blocks
-//!   by `on_idle` (closing them first if nobody did: misses counted, deposits released), at
-//!   most [`Config::MaxPrunePerBlock`] per block, or by anyone at once with
-//!   [`Call::prune_round`]. A hierarchical round is settled and pruned as a family, from its
-//!   root, whichever way it ended. Due penalties are applied in `on_initialize`, at most
-//!   [`Config::MaxPenaltiesPerBlock`] per block, or by anyone with [`Call::apply_penalty`].
-//!
-//! ## Including it in a runtime
-//!
-//! ```ignore
-//! impl pallet_consensus_machine::Config for Runtime {
-//!     type Currency = Balances;
-//!     type RuntimeHoldReason = RuntimeHoldReason;
-//!     type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
-//!     type RandomnessLead = ConstU32<{ 2 * EPOCH_DURATION_IN_BLOCKS }>;
-//!     type SnapshotPeriod = ConstU32<3_600>; // or the staking era
-//!     type MaxDrawsPerBlock = ConstU32<2>;
-//!     type MaxPendingDraws = ConstU32<32>;
-//!     type MachineOrigin = EnsureRoot<AccountId>;
-//!     type RoundOrigin = EnsureSigned<AccountId>;
-//!     type MinBond = ConstU128<{ 100 * UNIT }>;
-//!     type MaxAgents = ConstU32<10_000>;
-//!     type MaxCommittee = ConstU32<1_000>;
-//!     type MaxRoundDuration = ConstU32<600>;
-//!     type UnbondingDelay = ConstU32<14_400>;
-//!     type MaxTraceLength = ConstU32<1_024>;
-//!     type RoundRetention = ConstU32<600>;
-//!     type MaxPrunePerBlock = ConstU32<4>;
-//!     type StatementPriority = ConstU64<{ TransactionPriority::MAX / 2 }>;
-//!     type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
-//!     type Slash = ResolveTo<TreasuryAccount, Balances>;
-//!     type EvidenceVerifier = consensus_machine_primitives::light::MerkleChunks<1024>;
-//!     #[cfg(feature = "runtime-benchmarks")]
-//!     type BenchmarkHelper = consensus_machine_primitives::light::MerkleChunks<1024>;
-//!     type Evaluator = MyEvaluator; // what this chain's good pickets sign (`offchain::Evaluate`)
-//!     type CancelOrigin = EnsureRoot<AccountId>;
-//!     type MaxEvidenceLen = ConstU32<4_096>;
-//!     type MaxObjectSize = ConstU32<1_048_576>;
-//!     type ProposalBond = ConstU128<{ 10 * UNIT }>;
-//!     type AmberFee = AmberFee; // e.g. Perbill::from_percent(10)
-//!     type ChallengeWindow = ConstU32<100>;
-//!     type EquivocationSlash = EquivocationSlash; // e.g. 50%
-//!     type WrongVerdictSlash = WrongVerdictSlash; // e.g. 20%
-//!     type FalseRedSlash = FalseRedSlash; // e.g. 30%
-//!     type NonParticipationSlash = NonParticipationSlash; // e.g. 1%
-//!     type SlashDeferral = ConstU32<300>;
-//!     type MissWindow = ConstU32<14_400>;
-//!     type MaxMisses = ConstU32<3>;
-//!     type BanPeriod = ConstU32<14_400>;
-//!     type BanMemory = ConstU32<100_800>;
-//!     type MaxPenaltiesPerBlock = ConstU32<8>;
-//!     type MaxExitsPerBlock = ConstU32<32>;
-//!     type BackupRuleSlash = BackupRuleSlash; // e.g. 40%
-//! }
-//! ```
-//!
-//! The runtime's transaction extensions must include `frame_system::AuthorizeCall` for
-//! [`Call::submit_statement`] to be valid without a signed origin. The pallet requires
-//! `frame_system::Config<Hash = H256>`: the genesis hash is part of every signed statement.
-//!
-//! ## Where things are
-//!
-//! A round is typed by what it decides ([`types::RoundKind`]: a transition of a unitary
-//! machine, a validity judgement, or the primary or a backup level of a hierarchical round),
-//! and every kind goes through the same phases, one module each under `rounds/`: `open` (the
-//! committee is drawn), `vote` (statements and certificates), `decide` (certificates and
-//! verified reds), `handover` (a hierarchical round's next level), `close` (misses, amber,
-//! deposits) and `prune`. Beside them: `bonds` (agents, bonds, keys, the stake tree),
-//! `machines` (creation and exact rules), `penalties` (offences, slashes, misses and bans),
-//! `offchain` (the picket agents' worker and their duties), `try_state` (the invariants) and,
-//! with the `demo` cargo feature only, `demo` (the dev chain's evaluator and misbehaviour on
-//! request; a production runtime builds without it).
-//!
-//! ## What storage grows with
-//!
-//! Every item is bounded by a `Config` constant, pruned, or grows by one entry per act someone
-//! paid for:
-//!
-//! - **Agents** ([`Agents`], [`KeyOwner`], [`AgentAt`], [`FreeIndexStack`], [`PendingExits`],
-//!   [`ExitQueue`], [`PendingPenalties`]) and **the stake tree** ([`StakeNodes`],
-//!   [`FrozenNodes`]): at most `MaxAgents` agents, two tree nodes per leaf; an entry goes when
-//!   its agent withdraws (or its count returns to zero).
-//! - **Rounds** ([`Rounds`], [`CommitteeSeats`], [`Statements`], [`Tallies`],
-//!   [`Certificates`], [`FamiliesBeingPruned`]): live rounds only, pruned (in pages)
-//!   `RoundRetention` blocks after they close; at most `MaxPendingDraws` wait for a draw
-//!   ([`PendingDrawsOf`]: `MaxPendingDrawsPerAccount` each).
-//! - [`CommitteeRoots`]: one per pruned round until its report window closes (`UnbondingDelay`
-//!   after pruning), then dropped by `on_initialize`.
-//! - **Offences** ([`Penalties`], [`OffenceIndex`]): kept while the offence could be recorded
-//!   again, then forgotten (settled, and its round's committee root expired): their number
-//!   follows the offences of the last report window, not the chain's age.
-//! - [`Trace`]: the last `MaxTraceLength` transitions of each machine.
-//! - **Permanent, and paid for:** [`Validity`], one traffic light per (machine, object) ever
-//!   proposed (a proposal pays its round's fee, never returned; a light must outlive its round,
-//!   or a condemned object could be proposed again until some committee passes it);
-//!   [`Machines`] and [`MachineOpeners`], one per machine governance creates; [`Misses`] and
-//!   [`Bans`], one small entry per account that ever missed a duty or was banned (kept after it
-//!   withdraws, so that a ban outlives a quick re-registration; each such account paid
-//!   `MinBond` to register).
-//!
-//! ## Storage versions
-//!
-//! The storage layout is at version 7 ([`STORAGE_VERSION`]); a change of layout bumps it and
-//! ships a `VersionedMigration` for the runtime's migrations: version 1 → 2 is
-//! [`migrations::v2::MigrateV1ToV2`] (statements bind round instances, committee roots,
-//! reporters not paid), 2 → 3 [`migrations::v3::MigrateV2ToV3`] (commit, then draw; stake
-//! snapshots), 3 → 4 [`migrations::v4::MigrateV3ToV4`] (committees stored seat by seat, freed
-//! stake-tree indices as a stack), 4 → 5 [`migrations::v5::MigrateV4ToV5`] (no pending-penalty
-//! count kept at zero), 5 → 6 [`migrations::v6::MigrateV5ToV6`] (an unbonding agent stays
-//! accountable for the rounds before its exit; verdicts per machine), 6 → 7
-//! [`migrations::v7::MigrateV6ToV7`] (each account's share of the draw queue; families pruned
-//! in pages).
-//!
-//! ## Decisions where the spec was silent
-//!
-//! - A key rotation does not change committees already drawn: a round's seats keep the key the
-//!   agent had at the draw, that key signs for the round, and it stays accountable there: an
-//!   equivocation it signs in such a round is the agent's offence, after the rotation too
-//!   (reports find the seat by key in the round's committee).
-//! - An agent that starts unbonding (or is banned) after being drawn still signs for the seats
-//!   it holds, and its bond stays held; an agent suspended for an overt offence does not
-//!   ([`Error::AgentSuspended`]), and its silence is not a miss.
-//! - A machine has at most one round open at a time; once its deadline passes undecided, a new
-//!   round for the same step may be opened. The deposit is returned when the round is decided,
-//!   or when an undecided round is pruned.
-//! - An object is its (commitment, declared size) pair: verdicts and [`Validity`] are keyed by
-//!   both, so the same commitment proposed with a false size is another object, and a red
-//!   against it condemns only that pair.
-//! - A verdict is its machine's: [`Validity`] is keyed by (machine, object) and a consumer asks
-//!   [`Pallet::is_valid`] about the machine it trusts. Machines differ in strength and the
-//!   proposer picks one, so a verdict counting everywhere would let a proposer pick the
-//!   weakest judge for all consumers. The same object may be proposed to several machines.
-//! - Whoever opens a round pays for it: a round fee priced from the benchmarks at a full
-//!   committee, by the chain's own `WeightToFee`, so the price of weight is the one
-//!   transactions pay. A hierarchical round holds its backup levels' fees with its deposit and
-//!   each handover takes its level's, so no handover depends on the opener's free balance and
-//!   a family decided by its primary pays the primary's fee only. Work caused by an offence (a
-//!   false red, an equivocation report) is paid by the offender's slash instead.
-//! - A tolerated minority cannot make an honest proposer pay: validity rounds need a complete
-//!   committee (their good slots alone reach the strong threshold, so at most `max_bad` bad
-//!   slots cannot keep an honest object from green), and `AmberFee` is kept only when more
-//!   than `max_bad` slots said Amber, that is when some good picket could not get the object.
-//!   Pickets that say Amber are never punished for it.
-//! - A runtime without an evaluator (`Config::Evaluator = ()`) opens no round and creates no
-//!   machine by call ([`Error::NoEvaluator`]): its pickets could only miss.
-//! - An unbonding agent stays accountable: its bond is held until the committee root of every
-//!   round opened before its `unbond` has expired ([`Error::StillAccountable`]), so an
-//!   equivocation reported late in any of them is still punished from the bond.
-//! - [`Pallet::is_valid`] waits for a green's challenge window to pass: a consumer acting on a
-//!   green that a valid red may still overturn would be fooled; [`Pallet::light`] tells a final
-//!   light from a provisional one.
-//! - A hierarchical round is settled and pruned as one family from its root: closing the open
-//!   levels (misses for an undecided family's silent seats) and releasing the deposit cannot
-//!   fail half-way, whichever way the family ended.
-//! - The stake tree's capacity is a power of two kept in storage; a runtime upgrade raising
-//!   `MaxAgents` doubles it (one write per doubling, in `on_runtime_upgrade` or lazily).
-//! - A condition only a bug can produce is a `defensive` check: loud in debug builds and
-//!   tests, [`Error::Corrupt`] in production. Calls check before they write.
-//! - Red evidence travels beside the statement (`evidence`), and the statement signs its hash,
-//!   so a relayer cannot swap it; a red never travels in an aggregated certificate.
-//! - Misses are counted only in rounds that closed undecided: once a round is decided, the
-//!   remaining seats' statements are not needed and are refused, so they are not duties.
-//! - A validity round's proposer bond is held until the round closes (after a green's challenge
-//!   window), so a late valid red can still take it.
-//! - An overt offence suspends the agent at once; a cancelled penalty (with nothing else
-//!   pending) lets it `rejoin`. A slash that leaves a bond below `MinBond` suspends the agent.
-//! - A certificate's signatures are stored sorted by seat index, whichever path recorded them;
-//!   an aggregated certificate records its signers in the order given and stops counting once
-//!   the threshold is reached, as one-by-one submission would.
-//! - What stays once rounds are pruned: everything per round goes (seats, statements, tallies,
-//!   certificates, and the committee root `UnbondingDelay` blocks later); kept for good are an
-//!   object's traffic light ([`Validity`], the machine's output) and an offence's record with
-//!   its proof ([`Penalties`], [`OffenceIndex`]), each paid for by a proposal bond or a slash. A
-//!   pending-penalty count goes when it reaches zero; a withdrawn agent's [`Misses`] and
-//!   [`Bans`] stay (a ban must outlive a quick re-registration).
+#![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -304,19 +54,6 @@ pub mod crypto {
 /// Log target of this pallet.
 pub const LOG_TARGET: &str = "runtime::consensus-machine";
 
-/// A randomness source that always has an output (BABE's `RandomnessFromOneEpochAgo` or
-/// `RandomnessFromTwoEpochsAgo`), as [`Config::Randomness`] takes it.
-pub struct AlwaysAvailable<R>(core::marker::PhantomData<R>);
-
-impl<Output, BlockNumber, R: frame_support::traits::Randomness<Output, BlockNumber>>
-	frame_support::traits::Randomness<Option<Output>, BlockNumber> for AlwaysAvailable<R>
-{
-	fn random(subject: &[u8]) -> (Option<Output>, BlockNumber) {
-		let (output, known_since) = R::random(subject);
-		(Some(output), known_since)
-	}
-}
-
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -328,7 +65,7 @@ pub mod pallet {
 	use consensus_machine_primitives::{
 		light::{EvidenceVerifier, Light, ObjectRef},
 		statement::{Body, Hash, Label, MachineId, RoundId, Statement},
-		DecisionRule, Epsilon, EpsilonArg, Probability, ProbabilityArg,
+		Epsilon, EpsilonArg, Probability, ProbabilityArg,
 	};
 	use frame_support::{
 		pallet_prelude::*,
@@ -359,6 +96,8 @@ pub mod pallet {
 	pub type SignaturesOf<T> = BoundedVec<(u32, StoredSignature), <T as Config>::MaxCommittee>;
 	/// A recorded certificate.
 	pub type CertificateRecordOf<T> = CertificateRecord<BlockNumberFor<T>, SignaturesOf<T>>;
+	/// An offence as reported.
+	pub type OffenceOf<T> = Offence<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 	/// A recorded penalty.
 	pub type PenaltyOf<T> =
 		Penalty<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
@@ -626,8 +365,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TotalStake<T: Config> = StorageValue<_, u128, ValueQuery>;
 
-	/// The value each stake-tree node had when the snapshot period `era` began, for the nodes
-	/// written during `era`: `(era, value)`. A node without an entry for the current period is
+	/// The value each stake-tree node had when a snapshot period began, for the nodes written
+	/// during that period: `(period, value)`. A node without an entry for the current period is
 	/// unchanged since it began, so the snapshot costs nothing at its boundary and one extra
 	/// write per node a stake change touches (see [`crate::bonds::SnapshotTree`]).
 	#[pallet::storage]
@@ -882,7 +621,7 @@ pub mod pallet {
 		/// Only `opener` may now open `machine`'s rounds (`None`: anyone `RoundOrigin` admits).
 		MachineOpenerSet { machine: MachineId, opener: Option<T::AccountId> },
 		/// A round was committed (or a backup level started): its committee is drawn at a later
-		/// block, from randomness nobody knew now ([`Event::RoundOpened`]).
+		/// block, from randomness nobody knew now ([`Event::RoundDrawn`]).
 		RoundCommitted { round: RoundId, machine: MachineId, level: u8 },
 		/// The opener of `round` paid `fee` for the work of the round's level that no transaction
 		/// pays for (for a backup level: from the family's held deposit).
@@ -890,9 +629,10 @@ pub mod pallet {
 		/// `challenger`, from outside the committee, proved the green of `round` wrong with the
 		/// evidence whose hash is `evidence`: the object is red ([`Event::GreenOverturned`]).
 		GreenChallenged { round: RoundId, challenger: T::AccountId, evidence: Hash },
-		/// A committed round's committee was drawn and the round opened: each seat's agent and
-		/// slots, in seat order (seats whose agent left since the snapshot stay empty).
-		RoundOpened {
+		/// A committed round's committee was drawn: it takes statements until `deadline`. Each
+		/// seat's agent and slots, in seat order (seats whose agent left since the snapshot stay
+		/// empty).
+		RoundDrawn {
 			round: RoundId,
 			machine: MachineId,
 			level: u8,
@@ -1096,9 +836,8 @@ pub mod pallet {
 		WrongLevelCount,
 		/// The reported backup vote keeps the adoption rule.
 		NotAViolation,
-		/// The round is not a level of a hierarchical round (for a backup-vote report: not a
-		/// backup level).
-		NotADecisionRound,
+		/// The round is not a level of a hierarchical round.
+		NotHierarchical,
 		/// The penalty's deferral has not passed yet.
 		PenaltyNotDue,
 		/// The round's retention has not passed yet: it cannot be pruned.
@@ -1162,6 +901,8 @@ pub mod pallet {
 		ChallengeWindowClosed,
 		/// The evidence does not prove the object malformed.
 		InvalidEvidence,
+		/// The reported vote is not a backup level's: only a backup has an adoption rule.
+		NotABackupLevel,
 	}
 
 	#[pallet::hooks]
@@ -1397,7 +1138,7 @@ pub mod pallet {
 		}
 
 		/// Commit a round deciding `machine`'s next step; its committee is drawn at a later block
-		/// ([`Event::RoundOpened`]).
+		/// ([`Event::RoundDrawn`]).
 		///
 		/// Origin: [`Config::RoundOrigin`], which pays the round's fee ([`Pallet::round_work`];
 		/// for a hierarchical machine the primary's, with the backup levels' fees held) and the
@@ -1598,7 +1339,7 @@ pub mod pallet {
 		///
 		/// Origin: signed (anyone), or fee-less through [`Pallet::authorize_handover`] (one per
 		/// round and level in the pool). `round` is the round of the current level. Errors:
-		/// [`Error::UnknownRound`], [`Error::NotADecisionRound`], [`Error::RoundDecided`],
+		/// [`Error::UnknownRound`], [`Error::NotHierarchical`], [`Error::RoundDecided`],
 		/// [`Error::HandedOver`], [`Error::DeadlineNotPassed`], [`Error::LastLevel`],
 		/// [`Error::NoAgents`]. Complexity: `O(1)`; the
 		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
@@ -1620,7 +1361,7 @@ pub mod pallet {
 		/// record, so the signed vote itself is the proof), signed for seat `seat` of its round.
 		///
 		/// Origin: signed (anyone; recorded as reporter, not paid). Errors: [`Error::WrongGenesis`],
-		/// [`Error::UnknownRound`], [`Error::NotADecisionRound`], [`Error::NotAPicket`],
+		/// [`Error::UnknownRound`], [`Error::NotABackupLevel`], [`Error::NotAPicket`],
 		/// [`Error::BadSignature`], [`Error::NotAViolation`], [`Error::AlreadyReported`].
 		#[pallet::call_index(16)]
 		#[pallet::weight(T::WeightInfo::report_backup_vote())]
@@ -1795,11 +1536,6 @@ pub mod pallet {
 		/// A machine's latest certified state.
 		pub fn latest_label(machine: MachineId) -> Option<Label> {
 			Machines::<T>::get(machine).map(|m| m.label)
-		}
-
-		/// The rule of a machine's level.
-		pub fn decision_rule(machine: MachineId, level: u8) -> Option<DecisionRule> {
-			Machines::<T>::get(machine)?.levels.get(level as usize).map(|l| l.rule)
 		}
 	}
 }

@@ -125,7 +125,7 @@ impl<T: Config> Pallet<T> {
 		let mut duties = alloc::collections::BTreeMap::<Public, Vec<_>>::new();
 		for id in PruneCursor::<T>::get()..NextRoundId::<T>::get() {
 			let Some(round) = Rounds::<T>::get(id) else { continue };
-			if round.closed || round.decided.is_some() || now > round.deadline {
+			if !round.takes_statements(now) || round.decided.is_some() {
 				continue;
 			}
 			let committee = Self::committee(id);

@@ -23,15 +23,15 @@
 //! any report.
 
 use crate::{
-	crypto::{Public, Signature},
+	crypto::Signature,
 	pallet::*,
 	types::{
-		AgentStatus, EquivocationProof, OffenceKind, Penalty, PenaltyStatus, SeatProof,
+		AgentStatus, EquivocationProof, Offence, OffenceKind, Penalty, PenaltyStatus, SeatProof,
 		StoredSignature,
 	},
 	weights::WeightInfo,
 };
-use alloc::{boxed::Box, vec::Vec};
+use alloc::boxed::Box;
 use consensus_machine_primitives::{
 	membership,
 	statement::{check_equivocation, RoundId, Statement},
@@ -64,16 +64,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Records an offence and schedules its penalty. Fails before writing anything: with
 	/// [`Error::AlreadyReported`] if this (offender, round, kind) was recorded before, or
-	/// [`Error::IdsExhausted`]. `statements` holds at most two (the proof).
-	pub(crate) fn record_offence(
-		kind: OffenceKind,
-		offender: T::AccountId,
-		round: RoundId,
-		key: Option<Public>,
-		statements: Vec<(Statement, StoredSignature)>,
-		reporter: Option<T::AccountId>,
-		base: Option<BalanceOf<T>>,
-	) -> Result<PenaltyId, Error<T>> {
+	/// [`Error::IdsExhausted`].
+	pub(crate) fn record_offence(offence: OffenceOf<T>) -> Result<PenaltyId, Error<T>> {
+		let Offence { kind, offender, round, key, statements, reporter, base } = offence;
 		let index = (offender.clone(), round, kind);
 		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
 		let id = NextPenaltyId::<T>::get();
@@ -223,14 +216,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let offender = Self::ensure_equivocation(&membership, &first, &second)?;
 		let round = first.0.round;
+		let (kind, key) = (OffenceKind::Equivocation, membership.seat.key);
 		Self::record_offence(
-			OffenceKind::Equivocation,
-			offender,
-			round,
-			Some(membership.seat.key),
-			alloc::vec![first, second],
-			reporter,
-			None,
+			Offence::signed(kind, offender, round, key, alloc::vec![first, second])
+				.reported_by(reporter),
 		)
 		.map(|_| ())
 		.map_err(Into::into)
@@ -444,9 +433,7 @@ impl<T: Config> Pallet<T> {
 		let kind = OffenceKind::NonParticipation;
 		// An agent holds one seat per round, so this is recorded at most once per round.
 		if bans > 1 && !Self::is_offence_recorded(who, round, kind) {
-			if let Err(e) =
-				Self::record_offence(kind, who.clone(), round, None, Vec::new(), None, None)
-			{
+			if let Err(e) = Self::record_offence(Offence::new(kind, who.clone(), round)) {
 				log::warn!(target: crate::LOG_TARGET, "non-participation of a repeated ban: {e:?}");
 			}
 		}

@@ -227,7 +227,7 @@ impl<T: Config> Pallet<T> {
 				for (statement, signature) in penalty.statements.iter() {
 					let signature = crate::crypto::Signature::from(*signature);
 					ensure_that(
-						key.verify(&crate::migrations::v2::signed_payload(statement), &signature),
+						key.verify(&statement.signing_payload(), &signature),
 						"an offence's statement is not signed by its key",
 					)?;
 				}

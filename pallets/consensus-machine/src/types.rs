@@ -87,6 +87,57 @@ impl OffenceKind {
 	}
 }
 
+/// An offence as it is reported, before it is recorded as a [`Penalty`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offence<AccountId, Balance> {
+	/// What was done.
+	pub kind: OffenceKind,
+	/// Who did it.
+	pub offender: AccountId,
+	/// In which round (one offence of a kind per offender and round).
+	pub round: RoundId,
+	/// The offender's picket key, for an offence proven by statements it signed.
+	pub key: Option<Public>,
+	/// The signed statements that prove it (at most two).
+	pub statements: Vec<SignedStatement>,
+	/// Who reported it (recorded, not paid).
+	pub reporter: Option<AccountId>,
+	/// What the slash takes its fraction of, when that is not the offender's bond (a red
+	/// proposal's bond).
+	pub base: Option<Balance>,
+}
+
+impl<AccountId, Balance> Offence<AccountId, Balance> {
+	/// An offence with no proof, no reporter and the bond as its base.
+	pub fn new(kind: OffenceKind, offender: AccountId, round: RoundId) -> Self {
+		Self {
+			kind,
+			offender,
+			round,
+			key: None,
+			statements: Vec::new(),
+			reporter: None,
+			base: None,
+		}
+	}
+
+	/// An offence proven by `statements` that `key`, the offender's, signed.
+	pub fn signed(
+		kind: OffenceKind,
+		offender: AccountId,
+		round: RoundId,
+		key: Public,
+		statements: Vec<SignedStatement>,
+	) -> Self {
+		Self { key: Some(key), statements, ..Self::new(kind, offender, round) }
+	}
+
+	/// The same offence, reported by `reporter`.
+	pub fn reported_by(self, reporter: Option<AccountId>) -> Self {
+		Self { reporter, ..self }
+	}
+}
+
 /// Where a penalty stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub enum PenaltyStatus<Balance> {
@@ -338,12 +389,25 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	pub kind: RoundKind,
 }
 
-impl<AccountId, Balance, BlockNumber: Bounded + PartialEq>
+impl<AccountId, Balance, BlockNumber: Bounded + PartialOrd>
 	RoundInfo<AccountId, Balance, BlockNumber>
 {
 	/// Whether the round's committee is drawn (before that, the round is only committed).
 	pub fn is_drawn(&self) -> bool {
 		self.deadline != BlockNumber::max_value()
+	}
+
+	/// Whether the round takes statements at `now`: drawn, not closed, and its deadline not
+	/// passed. A decided round still takes them until its deadline (a seat that votes late is
+	/// not missed); whether a given statement is still wanted is the caller's question.
+	pub fn takes_statements(&self, now: BlockNumber) -> bool {
+		self.is_drawn() && !self.closed && now <= self.deadline
+	}
+
+	/// Whether the round's outcome is fixed at `now`: decided, or its deadline passed (never for
+	/// a round not yet drawn).
+	pub fn is_over(&self, now: BlockNumber) -> bool {
+		self.decided.is_some() || now > self.deadline
 	}
 }
 
@@ -352,16 +416,6 @@ impl<AccountId, Balance, BlockNumber> RoundInfo<AccountId, Balance, BlockNumber>
 	/// [`consensus_machine_primitives::statement::Body::Decision`]s).
 	pub fn is_hierarchical(&self) -> bool {
 		matches!(self.kind, RoundKind::Primary { .. } | RoundKind::Backup { .. })
-	}
-
-	/// The family root of a level of a hierarchical round (`id` is this round's own id);
-	/// `None` for other kinds.
-	pub fn root(&self, id: RoundId) -> Option<RoundId> {
-		match self.kind {
-			RoundKind::Primary { .. } => Some(id),
-			RoundKind::Backup { root, .. } => Some(root),
-			_ => None,
-		}
 	}
 
 	/// The value a backup level must adopt, if any.

@@ -43,7 +43,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		// A decided round needs nothing more from its seats; an undecided one waits for its
 		// deadline (a decided round is pruned once retained long enough, deadline or not).
-		ensure!(round.decided.is_some() || now > round.deadline, Error::<T>::RoundStillOpen);
+		ensure!(round.is_over(now), Error::<T>::RoundStillOpen);
 		if let (Some(Light::Green), Some(at)) = (round.light(), round.decided) {
 			ensure!(now > at.saturating_add(T::ChallengeWindow::get()), Error::<T>::RoundStillOpen);
 		}
@@ -56,7 +56,7 @@ impl<T: Config> Pallet<T> {
 			return Ok(None);
 		}
 		// An undecided family's earlier levels hand over instead (and were closed then).
-		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let machine = Self::machine_of(round)?;
 		ensure!(round.level as usize + 1 == machine.levels.len(), Error::<T>::RoundStillOpen);
 		Ok((root_id != round_id).then_some((root_id, root)))
 	}

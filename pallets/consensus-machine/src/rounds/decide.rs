@@ -8,7 +8,8 @@ use crate::{
 	pallet::*,
 	rounds::handover::FamilyStore,
 	types::{
-		CertificateRecord, OffenceKind, RoundKind, StoredSignature, TraceEntry, ValidityRecord,
+		CertificateRecord, Offence, OffenceKind, RoundKind, StoredSignature, TraceEntry,
+		ValidityRecord,
 	},
 };
 use consensus_machine_primitives::{
@@ -72,7 +73,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let round_id = statement.round;
 		let now = frame_system::Pallet::<T>::block_number();
-		let mut machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let mut machine = Self::machine_of(&round)?;
 		// The statement checks matched a transition from the machine's label to this round.
 		let (Body::Transition { step, output, to, .. }, Some(label)) =
 			(&statement.body, machine.label.advance(&statement.body))
@@ -175,28 +176,18 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let green = Statement { body, ..red.clone() };
-			Self::record_offence(
-				kind,
-				seat.agent,
-				round_id,
-				Some(seat.key),
-				alloc::vec![(green, green_signature)],
-				None,
-				None,
-			)?;
+			let proof = alloc::vec![(green, green_signature)];
+			Self::record_offence(Offence::signed(kind, seat.agent, round_id, seat.key, proof))?;
 		}
 		if !bond.is_zero()
 			&& !Self::is_offence_recorded(&round.opener, round_id, OffenceKind::RedProposal)
 		{
-			Self::record_offence(
-				OffenceKind::RedProposal,
-				round.opener.clone(),
-				round_id,
-				None,
-				signature.map(|s| alloc::vec![(red, s)]).unwrap_or_default(),
-				None,
-				Some(bond),
-			)?;
+			// The whole bond: the red, whoever signed it, is the proof.
+			Self::record_offence(Offence {
+				statements: signature.map(|s| alloc::vec![(red, s)]).unwrap_or_default(),
+				base: Some(bond),
+				..Offence::new(OffenceKind::RedProposal, round.opener.clone(), round_id)
+			})?;
 		}
 		Ok(())
 	}

@@ -15,19 +15,15 @@
 use crate::{
 	crypto::Signature,
 	pallet::*,
-	rounds::open::Opening,
-	types::{OffenceKind, RoundKind, StoredSignature},
+	rounds::open::Commitment,
+	types::{Offence, OffenceKind, RoundKind, StoredSignature},
 };
 use alloc::vec::Vec;
 use consensus_machine_primitives::{
 	handover::{self, HandoverError, Store, Vote},
 	statement::{Body, Hash, RoundId, Statement},
 };
-use frame_support::{
-	ensure,
-	pallet_prelude::*,
-	traits::{Defensive, DefensiveOption},
-};
+use frame_support::{ensure, pallet_prelude::*, traits::Defensive};
 use sp_runtime::traits::Zero;
 
 /// One family of rounds seen through [`Store`]: what the handover machine reads and writes.
@@ -40,7 +36,6 @@ pub(crate) struct FamilyStore<T: Config> {
 	pub(crate) signature: Option<StoredSignature>,
 	/// Set by the machine when it starts the next level.
 	next_level: Option<u8>,
-	next_required: Option<Hash>,
 	/// The decision the machine made in this call, if any.
 	decided: Option<(u8, Hash)>,
 	/// The value the current level must adopt, read once (a certificate's signers all ask).
@@ -50,12 +45,6 @@ pub(crate) struct FamilyStore<T: Config> {
 }
 
 impl<T: Config> FamilyStore<T> {
-	/// The family whose level-0 round is `root_id`.
-	pub(crate) fn load(root_id: RoundId) -> Result<Self, Error<T>> {
-		let root = Rounds::<T>::get(root_id).defensive_ok_or(Error::<T>::Corrupt)?;
-		Self::new(root_id, root)
-	}
-
 	/// The family whose level-0 round `root_id` the caller has already read.
 	pub(crate) fn new(root_id: RoundId, root: RoundInfoOf<T>) -> Result<Self, Error<T>> {
 		let RoundKind::Primary { levels, .. } = &root.kind else {
@@ -68,7 +57,6 @@ impl<T: Config> FamilyStore<T> {
 			levels,
 			signature: None,
 			next_level: None,
-			next_required: None,
 			decided: None,
 			current_required: core::cell::OnceCell::new(),
 			last_tally: None,
@@ -145,9 +133,20 @@ impl<T: Config> Store<Hash> for FamilyStore<T> {
 		}
 		read()
 	}
-	fn set_required(&mut self, _level: u8, value: Option<Hash>) {
-		self.next_required = value;
-	}
+	/// Nothing to keep here: the next level's requirement is what `start_next_level` returns,
+	/// and the handover writes it into the level's round when it commits it.
+	fn set_required(&mut self, _level: u8, _value: Option<Hash>) {}
+}
+
+/// A family whose current level may hand over, with what the checks read.
+struct Handover<T: Config> {
+	/// The current level's round.
+	round_id: RoundId,
+	round: RoundInfoOf<T>,
+	/// The family's root (level 0).
+	root_id: RoundId,
+	root: RoundInfoOf<T>,
+	machine: MachineInfoOf<T>,
 }
 
 impl<T: Config> Pallet<T> {
@@ -164,9 +163,8 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Every check of [`Call::start_handover`]; returns the current level's round and the
-	/// family's root id.
-	fn ensure_handover(round_id: RoundId) -> Result<(RoundInfoOf<T>, RoundId), Error<T>> {
+	/// Every check of [`Call::start_handover`]; returns what they read.
+	fn ensure_handover(round_id: RoundId) -> Result<Handover<T>, Error<T>> {
 		let round = Rounds::<T>::get(round_id).ok_or(Error::<T>::UnknownRound)?;
 		let (root_id, root) = Self::family_root(round_id, &round)?;
 		let RoundKind::Primary { levels, value } = &root.kind else {
@@ -178,9 +176,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(!round.closed, Error::<T>::AlreadyClosed);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now > round.deadline, Error::<T>::DeadlineNotPassed);
-		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let machine = Self::machine_of(&round)?;
 		ensure!((round.level as usize) + 1 < machine.levels.len(), Error::<T>::LastLevel);
-		Ok((round, root_id))
+		Ok(Handover { round_id, round, root_id, root, machine })
 	}
 
 	/// Authorises a fee-less [`Call::start_handover`]: one per round and level in the pool.
@@ -188,11 +186,11 @@ impl<T: Config> Pallet<T> {
 		_source: TransactionSource,
 		round: &RoundId,
 	) -> TransactionValidityWithRefund {
-		let (info, root) = Self::ensure_handover(*round)
+		let handover = Self::ensure_handover(*round)
 			.map_err(|_| TransactionValidityError::from(InvalidTransaction::Stale))?;
 		ValidTransaction::with_tag_prefix("ConsensusMachineHandover")
 			.priority(T::StatementPriority::get())
-			.and_provides((root, info.level))
+			.and_provides((handover.root_id, handover.round.level))
 			.longevity(16)
 			.propagate(true)
 			.build()
@@ -200,34 +198,37 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_start_handover(round_id: RoundId) -> Result<RoundId, DispatchError> {
-		let (mut round, root_id) = Self::ensure_handover(round_id)?;
-		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
-		let mut store = FamilyStore::<T>::load(root_id)?;
+		let Handover { round_id, mut round, root_id, root, machine } =
+			Self::ensure_handover(round_id)?;
+		let mut store = FamilyStore::<T>::new(root_id, root)?;
 		let required = handover::start_next_level(&mut store, &Self::rules_of(&machine))
 			.map_err(Self::handover_error)?;
-		let (_, root) = store.into_root();
+		let (_, mut root) = store.into_root();
 		let to_level = round.level.saturating_add(1);
-		let opening = Opening::Backup { root: root_id, level: to_level, required };
-		// The frozen level's silent seats missed their duty; agents banned for it are out of
-		// the backup's draw. (Should that draw find no stake left, the call fails as a whole.)
-		Self::record_silent_seats(round_id, round.deadline);
-		round.closed = true;
-		Rounds::<T>::insert(round_id, &round);
+		let commitment = Commitment::Backup { root: root_id, level: to_level, required };
 		let backup = Self::start_round(
 			root.opener.clone(),
 			round.machine,
 			&machine,
 			Zero::zero(),
 			root.subject,
-			opening,
+			commitment,
 		)?;
-		let mut root = Rounds::<T>::get(root_id).defensive_ok_or(Error::<T>::Corrupt)?;
+		// The backup is committed: nothing below can fail. The frozen level's silent seats
+		// missed their duty; agents banned for it are out of the backup's draw.
+		Self::record_silent_seats(round_id, round.deadline);
 		Self::pay_backup(&mut root, &machine, to_level, backup);
 		if let RoundKind::Primary { levels, .. } = &mut root.kind {
 			// `LastLevel` was refused above, so the family has room for one more level.
 			if levels.try_push(backup).is_err() {
 				frame_support::defensive!("a family has at most MAX_LEVELS levels");
 			}
+		}
+		if round_id == root_id {
+			root.closed = true;
+		} else {
+			round.closed = true;
+			Rounds::<T>::insert(round_id, &round);
 		}
 		Rounds::<T>::insert(root_id, root);
 		Self::deposit_event(Event::HandoverStarted {
@@ -250,9 +251,9 @@ impl<T: Config> Pallet<T> {
 		let round = Rounds::<T>::get(statement.round).ok_or(Error::<T>::UnknownRound)?;
 		ensure!(round.is_drawn(), Error::<T>::RoundNotDrawn);
 		let Body::Decision { value } = statement.body else {
-			return Err(Error::<T>::NotADecisionRound.into());
+			return Err(Error::<T>::NotABackupLevel.into());
 		};
-		ensure!(matches!(round.kind, RoundKind::Backup { .. }), Error::<T>::NotADecisionRound);
+		ensure!(matches!(round.kind, RoundKind::Backup { .. }), Error::<T>::NotABackupLevel);
 		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
 		// A vote for this round id on another fork answered another `required`: it proves
 		// nothing here.
@@ -278,14 +279,10 @@ impl<T: Config> Pallet<T> {
 			!Self::is_offence_recorded(&seat.agent, statement.round, kind),
 			Error::<T>::AlreadyReported
 		);
+		let round = statement.round;
+		let proof = alloc::vec![(statement, signature)];
 		Self::record_offence(
-			kind,
-			seat.agent,
-			statement.round,
-			Some(seat.key),
-			alloc::vec![(statement, signature)],
-			Some(reporter),
-			None,
+			Offence::signed(kind, seat.agent, round, seat.key, proof).reported_by(Some(reporter)),
 		)
 		.map(|_| ())
 		.map_err(Into::into)

@@ -28,7 +28,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use consensus_machine_primitives::statement::RoundId;
-use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+use frame_support::traits::{fungible::MutateHold, tokens::Precision, DefensiveOption};
 use sp_runtime::traits::Zero;
 
 impl<T: Config> Pallet<T> {
@@ -71,7 +71,7 @@ impl<T: Config> Pallet<T> {
 				let info = Rounds::<T>::get(root).ok_or(Error::<T>::UnknownRound)?;
 				Ok((root, info))
 			}
-			_ => Err(Error::<T>::NotADecisionRound),
+			_ => Err(Error::<T>::NotHierarchical),
 		}
 	}
 
@@ -79,6 +79,11 @@ impl<T: Config> Pallet<T> {
 	/// family is undecided.
 	pub(crate) fn is_current_level(round_id: RoundId, root: &RoundInfoOf<T>) -> bool {
 		matches!(&root.kind, RoundKind::Primary { levels, value: None } if levels.last() == Some(&round_id))
+	}
+
+	/// The machine of a live round (a machine outlives its rounds, so a miss is corruption).
+	pub(crate) fn machine_of(round: &RoundInfoOf<T>) -> Result<MachineInfoOf<T>, Error<T>> {
+		Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)
 	}
 
 	/// The number of seats of live round `round_id`'s committee: 0 until it is drawn.

@@ -1,11 +1,11 @@
-//! Opening rounds of every kind: a transition round of a unitary machine
+//! Commitment rounds of every kind: a transition round of a unitary machine
 //! ([`Call::open_round`]), a validity round ([`Call::propose`]), the primary level of a
 //! hierarchical round ([`Call::open_round`] on a hierarchical machine), and a backup level
 //! (from the handover).
 //!
 //! # Commit, then draw
 //!
-//! Opening a round only commits to it: its id, question, level and deposit are fixed, and it
+//! Commitment a round only commits to it: its id, question, level and deposit are fixed, and it
 //! waits for its committee. The committee is drawn in the `on_initialize` of a later block
 //! ([`Pallet::draw_pending`]), from a `T::Randomness` output known only since a block after
 //! the commitment, and after the current stake snapshot froze ([`Error::RandomnessTooOld`]
@@ -42,8 +42,8 @@ use sp_runtime::traits::{Bounded, Saturating, Zero};
 /// Domain tag of a round's randomness subject.
 const ROUND_SEED_TAG: [u8; 8] = *b"cm/round";
 
-/// What [`Pallet::start_round`] opens.
-pub(crate) enum Opening {
+/// What [`Pallet::start_round`] commits: the kind of round and what only that kind has.
+pub(crate) enum Commitment {
 	/// The next step of a unitary machine.
 	Transition,
 	/// A judgement of `object`.
@@ -54,7 +54,7 @@ pub(crate) enum Opening {
 	Backup { root: RoundId, level: u8, required: Option<Hash> },
 }
 
-impl Opening {
+impl Commitment {
 	/// The round's level and kind, for round id `round` of a machine at step `step`.
 	fn into_kind(self, round: RoundId, step: u64) -> (u8, RoundKind) {
 		match self {
@@ -180,7 +180,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(known_since >= lead, Error::<T>::RandomnessTooOld);
 		let earliest = known_since.saturating_sub(lead);
 		ensure!(
-			earliest > round.opened && earliest >= Self::current_era_start(),
+			earliest > round.opened && earliest >= Self::current_period_start(),
 			Error::<T>::RandomnessTooOld
 		);
 		Self::open_drawn(round_id, round, seed)
@@ -193,7 +193,7 @@ impl<T: Config> Pallet<T> {
 		mut round: RoundInfoOf<T>,
 		seed: Hash,
 	) -> Result<u32, DispatchError> {
-		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let machine = Self::machine_of(&round)?;
 		let config =
 			machine.levels.get(round.level as usize).defensive_ok_or(Error::<T>::Corrupt)?;
 		// A level's slots fit `MaxCommittee` when committed; should an upgrade have lowered it
@@ -215,7 +215,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		round.deadline = now.saturating_add(config.timeout);
 		round.seed = seed;
-		round.snapshot = Self::current_era();
+		round.snapshot = Self::current_period();
 		round.total_stake = total;
 		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
 		CommitteeRoots::<T>::insert(
@@ -228,7 +228,7 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		Self::store_committee(round_id, committee);
-		Self::deposit_event(Event::RoundOpened {
+		Self::deposit_event(Event::RoundDrawn {
 			round: round_id,
 			machine: round.machine,
 			level: round.level,
@@ -274,15 +274,15 @@ impl<T: Config> Pallet<T> {
 				&machine,
 				deposit,
 				subject,
-				Opening::Primary,
+				Commitment::Primary,
 			);
 		}
 		let now = frame_system::Pallet::<T>::block_number();
 		if let Some(open) = machine.open_round.and_then(Rounds::<T>::get) {
-			ensure!(open.decided.is_some() || now > open.deadline, Error::<T>::RoundAlreadyOpen);
+			ensure!(open.is_over(now), Error::<T>::RoundAlreadyOpen);
 		}
 		let round =
-			Self::start_round(who, machine_id, &machine, deposit, subject, Opening::Transition)?;
+			Self::start_round(who, machine_id, &machine, deposit, subject, Commitment::Transition)?;
 		machine.open_round = Some(round);
 		Machines::<T>::insert(machine_id, machine);
 		Ok(round)
@@ -309,11 +309,11 @@ impl<T: Config> Pallet<T> {
 			// Amber objects may be proposed again; pending, green and red ones may not.
 			ensure!(record.light == Some(Light::Amber), Error::<T>::ObjectAlreadyJudged);
 		}
-		let opening = Opening::Validity { object };
+		let commitment = Commitment::Validity { object };
 		let bond = T::ProposalBond::get();
 		let subject = object.hash;
 		let round =
-			Self::start_round(proposer.clone(), machine_id, &machine, bond, subject, opening)?;
+			Self::start_round(proposer.clone(), machine_id, &machine, bond, subject, commitment)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		Validity::<T>::insert(
 			machine_id,
@@ -334,12 +334,12 @@ impl<T: Config> Pallet<T> {
 		machine: &MachineInfoOf<T>,
 		deposit: BalanceOf<T>,
 		subject: Hash,
-		opening: Opening,
+		commitment: Commitment,
 	) -> Result<RoundId, DispatchError> {
 		ensure!(SnapshotTree::<T>::current().total() > 0, Error::<T>::NoAgents);
 		let round = NextRoundId::<T>::get();
 		let next = round.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
-		let (level, kind) = opening.into_kind(round, machine.label.step);
+		let (level, kind) = commitment.into_kind(round, machine.label.step);
 		let config =
 			machine.levels.get(level as usize).defensive_ok_or(Error::<T>::Corrupt)?.clone();
 		ensure!(config.rule.n <= T::MaxCommittee::get(), Error::<T>::CommitteeTooLarge);

@@ -7,7 +7,7 @@ use crate::{
 	crypto::{Public, Signature},
 	pallet::*,
 	rounds::handover::FamilyStore,
-	types::{AgentStatus, OffenceKind, RoundKind, Seat, StoredSignature},
+	types::{AgentStatus, Offence, OffenceKind, RoundKind, Seat, StoredSignature},
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
@@ -48,15 +48,14 @@ impl<T: Config> Pallet<T> {
 		ensure!(statement.instance == round.instance, Error::<T>::WrongInstance);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		let now = frame_system::Pallet::<T>::block_number();
-		let open = now <= round.deadline && !round.closed;
+		let open = round.takes_statements(now);
 		match (&statement.body, &round.kind) {
 			(Body::Decision { value }, RoundKind::Primary { .. } | RoundKind::Backup { .. }) => {
 				Self::ensure_decision_vote(statement.round, &round, value)?;
 				ensure!(open, Error::<T>::DeadlinePassed);
 			}
 			(Body::Transition { step, from, .. }, RoundKind::Transition { step: round_step }) => {
-				let machine =
-					Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+				let machine = Self::machine_of(&round)?;
 				ensure!(round.decided.is_none(), Error::<T>::RoundDecided);
 				ensure!(open, Error::<T>::DeadlinePassed);
 				ensure!(*step == *round_step && *step == machine.label.step, Error::<T>::StaleStep);
@@ -219,57 +218,22 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::RedInCertificate
 		);
 		let mut round = Self::ensure_statement_context(&statement)?;
-		let size = Self::committee_size(statement.round);
-		let (_, seats) = certificate::verify_seats(
-			size,
-			|index| CommitteeSeats::<T>::get(statement.round, index),
-			round.threshold,
-			&statement,
-			&signatures,
-			|key: &Public, payload, signature| {
-				crate::crypto::verify(key, payload, &Signature::from(*signature))
-			},
-		)
-		.map_err(|e| match e {
-			CertificateError::NoSignatures => Error::<T>::NoSignatures,
-			CertificateError::TooManySigners => Error::<T>::TooManySigners,
-			CertificateError::UnknownSigner(_) => Error::<T>::NotAPicket,
-			CertificateError::DuplicateSigner(_) => Error::<T>::DuplicateSigner,
-			CertificateError::BelowThreshold { .. } => Error::<T>::BelowThreshold,
-			CertificateError::BadSignature(_) => Error::<T>::BadSignature,
-		})?;
-		for seat in &seats {
-			Self::ensure_may_sign(&seat.agent)?;
-		}
+		let seats = Self::certificate_seats(&statement, round.threshold, &signatures)?;
 		// Record the signers in the given order, as if each had submitted, until decided. A
-		// seat that already made a statement keeps it; if that one differs, the two signed
-		// statements prove an equivocation, recorded with the submitter as reporter. A
+		// seat that already made a statement keeps it (and may be proven to equivocate). A
 		// hierarchical round's family (machine rules, root, the level's requirement and tally)
 		// is loaded once for every signer; signers get no event each, the certificate one.
 		let mut family = match round.kind {
 			RoundKind::Primary { .. } | RoundKind::Backup { .. } => {
-				Some(Self::open_family(statement.round, &round)?)
+				Some(Self::load_family(statement.round, &round)?)
 			}
 			_ => None,
 		};
 		let (mut proven, mut signers, mut slots) = (0, 0u32, 0u32);
 		for ((index, signature), seat) in signatures.into_iter().zip(seats) {
-			if let Some((body, earlier)) = Statements::<T>::get(statement.round, index) {
-				let kind = OffenceKind::Equivocation;
-				if body != statement.body
-					&& !Self::is_offence_recorded(&seat.agent, statement.round, kind)
-				{
+			if let Some(earlier) = Statements::<T>::get(statement.round, index) {
+				if Self::prove_equivocation(&submitter, &statement, seat, signature, earlier)? {
 					proven += 1;
-					let first = Statement { body, ..statement.clone() };
-					Self::record_offence(
-						kind,
-						seat.agent.clone(),
-						statement.round,
-						Some(seat.key.clone()),
-						alloc::vec![(first, earlier), (statement.clone(), signature)],
-						Some(submitter.clone()),
-						None,
-					)?;
 				}
 				continue;
 			}
@@ -320,6 +284,62 @@ impl<T: Config> Pallet<T> {
 		Ok((proven, false))
 	}
 
+	/// The seats of a certificate's `signatures`, once it checks out: each a seat of the
+	/// committee, none twice, enough slots, every signature right, and every signer allowed to
+	/// sign.
+	fn certificate_seats(
+		statement: &Statement,
+		threshold: u32,
+		signatures: &[(u32, StoredSignature)],
+	) -> Result<Vec<Seat<T::AccountId>>, DispatchError> {
+		let size = Self::committee_size(statement.round);
+		let (_, seats) = certificate::verify_seats(
+			size,
+			|index| CommitteeSeats::<T>::get(statement.round, index),
+			threshold,
+			statement,
+			signatures,
+			|key: &Public, payload, signature| {
+				crate::crypto::verify(key, payload, &Signature::from(*signature))
+			},
+		)
+		.map_err(|e| match e {
+			CertificateError::NoSignatures => Error::<T>::NoSignatures,
+			CertificateError::TooManySigners => Error::<T>::TooManySigners,
+			CertificateError::UnknownSigner(_) => Error::<T>::NotAPicket,
+			CertificateError::DuplicateSigner(_) => Error::<T>::DuplicateSigner,
+			CertificateError::BelowThreshold { .. } => Error::<T>::BelowThreshold,
+			CertificateError::BadSignature(_) => Error::<T>::BadSignature,
+		})?;
+		for seat in &seats {
+			Self::ensure_may_sign(&seat.agent)?;
+		}
+		Ok(seats)
+	}
+
+	/// A certificate's signer whose seat already made a statement (`earlier`): if that one
+	/// says something else, the two signed statements prove an equivocation, recorded with the
+	/// submitter as reporter. Returns whether this call proved one.
+	fn prove_equivocation(
+		submitter: &T::AccountId,
+		statement: &Statement,
+		seat: Seat<T::AccountId>,
+		signature: StoredSignature,
+		(body, earlier): (Body, StoredSignature),
+	) -> Result<bool, DispatchError> {
+		let kind = OffenceKind::Equivocation;
+		if body == statement.body || Self::is_offence_recorded(&seat.agent, statement.round, kind) {
+			return Ok(false);
+		}
+		let first = Statement { body, ..statement.clone() };
+		let proof = alloc::vec![(first, earlier), (statement.clone(), signature)];
+		Self::record_offence(
+			Offence::signed(kind, seat.agent, statement.round, seat.key, proof)
+				.reported_by(Some(submitter.clone())),
+		)?;
+		Ok(true)
+	}
+
 	/// Records one statement and acts on it, by the round's kind. Returns the round while it
 	/// still takes statements, `None` once decided.
 	fn do_record(
@@ -333,7 +353,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Option<RoundInfoOf<T>>, DispatchError> {
 		match round.kind {
 			RoundKind::Primary { .. } | RoundKind::Backup { .. } => {
-				let (rules, mut store) = Self::open_family(statement.round, &round)?;
+				let (rules, mut store) = Self::load_family(statement.round, &round)?;
 				let recorded = Self::record_family_vote(
 					&mut store, &rules, &statement, index, &seat, signature, announce,
 				)?;
@@ -382,15 +402,11 @@ impl<T: Config> Pallet<T> {
 						// offence.
 						let kind = OffenceKind::FalseRed;
 						if !Self::is_offence_recorded(&seat.agent, statement.round, kind) {
-							Self::record_offence(
-								kind,
-								seat.agent,
-								statement.round,
-								Some(seat.key),
-								alloc::vec![(statement, signature)],
-								None,
-								None,
-							)?;
+							let (round, proof) =
+								(statement.round, alloc::vec![(statement, signature)]);
+							Self::record_offence(Offence::signed(
+								kind, seat.agent, round, seat.key, proof,
+							))?;
 						}
 						Ok(Some(round))
 					}
@@ -445,11 +461,11 @@ impl<T: Config> Pallet<T> {
 
 	/// The family of hierarchical round `round_id` as the handover machine sees it, and its
 	/// machine's rules: read once per call, however many votes it records.
-	fn open_family(
+	fn load_family(
 		round_id: RoundId,
 		round: &RoundInfoOf<T>,
 	) -> Result<(Rules, FamilyStore<T>), DispatchError> {
-		let machine = Machines::<T>::get(round.machine).defensive_ok_or(Error::<T>::Corrupt)?;
+		let machine = Self::machine_of(round)?;
 		let (root_id, root) = Self::family_root(round_id, round)?;
 		Ok((Self::rules_of(&machine), FamilyStore::<T>::new(root_id, root)?))
 	}

@@ -319,7 +319,8 @@ impl Harness {
 			.filter(|a| ConsensusMachine::ensure_may_sign(a).is_err())
 			.collect();
 		assert_eq!(suspended, replica.suspended, "suspended agents after {trace:?}");
-		let store = crate::rounds::handover::FamilyStore::<Test>::load(self.root).unwrap();
+		let root = Rounds::<Test>::get(self.root).unwrap();
+		let store = crate::rounds::handover::FamilyStore::<Test>::new(self.root, root).unwrap();
 		let rounds = self.rounds();
 		assert_eq!(rounds.len() - 1, model.level as usize, "level after {trace:?}");
 		assert_eq!(store.level(), model.level, "adapter level after {trace:?}");

@@ -188,7 +188,7 @@ fn a_backup_vote_breaking_the_rule_is_reportable_once() {
 			),
 			Error::<Test>::BadSignature
 		);
-		assert_noop!(report(&decision(root, Some(h(8))), cheat), Error::<Test>::NotADecisionRound);
+		assert_noop!(report(&decision(root, Some(h(8))), cheat), Error::<Test>::NotABackupLevel);
 		// The cheat's own signature over the bad vote re-addressed elsewhere proves nothing
 		// here: another chain, an unknown round, another machine, fork instance or level.
 		let index = seat_of(backup, cheat);

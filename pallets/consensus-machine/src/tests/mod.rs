@@ -1,7 +1,7 @@
 //! Tests of the pallet: every call's success path and failure paths, by topic.
 
 mod agent;
-mod core;
+mod bonds;
 mod differential;
 mod draws;
 mod fees;
@@ -10,9 +10,13 @@ mod forks;
 mod fuzz;
 mod handover;
 mod light;
+mod machines;
 mod migrations;
+mod open;
 mod penalties;
+mod prune;
 mod spam;
+mod vote;
 
 use crate::{
 	mock::*,
@@ -338,4 +342,12 @@ fn report_transition_equivocation(machine: MachineId, round: RoundId, who: Accou
 		seat_proof(round, who),
 		pair((s.clone(), stored(sign(who, &s))), (other.clone(), stored(sign(who, &other))))
 	));
+}
+
+/// Opens a round of `machine` and decides it with a certificate.
+fn decide(machine: MachineId) -> RoundId {
+	let round = open(machine);
+	let (s, sigs) = certificate_of(round, &seats_to_threshold(round));
+	assert_ok!(ConsensusMachine::submit_certificate(RuntimeOrigin::signed(99), s, sigs.into()));
+	round
 }

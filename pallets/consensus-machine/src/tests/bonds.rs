@@ -1,0 +1,264 @@
+//! Agents: registering with a bond and a picket key, bonding more, unbonding, withdrawing,
+//! rotating keys; the stake tree's capacity.
+
+use super::*;
+use consensus_machine_primitives::selection;
+
+#[test]
+fn register_holds_the_bond_and_enters_the_draw() {
+	ExtBuilder::default().build_and_execute(|| {
+		let total = TotalStake::<Test>::get();
+		assert_ok!(ConsensusMachine::register(
+			RuntimeOrigin::signed(20),
+			key(20),
+			500,
+			proof(20, 20)
+		));
+		assert_eq!(held_bond(20), 500);
+		assert_eq!(Balances::balance(&20), 10_000 - 500);
+		assert_eq!(TotalStake::<Test>::get(), total + 500);
+		assert_eq!(KeyOwner::<Test>::get(key(20)), Some(20));
+		System::assert_last_event(
+			Event::AgentRegistered { agent: 20, key: key(20), bond: 500 }.into(),
+		);
+	});
+}
+
+#[test]
+fn register_refuses_bad_input() {
+	ExtBuilder::default().build_and_execute(|| {
+		let register = |who, signer, bond, pop| {
+			ConsensusMachine::register(RuntimeOrigin::signed(who), key(signer), bond, pop)
+		};
+		assert_noop!(register(1, 1, 500, proof(1, 1)), Error::<Test>::AlreadyRegistered);
+		assert_noop!(register(20, 20, MIN_BOND - 1, proof(20, 20)), Error::<Test>::BondTooLow);
+		assert_noop!(register(20, 1, 500, proof(1, 20)), Error::<Test>::KeyInUse);
+		// A proof made by another key, or for another account.
+		assert_noop!(register(20, 20, 500, proof(21, 20)), Error::<Test>::BadProofOfPossession);
+		assert_noop!(register(20, 20, 500, proof(20, 21)), Error::<Test>::BadProofOfPossession);
+		assert_noop!(
+			register(20, 20, 20_000, proof(20, 20)),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		assert_noop!(
+			ConsensusMachine::register(RuntimeOrigin::none(), key(20), 500, proof(20, 20)),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn register_refuses_past_max_agents() {
+	ExtBuilder::default().agents((1..=32).map(|a| (a, 100)).collect()).build_and_execute(|| {
+		assert_noop!(
+			ConsensusMachine::register(RuntimeOrigin::signed(40), key(40), 500, proof(40, 40)),
+			Error::<Test>::TooManyAgents
+		);
+	});
+}
+
+#[test]
+fn bond_extra_adds_stake() {
+	ExtBuilder::default().build_and_execute(|| {
+		let total = TotalStake::<Test>::get();
+		assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 250));
+		assert_eq!(held_bond(1), 1_250);
+		assert_eq!(TotalStake::<Test>::get(), total + 250);
+		System::assert_last_event(
+			Event::BondIncreased { agent: 1, amount: 250, bond: 1_250 }.into(),
+		);
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(20), 1),
+			Error::<Test>::NotRegistered
+		);
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 1_000_000),
+			DispatchError::Token(TokenError::FundsUnavailable)
+		);
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		assert_noop!(
+			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 1),
+			Error::<Test>::AgentNotActive
+		);
+	});
+}
+
+#[test]
+fn unbond_leaves_the_draw_but_keeps_the_bond_held() {
+	ExtBuilder::default().build_and_execute(|| {
+		let total = TotalStake::<Test>::get();
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		let until = 1 + UNBONDING_DELAY;
+		assert_eq!(
+			Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Unbonding { until, suspended: false, accountable: 0 }
+		);
+		assert_eq!(held_bond(1), 1_000);
+		assert_eq!(TotalStake::<Test>::get(), total - 1_000);
+		System::assert_last_event(Event::UnbondingStarted { agent: 1, until }.into());
+		assert_noop!(
+			ConsensusMachine::unbond(RuntimeOrigin::signed(1)),
+			Error::<Test>::AgentNotActive
+		);
+		assert_noop!(
+			ConsensusMachine::unbond(RuntimeOrigin::signed(20)),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+#[test]
+fn withdraw_releases_after_the_delay_and_frees_the_index() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::NotUnbonding
+		);
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(20)),
+			Error::<Test>::NotRegistered
+		);
+		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		run_to_block(UNBONDING_DELAY);
+		assert_noop!(
+			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::StillUnbonding
+		);
+		run_to_block(1 + UNBONDING_DELAY);
+		let index = Agents::<Test>::get(1).unwrap().index;
+		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::BondWithdrawn { agent: 1, amount: 1_000 }.into());
+		assert_eq!(held_bond(1), 0);
+		assert_eq!(Balances::balance(&1), 10_000);
+		assert!(Agents::<Test>::get(1).is_none());
+		assert!(KeyOwner::<Test>::get(key(1)).is_none());
+		// The freed index and key can be used again.
+		assert_ok!(ConsensusMachine::register(
+			RuntimeOrigin::signed(20),
+			key(1),
+			500,
+			proof(1, 20)
+		));
+		assert_eq!(Agents::<Test>::get(20).unwrap().index, index);
+	});
+}
+
+#[test]
+fn rotate_key_replaces_the_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(20), proof(20, 1)));
+		assert_eq!(Agents::<Test>::get(1).unwrap().key, key(20));
+		assert_eq!(KeyOwner::<Test>::get(key(20)), Some(1));
+		assert!(KeyOwner::<Test>::get(key(1)).is_none());
+		System::assert_last_event(Event::KeyRotated { agent: 1, old: key(1), new: key(20) }.into());
+		assert_noop!(
+			ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(2), proof(2, 1)),
+			Error::<Test>::KeyInUse
+		);
+		assert_noop!(
+			ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(21), proof(22, 1)),
+			Error::<Test>::BadProofOfPossession
+		);
+		assert_noop!(
+			ConsensusMachine::rotate_key(RuntimeOrigin::signed(30), key(31), proof(31, 30)),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+/// A proof of possession binds the chain: one made for another genesis hash does not register.
+#[test]
+fn a_proof_of_possession_from_another_chain_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let payload = consensus_machine_primitives::statement::possession_payload(&20u64, &h(77));
+		let foreign: crate::crypto::Signature = crate::mock::pair(20).sign(&payload).into();
+		assert_noop!(
+			ConsensusMachine::register(RuntimeOrigin::signed(20), key(20), 500, foreign),
+			Error::<Test>::BadProofOfPossession
+		);
+	});
+}
+
+#[test]
+fn genesis_agents_are_bonded() {
+	ExtBuilder::default().build_and_execute(|| {
+		for a in 1..=10 {
+			assert_eq!(held_bond(a), 1_000);
+			assert_eq!(Agents::<Test>::get(a).unwrap().status, AgentStatus::Active);
+		}
+		assert_eq!(TotalStake::<Test>::get(), 10_000);
+	});
+}
+
+/// The attack on draws: the stake tree's nodes were laid out for `MaxAgents` indices, so a
+/// runtime upgrade raising `MaxAgents` past a power of two left the new top nodes empty and
+/// every draw failed (or found the wrong agents). The tree's capacity is a power of two kept in
+/// storage, and grows by doubling, so draws stay what the stakes say.
+#[test]
+fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
+	// The committee a draw from these stakes (agent `i + 1` at index `i`) gives.
+	let expected = |round: RoundId, stakes: &[u128]| {
+		let info = Rounds::<Test>::get(round).unwrap();
+		let tree = selection::MemoryTree::from_stakes(stakes);
+		let drawn = selection::draw(&tree, &info.seed, SLOTS, stakes.iter().sum()).unwrap();
+		selection::group(&drawn)
+			.into_iter()
+			.map(|(i, n)| (AgentAt::<Test>::get(i).unwrap(), n))
+			.collect::<Vec<(AccountId, u32)>>()
+	};
+	let committee =
+		|round: RoundId| seats(round).iter().map(|s| (s.agent, s.slots)).collect::<Vec<_>>();
+	// The snapshot's top node: what a draw from it descends from.
+	let snapshot_top = || {
+		use selection::StakeTree;
+		let snapshot = crate::bonds::SnapshotTree::<Test>::current();
+		(snapshot.capacity(), snapshot.node(snapshot.capacity()), snapshot.total())
+	};
+	MaxAgents::set(3);
+	ExtBuilder::default().agents(vec![(1, 1_000), (2, 2_000), (3, 3_000)]).build_and_execute(
+		|| {
+			MaxAgents::set(5);
+			assert_eq!(StakeTreeCapacity::<Test>::get(), 4);
+			let machine = create_machine();
+			let round = open(machine);
+			// The draw doubled the tree; the snapshot's new top node holds the snapshot's total.
+			assert_eq!(StakeTreeCapacity::<Test>::get(), 8);
+			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
+			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 6_000);
+			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
+			// Two more agents join the larger tree (one beyond the old capacity)...
+			for a in [4, 5] {
+				let pop = proof(a, a);
+				assert_ok!(ConsensusMachine::register(
+					RuntimeOrigin::signed(a),
+					key(a),
+					1_000,
+					pop
+				));
+			}
+			assert_eq!(Agents::<Test>::get(5).unwrap().index, 4);
+			// ...the live tree at once, the snapshot from the next period on.
+			assert_eq!(StakeNodes::<Test>::get(8), 8_000);
+			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
+			// Growing again after stake moved this period: the new top node's snapshot value
+			// is the snapshot's total, the live one the live total.
+			MaxAgents::set(9);
+			ConsensusMachine::ensure_tree_capacity();
+			assert_eq!(StakeNodes::<Test>::get(16), 8_000);
+			assert_eq!(snapshot_top(), (16, 6_000, 6_000));
+			let round = open(create_machine());
+			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 6_000);
+			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
+			run_to_next_snapshot();
+			assert_eq!(snapshot_top(), (16, 8_000, 8_000));
+			let round = open(create_machine());
+			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 8_000);
+			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000, 1_000, 1_000]));
+		},
+	);
+	MaxAgents::set(32);
+}

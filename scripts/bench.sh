@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates the pallet's weights (pallets/consensus-machine/src/weights.rs) and the capacity
-# report (BENCHMARKS.md) in one run on this machine: the runtime's wasm built with
+# report (docs/capacity.md) in one run on this machine: the runtime's wasm built with
 # `runtime-benchmarks`, run by frame-omni-bencher (the standard tool, the version of the
 # polkadot-sdk release this project pins), then the report computed from the same run's
 # results, beside frame-benchmarking's own sr25519 baseline.
 #
 #   scripts/bench.sh                 # steps 10, repeat 5
 #   STEPS=50 REPEAT=20 scripts/bench.sh
-#   scripts/bench.sh --report-only   # BENCHMARKS.md again from the last run's results
+#   scripts/bench.sh --report-only   # docs/capacity.md again from the last run's results
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -58,6 +58,6 @@ if [ "${1:-}" != "--report-only" ]; then
 	cargo fmt -p pallet-consensus-machine
 fi
 
-echo "== BENCHMARKS.md"
-python3 scripts/capacity.py "$results" >BENCHMARKS.md
-echo "wrote pallets/consensus-machine/src/weights.rs and BENCHMARKS.md"
+echo "== docs/capacity.md"
+python3 scripts/capacity.py "$results" >docs/capacity.md
+echo "wrote pallets/consensus-machine/src/weights.rs and docs/capacity.md"

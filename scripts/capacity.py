@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the capacity report (BENCHMARKS.md) from one frame-omni-bencher run.
+"""Writes the capacity report (docs/capacity.md) from one frame-omni-bencher run.
 
 Reads the JSON results scripts/bench.sh keeps in target/bench (the pallet's benchmarks and
 frame-benchmarking's sr25519 baseline, same run, same machine), fits each benchmark's time,

@@ -3,7 +3,7 @@
 # tests on the pallet's real certificates, then the contract built to wasm for pallet-contracts
 # (wasm32v1-none: the MVP wasm pallet-contracts accepts; memory imported, see its
 # .cargo/config.toml). `cargo contract build` would add wasm-opt and the metadata bundle;
-# cargo-contract is not installed here (see README).
+# cargo-contract is not installed here (see docs/contract.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh

@@ -23,8 +23,8 @@
 # once, as long as a first build of its tests.)
 #
 # Parts 1 and 2 write their table ("mutation | caught by") into models/MUTANTS.md, each between
-# its own markers, and that file's tables into README.md between `<!-- mutants:begin -->` and
-# `<!-- mutants:end -->`: the README's table is this script's output, not written by hand.
+# its own markers, and that file's tables into docs/handover.md between `<!-- mutants:begin -->`
+# and `<!-- mutants:end -->`: the documented table is this script's output, not written by hand.
 #
 # Usage: scripts/mutants.sh [named|model|pallet|cargo|all]
 #   named = model + pallet (about 5 and 6 minutes on 2 cores, once the copy is built); all (the
@@ -172,7 +172,8 @@ named_part() {
 	[[ $missed -eq 0 ]]
 }
 
-# Writes part $1's table (rows in file $6) into models/MUTANTS.md and the tables into README.md.
+# Writes part $1's table (rows in file $6) into models/MUTANTS.md and the tables into
+# docs/handover.md.
 write_table() {
 	python3 - "$@" <<-'EOF'
 		import re, sys
@@ -206,11 +207,12 @@ write_table() {
 		text = pattern.sub(lambda _: section, text)
 		open(path, "w").write(text)
 		block = re.search(r"<!-- mutants:begin -->.*?<!-- mutants:end -->", text, re.S).group(0)
-		readme = open("README.md").read()
+		doc = "docs/handover.md"
+		readme = open(doc).read()
 		both = re.compile(r"<!-- mutants:begin -->.*?<!-- mutants:end -->", re.S)
 		if not both.search(readme):
-		    sys.exit("README.md has no <!-- mutants:begin --> … <!-- mutants:end --> markers")
-		open("README.md", "w").write(both.sub(lambda _: block, readme))
+		    sys.exit(f"{doc} has no <!-- mutants:begin --> … <!-- mutants:end --> markers")
+		open(doc, "w").write(both.sub(lambda _: block, readme))
 	EOF
 }
 

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 export SKIP_WASM_BUILD=1
 scripts/setup.sh
+echo "== every test the docs name exists"
+python3 scripts/check-docs.py
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== feature propagation (zepter)"

@@ -245,15 +245,15 @@ pallet() {
 		every certificate signer stored with the first signer's signature@@pallets/consensus-machine/src/rounds/vote.rs@@\t\tfor ((index, signature), seat) in signatures.into_iter().zip(seats) {\n@@\t\tlet first = signatures[0].1;\n\t\tfor ((index, _), seat) in signatures.into_iter().zip(seats) {\n\t\t\tlet signature = first;\n
 		`start_handover` takes a round that is not its family's current level@@\t\tensure!(levels.last() == Some(&round_id), Error::<T>::HandedOver);\n@@
 		a tally stored at the primary's round, whatever the level@@\t\tTallies::<T>::insert(self.round_at(level), value, slots);@@\t\tTallies::<T>::insert(self.round_at(0), value, slots);
-		the backup round does not store the value it must adopt@@let opening = Opening::Backup { root: root_id, level: to_level, required };@@let opening = Opening::Backup { root: root_id, level: to_level, required: None };
+		the backup round does not store the value it must adopt@@let commitment = Commitment::Backup { root: root_id, level: to_level, required };@@let commitment = Commitment::Backup { root: root_id, level: to_level, required: None };
 		a vote stored for the neighbouring seat@@\t\t\tStatements::<T>::insert(self.round_at(level), seat, (body, signature));@@\t\t\tStatements::<T>::insert(self.round_at(level), seat ^ 1, (body, signature));
 		the value a level must adopt read from the primary's round@@let read = || Rounds::<T>::get(self.round_at(level)).and_then(|r| r.required());@@let read = || Rounds::<T>::get(self.root_id).and_then(|r| r.required());
 		the adapter's current level is always the primary@@self.next_level.unwrap_or(self.levels.len().saturating_sub(1) as u8)@@self.next_level.unwrap_or(0)
-		the backup round opened at the frozen level's index@@let opening = Opening::Backup { root: root_id, level: to_level, required };@@let opening = Opening::Backup { root: root_id, level: round.level, required };
+		the backup round opened at the frozen level's index@@let commitment = Commitment::Backup { root: root_id, level: to_level, required };@@let commitment = Commitment::Backup { root: root_id, level: round.level, required };
 		a vote counts one slot, not its seat's@@pallets/consensus-machine/src/rounds/vote.rs@@handover::submit(store, rules, statement.level, seat_index, seat.slots, &vote)@@handover::submit(store, rules, statement.level, seat_index, 1, &vote)
 		certificates skip the suspended-signer check@@pallets/consensus-machine/src/rounds/vote.rs@@\t\tfor seat in &seats {\n\t\t\tSelf::ensure_may_sign(&seat.agent)?;\n\t\t}\n@@
-		a certificate signer that already voted votes again@@pallets/consensus-machine/src/rounds/vote.rs@@\t\t\t\t\t)?;\n\t\t\t\t}\n\t\t\t\tcontinue;\n\t\t\t}\n@@\t\t\t\t\t)?;\n\t\t\t\t}\n\t\t\t}\n
-		an equivocation through a certificate goes unpunished@@pallets/consensus-machine/src/rounds/vote.rs@@\t\t\t\tif body != statement.body\n@@\t\t\t\tif body != statement.body && false\n
+		a certificate signer that already voted votes again@@pallets/consensus-machine/src/rounds/vote.rs@@\t\t\t\tcontinue;\n\t\t\t}\n\t\t\tsigners += 1;@@\t\t\t}\n\t\t\tsigners += 1;
+		an equivocation through a certificate goes unpunished@@pallets/consensus-machine/src/rounds/vote.rs@@\t\tif body == statement.body || Self::is_offence_recorded(@@\t\tif true || Self::is_offence_recorded(
 		a backup's certificate stored under the primary's round@@pallets/consensus-machine/src/rounds/decide.rs@@Self::record_certificate(round_id, &round, Some(root_id), statement, value, slots);@@Self::record_certificate(root_id, &round, Some(root_id), statement, value, slots);
 		a certificate's slots read from the primary's tally@@pallets/consensus-machine/src/rounds/decide.rs@@let slots = Tallies::<T>::get(round_id, value);@@let slots = Tallies::<T>::get(root_id, value);
 	MUTATIONS

@@ -29,6 +29,7 @@ use crate::weights::WeightInfo;
 use crate::{
 	crypto::{Public, Signature},
 	pallet::*,
+	sweep::Sweep,
 	types::{AgentInfo, AgentStatus},
 };
 use consensus_machine_primitives::{selection, statement::possession_payload};
@@ -280,30 +281,26 @@ impl<T: Config> Pallet<T> {
 	/// `on_idle` too, so that a mass ban drains faster when blocks have room). Returns the
 	/// weight used.
 	pub(crate) fn settle_exits_within(limit: u32, remaining: Weight) -> Weight {
-		let (mut head, tail) = (ExitQueueHead::<T>::get(), ExitQueueTail::<T>::get());
-		let mut weight = T::DbWeight::get().reads(2);
-		if remaining.any_lt(weight.saturating_add(T::DbWeight::get().writes(1))) {
+		let db = T::DbWeight::get();
+		// The head's write is kept free for the end.
+		let Some(mut sweep) = Sweep::within(remaining, db.reads(2), db.writes(1), limit) else {
 			return Weight::zero();
-		}
+		};
+		let (mut head, tail) = (ExitQueueHead::<T>::get(), ExitQueueTail::<T>::get());
 		let per_exit = T::WeightInfo::settle_exit();
-		let mut settled = 0;
-		while head != tail
-			&& settled < limit
-			&& remaining.all_gte(
-				weight.saturating_add(per_exit).saturating_add(T::DbWeight::get().writes(1)),
-			) {
+		while head != tail && sweep.room_for(per_exit) {
 			if let Some(index) = ExitQueue::<T>::take(head) {
 				Self::settle_exit(index);
 			}
 			head = head.wrapping_add(1);
-			settled += 1;
-			weight.saturating_accrue(T::WeightInfo::settle_exit());
+			sweep.count();
+			sweep.charge(per_exit);
 		}
-		if settled > 0 {
+		if sweep.counted() > 0 {
 			ExitQueueHead::<T>::put(head);
-			weight.saturating_accrue(T::DbWeight::get().writes(1));
+			sweep.charge(db.writes(1));
 		}
-		weight
+		sweep.used()
 	}
 
 	/// Registers `who` with `key` and `bond`; the caller has checked the inputs (or they come

@@ -15,6 +15,7 @@ pub mod migrations;
 pub mod offchain;
 mod penalties;
 mod rounds;
+mod sweep;
 #[cfg(any(feature = "try-runtime", test))]
 mod try_state;
 pub mod types;

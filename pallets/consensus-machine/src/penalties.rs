@@ -25,6 +25,7 @@
 use crate::{
 	crypto::Signature,
 	pallet::*,
+	sweep::Sweep,
 	types::{
 		AgentStatus, EquivocationProof, Offence, OffenceKind, Penalty, PenaltyStatus, SeatProof,
 		StoredSignature,
@@ -229,16 +230,13 @@ impl<T: Config> Pallet<T> {
 	/// weight and `MaxPenaltiesPerBlock`.
 	pub(crate) fn apply_due_penalties(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let per_penalty = T::WeightInfo::apply_penalty();
-		let mut used = T::DbWeight::get().reads_writes(2, 1);
-		if remaining.any_lt(used) {
+		let fixed = T::DbWeight::get().reads_writes(2, 1);
+		let max = T::MaxPenaltiesPerBlock::get();
+		let Some(mut sweep) = Sweep::within(remaining, fixed, Weight::zero(), max) else {
 			return Weight::zero();
-		}
+		};
 		let (mut cursor, end) = (PenaltyCursor::<T>::get(), NextPenaltyId::<T>::get());
-		let mut applied = 0u32;
-		while cursor < end
-			&& applied < T::MaxPenaltiesPerBlock::get()
-			&& remaining.all_gte(used.saturating_add(per_penalty))
-		{
+		while cursor < end && sweep.room_for(per_penalty) {
 			if let Some(penalty) = Penalties::<T>::get(cursor) {
 				if penalty.status == PenaltyStatus::Pending {
 					if penalty.apply_at > now {
@@ -247,12 +245,12 @@ impl<T: Config> Pallet<T> {
 					Self::do_apply_penalty(cursor, penalty);
 				}
 			}
-			used = used.saturating_add(per_penalty);
-			applied += 1;
+			sweep.charge(per_penalty);
+			sweep.count();
 			cursor += 1;
 		}
 		PenaltyCursor::<T>::put(cursor);
-		used
+		sweep.used()
 	}
 
 	/// Forgets settled offences that can never be recorded again, oldest first, at most
@@ -265,27 +263,26 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn forget_settled_offences() -> Weight {
 		let db = T::DbWeight::get();
 		let per_penalty = db.reads_writes(1, 2);
-		let mut used = db.reads_writes(3, 1);
+		let mut sweep = Sweep::bounded(db.reads_writes(3, 1), T::MaxPenaltiesPerBlock::get());
 		let (mut cursor, settled, expired) = (
 			PenaltyPruneCursor::<T>::get(),
 			PenaltyCursor::<T>::get(),
 			CommitteeRootCursor::<T>::get(),
 		);
-		let mut forgotten = 0u32;
-		while cursor < settled && forgotten < T::MaxPenaltiesPerBlock::get() {
-			used = used.saturating_add(per_penalty);
+		while cursor < settled && sweep.more() {
+			sweep.charge(per_penalty);
 			if let Some(penalty) = Penalties::<T>::get(cursor) {
 				if penalty.status == PenaltyStatus::Pending || penalty.round >= expired {
 					break;
 				}
 				OffenceIndex::<T>::remove((&penalty.offender, penalty.round, penalty.kind));
 				Penalties::<T>::remove(cursor);
-				forgotten += 1;
+				sweep.count();
 			}
 			cursor += 1;
 		}
 		PenaltyPruneCursor::<T>::put(cursor);
-		used
+		sweep.used()
 	}
 
 	pub(crate) fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {

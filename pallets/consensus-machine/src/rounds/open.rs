@@ -20,6 +20,7 @@
 use crate::{
 	bonds::SnapshotTree,
 	pallet::*,
+	sweep::Sweep,
 	types::{AgentStatus, CommitteeRecord, RoundInfo, RoundKind, Seat, ValidityRecord},
 	weights::WeightInfo,
 };
@@ -125,22 +126,21 @@ impl<T: Config> Pallet<T> {
 	/// `MaxDrawsPerBlock`, stopping at the first whose randomness is not fresh enough (the later
 	/// ones were committed no earlier). Returns the weight used.
 	pub(crate) fn draw_pending() -> Weight {
-		let mut weight = T::DbWeight::get().reads(2);
+		let mut sweep = Sweep::bounded(T::DbWeight::get().reads(2), T::MaxDrawsPerBlock::get());
 		let (mut next, end) = (NextDraw::<T>::get(), NextRoundId::<T>::get());
-		let mut drawn = 0;
-		while next < end && drawn < T::MaxDrawsPerBlock::get() {
+		while next < end && sweep.more() {
 			// The round and the randomness.
-			weight.saturating_accrue(T::DbWeight::get().reads(2));
+			sweep.charge(T::DbWeight::get().reads(2));
 			let Some(round) = Rounds::<T>::get(next) else {
 				// Pruned before its draw cannot happen (an undrawn round never expires); skip,
 				// counted as a draw so that the loop stays within `MaxDrawsPerBlock`.
-				drawn += 1;
+				sweep.count();
 				next = next.saturating_add(1);
 				continue;
 			};
 			match Self::draw_round(next, round) {
 				// The benchmark's weight plus the opener's queue share (until the next run).
-				Ok(slots) => weight.saturating_accrue(
+				Ok(slots) => sweep.charge(
 					T::WeightInfo::draw_committee(slots)
 						.saturating_add(T::DbWeight::get().reads_writes(1, 1)),
 				),
@@ -156,11 +156,11 @@ impl<T: Config> Pallet<T> {
 					frame_support::defensive!("a committed round can be drawn");
 				}
 			}
-			drawn += 1;
+			sweep.count();
 			next = next.saturating_add(1);
 		}
 		NextDraw::<T>::put(next);
-		weight.saturating_add(T::DbWeight::get().writes(1))
+		sweep.used().saturating_add(T::DbWeight::get().writes(1))
 	}
 
 	/// Draws committed round `round_id`'s committee and opens it, if the randomness allows:

@@ -19,6 +19,7 @@
 
 use crate::{
 	pallet::*,
+	sweep::Sweep,
 	types::{RoundInfo, RoundKind},
 	weights::WeightInfo,
 };
@@ -32,36 +33,35 @@ impl<T: Config> Pallet<T> {
 	/// `MaxPrunePerBlock` rounds (a family counts as its levels).
 	pub(crate) fn prune_rounds(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();
-		let mut used = db.reads_writes(2, 1);
-		if remaining.any_lt(used) {
+		let max = T::MaxPrunePerBlock::get();
+		let Some(mut sweep) = Sweep::within(remaining, db.reads_writes(2, 1), Weight::zero(), max)
+		else {
 			return Weight::zero();
-		}
+		};
 		let (mut cursor, end) = (PruneCursor::<T>::get(), NextRoundId::<T>::get());
-		let mut pruned = 0u32;
-		while cursor < end && pruned < T::MaxPrunePerBlock::get() {
+		while cursor < end && sweep.more() {
 			if let Some(round) = Rounds::<T>::get(cursor) {
 				if !Self::is_due_for_pruning(cursor, &round, now) {
 					break;
 				}
 				// As many pages as the block has room for; a page that does not fit waits for
 				// a block with room (no page costs more than one largest round).
-				let Some(cost) = Self::prune_within(cursor, round, remaining.saturating_sub(used))
-				else {
+				let Some(cost) = Self::prune_within(cursor, round, sweep.left()) else {
 					break;
 				};
-				used = used.saturating_add(cost);
+				sweep.charge(cost);
 				// A family with pages left: the block is full.
 				if Rounds::<T>::contains_key(cursor) {
 					break;
 				}
-				pruned += 1;
+				sweep.count();
 			} else {
-				used = used.saturating_add(db.reads(1));
+				sweep.charge(db.reads(1));
 			}
 			cursor += 1;
 		}
 		PruneCursor::<T>::put(cursor);
-		used
+		sweep.used()
 	}
 
 	/// Drops committee roots whose report window has passed, oldest first, within `remaining`
@@ -71,21 +71,18 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn expire_committee_roots(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();
 		let per_root = db.reads_writes(1, 1);
-		let mut used = db.reads_writes(2, 1);
-		if remaining.any_lt(used) {
+		let max = T::MaxPrunePerBlock::get();
+		let Some(mut sweep) = Sweep::within(remaining, db.reads_writes(2, 1), Weight::zero(), max)
+		else {
 			return Weight::zero();
-		}
+		};
 		let (mut cursor, end) = (CommitteeRootCursor::<T>::get(), PruneCursor::<T>::get());
-		let mut dropped = 0u32;
-		while cursor < end
-			&& dropped < T::MaxPrunePerBlock::get()
-			&& remaining.all_gte(used.saturating_add(per_root))
-		{
-			used = used.saturating_add(per_root);
+		while cursor < end && sweep.room_for(per_root) {
+			sweep.charge(per_root);
 			match CommitteeRoots::<T>::get(cursor) {
 				Some(record) if record.expires.is_some_and(|last| now > last) => {
 					CommitteeRoots::<T>::remove(cursor);
-					dropped += 1;
+					sweep.count();
 				}
 				Some(_) => break,
 				None => {}
@@ -93,7 +90,7 @@ impl<T: Config> Pallet<T> {
 			cursor += 1;
 		}
 		CommitteeRootCursor::<T>::put(cursor);
-		used
+		sweep.used()
 	}
 
 	/// Prunes due round `round_id` page by page while the pages fit in `budget` (for a level

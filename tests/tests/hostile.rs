@@ -335,6 +335,207 @@ fn quiet_chain_spec() -> std::path::PathBuf {
 	path
 }
 
+/// Governance with arguments out of range: from a plain account, then through sudo.
+fn machine_cases(client: &mut Client, alice: &sr25519::Pair, bob: &sr25519::Pair) -> Vec<Case> {
+	let bad_level = LevelSpec {
+		slots: 6,
+		p: ProbabilityArg { num: 1, den: 0 },
+		epsilon: EpsilonArg { num: 1, den: 1_000_000 },
+		timeout: 5,
+	};
+	let good_level = LevelSpec {
+		slots: 40,
+		p: ProbabilityArg { num: 1, den: 20 },
+		epsilon: EpsilonArg { num: 1, den: 1_000_000 },
+		timeout: 10,
+	};
+	vec![
+		Case {
+			input: "`create_machine` with `p = 3/2`, not from the machine origin".into(),
+			extrinsic: client.signed(bob, cm(create_machine(12, (3, 2), (1, 1_000_000), 10))),
+			expected: Outcome::Failed(DispatchError::BadOrigin),
+		},
+		Case {
+			input: "`create_machine` with `p = 3/2` (sudo)".into(),
+			extrinsic: client.signed(alice, sudo(create_machine(12, (3, 2), (1, 1_000_000), 10))),
+			expected: Outcome::SudoFailed(module(Error::ProbabilityOutOfRange)),
+		},
+		Case {
+			input: "`create_machine` with `ε = 0/0` (sudo)".into(),
+			extrinsic: client.signed(alice, sudo(create_machine(12, (1, 20), (0, 0), 10))),
+			expected: Outcome::SudoFailed(module(Error::EpsilonOutOfRange)),
+		},
+		Case {
+			input: "`create_machine` with `ε = 1/2` (sudo)".into(),
+			extrinsic: client.signed(alice, sudo(create_machine(12, (1, 20), (1, 2), 10))),
+			expected: Outcome::SudoFailed(module(Error::EpsilonOutOfRange)),
+		},
+		Case {
+			input: "`create_machine` with 0 slots (sudo)".into(),
+			extrinsic: client.signed(alice, sudo(create_machine(0, (1, 20), (1, 1_000_000), 10))),
+			expected: Outcome::SudoFailed(module(Error::ZeroSlots)),
+		},
+		Case {
+			input: "`create_machine` with `MaxCommittee + 1` slots (sudo)".into(),
+			extrinsic: client
+				.signed(alice, sudo(create_machine(1_025, (1, 20), (1, 1_000_000), 10))),
+			expected: Outcome::SudoFailed(module(Error::CommitteeTooLarge)),
+		},
+		Case {
+			input: "`create_machine` with a timeout of 0 (sudo)".into(),
+			extrinsic: client.signed(alice, sudo(create_machine(12, (1, 20), (1, 1_000_000), 0))),
+			expected: Outcome::SudoFailed(module(Error::InvalidTimeout)),
+		},
+		Case {
+			input: "`create_hierarchical_machine` whose primary has `p = 1/0` (sudo)".into(),
+			extrinsic: client.signed(
+				alice,
+				sudo(CmCall::create_hierarchical_machine {
+					levels: vec![bad_level, good_level.clone()],
+					round_deposit: UNIT,
+				}),
+			),
+			expected: Outcome::SudoFailed(module(Error::ProbabilityOutOfRange)),
+		},
+		Case {
+			input: "`create_hierarchical_machine` with `MAX_LEVELS + 1` levels (sudo)".into(),
+			extrinsic: client.signed(
+				alice,
+				sudo(CmCall::create_hierarchical_machine {
+					levels: vec![good_level.clone(); MAX_LEVELS as usize + 1],
+					round_deposit: UNIT,
+				}),
+			),
+			expected: Outcome::SudoFailed(module(Error::WrongLevelCount)),
+		},
+	]
+}
+
+/// Rounds that cannot be opened, proposed, challenged or closed.
+fn round_cases(client: &mut Client, alice: &sr25519::Pair, poor: &sr25519::Pair) -> Vec<Case> {
+	vec![
+		Case {
+			input: "`open_round` of an unknown machine".into(),
+			extrinsic: client
+				.signed(alice, cm(CmCall::open_round { machine: 999, subject: [1; 32] })),
+			expected: Outcome::Failed(module(Error::UnknownMachine)),
+		},
+		Case {
+			input: "`open_round` from an account short of the round fee and deposit".into(),
+			extrinsic: client
+				.signed(poor, cm(CmCall::open_round { machine: NOTARY, subject: [1; 32] })),
+			expected: Outcome::Failed(module(Error::CannotPayRoundFee)),
+		},
+		Case {
+			input: "`propose` to a machine whose first level is not complete".into(),
+			extrinsic: client
+				.signed(alice, cm(CmCall::propose { machine: ORACLE, object: [3; 32], size: 64 })),
+			expected: Outcome::Failed(module(Error::IncompleteCommittee)),
+		},
+		Case {
+			input: "`challenge_green` of an unknown round".into(),
+			extrinsic: client.signed(
+				alice,
+				cm(CmCall::challenge_green { round: 999_999, evidence: vec![1; 8] }),
+			),
+			expected: Outcome::Failed(module(Error::UnknownRound)),
+		},
+		Case {
+			input: "`close_round` of an unknown round".into(),
+			extrinsic: client.signed(alice, cm(CmCall::close_round { round: 999_999 })),
+			expected: Outcome::Failed(module(Error::UnknownRound)),
+		},
+	]
+}
+
+/// Penalties that do not exist.
+fn penalty_cases(client: &mut Client, alice: &sr25519::Pair) -> Vec<Case> {
+	vec![
+		Case {
+			input: "`apply_penalty` of an unknown penalty".into(),
+			extrinsic: client.signed(alice, cm(CmCall::apply_penalty { penalty: 999_999 })),
+			expected: Outcome::Failed(module(Error::UnknownPenalty)),
+		},
+		Case {
+			input: "`cancel_penalty` of an unknown penalty (sudo)".into(),
+			extrinsic: client.signed(alice, sudo(CmCall::cancel_penalty { penalty: 999_999 })),
+			expected: Outcome::SudoFailed(module(Error::UnknownPenalty)),
+		},
+	]
+}
+
+/// Registrations with a bad proof of possession or too small a bond.
+fn picket_cases(client: &mut Client, alice: &sr25519::Pair, bob: &sr25519::Pair) -> Vec<Case> {
+	let fresh = pair("//Bob//picket");
+	let genesis = client.genesis;
+	let proof = |key: &sr25519::Pair| key.sign(&possession_payload(&account(bob), &genesis.0));
+	vec![
+		Case {
+			input: "`register` with a proof of possession signed by another key".into(),
+			extrinsic: client.signed(
+				bob,
+				cm(CmCall::register {
+					key: fresh.public().into(),
+					bond: 200 * UNIT,
+					proof: proof(alice).into(),
+				}),
+			),
+			expected: Outcome::Failed(module(Error::BadProofOfPossession)),
+		},
+		Case {
+			input: "`register` with a bond below the minimum".into(),
+			extrinsic: client.signed(
+				bob,
+				cm(CmCall::register {
+					key: fresh.public().into(),
+					bond: UNIT,
+					proof: proof(&fresh).into(),
+				}),
+			),
+			expected: Outcome::Failed(module(Error::BondTooLow)),
+		},
+	]
+}
+
+/// Statements and certificates for a round that does not exist.
+fn unknown_round_cases(
+	client: &mut Client,
+	alice: &sr25519::Pair,
+	pickets: &[sr25519::Pair],
+) -> Vec<Case> {
+	let unknown_round = Statement {
+		genesis: client.genesis.0,
+		machine: NOTARY,
+		round: 999_999,
+		instance: [0; 32],
+		level: 0,
+		body: Body::Decision { value: None },
+	};
+	vec![
+		Case {
+			input: "`submit_certificate` for an unknown round".into(),
+			extrinsic: client.signed(
+				alice,
+				cm(CmCall::submit_certificate {
+					statement: unknown_round.clone(),
+					signatures: vec![(0, pickets[0].sign(&unknown_round.signing_payload()))],
+				}),
+			),
+			expected: Outcome::Failed(module(Error::UnknownRound)),
+		},
+		Case {
+			input: "fee-less statement for an unknown round".into(),
+			extrinsic: client.fee_less(cm(CmCall::submit_statement {
+				statement: unknown_round.clone(),
+				seat: 0,
+				signature: pickets[0].sign(&unknown_round.signing_payload()).into(),
+				evidence: None,
+			})),
+			expected: Outcome::Refused(OUTDATED.into()),
+		},
+	]
+}
+
 #[test]
 #[ignore = "needs the node binary: run scripts/e2e.sh"]
 fn hostile_calls_get_precise_errors_and_change_nothing() {
@@ -376,175 +577,17 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 		}),
 	);
 
-	// Signed calls with bad arguments, before any round exists.
-	let fresh = pair("//Bob//picket");
-	let proof = |key: &sr25519::Pair| key.sign(&possession_payload(&account(&bob), &genesis.0));
-	let bad_level = LevelSpec {
-		slots: 6,
-		p: ProbabilityArg { num: 1, den: 0 },
-		epsilon: EpsilonArg { num: 1, den: 1_000_000 },
-		timeout: 5,
-	};
-	let good_level = LevelSpec {
-		slots: 40,
-		p: ProbabilityArg { num: 1, den: 20 },
-		epsilon: EpsilonArg { num: 1, den: 1_000_000 },
-		timeout: 10,
-	};
-	let unknown_round = Statement {
-		genesis: genesis.0,
-		machine: NOTARY,
-		round: 999_999,
-		instance: [0; 32],
-		level: 0,
-		body: Body::Decision { value: None },
-	};
-	let mut cases = vec![
-		Case {
-			input: "`create_machine` with `p = 3/2`, not from the machine origin".into(),
-			extrinsic: client.signed(&bob, cm(create_machine(12, (3, 2), (1, 1_000_000), 10))),
-			expected: Outcome::Failed(DispatchError::BadOrigin),
-		},
-		Case {
-			input: "`create_machine` with `p = 3/2` (sudo)".into(),
-			extrinsic: client.signed(&alice, sudo(create_machine(12, (3, 2), (1, 1_000_000), 10))),
-			expected: Outcome::SudoFailed(module(Error::ProbabilityOutOfRange)),
-		},
-		Case {
-			input: "`create_machine` with `ε = 0/0` (sudo)".into(),
-			extrinsic: client.signed(&alice, sudo(create_machine(12, (1, 20), (0, 0), 10))),
-			expected: Outcome::SudoFailed(module(Error::EpsilonOutOfRange)),
-		},
-		Case {
-			input: "`create_machine` with `ε = 1/2` (sudo)".into(),
-			extrinsic: client.signed(&alice, sudo(create_machine(12, (1, 20), (1, 2), 10))),
-			expected: Outcome::SudoFailed(module(Error::EpsilonOutOfRange)),
-		},
-		Case {
-			input: "`create_machine` with 0 slots (sudo)".into(),
-			extrinsic: client.signed(&alice, sudo(create_machine(0, (1, 20), (1, 1_000_000), 10))),
-			expected: Outcome::SudoFailed(module(Error::ZeroSlots)),
-		},
-		Case {
-			input: "`create_machine` with `MaxCommittee + 1` slots (sudo)".into(),
-			extrinsic: client
-				.signed(&alice, sudo(create_machine(1_025, (1, 20), (1, 1_000_000), 10))),
-			expected: Outcome::SudoFailed(module(Error::CommitteeTooLarge)),
-		},
-		Case {
-			input: "`create_machine` with a timeout of 0 (sudo)".into(),
-			extrinsic: client.signed(&alice, sudo(create_machine(12, (1, 20), (1, 1_000_000), 0))),
-			expected: Outcome::SudoFailed(module(Error::InvalidTimeout)),
-		},
-		Case {
-			input: "`create_hierarchical_machine` whose primary has `p = 1/0` (sudo)".into(),
-			extrinsic: client.signed(
-				&alice,
-				sudo(CmCall::create_hierarchical_machine {
-					levels: vec![bad_level, good_level.clone()],
-					round_deposit: UNIT,
-				}),
-			),
-			expected: Outcome::SudoFailed(module(Error::ProbabilityOutOfRange)),
-		},
-		Case {
-			input: "`create_hierarchical_machine` with `MAX_LEVELS + 1` levels (sudo)".into(),
-			extrinsic: client.signed(
-				&alice,
-				sudo(CmCall::create_hierarchical_machine {
-					levels: vec![good_level.clone(); MAX_LEVELS as usize + 1],
-					round_deposit: UNIT,
-				}),
-			),
-			expected: Outcome::SudoFailed(module(Error::WrongLevelCount)),
-		},
-		Case {
-			input: "`open_round` of an unknown machine".into(),
-			extrinsic: client
-				.signed(&alice, cm(CmCall::open_round { machine: 999, subject: [1; 32] })),
-			expected: Outcome::Failed(module(Error::UnknownMachine)),
-		},
-		Case {
-			input: "`open_round` from an account short of the round fee and deposit".into(),
-			extrinsic: client
-				.signed(&poor, cm(CmCall::open_round { machine: NOTARY, subject: [1; 32] })),
-			expected: Outcome::Failed(module(Error::CannotPayRoundFee)),
-		},
-		Case {
-			input: "`propose` to a machine whose first level is not complete".into(),
-			extrinsic: client
-				.signed(&alice, cm(CmCall::propose { machine: ORACLE, object: [3; 32], size: 64 })),
-			expected: Outcome::Failed(module(Error::IncompleteCommittee)),
-		},
-		Case {
-			input: "`challenge_green` of an unknown round".into(),
-			extrinsic: client.signed(
-				&alice,
-				cm(CmCall::challenge_green { round: 999_999, evidence: vec![1; 8] }),
-			),
-			expected: Outcome::Failed(module(Error::UnknownRound)),
-		},
-		Case {
-			input: "`close_round` of an unknown round".into(),
-			extrinsic: client.signed(&alice, cm(CmCall::close_round { round: 999_999 })),
-			expected: Outcome::Failed(module(Error::UnknownRound)),
-		},
-		Case {
-			input: "`apply_penalty` of an unknown penalty".into(),
-			extrinsic: client.signed(&alice, cm(CmCall::apply_penalty { penalty: 999_999 })),
-			expected: Outcome::Failed(module(Error::UnknownPenalty)),
-		},
-		Case {
-			input: "`cancel_penalty` of an unknown penalty (sudo)".into(),
-			extrinsic: client.signed(&alice, sudo(CmCall::cancel_penalty { penalty: 999_999 })),
-			expected: Outcome::SudoFailed(module(Error::UnknownPenalty)),
-		},
-		Case {
-			input: "`register` with a proof of possession signed by another key".into(),
-			extrinsic: client.signed(
-				&bob,
-				cm(CmCall::register {
-					key: fresh.public().into(),
-					bond: 200 * UNIT,
-					proof: proof(&alice).into(),
-				}),
-			),
-			expected: Outcome::Failed(module(Error::BadProofOfPossession)),
-		},
-		Case {
-			input: "`register` with a bond below the minimum".into(),
-			extrinsic: client.signed(
-				&bob,
-				cm(CmCall::register {
-					key: fresh.public().into(),
-					bond: UNIT,
-					proof: proof(&fresh).into(),
-				}),
-			),
-			expected: Outcome::Failed(module(Error::BondTooLow)),
-		},
-		Case {
-			input: "`submit_certificate` for an unknown round".into(),
-			extrinsic: client.signed(
-				&alice,
-				cm(CmCall::submit_certificate {
-					statement: unknown_round.clone(),
-					signatures: vec![(0, pickets[0].sign(&unknown_round.signing_payload()))],
-				}),
-			),
-			expected: Outcome::Failed(module(Error::UnknownRound)),
-		},
-		Case {
-			input: "fee-less statement for an unknown round".into(),
-			extrinsic: client.fee_less(cm(CmCall::submit_statement {
-				statement: unknown_round.clone(),
-				seat: 0,
-				signature: pickets[0].sign(&unknown_round.signing_payload()).into(),
-				evidence: None,
-			})),
-			expected: Outcome::Refused(OUTDATED.into()),
-		},
-	];
+	// Signed calls with bad arguments, before any round exists, by call family.
+	let mut cases: Vec<Case> = [
+		machine_cases(&mut client, &alice, &bob),
+		round_cases(&mut client, &alice, &poor),
+		penalty_cases(&mut client, &alice),
+		picket_cases(&mut client, &alice, &bob),
+		unknown_round_cases(&mut client, &alice, &pickets),
+	]
+	.into_iter()
+	.flatten()
+	.collect();
 	let (rows, root) = client.attack(std::mem::take(&mut cases));
 	table.extend(rows);
 	roots.push(root);

@@ -1,11 +1,11 @@
-//! Commitment rounds of every kind: a transition round of a unitary machine
+//! Committing rounds of every kind: a transition round of a unitary machine
 //! ([`Call::open_round`]), a validity round ([`Call::propose`]), the primary level of a
 //! hierarchical round ([`Call::open_round`] on a hierarchical machine), and a backup level
 //! (from the handover).
 //!
 //! # Commit, then draw
 //!
-//! Commitment a round only commits to it: its id, question, level and deposit are fixed, and it
+//! Opening a round only commits to it: its id, question, level and deposit are fixed, and it
 //! waits for its committee. The committee is drawn in the `on_initialize` of a later block
 //! ([`Pallet::draw_pending`]), from a `T::Randomness` output known only since a block after
 //! the commitment, and after the current stake snapshot froze ([`Error::RandomnessTooOld`]

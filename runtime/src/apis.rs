@@ -17,8 +17,7 @@ use frame_support::{
 use pallet_consensus_machine::{
 	crypto::Public,
 	types::{
-		CertificateRecord, CommitteeRecord, Duty, MachineInfo, RoundInfo, Seat, SeatProof,
-		StoredSignature,
+		CertificateRecord, CommitteeRecord, Duty, MachineInfo, Seat, SeatProof, StoredSignature,
 	},
 	Certificates, CommitteeRoots, Machines, Rounds,
 };
@@ -244,6 +243,7 @@ impl_runtime_apis! {
 		}
 	}
 
+	#[api_version(2)]
 	impl consensus_machine_runtime_api::ConsensusMachineApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn thresholds(n: u32, p: ProbabilityArg, epsilon: EpsilonArg) -> Result<DecisionRule, ThresholdError> {
 			DecisionRule::exact_allowing_unsafe(n, p.try_into()?, epsilon.try_into()?)
@@ -253,8 +253,8 @@ impl_runtime_apis! {
 			Machines::<Runtime>::get(machine)
 		}
 
-		fn round(round: RoundId) -> Option<RoundInfo<AccountId, Balance, BlockNumber>> {
-			Rounds::<Runtime>::get(round)
+		fn round(round: RoundId) -> Option<consensus_machine_runtime_api::RoundView<AccountId, Balance, BlockNumber>> {
+			Rounds::<Runtime>::get(round).map(Into::into)
 		}
 
 		fn committee(round: RoundId) -> Option<Vec<Seat<AccountId>>> {

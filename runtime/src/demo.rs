@@ -100,7 +100,8 @@ pub mod pallet {
 				let Some(mut info) = Rounds::<T>::get(round) else { continue };
 				// A handed-over oracle round: follow it to its current level.
 				if let RoundKind::Primary { levels, .. } = &info.kind {
-					if let Some(&last) = levels.last().filter(|last| info.closed && **last != round)
+					if let Some(&last) =
+						levels.last().filter(|last| info.is_closed() && **last != round)
 					{
 						let Some(next) = Rounds::<T>::get(last) else { continue };
 						(round, info) = (last, next);
@@ -109,10 +110,10 @@ pub mod pallet {
 				// Decided rounds close themselves but for validity rounds (their bond waits for
 				// the challenge window).
 				let validity = matches!(info.kind, RoundKind::Validity { .. });
-				if info.closed || (!validity && info.decided.is_some()) {
+				if info.is_closed() || (!validity && info.decided().is_some()) {
 					continue;
 				}
-				if info.deadline < now {
+				if info.draw().is_some_and(|draw| draw.deadline < now) {
 					weight.saturating_accrue(CmWeights::<T>::close_round(max));
 					// Refused while a green's challenge window runs: tried again next step.
 					let _ = Machines::<T>::close_round(Self::origin(), round);

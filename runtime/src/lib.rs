@@ -133,7 +133,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	impl_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -174,6 +174,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
 	pallet_consensus_machine::migrations::v6::MigrateV5ToV6<Runtime>,
 	pallet_consensus_machine::migrations::v7::MigrateV6ToV7<Runtime>,
+	pallet_consensus_machine::migrations::v8::MigrateV7ToV8<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

@@ -10,7 +10,7 @@ use consensus_machine_runtime::{
 	genesis_config_presets::{agent_account, agent_picket, picket_seed, DEV_AGENTS},
 	AccountId, Runtime, RuntimeCall, RuntimeOrigin, System,
 };
-use consensus_machine_runtime_api::runtime_decl_for_consensus_machine_api::ConsensusMachineApiV1;
+use consensus_machine_runtime_api::runtime_decl_for_consensus_machine_api::ConsensusMachineApiV2;
 use frame_support::{
 	assert_ok,
 	pallet_prelude::TransactionSource,
@@ -246,7 +246,7 @@ fn the_demo_driver_opens_rounds_every_period_and_stays_bounded() {
 			assert!(Tracked::<Runtime>::get().len() as u32 <= MAX_TRACKED);
 		}
 		let closed = (0..NextRoundId::<Runtime>::get())
-			.filter(|id| Rounds::<Runtime>::get(id).is_some_and(|r| r.closed))
+			.filter(|id| Rounds::<Runtime>::get(id).is_some_and(|r| r.is_closed()))
 			.count();
 		assert!(closed > 3, "timed-out rounds were closed ({closed})");
 		assert!(NextRoundId::<Runtime>::get() > 6, "the driver kept opening rounds");
@@ -265,7 +265,7 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 	};
 	development().execute_with(|| {
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
-		assert_eq!(version, StorageVersion::new(7));
+		assert_eq!(version, StorageVersion::new(8));
 		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
 		use consensus_machine_runtime::genesis_config_presets::DEMO_PERIOD;
@@ -277,5 +277,59 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 		assert!(pallet_consensus_machine::NextDraw::<Runtime>::get() > 0, "rounds were drawn");
 		AllPalletsWithSystem::try_state(System::block_number(), TryStateSelect::All)
 			.expect("consistent with rounds open");
+	});
+}
+
+/// The upgrade from version 7 with its checks: rounds the demo driver opened (committed, drawn,
+/// decided and closed) are written back in the version-7 layout, and the runtime's migrations
+/// run as `try-runtime` runs them: `pre_upgrade`, the migration, `post_upgrade`, then every
+/// pallet's `try_state`. Each round comes back as it was.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn try_state_passes_after_the_version_8_migration_of_live_rounds() {
+	use consensus_machine_runtime::Executive;
+	use frame_support::traits::UncheckedOnRuntimeUpgrade;
+	use frame_support::traits::{GetStorageVersion, StorageVersion, UpgradeCheckSelect};
+	use pallet_consensus_machine::{
+		migrations::v8::{v7, InnerMigrateV7ToV8},
+		types::Phase,
+		Rounds,
+	};
+	development().execute_with(|| {
+		use consensus_machine_runtime::genesis_config_presets::DEMO_PERIOD;
+		let lead = consensus_machine_runtime::RANDOMNESS_LEAD;
+		while next_block() < 12 * DEMO_PERIOD + 2 * lead {}
+		let mut rounds: Vec<_> = Rounds::<Runtime>::iter().collect();
+		rounds.sort_by_key(|(id, _)| *id);
+		let phases: Vec<_> = rounds.iter().map(|(_, r)| &r.phase).collect();
+		let closed = |p: &&Phase<_>| matches!(p, Phase::Closed { .. });
+		assert!(phases.iter().any(closed), "closed rounds: {phases:?}");
+		assert!(phases.iter().any(|p| matches!(p, Phase::Drawn(_))), "live rounds: {phases:?}");
+		StorageVersion::new(7).put::<consensus_machine_runtime::ConsensusMachine>();
+		for (id, round) in &rounds {
+			frame_support::storage::unhashed::put(
+				&Rounds::<Runtime>::hashed_key_for(id),
+				&v7::RoundInfo::from_current(round.clone()),
+			);
+		}
+		// What the checks remember of the old layout, to show below that they can fail.
+		let before = InnerMigrateV7ToV8::<Runtime>::pre_upgrade().expect("version-7 rounds decode");
+		Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
+			.expect("the migration's checks pass");
+		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
+		assert_eq!(version, StorageVersion::new(8));
+		let mut migrated: Vec<_> = Rounds::<Runtime>::iter().collect();
+		migrated.sort_by_key(|(id, _)| *id);
+		assert_eq!(migrated, rounds);
+		// A migration that mixed up phases would be caught: a live round closed, or decided.
+		let (live, _) = rounds.iter().find(|(_, r)| matches!(r.phase, Phase::Drawn(_))).unwrap();
+		Rounds::<Runtime>::mutate(live, |r| r.as_mut().unwrap().phase.close());
+		let refused = InnerMigrateV7ToV8::<Runtime>::post_upgrade(before.clone());
+		assert_eq!(refused, Err("a round's closing changed".into()));
+		Rounds::<Runtime>::insert(live, &rounds.iter().find(|(id, _)| id == live).unwrap().1);
+		InnerMigrateV7ToV8::<Runtime>::post_upgrade(before.clone()).expect("restored");
+		Rounds::<Runtime>::mutate(live, |r| r.as_mut().unwrap().phase.decide(1));
+		let refused = InnerMigrateV7ToV8::<Runtime>::post_upgrade(before);
+		assert_eq!(refused, Err("a round's decision block changed".into()));
 	});
 }

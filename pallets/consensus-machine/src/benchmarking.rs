@@ -295,6 +295,13 @@ fn own(i: u32) -> Hash {
 	sp_io::hashing::blake2_256(&i.to_le_bytes())
 }
 
+/// What `round`'s draw fixed.
+fn draw_of<T: Config>(
+	round: RoundId,
+) -> crate::types::Draw<frame_system::pallet_prelude::BlockNumberFor<T>> {
+	Rounds::<T>::get(round).and_then(|info| info.draw().cloned()).expect("drawn")
+}
+
 /// The decision statement for `value` in level round `round`.
 fn decision<T: Config>(round: RoundId, value: Option<Hash>) -> Statement {
 	let info = Rounds::<T>::get(round).expect("open");
@@ -302,7 +309,7 @@ fn decision<T: Config>(round: RoundId, value: Option<Hash>) -> Statement {
 		genesis: Pallet::<T>::genesis_hash(),
 		machine: info.machine,
 		round,
-		instance: info.instance,
+		instance: draw_of::<T>(round).instance,
 		level: info.level,
 		body: Body::Decision { value },
 	}
@@ -315,7 +322,7 @@ fn verdict<T: Config>(round: RoundId, object: &ObjectRef, verdict: Verdict) -> S
 		genesis: Pallet::<T>::genesis_hash(),
 		machine: info.machine,
 		round,
-		instance: info.instance,
+		instance: draw_of::<T>(round).instance,
 		level: 0,
 		body: Body::Verdict { object: object.hash, verdict },
 	}
@@ -364,7 +371,7 @@ fn one_miss_from_a_second_ban<T: Config>(round: RoundId) {
 
 /// Moves past `round`'s deadline.
 fn past_deadline<T: Config>(round: RoundId) {
-	let deadline = Rounds::<T>::get(round).expect("open").deadline;
+	let deadline = draw_of::<T>(round).deadline;
 	frame_system::Pallet::<T>::set_block_number(deadline.saturating_add(1u32.into()));
 }
 
@@ -398,7 +405,7 @@ fn transition<T: Config>(machine: MachineId, round: RoundId) -> Statement {
 		genesis: Pallet::<T>::genesis_hash(),
 		machine,
 		round,
-		instance: Rounds::<T>::get(round).expect("open").instance,
+		instance: draw_of::<T>(round).instance,
 		level: 0,
 		body: Body::Transition { step: label.step, from: label.hash, output: [1; 32], to: [2; 32] },
 	}
@@ -870,7 +877,7 @@ mod benchmarks {
 		let caller = funded::<T>("closer", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), round);
-		assert!(Rounds::<T>::get(round).expect("kept").closed);
+		assert!(Rounds::<T>::get(round).expect("kept").is_closed());
 		Ok(())
 	}
 
@@ -953,9 +960,10 @@ mod benchmarks {
 		// A validity round nobody closed and nobody judged: pruning closes it first (amber),
 		// and every seat's miss is its second ban.
 		let (round, _, _) = proposed::<T>(n, 512)?;
-		let info = Rounds::<T>::get(round).expect("kept");
-		let now =
-			info.deadline.saturating_add(T::RoundRetention::get()).saturating_add(1u32.into());
+		let now = draw_of::<T>(round)
+			.deadline
+			.saturating_add(T::RoundRetention::get())
+			.saturating_add(1u32.into());
 		frame_system::Pallet::<T>::set_block_number(now);
 		one_miss_from_a_second_ban::<T>(round);
 		#[block]

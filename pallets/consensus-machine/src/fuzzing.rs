@@ -471,7 +471,11 @@ impl Fuzzer<'_> {
 					genesis,
 					machine: info.as_ref().map_or(0, |r| r.machine),
 					round,
-					instance: info.as_ref().map(|r| r.instance).unwrap_or_default(),
+					instance: info
+						.as_ref()
+						.and_then(|r| r.draw())
+						.map(|d| d.instance)
+						.unwrap_or_default(),
 					level: info.as_ref().map_or(0, |r| r.level),
 					body: Body::Decision { value: Some(h(self.byte())) },
 				};

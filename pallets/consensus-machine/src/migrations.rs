@@ -148,3 +148,206 @@ pub mod v7 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 7 → 8: a round's phase is one value ([`crate::types::Phase`]) instead of a sentinel
+/// deadline (the largest block number until drawn), placeholder draw fields, `decided` and
+/// `closed`. Every round keeps its id, its other fields, its draw, its decision block and
+/// whether it was closed.
+pub mod v8 {
+	use crate::{
+		pallet::*,
+		types::{Draw, Phase, RoundInfo, RoundKind},
+	};
+	use consensus_machine_primitives::statement::{Hash, Level, MachineId};
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use sp_runtime::traits::Bounded;
+
+	/// The version-7 layout.
+	pub mod v7 {
+		use super::*;
+
+		/// A round before its phase was one value.
+		#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+		#[allow(missing_docs)]
+		pub struct RoundInfo<AccountId, Balance, BlockNumber> {
+			pub machine: MachineId,
+			pub level: Level,
+			pub subject: Hash,
+			pub opener: AccountId,
+			pub deposit: Balance,
+			pub opened: BlockNumber,
+			/// The largest block number until drawn.
+			pub deadline: BlockNumber,
+			pub seed: Hash,
+			pub instance: Hash,
+			pub snapshot: u32,
+			pub total_stake: u128,
+			pub slots: u32,
+			pub threshold: u32,
+			pub decided: Option<BlockNumber>,
+			pub closed: bool,
+			pub kind: RoundKind,
+		}
+	}
+
+	impl<AccountId, Balance, BlockNumber: Bounded + Copy>
+		v7::RoundInfo<AccountId, Balance, BlockNumber>
+	{
+		/// `round` as version 7 stored it: how tests write a version-7 chain.
+		#[cfg(any(test, feature = "try-runtime"))]
+		pub fn from_current(round: RoundInfo<AccountId, Balance, BlockNumber>) -> Self {
+			let (draw, decided, closed) = match round.phase {
+				Phase::Committed => (None, None, false),
+				Phase::Drawn(draw) => (Some(draw), None, false),
+				Phase::Decided { draw, at } => (Some(draw), Some(at), false),
+				Phase::Closed { draw, decided } => (Some(draw), decided, true),
+			};
+			Self {
+				machine: round.machine,
+				level: round.level,
+				subject: round.subject,
+				opener: round.opener,
+				deposit: round.deposit,
+				opened: round.opened,
+				deadline: draw.as_ref().map_or(BlockNumber::max_value(), |d| d.deadline),
+				seed: draw.as_ref().map(|d| d.seed).unwrap_or_default(),
+				instance: draw.as_ref().map(|d| d.instance).unwrap_or_default(),
+				snapshot: draw.as_ref().map_or(0, |d| d.snapshot),
+				total_stake: draw.as_ref().map_or(0, |d| d.total_stake),
+				slots: round.slots,
+				threshold: round.threshold,
+				decided,
+				closed,
+				kind: round.kind,
+			}
+		}
+	}
+
+	/// A version-7 round of the pallet's `Config`.
+	pub type OldRoundOf<T> = v7::RoundInfo<
+		<T as frame_system::Config>::AccountId,
+		crate::BalanceOf<T>,
+		BlockNumberFor<T>,
+	>;
+
+	/// The phase a version-7 round was in. A round that was not drawn is committed, whatever
+	/// its other flags say (it cannot have been decided or closed).
+	pub fn phase_of<A, B, N: Bounded + PartialEq + Copy>(old: &v7::RoundInfo<A, B, N>) -> Phase<N> {
+		if old.deadline == N::max_value() {
+			return Phase::Committed;
+		}
+		let draw = Draw {
+			deadline: old.deadline,
+			seed: old.seed,
+			instance: old.instance,
+			snapshot: old.snapshot,
+			total_stake: old.total_stake,
+		};
+		match (old.decided, old.closed) {
+			(decided, true) => Phase::Closed { draw, decided },
+			(Some(at), false) => Phase::Decided { draw, at },
+			(None, false) => Phase::Drawn(draw),
+		}
+	}
+
+	/// The unversioned body of [`MigrateV7ToV8`].
+	pub struct InnerMigrateV7ToV8<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV7ToV8<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut rounds = 0u64;
+			Rounds::<T>::translate::<OldRoundOf<T>, _>(|_, old| {
+				rounds += 1;
+				let phase = phase_of(&old);
+				Some(RoundInfo {
+					machine: old.machine,
+					level: old.level,
+					subject: old.subject,
+					opener: old.opener,
+					deposit: old.deposit,
+					opened: old.opened,
+					slots: old.slots,
+					threshold: old.threshold,
+					kind: old.kind,
+					phase,
+				})
+			});
+			T::DbWeight::get().reads_writes(rounds, rounds)
+		}
+
+		/// Every round, as it was: id, deadline (or none), seed, instance, snapshot, total
+		/// stake, decision block and whether closed.
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+			let mut before = alloc::vec::Vec::new();
+			for (id, raw) in
+				Rounds::<T>::iter_keys().map(|id| (id, Rounds::<T>::hashed_key_for(id)))
+			{
+				let old: OldRoundOf<T> = frame_support::storage::unhashed::get(&raw)
+					.ok_or("a version-7 round does not decode")?;
+				before.push((id, summary_of_old(&old)));
+			}
+			Ok(before.encode())
+		}
+
+		/// Every round decodes in the new layout and says what it said before.
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before: alloc::vec::Vec<(
+				consensus_machine_primitives::statement::RoundId,
+				Summary<BlockNumberFor<T>>,
+			)> = Decode::decode(&mut &state[..]).map_err(|_| "the pre-upgrade state")?;
+			ensure!(Rounds::<T>::iter_keys().count() == before.len(), "rounds gained or lost");
+			for (id, old) in before {
+				let new = Rounds::<T>::get(id).ok_or("a round lost its layout")?;
+				let draw =
+					new.draw().map(|d| (d.deadline, d.seed, d.instance, d.snapshot, d.total_stake));
+				ensure!(draw == old.draw, "a round's draw changed");
+				ensure!(new.decided() == old.decided, "a round's decision block changed");
+				ensure!(new.is_closed() == old.closed, "a round's closing changed");
+			}
+			Ok(())
+		}
+	}
+
+	/// What [`InnerMigrateV7ToV8`]'s checks compare, read from the old layout's own fields.
+	#[cfg(feature = "try-runtime")]
+	#[derive(Encode, Decode)]
+	struct Summary<N> {
+		draw: Option<(N, Hash, Hash, u32, u128)>,
+		decided: Option<N>,
+		closed: bool,
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn summary_of_old<A, B, N: Bounded + PartialEq + Copy>(
+		old: &v7::RoundInfo<A, B, N>,
+	) -> Summary<N> {
+		let drawn = old.deadline != N::max_value();
+		Summary {
+			draw: drawn.then_some((
+				old.deadline,
+				old.seed,
+				old.instance,
+				old.snapshot,
+				old.total_stake,
+			)),
+			decided: old.decided.filter(|_| drawn),
+			closed: old.closed && drawn,
+		}
+	}
+
+	/// Version 7 → 8, run once: `VersionedMigration` checks and bumps the on-chain version.
+	pub type MigrateV7ToV8<T> = VersionedMigration<
+		7,
+		8,
+		InnerMigrateV7ToV8<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

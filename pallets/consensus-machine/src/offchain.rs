@@ -125,7 +125,10 @@ impl<T: Config> Pallet<T> {
 		let mut duties = alloc::collections::BTreeMap::<Public, Vec<_>>::new();
 		for id in PruneCursor::<T>::get()..NextRoundId::<T>::get() {
 			let Some(round) = Rounds::<T>::get(id) else { continue };
-			if !round.takes_statements(now) || round.decided.is_some() {
+			let Some(draw) = round.draw().filter(|_| round.takes_statements(now)) else {
+				continue;
+			};
+			if round.decided().is_some() {
 				continue;
 			}
 			let committee = Self::committee(id);
@@ -145,10 +148,10 @@ impl<T: Config> Pallet<T> {
 					round: id,
 					machine: round.machine,
 					level: round.level,
-					instance: round.instance,
+					instance: draw.instance,
 					seat: seat as u32,
 					slots: member.slots,
-					deadline: round.deadline,
+					deadline: draw.deadline,
 					task: task.clone(),
 				});
 			}

@@ -123,7 +123,7 @@ impl<T: Config> Pallet<T> {
 				count > 0 && usize::from(count) <= levels.len(),
 				"a family's pruned levels",
 			)?;
-			ensure_that(root.closed, "a family being pruned is settled")?;
+			ensure_that(root.is_closed(), "a family being pruned is settled")?;
 			cleared.extend(levels.iter().rev().take(usize::from(count)).copied());
 		}
 		// Each account's share of the draw queue, counted from the undrawn rounds themselves.
@@ -143,18 +143,17 @@ impl<T: Config> Pallet<T> {
 			// Rounds are drawn in commitment order: those from `NextDraw` on wait, with an
 			// empty committee, no root and no decision.
 			ensure_that(round.is_drawn() == (id < NextDraw::<T>::get()), "drawn out of order")?;
-			if !round.is_drawn() {
+			let Some(draw) = round.draw() else {
 				if !matches!(round.kind, RoundKind::Backup { .. }) {
 					*queued.entry(round.opener.clone()).or_default() += 1;
 				}
 				ensure_that(committee.is_empty(), "an undrawn round with a committee")?;
 				ensure_that(!CommitteeRoots::<T>::contains_key(id), "an undrawn round's root")?;
-				ensure_that(round.decided.is_none(), "an undrawn round decided")?;
 				continue;
-			}
+			};
 			if cleared.contains(&id) {
 				ensure_that(committee.is_empty(), "a cleared level keeps seats")?;
-				ensure_that(round.closed, "a cleared level is closed")?;
+				ensure_that(round.is_closed(), "a cleared level is closed")?;
 				continue;
 			}
 			// Seats whose agent left after the snapshot stay empty: at most `N` slots.
@@ -166,7 +165,7 @@ impl<T: Config> Pallet<T> {
 			// (recomputed here, not read back from what `start_round` wrote).
 			let record = CommitteeRoots::<T>::get(id).ok_or("a live round without a root")?;
 			ensure_that(record.expires.is_none(), "a live round's root has an expiry")?;
-			ensure_that(record.instance == round.instance, "the root's instance")?;
+			ensure_that(record.instance == draw.instance, "the root's instance")?;
 			ensure_that(record.seats == committee.len() as u32, "the root's seat count")?;
 			ensure_that(
 				record.root == membership::committee_root(&committee),
@@ -175,7 +174,7 @@ impl<T: Config> Pallet<T> {
 			let certificate = Certificates::<T>::get(id);
 			// Decided by a certificate, by a verified red alone (validity rounds), or (the root
 			// of a hierarchical round) by a certificate of one of its levels.
-			ensure_that(certificate.is_none() || round.decided.is_some(), "certified ⇒ decided")?;
+			ensure_that(certificate.is_none() || round.decided().is_some(), "certified ⇒ decided")?;
 			let family_certified = match &round.kind {
 				RoundKind::Primary { levels, value: Some(_) } => {
 					levels.iter().filter(|r| Certificates::<T>::contains_key(**r)).count() == 1
@@ -183,7 +182,7 @@ impl<T: Config> Pallet<T> {
 				_ => false,
 			};
 			ensure_that(
-				round.decided.is_none()
+				round.decided().is_none()
 					|| certificate.is_some()
 					|| family_certified
 					|| round.light() == Some(consensus_machine_primitives::light::Light::Red),

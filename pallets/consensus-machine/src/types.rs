@@ -11,7 +11,7 @@ use consensus_machine_primitives::{
 };
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
-use sp_runtime::{traits::Bounded, Perbill};
+use sp_runtime::Perbill;
 
 /// A signature as stored (the application signature's inner sr25519 signature, which has a
 /// known maximum encoded length).
@@ -345,6 +345,126 @@ pub enum RoundKind {
 	},
 }
 
+/// What the draw fixed about a round: its committee's seed and snapshot, the instance its
+/// statements bind, and its deadline.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct Draw<BlockNumber> {
+	/// Last block at which statements are accepted: the level's timeout after the draw.
+	pub deadline: BlockNumber,
+	/// The draw's seed, from `T::Randomness`.
+	pub seed: Hash,
+	/// The round's instance: what its statements bind besides the round id (see
+	/// [`consensus_machine_primitives::statement::round_instance`]).
+	pub instance: Hash,
+	/// The snapshot period whose stake snapshot the committee was drawn from: the stake tree
+	/// as it stood at the end of block `snapshot · SnapshotPeriod − 1`. With the seed, it
+	/// reproduces the committee.
+	pub snapshot: u32,
+	/// The snapshot's total stake.
+	pub total_stake: u128,
+}
+
+/// Where a round is in its life. Each phase holds exactly what is known in it, so a round
+/// cannot be decided before it is drawn, nor drawn without a seed.
+///
+/// `Committed → Drawn → Decided → Closed`, or `Drawn → Closed` for a round that times out. A
+/// hierarchical family's root may be closed (handed over) and then decided, when a backup
+/// level decides for the family.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub enum Phase<BlockNumber> {
+	/// Committed, waiting in the draw queue for fresh randomness.
+	Committed,
+	/// Drawn: taking statements until the deadline.
+	Drawn(Draw<BlockNumber>),
+	/// Decided at block `at` (a certificate, or a verified red). Statements are still taken
+	/// until the deadline: a seat that votes late is not missed.
+	Decided {
+		/// The draw.
+		draw: Draw<BlockNumber>,
+		/// The block of the decision.
+		at: BlockNumber,
+	},
+	/// Closed: the silent seats' misses counted and the deposit settled. Takes nothing more.
+	Closed {
+		/// The draw.
+		draw: Draw<BlockNumber>,
+		/// The block of the decision, if there was one.
+		decided: Option<BlockNumber>,
+	},
+}
+
+impl<BlockNumber: Copy + PartialOrd> Phase<BlockNumber> {
+	/// The draw, once drawn.
+	pub fn draw(&self) -> Option<&Draw<BlockNumber>> {
+		match self {
+			Phase::Committed => None,
+			Phase::Drawn(draw) | Phase::Decided { draw, .. } | Phase::Closed { draw, .. } => {
+				Some(draw)
+			}
+		}
+	}
+
+	/// The block of the decision, once decided.
+	pub fn decided(&self) -> Option<BlockNumber> {
+		match self {
+			Phase::Decided { at, .. } => Some(*at),
+			Phase::Closed { decided, .. } => *decided,
+			Phase::Committed | Phase::Drawn(_) => None,
+		}
+	}
+
+	/// Whether the round was closed.
+	pub fn is_closed(&self) -> bool {
+		matches!(self, Phase::Closed { .. })
+	}
+
+	/// Whether the round takes statements at `now`: drawn, not closed, and its deadline not
+	/// passed. A decided round still takes them until its deadline; whether a given statement
+	/// is still wanted is the caller's question.
+	pub fn takes_statements(&self, now: BlockNumber) -> bool {
+		match self {
+			Phase::Drawn(draw) | Phase::Decided { draw, .. } => now <= draw.deadline,
+			Phase::Committed | Phase::Closed { .. } => false,
+		}
+	}
+
+	/// Whether the round's outcome is fixed at `now`: decided, or its deadline passed (never for
+	/// a round not yet drawn).
+	pub fn is_over(&self, now: BlockNumber) -> bool {
+		self.decided().is_some() || self.draw().is_some_and(|draw| now > draw.deadline)
+	}
+
+	/// Records the decision at `at`: a drawn round becomes decided; a decided one moves its
+	/// decision to `at` (a red overturning a green); a closed one remembers it (a family root
+	/// handed over, whose backup level decided). Returns `false`, changing nothing, for a round
+	/// not yet drawn.
+	pub fn decide(&mut self, at: BlockNumber) -> bool {
+		match self {
+			Phase::Committed => return false,
+			Phase::Drawn(draw) => *self = Phase::Decided { draw: draw.clone(), at },
+			Phase::Decided { at: decided, .. } => *decided = at,
+			Phase::Closed { decided, .. } => *decided = Some(at),
+		}
+		true
+	}
+
+	/// Closes a drawn round, decided or not. Returns whether anything changed: a round not
+	/// drawn, or already closed, keeps its phase.
+	pub fn close(&mut self) -> bool {
+		match self {
+			Phase::Drawn(draw) => {
+				*self = Phase::Closed { draw: draw.clone(), decided: None };
+				true
+			}
+			Phase::Decided { draw, at } => {
+				*self = Phase::Closed { draw: draw.clone(), decided: Some(*at) };
+				true
+			}
+			Phase::Committed | Phase::Closed { .. } => false,
+		}
+	}
+}
+
 /// A round: one level of one machine deciding one question with one drawn committee.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct RoundInfo<AccountId, Balance, BlockNumber> {
@@ -363,51 +483,63 @@ pub struct RoundInfo<AccountId, Balance, BlockNumber> {
 	/// Block of the commitment (the opening call, or the handover); the committee is drawn
 	/// at a later block.
 	pub opened: BlockNumber,
-	/// Last block at which statements are accepted: the level's timeout after the draw, and
-	/// the largest block number until the committee is drawn.
-	pub deadline: BlockNumber,
-	/// The draw's seed, from `T::Randomness` (zero until drawn).
-	pub seed: Hash,
-	/// The round's instance: what its statements bind besides the round id (see
-	/// [`consensus_machine_primitives::statement::round_instance`]).
-	pub instance: Hash,
-	/// The snapshot period whose stake snapshot the committee was drawn from: the stake tree
-	/// as it stood at the end of block `snapshot · SnapshotPeriod − 1`. With the seed, it
-	/// reproduces the committee.
-	pub snapshot: u32,
-	/// The snapshot's total stake.
-	pub total_stake: u128,
 	/// The committee's slots, `N`.
 	pub slots: u32,
 	/// Slots needed to decide: the level's strong threshold.
 	pub threshold: u32,
-	/// The block of the decision (a certificate, or a verified red), once decided.
-	pub decided: Option<BlockNumber>,
-	/// Whether the round was closed: misses counted and the deposit settled.
-	pub closed: bool,
 	/// The kind of round, with the state only that kind has.
 	pub kind: RoundKind,
+	/// Where the round is in its life, with what is known there.
+	pub phase: Phase<BlockNumber>,
 }
 
-impl<AccountId, Balance, BlockNumber: Bounded + PartialOrd>
+impl<AccountId, Balance, BlockNumber: Copy + PartialOrd>
 	RoundInfo<AccountId, Balance, BlockNumber>
 {
 	/// Whether the round's committee is drawn (before that, the round is only committed).
 	pub fn is_drawn(&self) -> bool {
-		self.deadline != BlockNumber::max_value()
+		self.phase.draw().is_some()
 	}
 
-	/// Whether the round takes statements at `now`: drawn, not closed, and its deadline not
-	/// passed. A decided round still takes them until its deadline (a seat that votes late is
-	/// not missed); whether a given statement is still wanted is the caller's question.
+	/// The draw, once drawn.
+	pub fn draw(&self) -> Option<&Draw<BlockNumber>> {
+		self.phase.draw()
+	}
+
+	/// The block of the decision, once decided.
+	pub fn decided(&self) -> Option<BlockNumber> {
+		self.phase.decided()
+	}
+
+	/// Whether the round was closed.
+	pub fn is_closed(&self) -> bool {
+		self.phase.is_closed()
+	}
+
+	/// See [`Phase::takes_statements`].
 	pub fn takes_statements(&self, now: BlockNumber) -> bool {
-		self.is_drawn() && !self.closed && now <= self.deadline
+		self.phase.takes_statements(now)
 	}
 
-	/// Whether the round's outcome is fixed at `now`: decided, or its deadline passed (never for
-	/// a round not yet drawn).
+	/// See [`Phase::is_over`].
 	pub fn is_over(&self, now: BlockNumber) -> bool {
-		self.decided.is_some() || now > self.deadline
+		self.phase.is_over(now)
+	}
+
+	/// Records the decision at `at` (see [`Phase::decide`]); a round not yet drawn cannot be
+	/// decided, and stays as it is.
+	pub fn decide(&mut self, at: BlockNumber) {
+		if !self.phase.decide(at) {
+			frame_support::defensive!("only a drawn round is decided");
+		}
+	}
+
+	/// Closes the round (see [`Phase::close`]); a round not yet drawn, or already closed, stays
+	/// as it is.
+	pub fn close(&mut self) {
+		if !self.phase.close() {
+			frame_support::defensive!("only a drawn round that is open is closed");
+		}
 	}
 }
 

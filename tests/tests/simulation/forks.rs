@@ -272,7 +272,8 @@ impl Sim {
 						})
 					});
 					assert_eq!(
-						round.instance, there.statement.instance,
+						round.draw().map(|d| d.instance),
+						Some(there.statement.instance),
 						"seed {seed}, block {now}: a statement from the fork at {height} is \
 						 accepted here for another round instance: {:?}",
 						there.statement

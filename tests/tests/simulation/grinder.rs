@@ -168,21 +168,22 @@ impl Sim {
 		let seed = self.params.seed;
 		let Some(ground) = self.ground.remove(&round) else { return };
 		let info = Rounds::<Runtime>::get(round).expect("a round just drawn is live");
+		let drawn_seed = info.draw().expect("a round just drawn is drawn").seed;
 		assert!(
-			!ground.known.contains(&info.seed),
+			!ground.known.contains(&drawn_seed),
 			"seed {seed}, block {now}: round {round} was drawn from a seed known when it was \
 			 committed"
 		);
 		assert_eq!(
 			seed_now(round),
-			Some(info.seed),
+			Some(drawn_seed),
 			"seed {seed}, block {now}: the grinder's seed derivation is not the pallet's"
 		);
 		let drawn: Vec<(AccountId, u32)> =
 			ConsensusMachine::committee(round).into_iter().map(|s| (s.agent, s.slots)).collect();
 		// The draw from the seed drawn with, the seats the pallet left empty (agents not
 		// active at the draw, at the start of this block) aside.
-		let reproduced: Vec<(AccountId, u32)> = draw_from(&info.seed, info.slots)
+		let reproduced: Vec<(AccountId, u32)> = draw_from(&drawn_seed, info.slots)
 			.into_iter()
 			.filter(|(agent, _)| drawn.iter().any(|(a, _)| a == agent))
 			.collect();

@@ -10,7 +10,8 @@
 use codec::{Decode, Encode};
 use consensus_machine_primitives::statement::RoundId;
 use consensus_machine_runtime::{AccountId, Balance, BlockNumber, Hash, RuntimeEvent};
-use pallet_consensus_machine::types::{CertificateRecord, RoundInfo, Seat, StoredSignature};
+use consensus_machine_runtime_api::RoundView;
+use pallet_consensus_machine::types::{CertificateRecord, Seat, StoredSignature};
 use serde_json::{json, Value};
 use std::{
 	io::{Read, Write},
@@ -228,7 +229,7 @@ impl Node {
 		let cert: Option<Cert> = self.call("ConsensusMachineApi_certificate", round, at);
 		let committee: Option<Vec<Seat<AccountId>>> =
 			self.call("ConsensusMachineApi_committee", round, at);
-		let info: Option<RoundInfo<AccountId, Balance, BlockNumber>> =
+		let info: Option<RoundView<AccountId, Balance, BlockNumber>> =
 			self.call("ConsensusMachineApi_round", round, at);
 		let (cert, committee, info) = match (cert, committee, info) {
 			(Some(c), Some(s), Some(i)) => (c, s, i),

@@ -5,21 +5,72 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use codec::Codec;
+use codec::{Codec, Decode, Encode};
 use consensus_machine_primitives::{
-	statement::{Hash, MachineId, RoundId},
+	statement::{Hash, Level, MachineId, RoundId},
 	DecisionRule, EpsilonArg, Error as ThresholdError, ProbabilityArg,
 };
 use pallet_consensus_machine::{
 	crypto::Public,
 	types::{
-		CertificateRecord, CommitteeRecord, Duty, MachineInfo, RoundInfo, Seat, SeatProof,
-		StoredSignature,
+		CertificateRecord, CommitteeRecord, Duty, MachineInfo, Phase, RoundInfo, RoundKind, Seat,
+		SeatProof, StoredSignature,
 	},
 };
+use scale_info::TypeInfo;
+
+/// A round as the API shows it: what a client needs, independent of how the pallet stores
+/// rounds (the storage layout may change without the API changing).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct RoundView<AccountId, Balance, BlockNumber> {
+	/// The machine.
+	pub machine: MachineId,
+	/// The committee level deciding (0 but for a backup level).
+	pub level: Level,
+	/// What the round decides, and the state only that kind has.
+	pub kind: RoundKind,
+	/// What the round is about: the commitment, the object's hash, or the question.
+	pub subject: Hash,
+	/// Who opened it.
+	pub opener: AccountId,
+	/// Still held from the opener (the deposit, or a validity round's proposal bond).
+	pub deposit: Balance,
+	/// The block of the commitment.
+	pub committed: BlockNumber,
+	/// The committee's slots.
+	pub slots: u32,
+	/// Slots needed to decide.
+	pub threshold: u32,
+	/// Where the round is: committed, drawn (seed, snapshot, instance and deadline), decided
+	/// or closed.
+	pub phase: Phase<BlockNumber>,
+}
+
+impl<AccountId, Balance, BlockNumber> From<RoundInfo<AccountId, Balance, BlockNumber>>
+	for RoundView<AccountId, Balance, BlockNumber>
+{
+	fn from(round: RoundInfo<AccountId, Balance, BlockNumber>) -> Self {
+		Self {
+			machine: round.machine,
+			level: round.level,
+			kind: round.kind,
+			subject: round.subject,
+			opener: round.opener,
+			deposit: round.deposit,
+			committed: round.opened,
+			slots: round.slots,
+			threshold: round.threshold,
+			phase: round.phase,
+		}
+	}
+}
 
 sp_api::decl_runtime_apis! {
 	/// Consensus machines: thresholds, machines, rounds, committees, certificates, duties.
+	///
+	/// Version 2: `round` returns a [`RoundView`], whose phase is one value (version 1 returned
+	/// the pallet's storage record).
+	#[api_version(2)]
 	pub trait ConsensusMachineApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -32,7 +83,7 @@ sp_api::decl_runtime_apis! {
 		/// A machine: its levels' rules and its latest certified state.
 		fn machine(machine: MachineId) -> Option<MachineInfo<Balance, BlockNumber>>;
 		/// A round (its seed and stake snapshot id reproduce the draw).
-		fn round(round: RoundId) -> Option<RoundInfo<AccountId, Balance, BlockNumber>>;
+		fn round(round: RoundId) -> Option<RoundView<AccountId, Balance, BlockNumber>>;
 		/// A round's committee.
 		fn committee(round: RoundId) -> Option<Vec<Seat<AccountId>>>;
 		/// A decided round's certificate, to re-verify with the primitives alone.

@@ -39,12 +39,12 @@ impl<T: Config> Pallet<T> {
 		round_id: RoundId,
 		round: &RoundInfoOf<T>,
 	) -> Result<Option<(RoundId, RoundInfoOf<T>)>, Error<T>> {
-		ensure!(!round.closed, Error::<T>::AlreadyClosed);
+		ensure!(!round.is_closed(), Error::<T>::AlreadyClosed);
 		let now = frame_system::Pallet::<T>::block_number();
 		// A decided round needs nothing more from its seats; an undecided one waits for its
 		// deadline (a decided round is pruned once retained long enough, deadline or not).
 		ensure!(round.is_over(now), Error::<T>::RoundStillOpen);
-		if let (Some(Light::Green), Some(at)) = (round.light(), round.decided) {
+		if let (Some(Light::Green), Some(at)) = (round.light(), round.decided()) {
 			ensure!(now > at.saturating_add(T::ChallengeWindow::get()), Error::<T>::RoundStillOpen);
 		}
 		if !round.is_hierarchical() {
@@ -65,13 +65,15 @@ impl<T: Config> Pallet<T> {
 	/// counts misses if it ended undecided, and settles the deposit or bond.
 	pub(crate) fn do_close_round(round_id: RoundId, mut round: RoundInfoOf<T>) -> DispatchResult {
 		let root = Self::ensure_closable(round_id, &round)?;
+		// A round whose outcome is fixed was drawn.
+		let deadline = round.draw().defensive_ok_or(Error::<T>::Corrupt)?.deadline;
 		let now = frame_system::Pallet::<T>::block_number();
 		if let Some((root_id, mut root)) = root {
 			Self::release_deposit(&mut root);
 			Rounds::<T>::insert(root_id, root);
 		}
-		if round.decided.is_none() {
-			Self::record_silent_seats(round_id, round.deadline);
+		if round.decided().is_none() {
+			Self::record_silent_seats(round_id, deadline);
 		}
 		let threshold = round.threshold;
 		let mut amber = None;
@@ -119,7 +121,7 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		Self::release_deposit(&mut round);
-		round.closed = true;
+		round.close();
 		let light = round.light();
 		Rounds::<T>::insert(round_id, round);
 		Self::deposit_event(Event::RoundClosed { round: round_id, light });

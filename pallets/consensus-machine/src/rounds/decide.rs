@@ -81,7 +81,7 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::StaleStep).defensive().map_err(Into::into);
 		};
 		let (step, output, to) = (*step, *output, *to);
-		round.decided = Some(now);
+		round.decide(now);
 		Self::release_deposit(&mut round);
 		let value = statement.body.value_hash();
 		Self::record_certificate(round_id, &round, None, statement, value, slots);
@@ -114,7 +114,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		};
 		*light = Some(Light::Green);
-		round.decided = Some(now);
+		round.decide(now);
 		let value = statement.body.value_hash();
 		Self::record_certificate(round_id, &round, None, statement, value, slots);
 		let machine = round.machine;
@@ -144,7 +144,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let overturned = *light == Some(Light::Green);
 		*light = Some(Light::Red);
-		round.decided = Some(now);
+		round.decide(now);
 		// The bond now belongs to the penalty, not to the round.
 		let bond = core::mem::replace(&mut round.deposit, Zero::zero());
 		Rounds::<T>::insert(round_id, &round);
@@ -207,7 +207,7 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(light == Some(Light::Green), Error::<T>::NotGreen);
 		let now = frame_system::Pallet::<T>::block_number();
-		let decided = round.decided.defensive_ok_or(Error::<T>::Corrupt)?;
+		let decided = round.decided().defensive_ok_or(Error::<T>::Corrupt)?;
 		ensure!(
 			now <= decided.saturating_add(T::ChallengeWindow::get()),
 			Error::<T>::ChallengeWindowClosed
@@ -219,7 +219,7 @@ impl<T: Config> Pallet<T> {
 			genesis: Self::genesis_hash(),
 			machine: round.machine,
 			round: round_id,
-			instance: round.instance,
+			instance: round.draw().defensive_ok_or(Error::<T>::Corrupt)?.instance,
 			level: round.level,
 			body: Body::Verdict { object: object.hash, verdict: Verdict::Red { evidence: hash } },
 		};
@@ -244,8 +244,8 @@ impl<T: Config> Pallet<T> {
 			Rounds::<T>::get(round_id).defensive_ok_or(Error::<T>::Corrupt)?
 		};
 		let slots = Tallies::<T>::get(round_id, value);
-		round.decided = Some(now);
-		root.decided = Some(now);
+		round.decide(now);
+		root.decide(now);
 		Self::release_deposit(&mut root);
 		Self::record_certificate(round_id, &round, Some(root_id), statement, value, slots);
 		if round_id != root_id {

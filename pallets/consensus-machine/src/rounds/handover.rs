@@ -147,6 +147,8 @@ struct Handover<T: Config> {
 	root_id: RoundId,
 	root: RoundInfoOf<T>,
 	machine: MachineInfoOf<T>,
+	/// The current level's deadline, passed.
+	deadline: frame_system::pallet_prelude::BlockNumberFor<T>,
 }
 
 impl<T: Config> Pallet<T> {
@@ -173,12 +175,14 @@ impl<T: Config> Pallet<T> {
 		ensure!(value.is_none(), Error::<T>::RoundDecided);
 		ensure!(levels.last() == Some(&round_id), Error::<T>::HandedOver);
 		// Settled (its pruning has begun): no level starts in it any more.
-		ensure!(!round.closed, Error::<T>::AlreadyClosed);
+		ensure!(!round.is_closed(), Error::<T>::AlreadyClosed);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now > round.deadline, Error::<T>::DeadlineNotPassed);
+		// A level not yet drawn has no deadline to pass.
+		let deadline = round.draw().map(|draw| draw.deadline);
+		let deadline = deadline.filter(|d| now > *d).ok_or(Error::<T>::DeadlineNotPassed)?;
 		let machine = Self::machine_of(&round)?;
 		ensure!((round.level as usize) + 1 < machine.levels.len(), Error::<T>::LastLevel);
-		Ok(Handover { round_id, round, root_id, root, machine })
+		Ok(Handover { round_id, round, root_id, root, machine, deadline })
 	}
 
 	/// Authorises a fee-less [`Call::start_handover`]: one per round and level in the pool.
@@ -198,7 +202,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_start_handover(round_id: RoundId) -> Result<RoundId, DispatchError> {
-		let Handover { round_id, mut round, root_id, root, machine } =
+		let Handover { round_id, mut round, root_id, root, machine, deadline } =
 			Self::ensure_handover(round_id)?;
 		let mut store = FamilyStore::<T>::new(root_id, root)?;
 		let required = handover::start_next_level(&mut store, &Self::rules_of(&machine))
@@ -216,7 +220,7 @@ impl<T: Config> Pallet<T> {
 		)?;
 		// The backup is committed: nothing below can fail. The frozen level's silent seats
 		// missed their duty; agents banned for it are out of the backup's draw.
-		Self::record_silent_seats(round_id, round.deadline);
+		Self::record_silent_seats(round_id, deadline);
 		Self::pay_backup(&mut root, &machine, to_level, backup);
 		if let RoundKind::Primary { levels, .. } = &mut root.kind {
 			// `LastLevel` was refused above, so the family has room for one more level.
@@ -225,9 +229,9 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		if round_id == root_id {
-			root.closed = true;
+			root.close();
 		} else {
-			round.closed = true;
+			round.close();
 			Rounds::<T>::insert(round_id, &round);
 		}
 		Rounds::<T>::insert(root_id, root);
@@ -249,7 +253,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(statement.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		let round = Rounds::<T>::get(statement.round).ok_or(Error::<T>::UnknownRound)?;
-		ensure!(round.is_drawn(), Error::<T>::RoundNotDrawn);
+		let draw = round.draw().ok_or(Error::<T>::RoundNotDrawn)?;
 		let Body::Decision { value } = statement.body else {
 			return Err(Error::<T>::NotABackupLevel.into());
 		};
@@ -257,7 +261,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
 		// A vote for this round id on another fork answered another `required`: it proves
 		// nothing here.
-		ensure!(statement.instance == round.instance, Error::<T>::WrongInstance);
+		ensure!(statement.instance == draw.instance, Error::<T>::WrongInstance);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		let seat =
 			CommitteeSeats::<T>::get(statement.round, index).ok_or(Error::<T>::NotAPicket)?;

@@ -21,7 +21,9 @@ use crate::{
 	bonds::SnapshotTree,
 	pallet::*,
 	sweep::Sweep,
-	types::{AgentStatus, CommitteeRecord, RoundInfo, RoundKind, Seat, ValidityRecord},
+	types::{
+		AgentStatus, CommitteeRecord, Draw, Phase, RoundInfo, RoundKind, Seat, ValidityRecord,
+	},
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
@@ -38,7 +40,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::{Bounded, Saturating, Zero};
+use sp_runtime::traits::{Saturating, Zero};
 
 /// Domain tag of a round's randomness subject.
 const ROUND_SEED_TAG: [u8; 8] = *b"cm/round";
@@ -202,7 +204,7 @@ impl<T: Config> Pallet<T> {
 			Self::draw_committee(&seed, round.slots).defensive_unwrap_or_default();
 		let root = membership::committee_root(&committee);
 		let parent = frame_system::Pallet::<T>::parent_hash();
-		round.instance = Self::instance_of(
+		let instance = Self::instance_of(
 			&parent,
 			round.machine,
 			round_id,
@@ -213,26 +215,25 @@ impl<T: Config> Pallet<T> {
 			&seed,
 		);
 		let now = frame_system::Pallet::<T>::block_number();
-		round.deadline = now.saturating_add(config.timeout);
-		round.seed = seed;
-		round.snapshot = Self::current_period();
-		round.total_stake = total;
+		let deadline = now.saturating_add(config.timeout);
+		round.phase = Phase::Drawn(Draw {
+			deadline,
+			seed,
+			instance,
+			snapshot: Self::current_period(),
+			total_stake: total,
+		});
 		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
 		CommitteeRoots::<T>::insert(
 			round_id,
-			CommitteeRecord {
-				instance: round.instance,
-				root,
-				seats: committee.len() as u32,
-				expires: None,
-			},
+			CommitteeRecord { instance, root, seats: committee.len() as u32, expires: None },
 		);
 		Self::store_committee(round_id, committee);
 		Self::deposit_event(Event::RoundDrawn {
 			round: round_id,
 			machine: round.machine,
 			level: round.level,
-			deadline: round.deadline,
+			deadline,
 			committee: BoundedVec::truncate_from(summary),
 		});
 		if !matches!(round.kind, RoundKind::Backup { .. }) {
@@ -371,16 +372,10 @@ impl<T: Config> Pallet<T> {
 				opener,
 				deposit,
 				opened: now,
-				deadline: BlockNumberFor::<T>::max_value(),
-				seed: Hash::default(),
-				instance: Hash::default(),
-				snapshot: 0,
-				total_stake: 0,
 				slots: config.rule.n,
 				threshold: config.rule.strong(),
-				decided: None,
-				closed: false,
 				kind,
+				phase: Phase::Committed,
 			},
 		);
 		NextRoundId::<T>::put(next);

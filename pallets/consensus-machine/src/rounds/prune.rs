@@ -26,7 +26,7 @@ use crate::{
 use consensus_machine_primitives::statement::RoundId;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{Bounded, Saturating};
 
 impl<T: Config> Pallet<T> {
 	/// Prunes rounds whose retention has passed, oldest first, within `remaining` weight and
@@ -176,18 +176,22 @@ impl<T: Config> Pallet<T> {
 	/// When a round stopped taking statements. A level of a hierarchical round lives as long as
 	/// its family: until the decision, or the deadline of the family's current level.
 	fn round_end(round_id: RoundId, round: &RoundInfoOf<T>) -> BlockNumberFor<T> {
-		let Ok((_, root)) = Self::family_root(round_id, round) else {
-			return round.decided.unwrap_or(round.deadline);
+		// A round not yet drawn has not started, so it does not end.
+		let deadline = |round: &RoundInfoOf<T>| {
+			round.draw().map_or(BlockNumberFor::<T>::max_value(), |draw| draw.deadline)
 		};
-		if let Some(at) = root.decided {
+		let Ok((_, root)) = Self::family_root(round_id, round) else {
+			return round.decided().unwrap_or_else(|| deadline(round));
+		};
+		if let Some(at) = root.decided() {
 			return at;
 		}
-		let RoundKind::Primary { levels, .. } = &root.kind else { return round.deadline };
+		let RoundKind::Primary { levels, .. } = &root.kind else { return deadline(round) };
 		levels
 			.last()
 			.and_then(|current| Rounds::<T>::get(*current))
-			.map(|current| current.deadline)
-			.unwrap_or(round.deadline)
+			.map(|current| deadline(&current))
+			.unwrap_or_else(|| deadline(round))
 	}
 
 	/// Settles and removes a due round; for a level of a hierarchical round, the next page of
@@ -224,7 +228,7 @@ impl<T: Config> Pallet<T> {
 				}
 			},
 			RoundKind::Transition { .. } | RoundKind::Validity { .. } => {
-				if !round.closed {
+				if !round.is_closed() {
 					// Past retention, so past the deadline and any challenge window: closing
 					// succeeds.
 					if let Err(e) = Self::do_close_round(round_id, round.clone()) {
@@ -252,16 +256,16 @@ impl<T: Config> Pallet<T> {
 				let Some(info) = Rounds::<T>::get(level) else { continue };
 				info
 			};
-			if info.closed {
+			if info.is_closed() {
 				continue;
 			}
-			if undecided && info.decided.is_none() {
-				Self::record_silent_seats(level, info.deadline);
+			if let (true, None, Some(draw)) = (undecided, info.decided(), info.draw()) {
+				Self::record_silent_seats(level, draw.deadline);
 			}
-			info.closed = true;
 			if level == root_id {
-				root.closed = true;
+				root.close();
 			} else {
+				info.close();
 				Rounds::<T>::insert(level, info);
 			}
 			Self::deposit_event(Event::RoundClosed { round: level, light: None });

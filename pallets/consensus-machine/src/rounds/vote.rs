@@ -42,10 +42,10 @@ impl<T: Config> Pallet<T> {
 		statement: &Statement,
 	) -> Result<RoundInfoOf<T>, Error<T>> {
 		let round = Rounds::<T>::get(statement.round).ok_or(Error::<T>::UnknownRound)?;
-		ensure!(round.is_drawn(), Error::<T>::RoundNotDrawn);
+		let draw = round.draw().ok_or(Error::<T>::RoundNotDrawn)?;
 		ensure!(statement.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
 		ensure!(statement.machine == round.machine, Error::<T>::WrongMachine);
-		ensure!(statement.instance == round.instance, Error::<T>::WrongInstance);
+		ensure!(statement.instance == draw.instance, Error::<T>::WrongInstance);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
 		let now = frame_system::Pallet::<T>::block_number();
 		let open = round.takes_statements(now);
@@ -56,14 +56,14 @@ impl<T: Config> Pallet<T> {
 			}
 			(Body::Transition { step, from, .. }, RoundKind::Transition { step: round_step }) => {
 				let machine = Self::machine_of(&round)?;
-				ensure!(round.decided.is_none(), Error::<T>::RoundDecided);
+				ensure!(round.decided().is_none(), Error::<T>::RoundDecided);
 				ensure!(open, Error::<T>::DeadlinePassed);
 				ensure!(*step == *round_step && *step == machine.label.step, Error::<T>::StaleStep);
 				ensure!(*from == machine.label.hash, Error::<T>::WrongFromHash);
 			}
 			(Body::Verdict { object, verdict }, RoundKind::Validity { object: judged, light }) => {
 				ensure!(*object == judged.hash, Error::<T>::WrongObject);
-				match round.decided {
+				match round.decided() {
 					// After a green, only a red may still come, within the challenge window.
 					Some(at) => ensure!(
 						matches!(verdict, Verdict::Red { .. })
@@ -164,9 +164,11 @@ impl<T: Config> Pallet<T> {
 			return Err(InvalidTransaction::BadProof.into());
 		}
 		let now = frame_system::Pallet::<T>::block_number();
-		let until = match round.decided {
-			Some(at) => at.saturating_add(T::ChallengeWindow::get()),
-			None => round.deadline,
+		let until = match (round.decided(), round.draw()) {
+			(Some(at), _) => at.saturating_add(T::ChallengeWindow::get()),
+			(None, Some(draw)) => draw.deadline,
+			// Accepted statements are for drawn rounds.
+			(None, None) => now,
 		};
 		let longevity: u64 = until.saturating_sub(now).saturated_into::<u64>().max(1);
 		ValidTransaction::with_tag_prefix(TAG_PREFIX)

@@ -204,7 +204,8 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 	let expected = |round: RoundId, stakes: &[u128]| {
 		let info = Rounds::<Test>::get(round).unwrap();
 		let tree = selection::MemoryTree::from_stakes(stakes);
-		let drawn = selection::draw(&tree, &info.seed, SLOTS, stakes.iter().sum()).unwrap();
+		let drawn =
+			selection::draw(&tree, &info.draw().unwrap().seed, SLOTS, stakes.iter().sum()).unwrap();
 		selection::group(&drawn)
 			.into_iter()
 			.map(|(i, n)| (AgentAt::<Test>::get(i).unwrap(), n))
@@ -228,7 +229,7 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 			// The draw doubled the tree; the snapshot's new top node holds the snapshot's total.
 			assert_eq!(StakeTreeCapacity::<Test>::get(), 8);
 			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
-			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 6_000);
+			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 6_000);
 			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
 			// Two more agents join the larger tree (one beyond the old capacity)...
 			for a in [4, 5] {
@@ -251,12 +252,12 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 			assert_eq!(StakeNodes::<Test>::get(16), 8_000);
 			assert_eq!(snapshot_top(), (16, 6_000, 6_000));
 			let round = open(create_machine());
-			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 6_000);
+			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 6_000);
 			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
 			run_to_next_snapshot();
 			assert_eq!(snapshot_top(), (16, 8_000, 8_000));
 			let round = open(create_machine());
-			assert_eq!(Rounds::<Test>::get(round).unwrap().total_stake, 8_000);
+			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 8_000);
 			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000, 1_000, 1_000]));
 		},
 	);

@@ -118,7 +118,7 @@ impl Harness {
 			genesis: ConsensusMachine::genesis_hash(),
 			machine: info.machine,
 			round,
-			instance: info.instance,
+			instance: info.draw().unwrap().instance,
 			level,
 			body: Body::Decision { value },
 		}

@@ -144,8 +144,8 @@ fn a_round_is_never_drawn_from_randomness_known_at_its_commitment() {
 		run_to_block(8);
 		let drawn = Rounds::<Test>::get(round).unwrap();
 		assert!(drawn.is_drawn());
-		assert_eq!(drawn.deadline, 8 + TIMEOUT);
-		assert_eq!(drawn.seed, ConsensusMachine::round_seed(round).0.unwrap());
+		assert_eq!(drawn.draw().unwrap().deadline, 8 + TIMEOUT);
+		assert_eq!(drawn.draw().unwrap().seed, ConsensusMachine::round_seed(round).0.unwrap());
 		assert_eq!(ConsensusMachine::round_seed(round).1, 7);
 		assert!(!seats(round).is_empty());
 		assert!(CommitteeRoots::<Test>::get(round).is_some());
@@ -172,7 +172,7 @@ fn a_draw_waits_for_randomness_newer_than_the_snapshot() {
 		run_to_block(SNAPSHOT_PERIOD + 1);
 		let drawn = Rounds::<Test>::get(round).unwrap();
 		assert!(drawn.is_drawn());
-		assert_eq!(drawn.snapshot, 1);
+		assert_eq!(drawn.draw().unwrap().snapshot, 1);
 	});
 }
 
@@ -207,8 +207,11 @@ fn draws_are_limited_per_block_and_run_in_commitment_order() {
 		assert_eq!(NextDraw::<Test>::get(), first + u64::from(MAX_DRAWS_PER_BLOCK));
 		run_to_block(5);
 		assert!(ids.iter().all(|&r| drawn(r)));
-		assert_eq!(Rounds::<Test>::get(ids[0]).unwrap().deadline, 4 + TIMEOUT);
-		assert_eq!(Rounds::<Test>::get(*ids.last().unwrap()).unwrap().deadline, 5 + TIMEOUT);
+		assert_eq!(Rounds::<Test>::get(ids[0]).unwrap().draw().unwrap().deadline, 4 + TIMEOUT);
+		assert_eq!(
+			Rounds::<Test>::get(*ids.last().unwrap()).unwrap().draw().unwrap().deadline,
+			5 + TIMEOUT
+		);
 	});
 }
 
@@ -232,13 +235,20 @@ fn stake_changes_after_a_snapshot_change_no_draw_until_the_next() {
 			let same_period = open_without_draw(machine);
 			run_to_draw();
 			let this = Rounds::<Test>::get(same_period).unwrap();
-			assert_eq!(this.snapshot, 0);
-			let before = (committee_of(same_period), this.total_stake);
+			assert_eq!(this.draw().unwrap().snapshot, 0);
+			let before = (committee_of(same_period), this.draw().unwrap().total_stake);
 			run_to_next_snapshot();
 			run_to_block(System::block_number() + TIMEOUT + 1);
 			let next_period = open(machine);
 			let that = Rounds::<Test>::get(next_period).unwrap();
-			(before, (committee_of(next_period), that.total_stake, that.snapshot))
+			(
+				before,
+				(
+					committee_of(next_period),
+					that.draw().unwrap().total_stake,
+					that.draw().unwrap().snapshot,
+				),
+			)
 		})
 	};
 	let (quiet_now, quiet_next) = run(false);
@@ -290,11 +300,17 @@ fn anyone_reproduces_a_committee_from_its_seed_and_snapshot() {
 			let info = Rounds::<Test>::get(round).unwrap();
 			// Off chain: the stakes as of the snapshot (block snapshot·period − 1, here genesis)
 			// and the seed, with the primitives alone.
-			assert_eq!(info.snapshot, 0);
+			assert_eq!(info.draw().unwrap().snapshot, 0);
 			let stakes: Vec<u128> = (1..=10).map(|a| 100 * a as u128).collect();
 			let tree = MemoryTree::from_stakes(&stakes);
-			assert_eq!(info.total_stake, stakes.iter().sum::<u128>());
-			let drawn = selection::draw(&tree, &info.seed, info.slots, info.total_stake).unwrap();
+			assert_eq!(info.draw().unwrap().total_stake, stakes.iter().sum::<u128>());
+			let drawn = selection::draw(
+				&tree,
+				&info.draw().unwrap().seed,
+				info.slots,
+				info.draw().unwrap().total_stake,
+			)
+			.unwrap();
 			let expected: Vec<_> = selection::group(&drawn)
 				.into_iter()
 				.map(|(index, slots)| (index as AccountId + 1, slots))
@@ -354,7 +370,7 @@ fn a_block_author_who_knows_the_seed_early_cannot_aim_stake_at_it() {
 			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 			run_to_draw();
 			let info = Rounds::<Test>::get(round).unwrap();
-			let drawn_at = info.deadline - TIMEOUT;
+			let drawn_at = info.draw().unwrap().deadline - TIMEOUT;
 			// The output it was drawn from was public at `drawn_at − 1`: nobody, author
 			// included, could know it before the bond and the commitment.
 			assert!(drawn_at - 1 - LEAD > bonded_at);

@@ -106,7 +106,7 @@ fn a_transition_round_pays_for_its_draw_statements_and_pruning() {
 		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 		let mut work = draw_work(round);
 		work += every_seat_states(round, |r| statement(machine, r));
-		assert!(Rounds::<Test>::get(round).unwrap().decided.is_some());
+		assert!(Rounds::<Test>::get(round).unwrap().decided().is_some());
 		work += prune_work(round);
 		assert_paid_for("transition", work, had - Balances::total_balance(&OPENER));
 	});
@@ -178,7 +178,7 @@ fn a_handed_over_family_pays_for_every_level_it_ran() {
 				genesis: ConsensusMachine::genesis_hash(),
 				machine,
 				round: r,
-				instance: info.instance,
+				instance: info.draw().unwrap().instance,
 				level: info.level,
 				body: Body::Decision { value: Some(h(7)) },
 			}
@@ -210,7 +210,7 @@ fn a_family_decided_by_its_primary_gets_its_backup_fees_back() {
 				genesis: ConsensusMachine::genesis_hash(),
 				machine,
 				round: r,
-				instance: info.instance,
+				instance: info.draw().unwrap().instance,
 				level: 0,
 				body: Body::Decision { value: Some(h(3)) },
 			}

@@ -71,7 +71,7 @@ fn handover_statement(a: RoundId, next: &Snapshot<[u8; 32]>) -> Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine: 1,
 		round: a,
-		instance: Rounds::<Test>::get(a).unwrap().instance,
+		instance: Rounds::<Test>::get(a).unwrap().draw().unwrap().instance,
 		level: 0,
 		body: Body::Decision { value: Some(next.hash()) },
 	}

@@ -198,7 +198,7 @@ fn statement_of_worker(round: RoundId) -> Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine: info.machine,
 		round,
-		instance: info.instance,
+		instance: info.draw().unwrap().instance,
 		level: 0,
 		body: Body::Transition { step: machine.label.step, from: machine.label.hash, output, to },
 	}

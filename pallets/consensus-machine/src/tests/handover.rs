@@ -22,7 +22,7 @@ fn decision(round: RoundId, value: Option<Hash>) -> Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine: info.machine,
 		round,
-		instance: info.instance,
+		instance: info.draw().unwrap().instance,
 		level: info.level,
 		body: Body::Decision { value },
 	}
@@ -432,7 +432,7 @@ fn every_way_a_family_ends_settles_its_deposit_and_misses() {
 			submit(seat.agent, &v);
 		}
 		assert_eq!(held_deposit(OPENER), 0);
-		let decided = Rounds::<Test>::get(root).unwrap().decided.expect("decided");
+		let decided = Rounds::<Test>::get(root).unwrap().decided().expect("decided");
 		run_to_block(decided + RETENTION + 1);
 		assert!(Rounds::<Test>::get(root).is_none());
 		assert!(Misses::<Test>::iter().next().is_none(), "a decided family misses nothing");
@@ -501,7 +501,10 @@ fn an_honest_backup_vote_on_another_fork_is_not_a_rule_violation() {
 		run_to_draw();
 		assert_eq!((current(root), seats(current(root))), (backup, committee.clone()));
 		assert_eq!(Rounds::<Test>::get(backup).unwrap().required(), Some(h(7)));
-		assert_ne!(Rounds::<Test>::get(backup).unwrap().instance, honest_on_b.instance);
+		assert_ne!(
+			Rounds::<Test>::get(backup).unwrap().draw().unwrap().instance,
+			honest_on_b.instance
+		);
 		assert_noop!(
 			ConsensusMachine::report_backup_vote(
 				RuntimeOrigin::signed(77),

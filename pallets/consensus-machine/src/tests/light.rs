@@ -82,7 +82,7 @@ pub(super) fn verdict(round: RoundId, verdict: Verdict) -> Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine: info.machine,
 		round,
-		instance: info.instance,
+		instance: info.draw().unwrap().instance,
 		level: 0,
 		body: Body::Verdict { object: info.object().unwrap().hash, verdict },
 	}
@@ -673,7 +673,7 @@ fn an_amber_certificate_records_its_signers_and_decides_nothing() {
 		assert_eq!(Tallies::<Test>::get(round, amber.body.value_hash()), slots);
 		assert_eq!(Statements::<Test>::iter_prefix(round).count(), committee.len());
 		// Amber is decided at close, not by a certificate.
-		assert_eq!(Rounds::<Test>::get(round).unwrap().decided, None);
+		assert_eq!(Rounds::<Test>::get(round).unwrap().decided(), None);
 	});
 }
 
@@ -693,7 +693,7 @@ fn a_tolerated_minority_saying_amber_cannot_keep_an_honest_object_from_green() {
 			submit(seat.agent, &verdict(round, Verdict::Amber));
 		}
 		for seat in seats(round).iter().filter(|s| !bad.contains(s)) {
-			if Rounds::<Test>::get(round).unwrap().decided.is_none() {
+			if Rounds::<Test>::get(round).unwrap().decided().is_none() {
 				submit(seat.agent, &verdict(round, Verdict::Green));
 			}
 		}

@@ -59,6 +59,8 @@ fn version_5_unbonding_agents_get_an_accountability_bound_and_verdicts_a_machine
 			Agents::<Test>::mutate(who, |a| a.as_mut().unwrap().status = AgentStatus::Active);
 		}
 		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
+		// The rounds were written in today's layout: only the version number was behind.
+		ConsensusMachine::in_code_storage_version().put::<ConsensusMachine>();
 	});
 }
 
@@ -88,5 +90,85 @@ fn version_6_openers_get_their_share_of_the_draw_queue() {
 		// Once at version 7, it does nothing.
 		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
 		assert_eq!(PendingDrawsOf::<Test>::get(OPENER), 2);
+		// The rounds were written in today's layout: only the version number was behind.
+		ConsensusMachine::in_code_storage_version().put::<ConsensusMachine>();
 	});
+}
+
+/// Version 8 keeps a round's phase in one value: every round written in the version-7 layout
+/// (a sentinel deadline until drawn, `decided`, `closed`) comes back in the phase it was in,
+/// with its draw and decision block, whichever phase that was.
+#[test]
+fn version_7_rounds_come_back_in_the_phase_they_were_in() {
+	use migrations::v8::v7;
+	ExtBuilder::default().build_and_execute(|| {
+		let unitary = create_machine();
+		let closed = decide(unitary);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), closed));
+		let decided = decide(unitary);
+		let drawn = open(unitary);
+		let family = create_hierarchical_machine(&[4, 10], 5);
+		let root = open(family);
+		run_past_deadline(root);
+		assert_ok!(ConsensusMachine::start_handover(RuntimeOrigin::signed(99), root));
+		let backup = *family_levels(root).last().unwrap();
+		let rounds: Vec<_> = Rounds::<Test>::iter().collect();
+		let phase = |id| Rounds::<Test>::get(id).unwrap().phase;
+		assert!(matches!(phase(closed), Phase::Closed { decided: Some(_), .. }));
+		assert!(matches!(phase(decided), Phase::Decided { .. }));
+		assert!(matches!(phase(drawn), Phase::Drawn(_)));
+		assert!(matches!(phase(root), Phase::Closed { decided: None, .. }));
+		assert!(matches!(phase(backup), Phase::Committed));
+		StorageVersion::new(7).put::<ConsensusMachine>();
+		for (id, round) in &rounds {
+			frame_support::storage::unhashed::put(
+				&Rounds::<Test>::hashed_key_for(id),
+				&v7::RoundInfo::from_current(round.clone()),
+			);
+		}
+		migrations::v8::MigrateV7ToV8::<Test>::on_runtime_upgrade();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(8));
+		let mut migrated: Vec<_> = Rounds::<Test>::iter().collect();
+		let mut rounds = rounds;
+		migrated.sort_by_key(|(id, _)| *id);
+		rounds.sort_by_key(|(id, _)| *id);
+		assert_eq!(migrated, rounds);
+	});
+}
+
+/// The version-7 fields say the phase: a round whose deadline is the largest block number was
+/// not drawn; otherwise `closed` and `decided` pick the phase, and the draw keeps its fields.
+#[test]
+fn a_version_7_round_is_read_by_its_flags() {
+	use migrations::v8::{phase_of, v7};
+	let old = |deadline: u64, decided: Option<u64>, closed: bool| v7::RoundInfo::<u64, u128, u64> {
+		machine: 1,
+		level: 0,
+		subject: h(1),
+		opener: 7,
+		deposit: 5,
+		opened: 3,
+		deadline,
+		seed: h(2),
+		instance: h(3),
+		snapshot: 4,
+		total_stake: 600,
+		slots: 10,
+		threshold: 8,
+		decided,
+		closed,
+		kind: crate::types::RoundKind::Transition { step: 0 },
+	};
+	let draw = crate::types::Draw {
+		deadline: 20,
+		seed: h(2),
+		instance: h(3),
+		snapshot: 4,
+		total_stake: 600,
+	};
+	assert_eq!(phase_of(&old(u64::MAX, None, false)), Phase::Committed);
+	assert_eq!(phase_of(&old(20, None, false)), Phase::Drawn(draw.clone()));
+	assert_eq!(phase_of(&old(20, Some(15), false)), Phase::Decided { draw: draw.clone(), at: 15 });
+	assert_eq!(phase_of(&old(20, None, true)), Phase::Closed { draw: draw.clone(), decided: None });
+	assert_eq!(phase_of(&old(20, Some(15), true)), Phase::Closed { draw, decided: Some(15) });
 }

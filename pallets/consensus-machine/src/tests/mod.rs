@@ -21,7 +21,7 @@ mod vote;
 use crate::{
 	mock::*,
 	pallet::*,
-	types::{AgentStatus, RoundKind, Seat, SeatProof},
+	types::{AgentStatus, Phase, RoundKind, Seat, SeatProof},
 	Call as CmCall,
 };
 use consensus_machine_primitives::{
@@ -132,7 +132,7 @@ fn open(machine: MachineId) -> RoundId {
 fn deadline(round: RoundId) -> u64 {
 	let info = Rounds::<Test>::get(round).expect("a live round");
 	assert!(info.is_drawn(), "round {round} is drawn");
-	info.deadline
+	info.draw().unwrap().deadline
 }
 
 /// Runs to the first block after drawn round `round`'s deadline.
@@ -146,7 +146,7 @@ fn label(machine: MachineId) -> Label {
 
 /// The instance of `round` (zeros for an unknown round).
 fn instance(round: RoundId) -> Hash {
-	Rounds::<Test>::get(round).map(|r| r.instance).unwrap_or_default()
+	Rounds::<Test>::get(round).and_then(|r| r.draw().map(|d| d.instance)).unwrap_or_default()
 }
 
 /// The seat `agent` holds in `round` (`u32::MAX`, no seat, when it holds none).

@@ -24,8 +24,8 @@ fn open_round_draws_a_committee_and_holds_the_deposit() {
 		assert!(info.is_drawn());
 		assert_eq!(info.slots, SLOTS);
 		assert_eq!(info.threshold, 8);
-		assert_eq!(info.deadline, drawn_at + TIMEOUT);
-		assert_eq!(info.total_stake, 10_000);
+		assert_eq!(info.draw().unwrap().deadline, drawn_at + TIMEOUT);
+		assert_eq!(info.draw().unwrap().total_stake, 10_000);
 		assert!(CommitteeRoots::<Test>::get(round).is_some());
 		let committee = seats(round);
 		assert_eq!(committee.iter().map(|s| s.slots).sum::<u32>(), SLOTS);
@@ -48,8 +48,13 @@ fn open_round_draws_a_committee_and_holds_the_deposit() {
 		// genesis, unchanged since).
 		let stakes: Vec<u128> = (1..=10).map(|_| 1_000).collect();
 		let tree = consensus_machine_primitives::selection::MemoryTree::from_stakes(&stakes);
-		let drawn = consensus_machine_primitives::selection::draw(&tree, &info.seed, SLOTS, 10_000)
-			.unwrap();
+		let drawn = consensus_machine_primitives::selection::draw(
+			&tree,
+			&info.draw().unwrap().seed,
+			SLOTS,
+			10_000,
+		)
+		.unwrap();
 		let expected: Vec<(AccountId, u32)> =
 			consensus_machine_primitives::selection::group(&drawn)
 				.into_iter()

@@ -7,7 +7,7 @@ fn rounds_are_pruned_after_retention_with_bounded_work() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = create_machine();
 		let decided = decide(machine);
-		let decided_at = Rounds::<Test>::get(decided).unwrap().decided.unwrap();
+		let decided_at = Rounds::<Test>::get(decided).unwrap().decided().unwrap();
 		let expired = open(machine);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), DEPOSIT);
 		run_to_block(decided_at + RETENTION);
@@ -37,7 +37,7 @@ fn pruning_stops_at_max_prune_per_block() {
 			last = decide(machine);
 		}
 		// All five are prunable at the same block; MaxPrunePerBlock = 2.
-		let at = Rounds::<Test>::get(last).unwrap().decided.unwrap() + RETENTION + 1;
+		let at = Rounds::<Test>::get(last).unwrap().decided().unwrap() + RETENTION + 1;
 		System::set_block_number(at);
 		use frame_support::traits::Hooks;
 		ConsensusMachine::on_idle(at, frame_support::weights::Weight::MAX);

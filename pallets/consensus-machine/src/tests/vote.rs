@@ -26,7 +26,7 @@ fn statements_reaching_the_threshold_record_a_certificate() {
 		let cert = Certificates::<Test>::get(round).expect("decided");
 		assert!(cert.slots >= 8);
 		assert_eq!(cert.signatures.len(), signers.len());
-		assert_eq!(Rounds::<Test>::get(round).unwrap().decided, Some(System::block_number()));
+		assert_eq!(Rounds::<Test>::get(round).unwrap().decided(), Some(System::block_number()));
 		let after = before.advance(&s.body).unwrap();
 		assert_eq!(label(machine), after);
 		assert_eq!(ConsensusMachine::latest_label(machine), Some(after));

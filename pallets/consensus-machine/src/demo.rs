@@ -26,7 +26,7 @@ use consensus_machine_primitives::{
 };
 use frame_system::offchain::CreateAuthorizedTransaction;
 use sp_io::hashing::blake2_256;
-use sp_runtime::{offchain::storage::StorageValueRef, Percent};
+use sp_runtime::{offchain::storage::StorageValueRef, Percent, RuntimeAppPublic};
 
 /// The notary log's transition from the state labelled `from` on input `subject`: the output is
 /// the subject, the next state `blake2_256("cm/notary" ++ from ++ subject)`.
@@ -107,6 +107,38 @@ impl<const CHUNK: u32> Evaluate for DemoEvaluator<CHUNK> {
 			}
 		})
 	}
+}
+
+/// Evaluator `E`, whose local pickets misbehave as the node asked ([`BEHAVIOUR_KEY`]): a
+/// silent picket signs nothing, a false red or a wrong green says so instead of `E`'s
+/// judgement, and an equivocating one also signs a contradiction, which the node reports.
+pub struct Misbehaving<T, E>(core::marker::PhantomData<(T, E)>);
+
+impl<T: Config + CreateAuthorizedTransaction<Call<T>>, E: Evaluate> Evaluate for Misbehaving<T, E> {
+	const JUDGES: bool = E::JUDGES;
+
+	fn evaluate(task: &DutyTask) -> Option<Judgement> {
+		E::evaluate(task)
+	}
+
+	fn conduct(key: &Public, round: RoundId, judgement: Judgement) -> Option<Judgement> {
+		misbehave(role_of(key), judgement, round)
+	}
+
+	fn signed(key: &Public, statement: &Statement, signature: &Signature) {
+		if role_of(key) == Some(Behaviour::Equivocate) {
+			Pallet::<T>::equivocate(key, statement, signature);
+		}
+	}
+}
+
+/// The behaviour the node asked of its local key `key`: the local keys, sorted, are dealt the
+/// behaviours in order ([`deal`]).
+pub fn role_of(key: &Public) -> Option<Behaviour> {
+	let mut keys = Public::all();
+	keys.sort();
+	let roles = deal(keys.len(), &local_behaviours());
+	keys.iter().position(|k| k == key).and_then(|i| roles.get(i).copied().flatten())
 }
 
 /// Key of the local pickets' behaviour in the node's persistent off-chain storage.
@@ -191,7 +223,7 @@ fn contradict(body: &Body) -> Body {
 }
 
 /// What a picket with `behaviour` says instead of the good `judgement` (`None`: nothing).
-pub(crate) fn misbehave(
+fn misbehave(
 	behaviour: Option<Behaviour>,
 	judgement: Judgement,
 	round: RoundId,

@@ -168,7 +168,7 @@ impl pallet_consensus_machine::Config for Test {
 	type EvidenceVerifier = MerkleChunks<CHUNK>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MerkleChunks<CHUNK>;
-	type Evaluator = crate::demo::DemoEvaluator<CHUNK>;
+	type Evaluator = crate::demo::Misbehaving<Test, crate::demo::DemoEvaluator<CHUNK>>;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<1_024>;
 	type MaxObjectSize = ConstU32<4_096>;

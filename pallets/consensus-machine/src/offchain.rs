@@ -15,8 +15,8 @@
 //! `StorageLock`, and never signs a body that conflicts with a recorded one. A record is
 //! dropped once its round is [`RECORD_MARGIN`] rounds behind the chain's prune cursor.
 //!
-//! With the `demo` feature, a node may ask some of its local pickets to misbehave (see
-//! `crate::demo`).
+//! What a local key signs is the evaluator's: [`Evaluate::conduct`] is the good judgement on
+//! a production node, and a demo network's evaluator may have some keys misbehave.
 
 use crate::{
 	crypto::{Public, Signature},
@@ -95,6 +95,18 @@ pub trait Evaluate {
 
 	/// The judgement to sign for `task`, or `None` to stay silent.
 	fn evaluate(task: &DutyTask) -> Option<Judgement>;
+
+	/// What local picket `key` signs in `round` where a good picket signs `judgement`: that
+	/// judgement (the default, and what a production node does), another one, or `None` for
+	/// nothing. A test or demo network's evaluator may have some keys misbehave; what they
+	/// sign goes through the same checks and penalties as anyone's.
+	fn conduct(_key: &Public, _round: RoundId, judgement: Judgement) -> Option<Judgement> {
+		Some(judgement)
+	}
+
+	/// Local picket `key` signed `statement` with `signature`; the worker submits it next.
+	/// Nothing happens by default.
+	fn signed(_key: &Public, _statement: &Statement, _signature: &Signature) {}
 }
 
 /// No evaluator: the node's pickets sign nothing, so no round may be opened (a runtime that
@@ -199,14 +211,10 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 		let genesis = Self::genesis_hash();
 		let mut keys = Public::all();
 		keys.sort();
-		#[cfg(any(feature = "demo", test))]
-		let mut roles = crate::demo::deal(keys.len(), &crate::demo::local_behaviours()).into_iter();
 		// Every local seat of a round at a level has the same task: evaluate it once.
 		let mut judged = alloc::collections::BTreeMap::new();
 		let mut duties = Self::duties_of(&keys);
 		for key in keys {
-			#[cfg(any(feature = "demo", test))]
-			let role = roles.next().flatten();
 			// One worker at a time signs for a key: two blocks imported at once must not both
 			// sign before either records.
 			let lock_key = [LOCK_PREFIX, &key.encode()].concat();
@@ -222,8 +230,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 					.or_insert_with(|| T::Evaluator::evaluate(&duty.task))
 					.clone();
 				let Some(judgement) = judgement else { continue };
-				#[cfg(any(feature = "demo", test))]
-				let Some(judgement) = crate::demo::misbehave(role, judgement, duty.round) else {
+				let Some(judgement) = T::Evaluator::conduct(&key, duty.round, judgement) else {
 					continue;
 				};
 				let statement = Statement {
@@ -253,10 +260,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 					log::warn!(target: LOG_TARGET, "evidence too long for round {}", duty.round);
 					continue;
 				}
-				#[cfg(any(feature = "demo", test))]
-				if role == Some(crate::demo::Behaviour::Equivocate) {
-					Self::equivocate(&key, &statement, &signature);
-				}
+				T::Evaluator::signed(&key, &statement, &signature);
 				let call =
 					Call::submit_statement { statement, seat: duty.seat, signature, evidence };
 				Self::submit_authorized(call, duty.round);

@@ -167,7 +167,10 @@ impl pallet_consensus_machine::Config for Runtime {
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MerkleChunks<CHUNK_SIZE>;
 	#[cfg(feature = "demo")]
-	type Evaluator = pallet_consensus_machine::demo::DemoEvaluator<CHUNK_SIZE>;
+	type Evaluator = pallet_consensus_machine::demo::Misbehaving<
+		Runtime,
+		pallet_consensus_machine::demo::DemoEvaluator<CHUNK_SIZE>,
+	>;
 	#[cfg(not(feature = "demo"))]
 	type Evaluator = ();
 	type CancelOrigin = EnsureRoot<AccountId>;

@@ -1,6 +1,6 @@
 //! Command-line interface.
 
-use pallet_consensus_machine::demo::{parse_behaviour, Behaviour};
+use consensus_machine_demo::{parse_behaviour, Behaviour};
 use sp_runtime::Percent;
 use std::ops::Range;
 

@@ -2,9 +2,9 @@
 //! agents), standard RPC. ParityDB is the database (no RocksDB in this build).
 
 use crate::cli::AgentParams;
+use consensus_machine_demo::BEHAVIOUR_KEY;
 use consensus_machine_runtime::{apis::RuntimeApi, opaque::Block};
 use futures::FutureExt;
-use pallet_consensus_machine::demo::BEHAVIOUR_KEY;
 use sc_client_api::{Backend, BlockBackend};
 use sc_consensus_babe::{BabeParams, ImportQueueParams, SlotProportion};
 use sc_consensus_grandpa::SharedVoterState;

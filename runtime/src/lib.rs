@@ -3,15 +3,15 @@
 //! A solo-chain runtime (BABE + GRANDPA) with balances, timestamp, transaction payment, sudo
 //! and the consensus-machine pallet. The layout follows the solochain template: `configs/`
 //! (pallet configurations), `apis.rs` (runtime APIs), `genesis_config_presets.rs` (the
-//! `development` and `local_testnet` presets), `benchmarks.rs` (with `--features
-//! runtime-benchmarks`), and `demo.rs`: a **dev-only demo driver** that opens rounds every few
-//! blocks so that a dev chain has work without a human. The driver, the demo evaluator of the
-//! off-chain pickets and misbehaviour on request come with the `demo` cargo feature, which the
-//! dev node enables; without it the runtime has none of them (the pickets'
-//! evaluator is then `()`: a production runtime plugs in its own).
+//! `development` and `local_testnet` presets) and `benchmarks.rs` (with `--features
+//! runtime-benchmarks`). With the `demo` cargo feature, which the dev node enables, it also
+//! has the `consensus-machine-demo` crate's **dev-only demo driver**, which opens rounds every
+//! few blocks so that a dev chain has work without a human, and that crate's evaluator with
+//! misbehaviour on request for the off-chain pickets; without it the runtime has neither (the
+//! pickets' evaluator is then `()`: a production runtime plugs in its own).
 //!
 //! Upgrades: [`Migrations`] lists the migrations `Executive` runs on a runtime upgrade (the
-//! consensus machine's versions 1 → 2 → 3); with the `try-runtime` feature the
+//! consensus machine's versions 5 → 6 → 7 → 8); with the `try-runtime` feature the
 //! runtime offers the `TryRuntime` API and every pallet's `try_state` checks.
 //!
 //! Block production is BABE: in every slot each authority evaluates a VRF on the epoch's
@@ -43,8 +43,9 @@ pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
 pub mod configs;
+/// The demo driver (dev chains only).
 #[cfg(feature = "demo")]
-pub mod demo;
+pub use consensus_machine_demo::driver as demo;
 pub mod genesis_config_presets;
 
 use sp_runtime::{
@@ -187,55 +188,45 @@ pub type Executive = frame_executive::Executive<
 	Migrations,
 >;
 
-/// The runtime's pallets, and `$demo`: the demo driver with the `demo` feature, nothing
-/// without. (The runtime macro does not honour `#[cfg]` on a pallet whose module is left out,
-/// so the runtime is declared once for each case.)
-macro_rules! declare_runtime {
-	($($demo:tt)*) => {
-	#[frame_support::runtime]
-	mod runtime {
-		#[runtime::runtime]
-		#[runtime::derive(
-			RuntimeCall,
-			RuntimeEvent,
-			RuntimeError,
-			RuntimeOrigin,
-			RuntimeFreezeReason,
-			RuntimeHoldReason,
-			RuntimeSlashReason,
-			RuntimeLockId,
-			RuntimeTask,
-			RuntimeViewFunction
-		)]
-		pub struct Runtime;
+/// The runtime's pallets; with the `demo` feature, the demo driver too. (The runtime macro
+/// resolves a pallet's path even when its declaration is `#[cfg]`'d out, so the demo crate is
+/// always compiled and only the declaration is gated.)
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Runtime;
 
-		#[runtime::pallet_index(0)]
-		pub type System = frame_system;
-		#[runtime::pallet_index(1)]
-		pub type Timestamp = pallet_timestamp;
-		#[runtime::pallet_index(2)]
-		pub type Babe = pallet_babe;
-		#[runtime::pallet_index(3)]
-		pub type Grandpa = pallet_grandpa;
-		#[runtime::pallet_index(4)]
-		pub type Balances = pallet_balances;
-		#[runtime::pallet_index(5)]
-		pub type TransactionPayment = pallet_transaction_payment;
-		#[runtime::pallet_index(6)]
-		pub type Sudo = pallet_sudo;
-		// Index 7 was the insecure randomness pallet: left unused, so the pallets after it keep
-		// their indices.
-		#[runtime::pallet_index(8)]
-		pub type ConsensusMachine = pallet_consensus_machine;
-		$($demo)*
-	}
-	};
-}
-
-#[cfg(feature = "demo")]
-declare_runtime! {
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+	#[runtime::pallet_index(2)]
+	pub type Babe = pallet_babe;
+	#[runtime::pallet_index(3)]
+	pub type Grandpa = pallet_grandpa;
+	#[runtime::pallet_index(4)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(5)]
+	pub type TransactionPayment = pallet_transaction_payment;
+	#[runtime::pallet_index(6)]
+	pub type Sudo = pallet_sudo;
+	// Index 7 was the insecure randomness pallet: left unused, so the pallets after it keep
+	// their indices.
+	#[runtime::pallet_index(8)]
+	pub type ConsensusMachine = pallet_consensus_machine;
+	#[cfg(feature = "demo")]
 	#[runtime::pallet_index(9)]
-	pub type DemoDriver = crate::demo;
+	pub type DemoDriver = consensus_machine_demo::driver;
 }
-#[cfg(not(feature = "demo"))]
-declare_runtime! {}

@@ -30,7 +30,6 @@
 //! fuzzer's own language.
 
 use crate::{
-	demo::DemoEvaluator,
 	mock::*,
 	offchain::Evaluate,
 	pallet::*,
@@ -427,7 +426,7 @@ impl Fuzzer<'_> {
 	fn propose(&mut self) {
 		let machine = self.below(NextMachineId::<Test>::get() + 1);
 		let size = 1 + self.below(64);
-		let object = DemoEvaluator::<CHUNK>::object(size, self.byte() % 3 != 0);
+		let object = TestEvaluator::object(size, self.byte() % 3 != 0);
 		let size = if self.byte() % 8 == 0 { self.below(5_000) } else { size };
 		let who = self.account();
 		self.dispatch(Origin::Signed(who), CmCall::propose { machine, object: object.hash, size });
@@ -453,7 +452,7 @@ impl Fuzzer<'_> {
 		let genesis = ConsensusMachine::genesis_hash();
 		match duty {
 			Some(duty) => {
-				let judgement = DemoEvaluator::<CHUNK>::evaluate(&duty.task)
+				let judgement = TestEvaluator::evaluate(&duty.task)
 					.expect("the demo evaluator judges every task");
 				let statement = Statement {
 					genesis,
@@ -639,9 +638,7 @@ impl Fuzzer<'_> {
 				let genuine = Rounds::<Test>::get(round)
 					.and_then(|r| r.object())
 					.and_then(|object| {
-						DemoEvaluator::<CHUNK>::evaluate(&crate::types::DutyTask::Verdict {
-							object,
-						})
+						TestEvaluator::evaluate(&crate::types::DutyTask::Verdict { object })
 					})
 					.and_then(|judgement| judgement.evidence);
 				let evidence = match genuine {
@@ -724,8 +721,8 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		levels: alloc::vec![level(4, 3), level(10, 6)],
 		round_deposit: 50,
 	};
-	let bad = DemoEvaluator::<CHUNK>::object(19, false);
-	let good = DemoEvaluator::<CHUNK>::object(19, true);
+	let bad = TestEvaluator::object(19, false);
+	let good = TestEvaluator::object(19, true);
 
 	let mut flood = Seed::default();
 	flood.raw(Origin::Root, oracle.clone());
@@ -935,7 +932,7 @@ impl Seed {
 			let id = rounds[round];
 			let info = Rounds::<Test>::get(id).expect("a live round");
 			let object = info.object().expect("a validity round");
-			let chunks = DemoEvaluator::<CHUNK>::chunks(object.size, true);
+			let chunks = TestEvaluator::chunks(object.size, true);
 			let last = chunks.len() as u32 - 1;
 			let genuine =
 				consensus_machine_primitives::light::MerkleChunks::<CHUNK>::evidence(&chunks, last)

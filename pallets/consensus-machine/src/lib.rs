@@ -8,8 +8,6 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 mod bonds;
-#[cfg(any(feature = "demo", test))]
-pub mod demo;
 mod machines;
 pub mod migrations;
 pub mod offchain;

@@ -1,10 +1,14 @@
 //! Test runtime: System, Balances and this pallet, with a deterministic randomness source.
 
-use crate::{self as pallet_consensus_machine, crypto, types::GenesisAgent};
+use crate::{
+	self as pallet_consensus_machine, crypto,
+	offchain::{Evaluate, Judgement},
+	types::{DutyTask, GenesisAgent},
+};
 use codec::Encode;
 use consensus_machine_primitives::{
-	light::MerkleChunks,
-	statement::{possession_payload, Hash, Statement},
+	light::{MerkleChunks, ObjectRef, Verdict},
+	statement::{possession_payload, Body, Hash, Statement},
 };
 use frame_support::{
 	derive_impl, parameter_types,
@@ -129,6 +133,75 @@ pub const MAX_PENDING_DRAWS_PER_ACCOUNT: u32 = 4;
 /// Chunk size of the test evidence rule.
 pub const CHUNK: u32 = 4;
 
+/// The test chain's transition: output the subject, move to
+/// `blake2_256("cm/notary" ++ from ++ subject)`.
+pub fn notary_step(from: &Hash, subject: &Hash) -> (Hash, Hash) {
+	let to = sp_io::hashing::blake2_256(&[&b"cm/notary"[..], from, subject].concat());
+	(*subject, to)
+}
+
+/// How the test chain's good pickets judge: transitions by [`notary_step`]; decisions adopt
+/// the required value, else `blake2_256(subject)`; objects are test objects
+/// ([`TestEvaluator::object`]): Green if well formed, Red with the last chunk as evidence if
+/// one byte too long, Amber for anything else.
+pub struct TestEvaluator;
+
+impl TestEvaluator {
+	/// The chunks of the test object of `size` bytes (byte `i` is `i mod 251`): well formed if
+	/// `good`, else one byte too many in the last chunk, which [`MerkleChunks`] proves bad.
+	pub fn chunks(size: u32, good: bool) -> Vec<Vec<u8>> {
+		let content: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+		let mut chunks = MerkleChunks::<CHUNK>::split(&content);
+		if let Some(last) = chunks.last_mut().filter(|_| !good) {
+			last.push(0);
+		}
+		chunks
+	}
+
+	/// The commitment to the test object of `size` bytes.
+	pub fn object(size: u32, good: bool) -> ObjectRef {
+		ObjectRef { hash: MerkleChunks::<CHUNK>::commit(&Self::chunks(size, good)), size }
+	}
+
+	fn judge(object: &ObjectRef) -> Judgement {
+		let verdict = |verdict| Body::Verdict { object: object.hash, verdict }.into();
+		if object.size == 0 {
+			return verdict(Verdict::Amber);
+		}
+		if Self::object(object.size, true) == *object {
+			return verdict(Verdict::Green);
+		}
+		let bad = Self::chunks(object.size, false);
+		let last = (bad.len() as u32).saturating_sub(1);
+		match MerkleChunks::<CHUNK>::evidence(&bad, last) {
+			Some(evidence) if Self::object(object.size, false) == *object => Judgement {
+				body: Body::Verdict {
+					object: object.hash,
+					verdict: Verdict::Red { evidence: sp_io::hashing::blake2_256(&evidence) },
+				},
+				evidence: Some(evidence),
+			},
+			_ => verdict(Verdict::Amber),
+		}
+	}
+}
+
+impl Evaluate for TestEvaluator {
+	fn evaluate(task: &DutyTask) -> Option<Judgement> {
+		Some(match task {
+			DutyTask::Transition { step, from, subject } => {
+				let (output, to) = notary_step(from, subject);
+				Body::Transition { step: *step, from: *from, output, to }.into()
+			}
+			DutyTask::Verdict { object } => Self::judge(object),
+			DutyTask::Decision { subject, required } => Body::Decision {
+				value: Some(required.unwrap_or_else(|| sp_io::hashing::blake2_256(subject))),
+			}
+			.into(),
+		})
+	}
+}
+
 parameter_types! {
 	/// Zero (a source nobody knows early) but in the tests of a source some author knows
 	/// ahead, as BABE's per-block randomness.
@@ -168,7 +241,7 @@ impl pallet_consensus_machine::Config for Test {
 	type EvidenceVerifier = MerkleChunks<CHUNK>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MerkleChunks<CHUNK>;
-	type Evaluator = crate::demo::Misbehaving<Test, crate::demo::DemoEvaluator<CHUNK>>;
+	type Evaluator = TestEvaluator;
 	type CancelOrigin = EnsureRoot<AccountId>;
 	type MaxEvidenceLen = ConstU32<1_024>;
 	type MaxObjectSize = ConstU32<4_096>;

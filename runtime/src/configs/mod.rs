@@ -167,9 +167,9 @@ impl pallet_consensus_machine::Config for Runtime {
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MerkleChunks<CHUNK_SIZE>;
 	#[cfg(feature = "demo")]
-	type Evaluator = pallet_consensus_machine::demo::Misbehaving<
+	type Evaluator = consensus_machine_demo::Misbehaving<
 		Runtime,
-		pallet_consensus_machine::demo::DemoEvaluator<CHUNK_SIZE>,
+		consensus_machine_demo::DemoEvaluator<CHUNK_SIZE>,
 	>;
 	#[cfg(not(feature = "demo"))]
 	type Evaluator = ();
@@ -249,4 +249,6 @@ where
 
 /// Dev-only: see `crate::demo`.
 #[cfg(feature = "demo")]
-impl crate::demo::Config for Runtime {}
+impl crate::demo::Config for Runtime {
+	type Objects = consensus_machine_demo::DemoEvaluator<CHUNK_SIZE>;
+}

@@ -65,6 +65,7 @@ use adversary::*;
 use chain::{development, next_block, next_block_on, vrf_output};
 use checks::*;
 use codec::{Decode, Encode};
+use consensus_machine_demo::DemoEvaluator;
 use consensus_machine_primitives::{
 	light::{ChunkEvidence, Light, MerkleChunks, ObjectRef, Verdict},
 	selection,
@@ -90,7 +91,6 @@ use frame_support::{
 use grinder::*;
 use pallet_consensus_machine::{
 	crypto::KEY_TYPE,
-	demo::DemoEvaluator,
 	offchain::Evaluate,
 	types::{
 		AgentStatus, Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind,

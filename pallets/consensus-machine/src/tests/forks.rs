@@ -193,7 +193,7 @@ fn the_worker_never_signs_a_second_body_for_one_round_instance() {
 fn statement_of_worker(round: RoundId) -> Statement {
 	let info = Rounds::<Test>::get(round).unwrap();
 	let machine = Machines::<Test>::get(info.machine).unwrap();
-	let (output, to) = crate::demo::notary_step(&machine.label.hash, &info.subject);
+	let (output, to) = crate::mock::notary_step(&machine.label.hash, &info.subject);
 	Statement {
 		genesis: ConsensusMachine::genesis_hash(),
 		machine: info.machine,

@@ -1,7 +1,4 @@
-//! Dev and test networks only (the `demo` cargo feature): the dev chain's demo machines and
-//! how its agents judge them ([`DemoEvaluator`]), and misbehaviour on request.
-//!
-//! # Misbehaviour on request
+//! Misbehaviour on request.
 //!
 //! So that users can watch the machine cope, a node may ask some of its local pickets to
 //! misbehave: it writes a SCALE-encoded `Vec<(`[`Behaviour`]`, Percent)>` under
@@ -9,105 +6,28 @@
 //! `--picket-behaviour silent=30`). The local keys, sorted, are dealt out in that order
 //! ([`deal`]): the first `30 %` (rounded up) are silent, the next share gets the next
 //! behaviour, the rest are good. Nothing on chain changes: the misbehaving statements go
-//! through the same checks, and the penalties are the pallet's.
+//! through the same checks, and the penalties are the pallet's. A runtime gets this by wrapping
+//! its evaluator in [`Misbehaving`]; the pallet's off-chain worker asks the evaluator what each
+//! key signs ([`Evaluate::conduct`]) and tells it what was signed ([`Evaluate::signed`]).
 
-use crate::{
-	crypto::{Public, Signature},
-	offchain::{Evaluate, Judgement},
-	pallet::*,
-	types::{DutyTask, EquivocationProof, StoredSignature},
-	LOG_TARGET,
-};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
-	light::{MerkleChunks, ObjectRef, Verdict},
-	statement::{Body, Hash, RoundId, Statement},
+	light::Verdict,
+	statement::{Body, RoundId, Statement},
 };
 use frame_system::offchain::CreateAuthorizedTransaction;
+use pallet_consensus_machine::{
+	crypto::{Public, Signature},
+	offchain::{Evaluate, Judgement},
+	types::{DutyTask, EquivocationProof, StoredSignature},
+	Call, Config, Pallet,
+};
 use sp_io::hashing::blake2_256;
 use sp_runtime::{offchain::storage::StorageValueRef, Percent, RuntimeAppPublic};
 
-/// The notary log's transition from the state labelled `from` on input `subject`: the output is
-/// the subject, the next state `blake2_256("cm/notary" ++ from ++ subject)`.
-pub fn notary_step(from: &Hash, subject: &Hash) -> (Hash, Hash) {
-	let to = blake2_256(&[&b"cm/notary"[..], from, subject].concat());
-	(*subject, to)
-}
-
-/// The demo oracle's answer to `subject`: `blake2_256("cm/oracle" ++ subject)`.
-pub fn oracle(subject: &Hash) -> Hash {
-	blake2_256(&[&b"cm/oracle"[..], subject].concat())
-}
-
-/// Largest demo object the dev agents rebuild to judge (bigger objects get Amber).
-pub const MAX_DEMO_OBJECT: u32 = 64 * 1024;
-
-/// The dev chain's high-level machines and agents, for objects cut in `CHUNK`-byte chunks
-/// (the chain's [`MerkleChunks`] rule).
-///
-/// - Transition rounds run a **notary log** ([`notary_step`]): the step's input is the
-///   opener's `subject` (a document hash), so every good picket computes the same.
-/// - Validity rounds judge **demo objects**: the content of an object of `size` bytes is
-///   `i mod 251` for byte `i` ([`DemoEvaluator::chunks`]). A good agent rebuilds the object:
-///   if the commitment matches the well-formed content it says Green; if it matches the same
-///   content with one byte too many in the last chunk (what the demo driver proposes as a bad
-///   object), Red with that chunk as evidence; otherwise (content it does not hold) Amber.
-/// - Hierarchical rounds (an oracle, [`oracle`]): adopt the required value, else answer.
-pub struct DemoEvaluator<const CHUNK: u32>;
-
-impl<const CHUNK: u32> DemoEvaluator<CHUNK> {
-	/// The chunks of the demo object of `size` bytes: well formed if `good`, else with one
-	/// byte too many in the last chunk, which [`MerkleChunks`] proves bad.
-	pub fn chunks(size: u32, good: bool) -> Vec<Vec<u8>> {
-		let content: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-		let mut chunks = MerkleChunks::<CHUNK>::split(&content);
-		if !good {
-			if let Some(last) = chunks.last_mut() {
-				last.push(0);
-			}
-		}
-		chunks
-	}
-
-	/// The commitment the demo driver proposes for the demo object of `size` bytes.
-	pub fn object(size: u32, good: bool) -> ObjectRef {
-		ObjectRef { hash: MerkleChunks::<CHUNK>::commit(&Self::chunks(size, good)), size }
-	}
-
-	fn judge(object: &ObjectRef) -> Judgement {
-		let amber = Body::Verdict { object: object.hash, verdict: Verdict::Amber }.into();
-		if object.size == 0 || object.size > MAX_DEMO_OBJECT {
-			return amber;
-		}
-		if Self::object(object.size, true) == *object {
-			return Body::Verdict { object: object.hash, verdict: Verdict::Green }.into();
-		}
-		let bad = Self::chunks(object.size, false);
-		if MerkleChunks::<CHUNK>::commit(&bad) != object.hash {
-			return amber;
-		}
-		let last = (bad.len() as u32).saturating_sub(1);
-		let Some(evidence) = MerkleChunks::<CHUNK>::evidence(&bad, last) else { return amber };
-		let verdict = Verdict::Red { evidence: blake2_256(&evidence) };
-		Judgement { body: Body::Verdict { object: object.hash, verdict }, evidence: Some(evidence) }
-	}
-}
-
-impl<const CHUNK: u32> Evaluate for DemoEvaluator<CHUNK> {
-	fn evaluate(task: &DutyTask) -> Option<Judgement> {
-		Some(match task {
-			DutyTask::Transition { step, from, subject } => {
-				let (output, to) = notary_step(from, subject);
-				Body::Transition { step: *step, from: *from, output, to }.into()
-			}
-			DutyTask::Verdict { object } => Self::judge(object),
-			DutyTask::Decision { subject, required } => {
-				Body::Decision { value: Some(required.unwrap_or_else(|| oracle(subject))) }.into()
-			}
-		})
-	}
-}
+/// Where this module logs.
+const LOG_TARGET: &str = "runtime::demo";
 
 /// Evaluator `E`, whose local pickets misbehave as the node asked ([`BEHAVIOUR_KEY`]): a
 /// silent picket signs nothing, a false red or a wrong green says so instead of `E`'s
@@ -127,7 +47,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>, E: Evaluate> Evaluate for
 
 	fn signed(key: &Public, statement: &Statement, signature: &Signature) {
 		if role_of(key) == Some(Behaviour::Equivocate) {
-			Pallet::<T>::equivocate(key, statement, signature);
+			equivocate::<T>(key, statement, signature);
 		}
 	}
 }
@@ -245,24 +165,26 @@ fn misbehave(
 	}
 }
 
-impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
-	/// An equivocating picket also signs a statement contradicting `statement`; the node
-	/// reports the pair, as a gossip peer that saw both would.
-	pub(crate) fn equivocate(key: &Public, statement: &Statement, signature: &Signature) {
-		let other = Statement { body: contradict(&statement.body), ..statement.clone() };
-		let Some(other_signature) = Self::sign(key, &other) else { return };
-		let seat = Self::committee(statement.round)
-			.iter()
-			.position(|s| &s.key == key)
-			.and_then(|index| Self::membership_proof(statement.round, index as u32));
-		let Some(membership) = seat else { return };
-		let report = Call::report_equivocation {
-			membership,
-			proof: alloc::boxed::Box::new(EquivocationProof {
-				first: (statement.clone(), StoredSignature::from(signature.clone())),
-				second: (other, StoredSignature::from(other_signature)),
-			}),
-		};
-		Self::submit_authorized(report, statement.round);
-	}
+/// An equivocating picket also signs a statement contradicting `statement`; the node reports
+/// the pair, as a gossip peer that saw both would.
+fn equivocate<T: Config + CreateAuthorizedTransaction<Call<T>>>(
+	key: &Public,
+	statement: &Statement,
+	signature: &Signature,
+) {
+	let other = Statement { body: contradict(&statement.body), ..statement.clone() };
+	let Some(other_signature) = Pallet::<T>::sign(key, &other) else { return };
+	let seat = Pallet::<T>::committee(statement.round)
+		.iter()
+		.position(|s| &s.key == key)
+		.and_then(|index| Pallet::<T>::membership_proof(statement.round, index as u32));
+	let Some(membership) = seat else { return };
+	let report = Call::report_equivocation {
+		membership,
+		proof: alloc::boxed::Box::new(EquivocationProof {
+			first: (statement.clone(), StoredSignature::from(signature.clone())),
+			second: (other, StoredSignature::from(other_signature)),
+		}),
+	};
+	Pallet::<T>::submit_authorized(report, statement.round);
 }

@@ -3,14 +3,14 @@
 //! Keeps a dev chain busy without a human: every `period` blocks (genesis; `0` switches it
 //! off) it opens a round of the notary log ([`NOTARY`]), a round of the hierarchical oracle
 //! ([`ORACLE`]) and proposes a demo object for judgement on the notary's committee (every
-//! third object is provably bad, see `pallet_consensus_machine::demo::DemoEvaluator`). It
+//! third object is provably bad, see [`crate::DemoEvaluator`]). It
 //! pays the deposits and bonds from its own account ([`account`], endowed by the presets) and
 //! closes what it opened once the pallet lets it. It is bounded: at most
 //! [`MAX_TRACKED`] rounds of its own in flight, and one step's work every `period` blocks.
 //!
 //! It goes through the pallet's public calls with a signed origin, exactly as a user would,
-//! so the chain does nothing for it that it would not do for anyone. Not for production: it
-//! exists only with the runtime's `demo` feature.
+//! so the chain does nothing for it that it would not do for anyone. Not for production: a
+//! runtime has it only with its `demo` feature.
 
 pub use pallet::*;
 
@@ -31,19 +31,23 @@ pub fn account<AccountId: codec::Codec>() -> AccountId {
 
 #[frame_support::pallet]
 pub mod pallet {
-	use crate::configs::CHUNK_SIZE;
+	use crate::DemoObjects;
 	use consensus_machine_primitives::statement::RoundId;
 	use frame_support::pallet_prelude::*;
 	use frame_system::{pallet_prelude::*, RawOrigin};
 	use pallet_consensus_machine::{
-		demo::DemoEvaluator, types::RoundKind, weights::WeightInfo, Pallet as Machines, Rounds,
+		types::RoundKind, weights::WeightInfo, Pallet as Machines, Rounds,
 	};
 	use sp_runtime::traits::Zero;
 
 	type CmWeights<T> = <T as pallet_consensus_machine::Config>::WeightInfo;
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config + pallet_consensus_machine::Config {}
+	pub trait Config: frame_system::Config + pallet_consensus_machine::Config {
+		/// The demo objects it proposes (the chain's evaluator's, so that good ones are green
+		/// and bad ones red).
+		type Objects: DemoObjects;
+	}
 
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
@@ -126,7 +130,7 @@ pub mod pallet {
 			.0;
 			let count = Proposed::<T>::get();
 			let size = super::FIRST_OBJECT_SIZE.saturating_add(count);
-			let object = DemoEvaluator::<CHUNK_SIZE>::object(size, count % 3 != 2);
+			let object = T::Objects::object(size, count % 3 != 2);
 			for what in ["notary round", "oracle round", "proposal"] {
 				if tracked.is_full() {
 					break;

@@ -187,7 +187,7 @@ def ratios(pallet, verify_ps, block):
     statement_compute = (auth.at("time", e=0) + vote.at("time")) * PS_PER_NS
     statement_weight = auth.weight_ps(e=0) + vote.weight_ps()
     draw = pallet["draw_committee"]
-    opening = pallet["open_round"].weight_ps() + draw.weight_ps(n=1000)
+    opening = pallet["commit_round"].weight_ps() + draw.weight_ps(n=1000)
     settle = pallet["close_round"].weight_ps(n=1000)
     prune = pallet["prune_round"].weight_ps(n=1000)
     rows = [

@@ -16,7 +16,7 @@ use consensus_machine_primitives::{
 	light::Verdict,
 	statement::{Body, RoundId, Statement},
 };
-use frame_system::offchain::CreateAuthorizedTransaction;
+use frame_system::offchain::{CreateAuthorizedTransaction, SubmitTransaction};
 use pallet_consensus_machine::{
 	crypto::{Public, Signature},
 	offchain::{Evaluate, Judgement},
@@ -42,10 +42,12 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>, E: Evaluate> Evaluate for
 	}
 
 	fn conduct(key: &Public, round: RoundId, judgement: Judgement) -> Option<Judgement> {
+		let judgement = E::conduct(key, round, judgement)?;
 		misbehave(role_of(key), judgement, round)
 	}
 
 	fn signed(key: &Public, statement: &Statement, signature: &Signature) {
+		E::signed(key, statement, signature);
 		if role_of(key) == Some(Behaviour::Equivocate) {
 			equivocate::<T>(key, statement, signature);
 		}
@@ -53,7 +55,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>, E: Evaluate> Evaluate for
 }
 
 /// The behaviour the node asked of its local key `key`: the local keys, sorted, are dealt the
-/// behaviours in order ([`deal`]).
+/// behaviours in order ([`deal`]). Read afresh at each call: a dev node holds a few keys.
 pub fn role_of(key: &Public) -> Option<Behaviour> {
 	let mut keys = Public::all();
 	keys.sort();
@@ -173,7 +175,7 @@ fn equivocate<T: Config + CreateAuthorizedTransaction<Call<T>>>(
 	signature: &Signature,
 ) {
 	let other = Statement { body: contradict(&statement.body), ..statement.clone() };
-	let Some(other_signature) = Pallet::<T>::sign(key, &other) else { return };
+	let Some(other_signature) = key.sign(&other.signing_payload()) else { return };
 	let seat = Pallet::<T>::committee(statement.round)
 		.iter()
 		.position(|s| &s.key == key)
@@ -186,5 +188,9 @@ fn equivocate<T: Config + CreateAuthorizedTransaction<Call<T>>>(
 			second: (other, StoredSignature::from(other_signature)),
 		}),
 	};
-	Pallet::<T>::submit_authorized(report, statement.round);
+	let xt = T::create_authorized_transaction(report.into());
+	if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_err() {
+		// Usually: the same report is already in the pool.
+		log::debug!(target: LOG_TARGET, "a report for round {} was not accepted", statement.round);
+	}
 }

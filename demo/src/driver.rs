@@ -135,14 +135,14 @@ pub mod pallet {
 				if tracked.is_full() {
 					break;
 				}
-				weight.saturating_accrue(CmWeights::<T>::open_round());
+				weight.saturating_accrue(CmWeights::<T>::commit_round());
 				let round = pallet_consensus_machine::NextRoundId::<T>::get();
 				let opened = match what {
 					"notary round" => {
-						Machines::<T>::open_round(Self::origin(), super::NOTARY, subject)
+						Machines::<T>::commit_round(Self::origin(), super::NOTARY, subject)
 					}
 					"oracle round" => {
-						Machines::<T>::open_round(Self::origin(), super::ORACLE, subject)
+						Machines::<T>::commit_round(Self::origin(), super::ORACLE, subject)
 					}
 					_ => Machines::<T>::propose(Self::origin(), super::NOTARY, object.hash, size),
 				};

@@ -6,12 +6,14 @@
 
 use crate::service::FullClient;
 use codec::Decode;
-use consensus_machine_runtime::{Hash, Runtime, RuntimeEvent};
+use consensus_machine_runtime::{
+	AccountId, Balance, Block, BlockNumber, Hash, Runtime, RuntimeEvent,
+};
 use consensus_machine_runtime_api::{verify_certificate, ConsensusMachineApi};
 use futures::StreamExt;
 use pallet_consensus_machine::Event;
 use sc_client_api::{BlockchainEvents, StorageProvider};
-use sp_api::ProvideRuntimeApi;
+use sp_api::{ApiExt, ProvideRuntimeApi};
 use sp_core::storage::StorageKey;
 use sp_runtime::traits::Header;
 use std::sync::Arc;
@@ -52,12 +54,24 @@ fn events(client: &FullClient, at: Hash) -> Vec<Event<Runtime>> {
 /// The certificate of `round` at `at`, re-verified.
 fn check(client: &FullClient, at: Hash, round: u64) -> String {
 	let api = client.runtime_api();
-	let found = (api.certificate(at, round), api.committee(at, round), api.round(at, round));
+	// The round's slots and threshold: a runtime before API version 2 returned the storage
+	// record.
+	let version =
+		api.api_version::<dyn ConsensusMachineApi<Block, AccountId, Balance, BlockNumber>>(at);
+	#[allow(deprecated)]
+	let info = match version {
+		Ok(Some(v)) if v < 2 => {
+			api.round_before_version_2(at, round).map(|r| r.map(|r| (r.slots, r.threshold)))
+		}
+		_ => api.round(at, round).map(|r| r.map(|r| (r.slots, r.threshold))),
+	};
+	let found = (api.certificate(at, round), api.committee(at, round), info);
 	match found {
-		(Ok(Some(cert)), Ok(Some(committee)), Ok(Some(info))) => {
-			match verify_certificate(&committee, info.threshold, &cert) {
+		(Ok(Some(cert)), Ok(Some(committee)), Ok(Some((slots, threshold)))) => {
+			let all = slots;
+			match verify_certificate(&committee, threshold, &cert) {
 				Ok(slots) if slots == cert.slots => {
-					format!("certificate re-verified off chain ({slots} of {} slots)", info.slots)
+					format!("certificate re-verified off chain ({slots} of {all} slots)")
 				}
 				Ok(slots) => format!("certificate MISMATCH ({slots} verified, {})", cert.slots),
 				Err(e) => format!("certificate FAILED verification: {e:?}"),

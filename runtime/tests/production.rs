@@ -40,7 +40,7 @@ fn without_an_evaluator_no_round_opens_and_no_picket_has_a_duty() {
 		// The preset's machines exist, but nobody can open a round of them or propose.
 		assert!(pallet_consensus_machine::Machines::<Runtime>::get(0).is_some());
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(alice.clone()), 0, [1; 32]),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(alice.clone()), 0, [1; 32]),
 			Error::<Runtime>::NoEvaluator
 		);
 		assert_noop!(

@@ -14,7 +14,7 @@ use consensus_machine_primitives::{
 use consensus_machine_runtime::{
 	configs::CHUNK_SIZE,
 	demo::NOTARY,
-	genesis_config_presets::{agent_account, agent_picket, picket_seed, DEV_AGENTS},
+	genesis_config_presets::{agent_account, agent_picket, DEV_AGENTS},
 	AccountId, ConsensusMachine, Runtime, RuntimeOrigin, System, UncheckedExtrinsic,
 };
 use frame_support::{
@@ -25,36 +25,17 @@ use frame_support::{
 use pallet_consensus_machine::{
 	types::OffenceKind, Certificates, NextRoundId, OffenceIndex, Penalties, Rounds,
 };
-use sp_core::offchain::{
-	testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
-	OffchainDbExt, OffchainWorkerExt, StorageKind, TransactionPoolExt,
-};
-use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_core::offchain::StorageKind;
 use sp_runtime::{traits::IdentifyAccount, Percent};
-use std::sync::Arc;
 
 mod chain;
-use chain::{development, next_block};
-
-type Pool = Arc<parking_lot::RwLock<PoolState>>;
+use chain::{development, next_block, with_dev_pickets, Pool};
 
 /// A dev node on the development preset: an off-chain worker, a pool, and a keystore with
 /// every dev agent's picket key. The demo driver is switched off, so that the only rounds are
 /// the test's.
 fn node() -> (sp_io::TestExternalities, Pool) {
-	let mut ext = development();
-	let (offchain, _) = TestOffchainExt::new();
-	let (pool, state) = TestTransactionPoolExt::new();
-	let keystore = MemoryKeystore::new();
-	for i in 0..DEV_AGENTS {
-		keystore
-			.sr25519_generate_new(pallet_consensus_machine::crypto::KEY_TYPE, Some(&picket_seed(i)))
-			.unwrap();
-	}
-	ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	ext.register_extension(OffchainWorkerExt::new(offchain));
-	ext.register_extension(TransactionPoolExt::new(pool));
-	ext.register_extension(KeystoreExt::new(keystore));
+	let (mut ext, state) = with_dev_pickets(development());
 	ext.execute_with(|| consensus_machine_runtime::demo::Period::<Runtime>::put(0));
 	(ext, state)
 }
@@ -95,7 +76,7 @@ fn run_to_draw(round: RoundId) {
 /// A round of the notary log, drawn.
 fn notary_round() -> RoundId {
 	let round = NextRoundId::<Runtime>::get();
-	assert_ok!(ConsensusMachine::open_round(alice(), NOTARY, [9; 32]));
+	assert_ok!(ConsensusMachine::commit_round(alice(), NOTARY, [9; 32]));
 	run_to_draw(round);
 	round
 }

@@ -415,15 +415,15 @@ fn machine_cases(client: &mut Client, alice: &sr25519::Pair, bob: &sr25519::Pair
 fn round_cases(client: &mut Client, alice: &sr25519::Pair, poor: &sr25519::Pair) -> Vec<Case> {
 	vec![
 		Case {
-			input: "`open_round` of an unknown machine".into(),
+			input: "`commit_round` of an unknown machine".into(),
 			extrinsic: client
-				.signed(alice, cm(CmCall::open_round { machine: 999, subject: [1; 32] })),
+				.signed(alice, cm(CmCall::commit_round { machine: 999, subject: [1; 32] })),
 			expected: Outcome::Failed(module(Error::UnknownMachine)),
 		},
 		Case {
-			input: "`open_round` from an account short of the round fee and deposit".into(),
+			input: "`commit_round` from an account short of the round fee and deposit".into(),
 			extrinsic: client
-				.signed(poor, cm(CmCall::open_round { machine: NOTARY, subject: [1; 32] })),
+				.signed(poor, cm(CmCall::commit_round { machine: NOTARY, subject: [1; 32] })),
 			expected: Outcome::Failed(module(Error::CannotPayRoundFee)),
 		},
 		Case {
@@ -594,7 +594,7 @@ fn hostile_calls_get_precise_errors_and_change_nothing() {
 
 	// A round of the notary log, opened by a user; no picket signs, so it stays open.
 	let opened =
-		client.must_succeed(&alice, cm(CmCall::open_round { machine: NOTARY, subject: [7; 32] }));
+		client.must_succeed(&alice, cm(CmCall::commit_round { machine: NOTARY, subject: [7; 32] }));
 	let round: RoundId = opened
 		.iter()
 		.find_map(|e| match e {

@@ -87,7 +87,7 @@ fn the_development_preset_bonds_the_dev_agents_and_creates_the_demo_machines() {
 fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 	development().execute_with(|| {
 		let genesis = Runtime::genesis_hash();
-		assert_ok!(RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+		assert_ok!(RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::commit_round {
 			machine: 1,
 			subject: [9; 32],
 		})
@@ -167,27 +167,10 @@ fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 fn picket_agents_on_the_real_runtime_submit_statements_the_runtime_accepts() {
 	use codec::Decode;
 	use consensus_machine_runtime::{Executive, UncheckedExtrinsic};
-	use sp_core::offchain::{
-		testing::{TestOffchainExt, TestTransactionPoolExt},
-		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
-	};
-	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 
-	let mut ext = development();
-	let (offchain, _) = TestOffchainExt::new();
-	let (pool, state) = TestTransactionPoolExt::new();
-	let keystore = MemoryKeystore::new();
-	for i in 0..DEV_AGENTS {
-		keystore
-			.sr25519_generate_new(pallet_consensus_machine::crypto::KEY_TYPE, Some(&picket_seed(i)))
-			.unwrap();
-	}
-	ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	ext.register_extension(OffchainWorkerExt::new(offchain));
-	ext.register_extension(TransactionPoolExt::new(pool));
-	ext.register_extension(KeystoreExt::new(keystore));
+	let (mut ext, state) = chain::with_dev_pickets(development());
 	ext.execute_with(|| {
-		assert_ok!(RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+		assert_ok!(RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::commit_round {
 			machine: 0,
 			subject: [7; 32],
 		})
@@ -329,7 +312,12 @@ fn try_state_passes_after_the_version_8_migration_of_live_rounds() {
 		Rounds::<Runtime>::insert(live, &rounds.iter().find(|(id, _)| id == live).unwrap().1);
 		InnerMigrateV7ToV8::<Runtime>::post_upgrade(before.clone()).expect("restored");
 		Rounds::<Runtime>::mutate(live, |r| r.as_mut().unwrap().phase.decide(1));
-		let refused = InnerMigrateV7ToV8::<Runtime>::post_upgrade(before);
+		let refused = InnerMigrateV7ToV8::<Runtime>::post_upgrade(before.clone());
 		assert_eq!(refused, Err("a round's decision block changed".into()));
+		// Or one that lost any other field.
+		Rounds::<Runtime>::insert(live, &rounds.iter().find(|(id, _)| id == live).unwrap().1);
+		Rounds::<Runtime>::mutate(live, |r| r.as_mut().unwrap().threshold += 1);
+		let refused = InnerMigrateV7ToV8::<Runtime>::post_upgrade(before);
+		assert_eq!(refused, Err("a round's other fields changed".into()));
 	});
 }

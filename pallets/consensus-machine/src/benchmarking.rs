@@ -132,8 +132,8 @@ fn open<T: Config>(machine: MachineId) -> Result<RoundId, BenchmarkError> {
 		T::RoundOrigin::ensure_origin(origin.clone()).map_err(|_| BenchmarkError::Weightless)?;
 	T::Currency::set_balance(&opener, plenty::<T>());
 	let id = NextRoundId::<T>::get();
-	Pallet::<T>::open_round(origin, machine, [9; 32])
-		.map_err(|_| BenchmarkError::Stop("open_round"))?;
+	Pallet::<T>::commit_round(origin, machine, [9; 32])
+		.map_err(|_| BenchmarkError::Stop("commit_round"))?;
 	Ok(id)
 }
 
@@ -209,7 +209,7 @@ fn draw<T: Config>(round: RoundId) -> Result<u32, BenchmarkError> {
 }
 
 /// A fresh machine of `n` slots over enough agents, with a round open and its committee drawn.
-fn open_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
+fn commit_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
 	agents::<T>(n);
 	let machine = machine::<T>(n)?;
 	next_snapshot::<T>();
@@ -385,7 +385,7 @@ fn pair(first: Signed, second: Signed) -> alloc::boxed::Box<EquivocationProof> {
 /// The membership proof of a seat of a fresh round of the largest committee (the longest
 /// path), and two different statements its key signed for that round.
 fn equivocation<T: Config>() -> Result<(SeatProof<T::AccountId>, Signed, Signed), BenchmarkError> {
-	let (machine, round) = open_round_of::<T>(T::MaxCommittee::get())?;
+	let (machine, round) = commit_round_of::<T>(T::MaxCommittee::get())?;
 	let (index, key, _) = seat_keys::<T>(round).pop().expect("a seat");
 	let proof = Pallet::<T>::membership_proof(round, index).ok_or(BenchmarkError::Stop("proof"))?;
 	let first = transition::<T>(machine, round);
@@ -624,7 +624,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn open_round() -> Result<(), BenchmarkError> {
+	fn commit_round() -> Result<(), BenchmarkError> {
 		let n = T::MaxCommittee::get();
 		agents::<T>(n);
 		let machine = machine::<T>(n)?;
@@ -681,7 +681,7 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_statement(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
 		// Every other seat stated another value: the decision's gathering reads them all.
-		let (machine, round) = open_round_of::<T>(n)?;
+		let (machine, round) = commit_round_of::<T>(n)?;
 		let statement = transition::<T>(machine, round);
 		let (seat, last, submitted) = all_but_the_deciding_seat::<T>(&statement);
 		everyone_else::<T>(round, &submitted, |i| {

@@ -261,7 +261,7 @@ impl Fuzzer<'_> {
 			7 => {
 				let machine = self.below(NextMachineId::<Test>::get() + 1);
 				let (who, subject) = (self.account(), h(self.byte()));
-				self.dispatch(Origin::Signed(who), CmCall::open_round { machine, subject });
+				self.dispatch(Origin::Signed(who), CmCall::commit_round { machine, subject });
 			}
 			8 => self.propose(),
 			9 | 10 => self.statement(),
@@ -453,7 +453,7 @@ impl Fuzzer<'_> {
 		match duty {
 			Some(duty) => {
 				let judgement = TestEvaluator::evaluate(&duty.task)
-					.expect("the demo evaluator judges every task");
+					.expect("the test evaluator judges every task");
 				let statement = Statement {
 					genesis,
 					machine: duty.machine,
@@ -732,13 +732,13 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 		for subject in 0..opens {
 			flood.raw(
 				Origin::Signed(account),
-				CmCall::open_round { machine: 0, subject: h(subject) },
+				CmCall::commit_round { machine: 0, subject: h(subject) },
 			);
 		}
 	}
 	// Drawn two blocks after their commitment (fresh randomness), four a block.
 	flood.blocks(2);
-	flood.raw(Origin::Signed(23), CmCall::open_round { machine: 0, subject: h(9) });
+	flood.raw(Origin::Signed(23), CmCall::commit_round { machine: 0, subject: h(9) });
 	flood.blocks(12);
 
 	let mut weak = Seed::default();
@@ -772,7 +772,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 	let mut handover = Seed::default();
 	handover.raw(Origin::Root, oracle);
-	handover.raw(Origin::Signed(11), CmCall::open_round { machine: 0, subject: h(2) });
+	handover.raw(Origin::Signed(11), CmCall::commit_round { machine: 0, subject: h(2) });
 	handover.blocks(2);
 	handover.statement(0, 0, &[0]);
 	handover.blocks(4);
@@ -795,7 +795,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 			(Origin::Root, machine(10, p(1, 100), eps(0, 0), 10)),
 			(Origin::Root, judge(10, MAX_ROUND_DURATION + 1)),
 			(Origin::Signed(5), judge(10, 10)),
-			(Origin::Signed(11), CmCall::open_round { machine: 7, subject: h(1) }),
+			(Origin::Signed(11), CmCall::commit_round { machine: 7, subject: h(1) }),
 			(Origin::Signed(11), CmCall::propose { machine: 0, object: bad.hash, size: 0 }),
 			(Origin::Signed(11), CmCall::propose { machine: 7, object: bad.hash, size: 19 }),
 			(

@@ -1150,14 +1150,14 @@ pub mod pallet {
 		/// error. Complexity: `O(1)`; the
 		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::open_round().saturating_add(Pallet::<T>::fee_db_weight()))]
-		pub fn open_round(
+		#[pallet::weight(T::WeightInfo::commit_round().saturating_add(Pallet::<T>::fee_db_weight()))]
+		pub fn commit_round(
 			origin: OriginFor<T>,
 			machine: MachineId,
 			subject: Hash,
 		) -> DispatchResult {
 			let who = T::RoundOrigin::ensure_origin(origin)?;
-			Self::do_open_round(who, machine, subject).map(|_| ())
+			Self::do_commit_round(who, machine, subject).map(|_| ())
 		}
 
 		/// A picket's signed statement, submitted without fees. A red verdict carries its

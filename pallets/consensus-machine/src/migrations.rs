@@ -83,7 +83,8 @@ pub mod v6 {
 			);
 			let records: alloc::vec::Vec<_> = v5::Validity::<T>::drain().collect();
 			for (object, record) in &records {
-				if let Some(round) = Rounds::<T>::get(record.round) {
+				// Rounds are still in their version-7 layout here (version 8 changes it).
+				if let Some(round) = crate::migrations::v8::v7::Rounds::<T>::get(record.round) {
 					Validity::<T>::insert(round.machine, object, record);
 				}
 			}
@@ -130,7 +131,8 @@ pub mod v7 {
 			let mut waiting = 0u64;
 			for id in first..end {
 				waiting += 1;
-				let Some(round) = Rounds::<T>::get(id) else { continue };
+				// Rounds are still in their version-7 layout here (version 8 changes it).
+				let Some(round) = crate::migrations::v8::v7::Rounds::<T>::get(id) else { continue };
 				if !matches!(round.kind, RoundKind::Backup { .. }) {
 					PendingDrawsOf::<T>::mutate(&round.opener, |n| *n = n.saturating_add(1));
 				}
@@ -158,7 +160,7 @@ pub mod v8 {
 		pallet::*,
 		types::{Draw, Phase, RoundInfo, RoundKind},
 	};
-	use consensus_machine_primitives::statement::{Hash, Level, MachineId};
+	use consensus_machine_primitives::statement::{Hash, Level, MachineId, RoundId};
 	use frame_support::{
 		migrations::VersionedMigration,
 		pallet_prelude::*,
@@ -167,9 +169,13 @@ pub mod v8 {
 	use frame_system::pallet_prelude::BlockNumberFor;
 	use sp_runtime::traits::Bounded;
 
-	/// The version-7 layout.
+	/// The version-7 layout (rounds were stored so from version 5 to version 7).
 	pub mod v7 {
 		use super::*;
+
+		/// Rounds in the version-7 layout.
+		#[frame_support::storage_alias]
+		pub type Rounds<T: Config> = StorageMap<Pallet<T>, Twox64Concat, RoundId, OldRoundOf<T>>;
 
 		/// A round before its phase was one value.
 		#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
@@ -280,28 +286,55 @@ pub mod v8 {
 			T::DbWeight::get().reads_writes(rounds, rounds)
 		}
 
-		/// Every round, as it was: id, deadline (or none), seed, instance, snapshot, total
-		/// stake, decision block and whether closed.
+		/// Every round, as it was: whether drawn and with what, its decision block, whether
+		/// closed, and every other field's encoding. A round that was not drawn cannot have
+		/// been decided or closed: the migration would lose that, so it refuses.
 		#[cfg(feature = "try-runtime")]
 		fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
 			let mut before = alloc::vec::Vec::new();
-			for (id, raw) in
-				Rounds::<T>::iter_keys().map(|id| (id, Rounds::<T>::hashed_key_for(id)))
-			{
-				let old: OldRoundOf<T> = frame_support::storage::unhashed::get(&raw)
-					.ok_or("a version-7 round does not decode")?;
-				before.push((id, summary_of_old(&old)));
+			for (id, old) in v7::Rounds::<T>::iter() {
+				let drawn = old.deadline != BlockNumberFor::<T>::max_value();
+				ensure!(
+					drawn || (old.decided.is_none() && !old.closed),
+					"a version-7 round decided or closed before its draw"
+				);
+				let summary = Summary {
+					draw: drawn.then_some((
+						old.deadline,
+						old.seed,
+						old.instance,
+						old.snapshot,
+						old.total_stake,
+					)),
+					decided: old.decided,
+					closed: old.closed,
+					rest: (
+						old.machine,
+						old.level,
+						old.subject,
+						&old.opener,
+						old.deposit,
+						old.opened,
+						old.slots,
+						old.threshold,
+						&old.kind,
+					)
+						.encode(),
+				};
+				before.push((id, summary));
 			}
+			ensure!(
+				before.len() == Rounds::<T>::iter_keys().count(),
+				"a version-7 round does not decode"
+			);
 			Ok(before.encode())
 		}
 
 		/// Every round decodes in the new layout and says what it said before.
 		#[cfg(feature = "try-runtime")]
 		fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-			let before: alloc::vec::Vec<(
-				consensus_machine_primitives::statement::RoundId,
-				Summary<BlockNumberFor<T>>,
-			)> = Decode::decode(&mut &state[..]).map_err(|_| "the pre-upgrade state")?;
+			let before: alloc::vec::Vec<(RoundId, Summary<BlockNumberFor<T>>)> =
+				Decode::decode(&mut &state[..]).map_err(|_| "the pre-upgrade state")?;
 			ensure!(Rounds::<T>::iter_keys().count() == before.len(), "rounds gained or lost");
 			for (id, old) in before {
 				let new = Rounds::<T>::get(id).ok_or("a round lost its layout")?;
@@ -310,6 +343,19 @@ pub mod v8 {
 				ensure!(draw == old.draw, "a round's draw changed");
 				ensure!(new.decided() == old.decided, "a round's decision block changed");
 				ensure!(new.is_closed() == old.closed, "a round's closing changed");
+				let rest = (
+					new.machine,
+					new.level,
+					new.subject,
+					&new.opener,
+					new.deposit,
+					new.opened,
+					new.slots,
+					new.threshold,
+					&new.kind,
+				)
+					.encode();
+				ensure!(rest == old.rest, "a round's other fields changed");
 			}
 			Ok(())
 		}
@@ -322,24 +368,8 @@ pub mod v8 {
 		draw: Option<(N, Hash, Hash, u32, u128)>,
 		decided: Option<N>,
 		closed: bool,
-	}
-
-	#[cfg(feature = "try-runtime")]
-	fn summary_of_old<A, B, N: Bounded + PartialEq + Copy>(
-		old: &v7::RoundInfo<A, B, N>,
-	) -> Summary<N> {
-		let drawn = old.deadline != N::max_value();
-		Summary {
-			draw: drawn.then_some((
-				old.deadline,
-				old.seed,
-				old.instance,
-				old.snapshot,
-				old.total_stake,
-			)),
-			decided: old.decided.filter(|_| drawn),
-			closed: old.closed && drawn,
-		}
+		/// The other fields, encoded in order.
+		rest: alloc::vec::Vec<u8>,
 	}
 
 	/// Version 7 → 8, run once: `VersionedMigration` checks and bumps the on-chain version.

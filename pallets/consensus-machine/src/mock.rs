@@ -141,7 +141,7 @@ pub fn notary_step(from: &Hash, subject: &Hash) -> (Hash, Hash) {
 }
 
 /// How the test chain's good pickets judge: transitions by [`notary_step`]; decisions adopt
-/// the required value, else `blake2_256(subject)`; objects are test objects
+/// the required value, else `blake2_256("cm/oracle" ++ subject)`; objects are test objects
 /// ([`TestEvaluator::object`]): Green if well formed, Red with the last chunk as evidence if
 /// one byte too long, Amber for anything else.
 pub struct TestEvaluator;
@@ -194,10 +194,10 @@ impl Evaluate for TestEvaluator {
 				Body::Transition { step: *step, from: *from, output, to }.into()
 			}
 			DutyTask::Verdict { object } => Self::judge(object),
-			DutyTask::Decision { subject, required } => Body::Decision {
-				value: Some(required.unwrap_or_else(|| sp_io::hashing::blake2_256(subject))),
+			DutyTask::Decision { subject, required } => {
+				let answer = || sp_io::hashing::blake2_256(&[&b"cm/oracle"[..], subject].concat());
+				Body::Decision { value: Some(required.unwrap_or_else(answer)) }.into()
 			}
-			.into(),
 		})
 	}
 }

@@ -321,7 +321,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 	}
 
 	/// `key`'s signature on `statement`, from the keystore.
-	pub fn sign(key: &Public, statement: &Statement) -> Option<Signature> {
+	pub(crate) fn sign(key: &Public, statement: &Statement) -> Option<Signature> {
 		let signature = key.sign(&statement.signing_payload());
 		if signature.is_none() {
 			log::warn!(target: LOG_TARGET, "the keystore cannot sign for {key:?}");
@@ -330,7 +330,7 @@ impl<T: Config + CreateAuthorizedTransaction<Call<T>>> Pallet<T> {
 	}
 
 	/// Submits `call` as a fee-less authorised transaction.
-	pub fn submit_authorized(call: Call<T>, round: RoundId) {
+	pub(crate) fn submit_authorized(call: Call<T>, round: RoundId) {
 		let xt = T::create_authorized_transaction(call.into());
 		if SubmitTransaction::<T, Call<T>>::submit_transaction(xt).is_err() {
 			// Usually: the same statement is already in the pool.

@@ -18,7 +18,7 @@
 //! paid to the reporter would come back to it and only lower its penalty. Reporting costs an
 //! honest node nothing instead: a complete proof is a fee-less transaction
 //! ([`Pallet::authorize_equivocation_report`]). Whoever sees two conflicting statements (a
-//! gossip peer, an indexer, the `demo` feature's equivocating pickets themselves) reports them
+//! gossip peer, an indexer, the dev chain's equivocating pickets themselves) reports them
 //! at no cost; a certificate that contradicts a recorded statement convicts its signer without
 //! any report.
 

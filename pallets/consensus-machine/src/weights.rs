@@ -54,7 +54,7 @@ pub trait WeightInfo {
 	fn create_hierarchical_machine(n: u32) -> Weight;
 	fn exact_rule(n: u32) -> Weight;
 	fn set_machine_opener() -> Weight;
-	fn open_round() -> Weight;
+	fn commit_round() -> Weight;
 	fn propose() -> Weight;
 	fn draw_committee(n: u32) -> Weight;
 	fn submit_statement(n: u32) -> Weight;
@@ -317,7 +317,7 @@ impl<D: Get<RuntimeDbWeight>> WeightInfo for WeightsWith<D> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `ConsensusMachine::Rounds` (r:0 w:1)
 	/// Proof: `ConsensusMachine::Rounds` (`max_values`: None, `max_size`: Some(274), added: 2749, mode: `MaxEncodedLen`)
-	fn open_round() -> Weight {
+	fn commit_round() -> Weight {
 		// Proof size in bytes, measured: `4268`;
 		// estimated: `3759`.
 		// Base: the fit's, or the fastest measurement if larger (a fit's intercept below it).
@@ -983,8 +983,8 @@ impl WeightInfo for () {
 	fn set_machine_opener() -> Weight {
 		WeightsWith::<ParityDbWeight>::set_machine_opener()
 	}
-	fn open_round() -> Weight {
-		WeightsWith::<ParityDbWeight>::open_round()
+	fn commit_round() -> Weight {
+		WeightsWith::<ParityDbWeight>::commit_round()
 	}
 	fn propose() -> Weight {
 		WeightsWith::<ParityDbWeight>::propose()

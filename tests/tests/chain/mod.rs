@@ -63,3 +63,33 @@ pub fn next_block_on(fork: &[u8]) -> u32 {
 	consensus_machine_runtime::DemoDriver::on_initialize(n);
 	n
 }
+
+/// The pool of a test node: the transactions its off-chain worker submitted.
+#[allow(dead_code)]
+pub type Pool = std::sync::Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>;
+
+/// `ext` as a node running every dev agent's picket: an off-chain worker (with its off-chain
+/// database), a transaction pool, and a keystore holding every dev picket key. Returns the
+/// pool too.
+#[allow(dead_code)]
+pub fn with_dev_pickets(mut ext: sp_io::TestExternalities) -> (sp_io::TestExternalities, Pool) {
+	use consensus_machine_runtime::genesis_config_presets::{picket_seed, DEV_AGENTS};
+	use sp_core::offchain::{
+		testing::{TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+	let (offchain, _) = TestOffchainExt::new();
+	let (pool, state) = TestTransactionPoolExt::new();
+	let keystore = MemoryKeystore::new();
+	for i in 0..DEV_AGENTS {
+		keystore
+			.sr25519_generate_new(pallet_consensus_machine::crypto::KEY_TYPE, Some(&picket_seed(i)))
+			.unwrap();
+	}
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	(ext, state)
+}

@@ -513,7 +513,7 @@ impl Sim {
 		for flooder in self.flooders.clone() {
 			loop {
 				let open =
-					RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+					RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::commit_round {
 						machine: self.oracle,
 						subject: self.rng.hash(),
 					});

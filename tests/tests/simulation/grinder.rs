@@ -144,7 +144,7 @@ impl Sim {
 		if bad < GRIND_BAD_SLOTS {
 			return;
 		}
-		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::commit_round {
 			machine: self.oracle,
 			subject: self.rng.hash(),
 		});

@@ -7,7 +7,7 @@ impl Sim {
 	pub(crate) fn open_oracle_round(&mut self) {
 		let now = System::block_number();
 		let round = NextRoundId::<Runtime>::get();
-		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::open_round {
+		let open = RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::commit_round {
 			machine: self.oracle,
 			subject: self.rng.hash(),
 		});

@@ -10,6 +10,7 @@ use consensus_machine_primitives::{
 	statement::{Hash, Level, MachineId, RoundId},
 	DecisionRule, EpsilonArg, Error as ThresholdError, ProbabilityArg,
 };
+use pallet_consensus_machine::migrations::v8::v7;
 use pallet_consensus_machine::{
 	crypto::Public,
 	types::{
@@ -19,8 +20,8 @@ use pallet_consensus_machine::{
 };
 use scale_info::TypeInfo;
 
-/// A round as the API shows it: what a client needs, independent of how the pallet stores
-/// rounds (the storage layout may change without the API changing).
+/// A round as the API shows it: its own struct, so that the pallet's storage record may change
+/// without the API changing (it shares the pallet's `RoundKind` and `Phase` types).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct RoundView<AccountId, Balance, BlockNumber> {
 	/// The machine.
@@ -82,8 +83,12 @@ sp_api::decl_runtime_apis! {
 		fn thresholds(n: u32, p: ProbabilityArg, epsilon: EpsilonArg) -> Result<DecisionRule, ThresholdError>;
 		/// A machine: its levels' rules and its latest certified state.
 		fn machine(machine: MachineId) -> Option<MachineInfo<Balance, BlockNumber>>;
-		/// A round (its seed and stake snapshot id reproduce the draw).
+		/// A round (once drawn, its seed and stake snapshot id reproduce the draw).
 		fn round(round: RoundId) -> Option<RoundView<AccountId, Balance, BlockNumber>>;
+		/// A round as version 1 returned it: the pallet's storage record of storage version 7
+		/// (callable as `round_before_version_2`, for blocks of runtimes before the change).
+		#[changed_in(2)]
+		fn round(round: RoundId) -> Option<v7::RoundInfo<AccountId, Balance, BlockNumber>>;
 		/// A round's committee.
 		fn committee(round: RoundId) -> Option<Vec<Seat<AccountId>>>;
 		/// A decided round's certificate, to re-verify with the primitives alone.

@@ -1,6 +1,6 @@
 //! Committing rounds of every kind: a transition round of a unitary machine
-//! ([`Call::open_round`]), a validity round ([`Call::propose`]), the primary level of a
-//! hierarchical round ([`Call::open_round`] on a hierarchical machine), and a backup level
+//! ([`Call::commit_round`]), a validity round ([`Call::propose`]), the primary level of a
+//! hierarchical round ([`Call::commit_round`] on a hierarchical machine), and a backup level
 //! (from the handover).
 //!
 //! # Commit, then draw
@@ -257,7 +257,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_open_round(
+	pub(crate) fn do_commit_round(
 		who: T::AccountId,
 		machine_id: MachineId,
 		subject: Hash,

@@ -47,7 +47,11 @@ fn grinding_bond_extra_against_the_known_seed_predicts_nothing() {
 				assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), delta));
 			}
 			let prediction = predicted(round, SLOTS);
-			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+			assert_ok!(ConsensusMachine::commit_round(
+				RuntimeOrigin::signed(OPENER),
+				machine,
+				h(9)
+			));
 			run_to_draw();
 			let committee = committee_of(round);
 			assert_ne!(committee, prediction, "δ = {delta}: the grinder's prediction failed");
@@ -83,7 +87,11 @@ fn burning_round_ids_against_the_known_seed_predicts_nothing() {
 			let round = NextRoundId::<Test>::get();
 			assert_eq!(round, u64::from(burned));
 			let prediction = predicted(round, SLOTS);
-			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+			assert_ok!(ConsensusMachine::commit_round(
+				RuntimeOrigin::signed(OPENER),
+				machine,
+				h(9)
+			));
 			run_to_draw();
 			let committee = committee_of(round);
 			assert_ne!(committee, prediction, "{burned} ids burned: the prediction failed");
@@ -100,7 +108,7 @@ fn a_round_is_never_drawn_from_randomness_known_at_its_commitment() {
 		let machine = create_machine();
 		run_to_block(3);
 		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 		System::assert_last_event(Event::RoundCommitted { round, machine, level: 0 }.into());
 		let committed = Rounds::<Test>::get(round).unwrap();
 		assert!(!committed.is_drawn());
@@ -179,7 +187,7 @@ fn a_draw_waits_for_randomness_newer_than_the_snapshot() {
 /// Commits a round of `machine` without running to its draw.
 fn open_without_draw(machine: MachineId) -> RoundId {
 	let round = NextRoundId::<Test>::get();
-	assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+	assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 	round
 }
 
@@ -367,7 +375,11 @@ fn a_block_author_who_knows_the_seed_early_cannot_aim_stake_at_it() {
 				.into_iter()
 				.map(|(index, slots)| (AgentAt::<Test>::get(index).unwrap(), slots))
 				.collect();
-			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+			assert_ok!(ConsensusMachine::commit_round(
+				RuntimeOrigin::signed(OPENER),
+				machine,
+				h(9)
+			));
 			run_to_draw();
 			let info = Rounds::<Test>::get(round).unwrap();
 			let drawn_at = info.draw().unwrap().deadline - TIMEOUT;
@@ -398,12 +410,12 @@ fn commitments_beyond_max_pending_draws_wait_for_room() {
 			Error::<Test>::TooManyPendingDraws
 		);
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), unitary, h(9)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), unitary, h(9)),
 			Error::<Test>::TooManyPendingDraws
 		);
 		// Draws make room, `MaxDrawsPerBlock` per block.
 		run_to_draw();
 		assert_eq!(NextDraw::<Test>::get(), u64::from(MAX_DRAWS_PER_BLOCK));
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), unitary, h(9)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), unitary, h(9)));
 	});
 }

@@ -103,7 +103,7 @@ fn a_transition_round_pays_for_its_draw_statements_and_pruning() {
 		run_to_block(2);
 		let had = Balances::total_balance(&OPENER);
 		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 		let mut work = draw_work(round);
 		work += every_seat_states(round, |r| statement(machine, r));
 		assert!(Rounds::<Test>::get(round).unwrap().decided().is_some());
@@ -165,7 +165,7 @@ fn a_handed_over_family_pays_for_every_level_it_ran() {
 		run_to_block(2);
 		let had = Balances::total_balance(&OPENER);
 		let root = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 		let mut work = draw_work(root);
 		// The primary says nothing; its deadline passes; anyone hands over without a fee.
 		run_past_deadline(root);
@@ -269,7 +269,7 @@ fn an_opener_who_cannot_pay_the_fee_is_refused_and_nothing_changes() {
 		let poor = 300;
 		assert_ok!(<Balances as Mutate<_>>::mint_into(&poor, ed + DEPOSIT + fee - 1));
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(poor), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(poor), machine, h(1)),
 			Error::<Test>::CannotPayRoundFee
 		);
 		assert_noop!(
@@ -277,7 +277,7 @@ fn an_opener_who_cannot_pay_the_fee_is_refused_and_nothing_changes() {
 			Error::<Test>::CannotPayRoundFee
 		);
 		assert_ok!(<Balances as Mutate<_>>::mint_into(&poor, 1));
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(poor), machine, h(1)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(poor), machine, h(1)));
 		assert_eq!(Balances::total_balance(&poor), ed + DEPOSIT);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &poor), DEPOSIT);
 	});
@@ -309,7 +309,7 @@ fn one_account_cannot_hold_the_draw_queue() {
 					64,
 				);
 				let opened =
-					ConsensusMachine::open_round(RuntimeOrigin::signed(FLOODER), family, h(1));
+					ConsensusMachine::commit_round(RuntimeOrigin::signed(FLOODER), family, h(1));
 				committed += u32::from(proposed.is_ok()) + u32::from(opened.is_ok());
 				if proposed.is_err() && opened.is_err() {
 					assert_noop!(
@@ -332,7 +332,11 @@ fn one_account_cannot_hold_the_draw_queue() {
 			assert!(committed == 0 || Balances::total_balance(&TREASURY) > treasury);
 			// The honest opener gets in, in the same block.
 			let round = NextRoundId::<Test>::get();
-			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), *honest, h(9)));
+			assert_ok!(ConsensusMachine::commit_round(
+				RuntimeOrigin::signed(OPENER),
+				*honest,
+				h(9)
+			));
 			let waiting = round - NextDraw::<Test>::get();
 			assert!(waiting < u64::from(MAX_PENDING_DRAWS));
 			run_to_block(System::block_number() + 1);

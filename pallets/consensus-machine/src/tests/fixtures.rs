@@ -61,7 +61,7 @@ fn rounds() -> (RoundId, RoundId) {
 	create_hierarchical_machine(&[4, 10], 5);
 	let b = open(0);
 	let a = NextRoundId::<Test>::get();
-	assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), 1, h(7)));
+	assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), 1, h(7)));
 	run_to_draw();
 	(a, b)
 }

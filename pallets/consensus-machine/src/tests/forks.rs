@@ -45,7 +45,7 @@ fn honest_statements_on_two_forks_are_never_an_equivocation() {
 		execute_checked(ext, || {
 			let machine = create_machine();
 			let round = NextRoundId::<Test>::get();
-			assert_ok!(ConsensusMachine::open_round(
+			assert_ok!(ConsensusMachine::commit_round(
 				RuntimeOrigin::signed(OPENER),
 				machine,
 				h(document)

@@ -116,7 +116,7 @@ fn a_machine_with_a_named_opener_cannot_be_taken_by_another() {
 		let squatter = 66;
 		// An open machine: whoever opens first each time decides what the next step is about.
 		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(squatter), machine, h(66)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(squatter), machine, h(66)));
 		assert_eq!(Rounds::<Test>::get(round).unwrap().opener, squatter);
 		run_to_draw();
 		run_past_deadline(round);
@@ -140,14 +140,14 @@ fn a_machine_with_a_named_opener_cannot_be_taken_by_another() {
 		));
 		System::assert_last_event(Event::MachineOpenerSet { machine, opener: Some(OPENER) }.into());
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(squatter), machine, h(66)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(squatter), machine, h(66)),
 			Error::<Test>::NotTheOpener
 		);
 		let next = open(machine);
 		assert_eq!(Rounds::<Test>::get(next).unwrap().opener, OPENER);
 		// Other machines stay open to all.
 		let other = create_machine();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(squatter), other, h(66)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(squatter), other, h(66)));
 		// And naming nobody opens the machine again.
 		assert_ok!(ConsensusMachine::set_machine_opener(RuntimeOrigin::root(), machine, None));
 		assert_eq!(MachineOpeners::<Test>::get(machine), None);

@@ -5,6 +5,28 @@ use super::{light::*, *};
 use crate::migrations;
 use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 
+/// Writes every round in the version-7 layout (rounds were stored so from version 5 to 7),
+/// and returns them as they are now, to compare after the upgrade.
+fn rounds_written_in_version_7() -> Vec<(RoundId, crate::types::RoundInfo<AccountId, Balance, u64>)>
+{
+	let mut rounds: Vec<_> = Rounds::<Test>::iter().collect();
+	rounds.sort_by_key(|(id, _)| *id);
+	for (id, round) in &rounds {
+		migrations::v8::v7::Rounds::<Test>::insert(
+			id,
+			migrations::v8::v7::RoundInfo::from_current(round.clone()),
+		);
+	}
+	rounds
+}
+
+/// Every round, sorted by id.
+fn rounds_now() -> Vec<(RoundId, crate::types::RoundInfo<AccountId, Balance, u64>)> {
+	let mut rounds: Vec<_> = Rounds::<Test>::iter().collect();
+	rounds.sort_by_key(|(id, _)| *id);
+	rounds
+}
+
 /// Version 5 had no round bound in an unbonding agent's status, and keyed verdicts by object
 /// alone: the migration gives every unbonding agent the next round id at the upgrade and keeps
 /// every other status; it moves a verdict of a live round under its machine and drops one whose
@@ -35,6 +57,7 @@ fn version_5_unbonding_agents_get_an_accountability_bound_and_verdicts_a_machine
 		old(1, v5::AgentStatus::Unbonding { until: 77, suspended: true });
 		old(2, v5::AgentStatus::Banned { until: 9 });
 		old(3, v5::AgentStatus::Active);
+		let rounds = rounds_written_in_version_7();
 		StorageVersion::new(5).put::<ConsensusMachine>();
 
 		migrations::v6::MigrateV5ToV6::<Test>::on_runtime_upgrade();
@@ -59,8 +82,8 @@ fn version_5_unbonding_agents_get_an_accountability_bound_and_verdicts_a_machine
 			Agents::<Test>::mutate(who, |a| a.as_mut().unwrap().status = AgentStatus::Active);
 		}
 		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
-		// The rounds were written in today's layout: only the version number was behind.
-		ConsensusMachine::in_code_storage_version().put::<ConsensusMachine>();
+		migrations::v8::MigrateV7ToV8::<Test>::on_runtime_upgrade();
+		assert_eq!(rounds_now(), rounds, "every round is back in today's layout");
 	});
 }
 
@@ -72,11 +95,12 @@ fn version_6_openers_get_their_share_of_the_draw_queue() {
 		let machine = create_machine();
 		let family = create_hierarchical_machine(&[4, 10], 5);
 		run_to_block(2);
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), family, h(2)));
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER + 1), family, h(3)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), family, h(2)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER + 1), family, h(3)));
 		let counts: Vec<_> = PendingDrawsOf::<Test>::iter().collect();
 		let _ = PendingDrawsOf::<Test>::clear(u32::MAX, None);
+		let rounds = rounds_written_in_version_7();
 		StorageVersion::new(6).put::<ConsensusMachine>();
 		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
 		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(7));
@@ -90,8 +114,8 @@ fn version_6_openers_get_their_share_of_the_draw_queue() {
 		// Once at version 7, it does nothing.
 		migrations::v7::MigrateV6ToV7::<Test>::on_runtime_upgrade();
 		assert_eq!(PendingDrawsOf::<Test>::get(OPENER), 2);
-		// The rounds were written in today's layout: only the version number was behind.
-		ConsensusMachine::in_code_storage_version().put::<ConsensusMachine>();
+		migrations::v8::MigrateV7ToV8::<Test>::on_runtime_upgrade();
+		assert_eq!(rounds_now(), rounds, "every round is back in today's layout");
 	});
 }
 
@@ -100,7 +124,6 @@ fn version_6_openers_get_their_share_of_the_draw_queue() {
 /// with its draw and decision block, whichever phase that was.
 #[test]
 fn version_7_rounds_come_back_in_the_phase_they_were_in() {
-	use migrations::v8::v7;
 	ExtBuilder::default().build_and_execute(|| {
 		let unitary = create_machine();
 		let closed = decide(unitary);
@@ -112,27 +135,17 @@ fn version_7_rounds_come_back_in_the_phase_they_were_in() {
 		run_past_deadline(root);
 		assert_ok!(ConsensusMachine::start_handover(RuntimeOrigin::signed(99), root));
 		let backup = *family_levels(root).last().unwrap();
-		let rounds: Vec<_> = Rounds::<Test>::iter().collect();
 		let phase = |id| Rounds::<Test>::get(id).unwrap().phase;
 		assert!(matches!(phase(closed), Phase::Closed { decided: Some(_), .. }));
 		assert!(matches!(phase(decided), Phase::Decided { .. }));
 		assert!(matches!(phase(drawn), Phase::Drawn(_)));
 		assert!(matches!(phase(root), Phase::Closed { decided: None, .. }));
 		assert!(matches!(phase(backup), Phase::Committed));
+		let rounds = rounds_written_in_version_7();
 		StorageVersion::new(7).put::<ConsensusMachine>();
-		for (id, round) in &rounds {
-			frame_support::storage::unhashed::put(
-				&Rounds::<Test>::hashed_key_for(id),
-				&v7::RoundInfo::from_current(round.clone()),
-			);
-		}
 		migrations::v8::MigrateV7ToV8::<Test>::on_runtime_upgrade();
 		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(8));
-		let mut migrated: Vec<_> = Rounds::<Test>::iter().collect();
-		let mut rounds = rounds;
-		migrated.sort_by_key(|(id, _)| *id);
-		rounds.sort_by_key(|(id, _)| *id);
-		assert_eq!(migrated, rounds);
+		assert_eq!(rounds_now(), rounds);
 	});
 }
 

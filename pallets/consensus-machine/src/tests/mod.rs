@@ -122,7 +122,7 @@ fn create_judge() -> MachineId {
 /// Commits a round of `machine` and runs to its draw.
 fn open(machine: MachineId) -> RoundId {
 	let id = NextRoundId::<Test>::get();
-	assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+	assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 	run_to_draw();
 	assert!(Rounds::<Test>::get(id).unwrap().is_drawn());
 	id

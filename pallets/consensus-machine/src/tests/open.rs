@@ -3,12 +3,12 @@
 use super::*;
 
 #[test]
-fn open_round_draws_a_committee_and_holds_the_deposit() {
+fn commit_round_draws_a_committee_and_holds_the_deposit() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = create_machine();
 		// The call commits the round and holds the deposit; the committee is not drawn yet.
 		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
 		System::assert_last_event(Event::RoundCommitted { round, machine, level: 0 }.into());
 		assert_eq!(Balances::balance_on_hold(&HoldReason::RoundDeposit.into(), &OPENER), DEPOSIT);
 		let committed = Rounds::<Test>::get(round).unwrap();
@@ -65,38 +65,38 @@ fn open_round_draws_a_committee_and_holds_the_deposit() {
 }
 
 #[test]
-fn open_round_refuses_bad_input() {
+fn commit_round_refuses_bad_input() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), 7, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), 7, h(1)),
 			Error::<Test>::UnknownMachine
 		);
 		let machine = create_machine();
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::none(), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::none(), machine, h(1)),
 			DispatchError::BadOrigin
 		);
 		// Account 200 has no funds for the fee and the deposit.
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(200), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(200), machine, h(1)),
 			Error::<Test>::CannotPayRoundFee
 		);
 		// Committed, then drawn: open either way.
 		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
 			Error::<Test>::RoundAlreadyOpen
 		);
 		run_to_draw();
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
 			Error::<Test>::RoundAlreadyOpen
 		);
 		// Once the deadline passed undecided, the step can be tried again.
 		run_to_block(deadline(round));
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
 			Error::<Test>::RoundAlreadyOpen
 		);
 		run_past_deadline(round);
@@ -105,11 +105,11 @@ fn open_round_refuses_bad_input() {
 }
 
 #[test]
-fn open_round_needs_agents() {
+fn commit_round_needs_agents() {
 	ExtBuilder::default().agents(vec![]).build_and_execute(|| {
 		let machine = create_machine();
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
 			Error::<Test>::NoAgents
 		);
 	});

@@ -319,7 +319,7 @@ fn missed_duties_ban_then_repeated_bans_slash() {
 		assert_eq!(stake_in_draw(), 0);
 		let other = create_machine();
 		let round = NextRoundId::<Test>::get();
-		assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), other, h(1)));
+		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), other, h(1)));
 		run_to_draw();
 		assert!(Rounds::<Test>::get(round).unwrap().is_drawn());
 		assert!(seats(round).is_empty(), "the banned agent's seats stay empty");
@@ -327,7 +327,7 @@ fn missed_duties_ban_then_repeated_bans_slash() {
 		run_to_next_snapshot();
 		assert!(System::block_number() <= until);
 		assert_noop!(
-			ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)),
 			Error::<Test>::NoAgents
 		);
 		assert!(penalties_of(1).is_empty(), "a first ban is not slashed");
@@ -376,7 +376,11 @@ fn a_miss_counts_when_the_duty_fell_due_not_when_it_is_settled() {
 		// Blocks without spare weight: nothing prunes (nor closes) a round in `on_idle`.
 		let expire = |machine| {
 			let round = NextRoundId::<Test>::get();
-			assert_ok!(ConsensusMachine::open_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
+			assert_ok!(ConsensusMachine::commit_round(
+				RuntimeOrigin::signed(OPENER),
+				machine,
+				h(1)
+			));
 			let at = System::block_number() + 2 + RandomnessLead::get();
 			run_to_block_without_idle(at - at % SNAPSHOT_PERIOD + SNAPSHOT_PERIOD + 1);
 			run_to_block_without_idle(deadline(round) + 1);

@@ -297,6 +297,14 @@ fn try_state_passes_after_the_version_8_migration_of_live_rounds() {
 		}
 		// What the checks remember of the old layout, to show below that they can fail.
 		let before = InnerMigrateV7ToV8::<Runtime>::pre_upgrade().expect("version-7 rounds decode");
+		// A version-7 round marked decided before its draw would lose its decision: refused.
+		let (id, round) = &rounds[0];
+		let mut undrawn = v7::RoundInfo::from_current(round.clone());
+		(undrawn.deadline, undrawn.decided) = (u32::MAX, Some(1));
+		v7::Rounds::<Runtime>::insert(id, &undrawn);
+		let refused = InnerMigrateV7ToV8::<Runtime>::pre_upgrade();
+		assert_eq!(refused, Err("a version-7 round decided or closed before its draw".into()));
+		v7::Rounds::<Runtime>::insert(id, v7::RoundInfo::from_current(round.clone()));
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
 			.expect("the migration's checks pass");
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();

@@ -94,7 +94,11 @@ fn version_6_openers_get_their_share_of_the_draw_queue() {
 	ExtBuilder::default().build_and_execute(|| {
 		let machine = create_machine();
 		let family = create_hierarchical_machine(&[4, 10], 5);
-		run_to_block(2);
+		// A backup level waiting for its draw is no opener's share.
+		let root = open(family);
+		run_past_deadline(root);
+		assert_ok!(ConsensusMachine::start_handover(RuntimeOrigin::signed(99), root));
+		assert!(!Rounds::<Test>::get(family_levels(root)[1]).unwrap().is_drawn());
 		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(1)));
 		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), family, h(2)));
 		assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER + 1), family, h(3)));

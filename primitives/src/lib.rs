@@ -17,6 +17,8 @@
 //! - [`membership`]: committee roots that outlive committees, and proofs of a seat against one.
 //! - [`selection`]: stake-weighted draws with replacement over a Fenwick tree.
 //! - [`light`]: the traffic light (green, amber, red) and checkable red evidence.
+//! - [`pickets`]: what the machines need from whoever supplies their pickets: snapshots, draws,
+//!   who may sign, and where offences and missed duties go ([`pickets::Pickets`]).
 //! - [`handover`]: the primary → backup handover of a hierarchical machine, as a pure state
 //!   machine over a [`handover::Store`].
 //!
@@ -33,6 +35,7 @@ pub mod membership;
 pub mod merkle;
 #[cfg(feature = "std")]
 pub mod paper;
+pub mod pickets;
 pub mod rule;
 pub mod selection;
 pub mod statement;

@@ -166,7 +166,7 @@ fn full_population<T: Config>(seed: &Hash, slots: u32, named: u32) -> Result<(),
 		}
 	}
 	let _ = FrozenNodes::<T>::clear(u32::MAX, None);
-	let tree = crate::bonds::SnapshotTree::<T>::current();
+	let tree = crate::registry::bonds::SnapshotTree::<T>::current();
 	assert_eq!(tree.total(), stake.saturating_mul(population.into()), "the full population");
 	let drawn = consensus_machine_primitives::selection::draw(&tree, seed, slots, tree.total())
 		.ok_or(BenchmarkError::Stop("no stake"))?;

@@ -7,11 +7,10 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
-mod bonds;
 mod machines;
 pub mod migrations;
 pub mod offchain;
-mod penalties;
+mod registry;
 mod rounds;
 mod sweep;
 #[cfg(any(feature = "try-runtime", test))]
@@ -141,6 +140,18 @@ pub mod pallet {
 		/// fee is the price of the work no transaction pays for ([`Pallet::round_work`]).
 		type WeightToFee: WeightToFee<Balance = BalanceOf<Self>>;
 
+		/// Who supplies the pickets: stake snapshots, committees drawn from them, who may sign,
+		/// and where offences and missed duties go. This pallet's own bond registry
+		/// ([`Pallet`]) is one supplier; anything implementing
+		/// [`Pickets`](consensus_machine_primitives::pickets::Pickets) is another.
+		type Pickets: consensus_machine_primitives::pickets::Pickets<
+			Self::AccountId,
+			Key = Public,
+			Signature = StoredSignature,
+			Balance = BalanceOf<Self>,
+			BlockNumber = BlockNumberFor<Self>,
+		>;
+
 		/// Checks the evidence of red verdicts.
 		type EvidenceVerifier: EvidenceVerifier;
 
@@ -258,25 +269,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type ChallengeWindow: Get<BlockNumberFor<Self>>;
 
-		/// Share of the bond slashed for an equivocation.
+		/// The share of its bond each kind of offence costs an agent ([`SlashRates`]); a red
+		/// proposal forfeits its whole proposal bond.
 		#[pallet::constant]
-		type EquivocationSlash: Get<Perbill>;
-
-		/// Share of the bond slashed for a green verdict on an object that ended red.
-		#[pallet::constant]
-		type WrongVerdictSlash: Get<Perbill>;
-
-		/// Share of the bond slashed for a red whose evidence does not verify.
-		#[pallet::constant]
-		type FalseRedSlash: Get<Perbill>;
-
-		/// Share of the bond slashed for a backup vote that breaks the adoption rule.
-		#[pallet::constant]
-		type BackupRuleSlash: Get<Perbill>;
-
-		/// Share of the bond slashed for a repeated ban (non-participation).
-		#[pallet::constant]
-		type NonParticipationSlash: Get<Perbill>;
+		type SlashRates: Get<SlashRates>;
 
 		/// Blocks between recording a penalty and applying it (cancellable meanwhile).
 		#[pallet::constant]
@@ -295,7 +291,7 @@ pub mod pallet {
 		type BanPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Blocks a ban is remembered: a next ban within this many blocks of the last one is a
-		/// repeat, and slashed (`NonParticipationSlash`); a later one counts as a first ban.
+		/// repeat, and slashed (`SlashRates::non_participation`); a later one counts as a first ban.
 		#[pallet::constant]
 		type BanMemory: Get<BlockNumberFor<Self>>;
 
@@ -367,7 +363,7 @@ pub mod pallet {
 	/// The value each stake-tree node had when a snapshot period began, for the nodes written
 	/// during that period: `(period, value)`. A node without an entry for the current period is
 	/// unchanged since it began, so the snapshot costs nothing at its boundary and one extra
-	/// write per node a stake change touches (see [`crate::bonds::SnapshotTree`]).
+	/// write per node a stake change touches (see [`crate::registry::bonds::SnapshotTree`]).
 	#[pallet::storage]
 	pub type FrozenNodes<T: Config> = StorageMap<_, Twox64Concat, u32, (u32, u128)>;
 
@@ -945,7 +941,7 @@ pub mod pallet {
 			);
 			assert!(T::MaxAgents::get() > 0, "MaxAgents must be positive");
 			assert!(
-				T::MaxAgents::get() <= crate::bonds::MAX_TREE_CAPACITY,
+				T::MaxAgents::get() <= crate::registry::bonds::MAX_TREE_CAPACITY,
 				"MaxAgents is above the stake tree's largest capacity"
 			);
 			assert!(

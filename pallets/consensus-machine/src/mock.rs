@@ -21,7 +21,6 @@ use sp_runtime::BuildStorage;
 use sp_runtime::Perbill;
 use std::{cell::RefCell, collections::BTreeMap};
 
-type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = u64;
 pub type Balance = u64;
 
@@ -48,47 +47,106 @@ mod runtime {
 	pub type ConsensusMachine = pallet_consensus_machine;
 }
 
-#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
-impl frame_system::Config for Test {
-	type Block = Block;
-	type AccountData = pallet_balances::AccountData<Balance>;
-}
-
-#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
-impl pallet_balances::Config for Test {
-	type AccountStore = System;
-	type RuntimeHoldReason = RuntimeHoldReason;
-}
-
 /// Authorised (fee-less) transactions, as the off-chain picket agents create them.
 pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, frame_system::AuthorizeCall<Test>>;
 
-impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	type RuntimeCall = RuntimeCall;
-	type Extrinsic = Extrinsic;
-}
+/// The configuration of a test runtime `$runtime` declaring System, Balances and this pallet,
+/// its pickets supplied by `$pickets`: [`Test`]'s (the pallet's own registry) and the fixed
+/// committee's of the tests (the same pallet on another supplier).
+macro_rules! test_runtime_config {
+	($runtime:ident, $pickets:ty) => {
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+		impl frame_system::Config for $runtime {
+			type Block = frame_system::mocking::MockBlock<$runtime>;
+			type AccountData = pallet_balances::AccountData<Balance>;
+		}
 
-impl<LocalCall> frame_system::offchain::CreateTransaction<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	type Extension = frame_system::AuthorizeCall<Test>;
-	fn create_transaction(call: RuntimeCall, extension: Self::Extension) -> Extrinsic {
-		Extrinsic::new_transaction(call, extension)
-	}
-}
+		#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+		impl pallet_balances::Config for $runtime {
+			type AccountStore = System;
+			type RuntimeHoldReason = RuntimeHoldReason;
+		}
 
-impl<LocalCall> frame_system::offchain::CreateAuthorizedTransaction<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	fn create_extension() -> Self::Extension {
-		frame_system::AuthorizeCall::new()
-	}
+		impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for $runtime
+		where
+			RuntimeCall: From<LocalCall>,
+		{
+			type RuntimeCall = RuntimeCall;
+			type Extrinsic =
+				sp_runtime::testing::TestXt<RuntimeCall, frame_system::AuthorizeCall<$runtime>>;
+		}
+
+		impl<LocalCall> frame_system::offchain::CreateTransaction<LocalCall> for $runtime
+		where
+			RuntimeCall: From<LocalCall>,
+		{
+			type Extension = frame_system::AuthorizeCall<$runtime>;
+			fn create_transaction(
+				call: RuntimeCall,
+				extension: Self::Extension,
+			) -> Self::Extrinsic {
+				sp_runtime::testing::TestXt::new_transaction(call, extension)
+			}
+		}
+
+		impl<LocalCall> frame_system::offchain::CreateAuthorizedTransaction<LocalCall> for $runtime
+		where
+			RuntimeCall: From<LocalCall>,
+		{
+			fn create_extension() -> Self::Extension {
+				frame_system::AuthorizeCall::new()
+			}
+		}
+
+		impl $crate::Config for $runtime {
+			type Currency = Balances;
+			type RuntimeHoldReason = RuntimeHoldReason;
+			type Randomness = TestRandomness;
+			type MachineOrigin = EnsureRoot<AccountId>;
+			type RoundOrigin = frame_system::EnsureSigned<AccountId>;
+			type MinBond = MinBond;
+			type MaxAgents = MaxAgents;
+			type MaxCommittee = ConstU32<MAX_COMMITTEE>;
+			type MaxRoundDuration = ConstU64<MAX_ROUND_DURATION>;
+			type UnbondingDelay = ConstU64<UNBONDING_DELAY>;
+			type MaxTraceLength = ConstU32<MAX_TRACE>;
+			type RoundRetention = ConstU64<RETENTION>;
+			type MaxPrunePerBlock = ConstU32<2>;
+			type StatementPriority = ConstU64<1_000>;
+			type WeightInfo = ();
+			type Slash = ResolveTo<Treasury, Balances>;
+			type FeeDestination = ResolveTo<Treasury, Balances>;
+			type WeightToFee = MillisecondFee;
+			type Pickets = $pickets;
+			type EvidenceVerifier = MerkleChunks<CHUNK>;
+			#[cfg(feature = "runtime-benchmarks")]
+			type BenchmarkHelper = MerkleChunks<CHUNK>;
+			type Evaluator = TestEvaluator;
+			type CancelOrigin = EnsureRoot<AccountId>;
+			type MaxEvidenceLen = ConstU32<1_024>;
+			type MaxObjectSize = ConstU32<4_096>;
+			type ProposalBond = ConstU64<PROPOSAL_BOND>;
+			type AmberFee = AmberFee;
+			type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
+			type SlashRates = SlashRates;
+			type SlashDeferral = ConstU64<SLASH_DEFERRAL>;
+			type MissWindow = ConstU64<MISS_WINDOW>;
+			type MaxMisses = MaxMisses;
+			type BanPeriod = ConstU64<BAN_PERIOD>;
+			type BanMemory = ConstU64<BAN_MEMORY>;
+			type MaxPenaltiesPerBlock = ConstU32<4>;
+			type MaxExitsPerBlock = ConstU32<MAX_EXITS_PER_BLOCK>;
+			type SnapshotPeriod = ConstU64<SNAPSHOT_PERIOD>;
+			type MaxDrawsPerBlock = ConstU32<MAX_DRAWS_PER_BLOCK>;
+			type RandomnessLead = RandomnessLead;
+			type MaxPendingDraws = ConstU32<MAX_PENDING_DRAWS>;
+			type MaxPendingDrawsPerAccount = ConstU32<MAX_PENDING_DRAWS_PER_ACCOUNT>;
+		}
+	};
 }
+pub(crate) use test_runtime_config;
+
+test_runtime_config!(Test, ConsensusMachine);
 
 thread_local! {
 	/// Whether [`TestRandomness`] has no output yet (as BABE's before its first block).
@@ -209,62 +267,16 @@ parameter_types! {
 	pub const MinBond: Balance = MIN_BOND;
 	pub const Treasury: AccountId = TREASURY;
 	pub const AmberFee: Perbill = Perbill::from_percent(10);
-	pub const EquivocationSlash: Perbill = Perbill::from_percent(50);
-	pub const WrongVerdictSlash: Perbill = Perbill::from_percent(20);
-	pub const FalseRedSlash: Perbill = Perbill::from_percent(30);
-	pub const NonParticipationSlash: Perbill = Perbill::from_percent(5);
-	pub const BackupRuleSlash: Perbill = Perbill::from_percent(40);
+	pub const SlashRates: crate::types::SlashRates = crate::types::SlashRates {
+		equivocation: Perbill::from_percent(50),
+		wrong_verdict: Perbill::from_percent(20),
+		false_red: Perbill::from_percent(30),
+		non_participation: Perbill::from_percent(5),
+		backup_rule: Perbill::from_percent(40),
+	};
 	/// Misses that ban: high by default so that tests of other things can let rounds expire.
 	pub static MaxMisses: u32 = 100;
 	pub static MaxAgents: u32 = 32;
-}
-
-impl pallet_consensus_machine::Config for Test {
-	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type Randomness = TestRandomness;
-	type MachineOrigin = EnsureRoot<AccountId>;
-	type RoundOrigin = frame_system::EnsureSigned<AccountId>;
-	type MinBond = MinBond;
-	type MaxAgents = MaxAgents;
-	type MaxCommittee = ConstU32<MAX_COMMITTEE>;
-	type MaxRoundDuration = ConstU64<MAX_ROUND_DURATION>;
-	type UnbondingDelay = ConstU64<UNBONDING_DELAY>;
-	type MaxTraceLength = ConstU32<MAX_TRACE>;
-	type RoundRetention = ConstU64<RETENTION>;
-	type MaxPrunePerBlock = ConstU32<2>;
-	type StatementPriority = ConstU64<1_000>;
-	type WeightInfo = ();
-	type Slash = ResolveTo<Treasury, Balances>;
-	type FeeDestination = ResolveTo<Treasury, Balances>;
-	type WeightToFee = MillisecondFee;
-	type EvidenceVerifier = MerkleChunks<CHUNK>;
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = MerkleChunks<CHUNK>;
-	type Evaluator = TestEvaluator;
-	type CancelOrigin = EnsureRoot<AccountId>;
-	type MaxEvidenceLen = ConstU32<1_024>;
-	type MaxObjectSize = ConstU32<4_096>;
-	type ProposalBond = ConstU64<PROPOSAL_BOND>;
-	type AmberFee = AmberFee;
-	type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
-	type EquivocationSlash = EquivocationSlash;
-	type WrongVerdictSlash = WrongVerdictSlash;
-	type FalseRedSlash = FalseRedSlash;
-	type NonParticipationSlash = NonParticipationSlash;
-	type BackupRuleSlash = BackupRuleSlash;
-	type SlashDeferral = ConstU64<SLASH_DEFERRAL>;
-	type MissWindow = ConstU64<MISS_WINDOW>;
-	type MaxMisses = MaxMisses;
-	type BanPeriod = ConstU64<BAN_PERIOD>;
-	type BanMemory = ConstU64<BAN_MEMORY>;
-	type MaxPenaltiesPerBlock = ConstU32<4>;
-	type MaxExitsPerBlock = ConstU32<MAX_EXITS_PER_BLOCK>;
-	type SnapshotPeriod = ConstU64<SNAPSHOT_PERIOD>;
-	type MaxDrawsPerBlock = ConstU32<MAX_DRAWS_PER_BLOCK>;
-	type RandomnessLead = RandomnessLead;
-	type MaxPendingDraws = ConstU32<MAX_PENDING_DRAWS>;
-	type MaxPendingDrawsPerAccount = ConstU32<MAX_PENDING_DRAWS_PER_ACCOUNT>;
 }
 
 /// One unit of balance per started millisecond of reference time: a 10-slot round's fee is

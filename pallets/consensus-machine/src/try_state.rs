@@ -1,8 +1,8 @@
 //! Invariants, checked after every test and by `try-runtime`.
 
 use crate::{
-	bonds::StorageTree,
 	pallet::*,
+	registry::bonds::StorageTree,
 	types::{AgentStatus, OffenceKind, PenaltyStatus, RoundKind},
 };
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -91,7 +91,7 @@ impl<T: Config> Pallet<T> {
 		let last = capacity.saturating_sub(1);
 		ensure_that(selection::prefix(&tree, last) == active_total + pending_total, "tree total")?;
 		// The current snapshot is a consistent tree too: its nodes sum to its total.
-		let snapshot = crate::bonds::SnapshotTree::<T>::current();
+		let snapshot = crate::registry::bonds::SnapshotTree::<T>::current();
 		ensure_that(selection::prefix(&snapshot, last) == snapshot.total(), "snapshot total")?;
 		ensure_that(
 			NextDraw::<T>::get() <= NextRoundId::<T>::get(),

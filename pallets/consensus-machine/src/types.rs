@@ -49,92 +49,41 @@ pub enum AgentStatus<BlockNumber> {
 	Suspended,
 }
 
-/// The kinds of offence the pallet records.
-#[derive(
-	Clone,
-	Copy,
-	Debug,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-pub enum OffenceKind {
-	/// Two different statements of one kind for the same (machine, round, level).
-	Equivocation,
-	/// A green verdict on an object that ended red.
-	WrongVerdict,
-	/// A red verdict whose evidence does not verify.
-	FalseRed,
-	/// Repeated bans for missed duties.
-	NonParticipation,
-	/// A backup vote that breaks the adoption rule of the handover.
-	BackupRuleViolation,
-	/// Proposing an object that ended red: the proposer forfeits its bond.
-	RedProposal,
-}
-
-impl OffenceKind {
-	/// Overt offences are proven by signed statements kept in the record.
-	pub fn is_overt(&self) -> bool {
-		matches!(
-			self,
-			Self::Equivocation | Self::WrongVerdict | Self::FalseRed | Self::BackupRuleViolation
-		)
-	}
-}
+/// What a picket did wrong (the machines' vocabulary, shared with whoever supplies pickets).
+pub use consensus_machine_primitives::pickets::OffenceKind;
 
 /// An offence as it is reported, before it is recorded as a [`Penalty`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Offence<AccountId, Balance> {
-	/// What was done.
-	pub kind: OffenceKind,
-	/// Who did it.
-	pub offender: AccountId,
-	/// In which round (one offence of a kind per offender and round).
-	pub round: RoundId,
-	/// The offender's picket key, for an offence proven by statements it signed.
-	pub key: Option<Public>,
-	/// The signed statements that prove it (at most two).
-	pub statements: Vec<SignedStatement>,
-	/// Who reported it (recorded, not paid).
-	pub reporter: Option<AccountId>,
-	/// What the slash takes its fraction of, when that is not the offender's bond (a red
-	/// proposal's bond).
-	pub base: Option<Balance>,
+pub type Offence<AccountId, Balance> =
+	consensus_machine_primitives::pickets::Offence<AccountId, Balance, Public, StoredSignature>;
+
+/// What each kind of offence costs: a share of the offender's bond. A red proposal is not in
+/// it: the proposer forfeits its whole proposal bond ([`SlashRates::of`] says so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct SlashRates {
+	/// Two different statements for one round.
+	pub equivocation: Perbill,
+	/// A green verdict on an object that ended red.
+	pub wrong_verdict: Perbill,
+	/// A red whose evidence does not verify.
+	pub false_red: Perbill,
+	/// A repeated ban for missed duties.
+	pub non_participation: Perbill,
+	/// A backup vote that breaks the adoption rule of the handover.
+	pub backup_rule: Perbill,
 }
 
-impl<AccountId, Balance> Offence<AccountId, Balance> {
-	/// An offence with no proof, no reporter and the bond as its base.
-	pub fn new(kind: OffenceKind, offender: AccountId, round: RoundId) -> Self {
-		Self {
-			kind,
-			offender,
-			round,
-			key: None,
-			statements: Vec::new(),
-			reporter: None,
-			base: None,
+impl SlashRates {
+	/// The share an offence of `kind` takes of its base: the offender's bond, or for
+	/// [`OffenceKind::RedProposal`] the proposal bond, all of it.
+	pub fn of(&self, kind: OffenceKind) -> Perbill {
+		match kind {
+			OffenceKind::Equivocation => self.equivocation,
+			OffenceKind::WrongVerdict => self.wrong_verdict,
+			OffenceKind::FalseRed => self.false_red,
+			OffenceKind::NonParticipation => self.non_participation,
+			OffenceKind::BackupRuleViolation => self.backup_rule,
+			OffenceKind::RedProposal => Perbill::one(),
 		}
-	}
-
-	/// An offence proven by `statements` that `key`, the offender's, signed.
-	pub fn signed(
-		kind: OffenceKind,
-		offender: AccountId,
-		round: RoundId,
-		key: Public,
-		statements: Vec<SignedStatement>,
-	) -> Self {
-		Self { key: Some(key), statements, ..Self::new(kind, offender, round) }
-	}
-
-	/// The same offence, reported by `reporter`.
-	pub fn reported_by(self, reporter: Option<AccountId>) -> Self {
-		Self { reporter, ..self }
 	}
 }
 

@@ -133,11 +133,16 @@ parameter_types! {
 	/// Where slashes go: an account derived from a pallet id (a treasury stand-in).
 	pub TreasuryAccount: AccountId = PalletId(*b"cm/trsry").into_account_truncating();
 	pub const AmberFee: Perbill = Perbill::from_percent(10);
-	pub const EquivocationSlash: Perbill = Perbill::from_percent(50);
-	pub const WrongVerdictSlash: Perbill = Perbill::from_percent(20);
-	pub const FalseRedSlash: Perbill = Perbill::from_percent(30);
-	pub const NonParticipationSlash: Perbill = Perbill::from_percent(1);
-	pub const BackupRuleSlash: Perbill = Perbill::from_percent(40);
+	/// What each offence costs of the offender's bond (a red proposal forfeits its whole
+	/// proposal bond).
+	pub const SlashRates: pallet_consensus_machine::types::SlashRates =
+		pallet_consensus_machine::types::SlashRates {
+			equivocation: Perbill::from_percent(50),
+			wrong_verdict: Perbill::from_percent(20),
+			false_red: Perbill::from_percent(30),
+			non_participation: Perbill::from_percent(1),
+			backup_rule: Perbill::from_percent(40),
+		};
 }
 
 impl pallet_consensus_machine::Config for Runtime {
@@ -163,6 +168,8 @@ impl pallet_consensus_machine::Config for Runtime {
 	type FeeDestination = ResolveTo<TreasuryAccount, Balances>;
 	// A round's fee is its fee-less work at the price transactions pay for weight.
 	type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
+	// The pallet's own bond registry supplies the pickets.
+	type Pickets = ConsensusMachine;
 	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MerkleChunks<CHUNK_SIZE>;
@@ -179,11 +186,7 @@ impl pallet_consensus_machine::Config for Runtime {
 	type ProposalBond = ConstU128<{ 10 * UNIT }>;
 	type AmberFee = AmberFee;
 	type ChallengeWindow = ConstU32<{ MINUTES }>;
-	type EquivocationSlash = EquivocationSlash;
-	type WrongVerdictSlash = WrongVerdictSlash;
-	type FalseRedSlash = FalseRedSlash;
-	type NonParticipationSlash = NonParticipationSlash;
-	type BackupRuleSlash = BackupRuleSlash;
+	type SlashRates = SlashRates;
 	type SlashDeferral = ConstU32<{ 2 * MINUTES }>;
 	type MissWindow = ConstU32<{ HOURS }>;
 	type MaxMisses = ConstU32<3>;

@@ -4,23 +4,7 @@ use super::*;
 
 /// The share of its bond an offence of `kind` costs an agent, from the runtime's configuration.
 pub(crate) fn slash_rate(kind: OffenceKind) -> sp_runtime::Perbill {
-	type C = Runtime;
-	match kind {
-		OffenceKind::Equivocation => {
-			<C as pallet_consensus_machine::Config>::EquivocationSlash::get()
-		}
-		OffenceKind::WrongVerdict => {
-			<C as pallet_consensus_machine::Config>::WrongVerdictSlash::get()
-		}
-		OffenceKind::FalseRed => <C as pallet_consensus_machine::Config>::FalseRedSlash::get(),
-		OffenceKind::NonParticipation => {
-			<C as pallet_consensus_machine::Config>::NonParticipationSlash::get()
-		}
-		OffenceKind::BackupRuleViolation => {
-			<C as pallet_consensus_machine::Config>::BackupRuleSlash::get()
-		}
-		OffenceKind::RedProposal => sp_runtime::Perbill::one(),
-	}
+	<Runtime as pallet_consensus_machine::Config>::SlashRates::get().of(kind)
 }
 
 /// The number of entries in each of the pallet's storage maps (a storage value is not counted),

@@ -73,7 +73,7 @@ impl<T: Config> Pallet<T> {
 			Rounds::<T>::insert(root_id, root);
 		}
 		if round.decided().is_none() {
-			Self::record_silent_seats(round_id, deadline);
+			Self::note_silent_seats(round_id, deadline);
 		}
 		let threshold = round.threshold;
 		let mut amber = None;

@@ -172,18 +172,17 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			let kind = OffenceKind::WrongVerdict;
-			if Self::is_offence_recorded(&seat.agent, round_id, kind) {
+			if Self::is_reported(&seat.agent, round_id, kind) {
 				continue;
 			}
 			let green = Statement { body, ..red.clone() };
 			let proof = alloc::vec![(green, green_signature)];
-			Self::record_offence(Offence::signed(kind, seat.agent, round_id, seat.key, proof))?;
+			Self::report(Offence::signed(kind, seat.agent, round_id, seat.key, proof))?;
 		}
-		if !bond.is_zero()
-			&& !Self::is_offence_recorded(&round.opener, round_id, OffenceKind::RedProposal)
+		if !bond.is_zero() && !Self::is_reported(&round.opener, round_id, OffenceKind::RedProposal)
 		{
 			// The whole bond: the red, whoever signed it, is the proof.
-			Self::record_offence(Offence {
+			Self::report(Offence {
 				statements: signature.map(|s| alloc::vec![(red, s)]).unwrap_or_default(),
 				base: Some(bond),
 				..Offence::new(OffenceKind::RedProposal, round.opener.clone(), round_id)

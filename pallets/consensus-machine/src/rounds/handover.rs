@@ -220,7 +220,7 @@ impl<T: Config> Pallet<T> {
 		)?;
 		// The backup is committed: nothing below can fail. The frozen level's silent seats
 		// missed their duty; agents banned for it are out of the backup's draw.
-		Self::record_silent_seats(round_id, deadline);
+		Self::note_silent_seats(round_id, deadline);
 		Self::pay_backup(&mut root, &machine, to_level, backup);
 		if let RoundKind::Primary { levels, .. } = &mut root.kind {
 			// `LastLevel` was refused above, so the family has room for one more level.
@@ -280,15 +280,14 @@ impl<T: Config> Pallet<T> {
 		);
 		let kind = OffenceKind::BackupRuleViolation;
 		ensure!(
-			!Self::is_offence_recorded(&seat.agent, statement.round, kind),
+			!Self::is_reported(&seat.agent, statement.round, kind),
 			Error::<T>::AlreadyReported
 		);
 		let round = statement.round;
 		let proof = alloc::vec![(statement, signature)];
-		Self::record_offence(
+		Self::report(
 			Offence::signed(kind, seat.agent, round, seat.key, proof).reported_by(Some(reporter)),
 		)
-		.map(|_| ())
 		.map_err(Into::into)
 	}
 }

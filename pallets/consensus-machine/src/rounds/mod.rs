@@ -12,7 +12,10 @@
 //! - [`handover`]: a level of a hierarchical round times out and the next level starts;
 //! - [`close`]: after the deadline, misses are counted, an undecided validity round turns
 //!   amber, and the deposit or bond is settled;
-//! - [`prune`]: after the retention period, the round's storage goes.
+//! - [`prune`]: after the retention period, the round's storage goes;
+//! - [`report`]: equivocations proven against a committee root go to the pickets, who learn
+//!   from [`Accountability`](consensus_machine_primitives::pickets::Accountability) how long a
+//!   committee stays accountable.
 
 pub(crate) mod close;
 pub(crate) mod decide;
@@ -20,15 +23,23 @@ pub(crate) mod fees;
 pub(crate) mod handover;
 pub(crate) mod open;
 pub(crate) mod prune;
+pub(crate) mod report;
 pub(crate) mod vote;
 
 use crate::{
 	pallet::*,
-	types::{RoundKind, Seat},
+	types::{OffenceKind, RoundKind, Seat},
 };
 use alloc::vec::Vec;
-use consensus_machine_primitives::statement::RoundId;
-use frame_support::traits::{fungible::MutateHold, tokens::Precision, DefensiveOption};
+use consensus_machine_primitives::{
+	pickets::{Pickets, ReportError, SignError},
+	statement::{Hash, RoundId},
+};
+use frame_support::{
+	traits::{fungible::MutateHold, tokens::Precision, DefensiveOption},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Zero;
 
 impl<T: Config> Pallet<T> {
@@ -103,6 +114,75 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn store_committee(round_id: RoundId, committee: CommitteeOf<T>) {
 		for (index, seat) in (0u32..).zip(committee) {
 			CommitteeSeats::<T>::insert(round_id, index, seat);
+		}
+	}
+
+	/// Draws `slots` seats from the pickets' current snapshot ([`Config::Pickets`]). Returns
+	/// the committee, the snapshot's total stake and its period. A committee larger than
+	/// `MaxCommittee` (slots are checked against it when a round is committed, so only an
+	/// upgrade that lowered it since) is drawn empty: the round then times out rather than
+	/// never opening.
+	pub(crate) fn draw_committee(seed: &Hash, slots: u32) -> (CommitteeOf<T>, u128, u32) {
+		let drawn = T::Pickets::draw(seed, slots);
+		let seats = drawn
+			.seats
+			.into_iter()
+			.map(|s| Seat { agent: s.picket, key: s.key, slots: s.slots })
+			.collect::<Vec<_>>();
+		match BoundedVec::try_from(seats) {
+			Ok(committee) => (committee, drawn.total, drawn.period),
+			Err(_) => {
+				frame_support::defensive!("a committee fits MaxCommittee");
+				(BoundedVec::new(), 0, drawn.period)
+			}
+		}
+	}
+
+	/// Whether `agent`, drawn into a seat, may sign for it ([`Pickets::may_sign`]).
+	pub(crate) fn ensure_may_sign(agent: &T::AccountId) -> Result<(), Error<T>> {
+		T::Pickets::may_sign(agent).map_err(Into::into)
+	}
+
+	/// Whether `offender`'s offence of `kind` in `round` is on record with the pickets.
+	pub(crate) fn is_reported(offender: &T::AccountId, round: RoundId, kind: OffenceKind) -> bool {
+		T::Pickets::is_reported(offender, round, kind)
+	}
+
+	/// Hands an offence to the pickets ([`Pickets::report`]).
+	pub(crate) fn report(offence: OffenceOf<T>) -> Result<(), Error<T>> {
+		T::Pickets::report(offence).map_err(Into::into)
+	}
+
+	/// Hands each silent seat of `round` (no statement by `due`, its deadline) to the pickets
+	/// as a missed duty. Bounded by the committee size.
+	pub(crate) fn note_silent_seats(round: RoundId, due: BlockNumberFor<T>) {
+		for index in 0..Self::committee_size(round) {
+			if Statements::<T>::contains_key(round, index) {
+				continue;
+			}
+			let Some(seat) = CommitteeSeats::<T>::get(round, index) else {
+				frame_support::defensive!("a drawn round has all its seats");
+				continue;
+			};
+			T::Pickets::note_miss(&seat.agent, round, due);
+		}
+	}
+}
+
+impl<T: Config> From<SignError> for Error<T> {
+	fn from(e: SignError) -> Self {
+		match e {
+			SignError::Unknown => Error::<T>::NotRegistered,
+			SignError::Suspended => Error::<T>::AgentSuspended,
+		}
+	}
+}
+
+impl<T: Config> From<ReportError> for Error<T> {
+	fn from(e: ReportError) -> Self {
+		match e {
+			ReportError::AlreadyReported => Error::<T>::AlreadyReported,
+			ReportError::Exhausted => Error::<T>::IdsExhausted,
 		}
 	}
 }

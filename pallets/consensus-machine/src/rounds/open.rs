@@ -18,25 +18,23 @@
 //! deadline counts from its draw.
 
 use crate::{
-	bonds::SnapshotTree,
 	pallet::*,
 	sweep::Sweep,
-	types::{
-		AgentStatus, CommitteeRecord, Draw, Phase, RoundInfo, RoundKind, Seat, ValidityRecord,
-	},
+	types::{CommitteeRecord, Draw, Phase, RoundInfo, RoundKind, ValidityRecord},
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
 use codec::Encode;
 use consensus_machine_primitives::{
 	light::{Light, ObjectRef},
-	membership, selection,
+	membership,
+	pickets::Pickets,
 	statement::{round_instance, Hash, MachineId, RoundId},
 };
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{fungible::MutateHold, Defensive, DefensiveOption, Randomness},
+	traits::{fungible::MutateHold, DefensiveOption, Randomness},
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -100,30 +98,6 @@ impl<T: Config> Pallet<T> {
 		round_instance(parent.as_ref(), &(machine, round, level, subject, kind, committee), seed)
 	}
 
-	/// Draws `slots` seats from the current stake snapshot: each slot's index is found in the
-	/// snapshot's tree and named by the snapshot's agent at that index; a seat whose agent is
-	/// no longer active (or gone) stays empty. Returns the committee and the snapshot's total.
-	pub(crate) fn draw_committee(
-		seed: &Hash,
-		slots: u32,
-	) -> Result<(CommitteeOf<T>, u128), DispatchError> {
-		Self::ensure_tree_capacity();
-		let snapshot = SnapshotTree::<T>::current();
-		let total = snapshot.total();
-		// No stake in the snapshot: every seat is empty.
-		let drawn = selection::draw(&snapshot, seed, slots, total).unwrap_or_default();
-		let mut seats = Vec::new();
-		for (index, slots) in selection::group(&drawn) {
-			let Some(agent) = AgentAt::<T>::get(index) else { continue };
-			let Some(info) = Agents::<T>::get(&agent) else { continue };
-			if info.status == AgentStatus::Active {
-				seats.push(Seat { agent, key: info.key, slots });
-			}
-		}
-		let committee = BoundedVec::try_from(seats).map_err(|_| Error::<T>::CommitteeTooLarge)?;
-		Ok((committee, total))
-	}
-
 	/// Draws the committees of committed rounds in commitment order, at most
 	/// `MaxDrawsPerBlock`, stopping at the first whose randomness is not fresh enough (the later
 	/// ones were committed no earlier). Returns the weight used.
@@ -182,7 +156,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(known_since >= lead, Error::<T>::RandomnessTooOld);
 		let earliest = known_since.saturating_sub(lead);
 		ensure!(
-			earliest > round.opened && earliest >= Self::current_period_start(),
+			earliest > round.opened && earliest >= T::Pickets::snapshot().start,
 			Error::<T>::RandomnessTooOld
 		);
 		Self::open_drawn(round_id, round, seed)
@@ -200,8 +174,7 @@ impl<T: Config> Pallet<T> {
 			machine.levels.get(round.level as usize).defensive_ok_or(Error::<T>::Corrupt)?;
 		// A level's slots fit `MaxCommittee` when committed; should an upgrade have lowered it
 		// since, the round opens with empty seats and times out rather than never opening.
-		let (committee, total) =
-			Self::draw_committee(&seed, round.slots).defensive_unwrap_or_default();
+		let (committee, total, period) = Self::draw_committee(&seed, round.slots);
 		let root = membership::committee_root(&committee);
 		let parent = frame_system::Pallet::<T>::parent_hash();
 		let instance = Self::instance_of(
@@ -216,13 +189,8 @@ impl<T: Config> Pallet<T> {
 		);
 		let now = frame_system::Pallet::<T>::block_number();
 		let deadline = now.saturating_add(config.timeout);
-		round.phase = Phase::Drawn(Draw {
-			deadline,
-			seed,
-			instance,
-			snapshot: Self::current_period(),
-			total_stake: total,
-		});
+		round.phase =
+			Phase::Drawn(Draw { deadline, seed, instance, snapshot: period, total_stake: total });
 		let summary = committee.iter().map(|s| (s.agent.clone(), s.slots)).collect::<Vec<_>>();
 		CommitteeRoots::<T>::insert(
 			round_id,
@@ -337,7 +305,7 @@ impl<T: Config> Pallet<T> {
 		subject: Hash,
 		commitment: Commitment,
 	) -> Result<RoundId, DispatchError> {
-		ensure!(SnapshotTree::<T>::current().total() > 0, Error::<T>::NoAgents);
+		ensure!(T::Pickets::snapshot().total > 0, Error::<T>::NoAgents);
 		let round = NextRoundId::<T>::get();
 		let next = round.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
 		let (level, kind) = commitment.into_kind(round, machine.label.step);

@@ -260,7 +260,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			if let (true, None, Some(draw)) = (undecided, info.decided(), info.draw()) {
-				Self::record_silent_seats(level, draw.deadline);
+				Self::note_silent_seats(level, draw.deadline);
 			}
 			if level == root_id {
 				root.close();

@@ -7,10 +7,11 @@ use crate::{
 	crypto::{Public, Signature},
 	pallet::*,
 	rounds::handover::FamilyStore,
-	types::{AgentStatus, Offence, OffenceKind, RoundKind, Seat, StoredSignature},
+	types::{Offence, OffenceKind, RoundKind, Seat, StoredSignature},
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
+use consensus_machine_primitives::pickets::Pickets;
 use consensus_machine_primitives::{
 	certificate::{self, CertificateError},
 	handover::{self, Rules, Vote},
@@ -101,20 +102,6 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Statements::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
 		Self::ensure_may_sign(&seat.agent)?;
 		Ok(seat)
-	}
-
-	/// Whether `agent` may sign for a seat it already holds. A drawn agent finishes its seats
-	/// whether it has since started unbonding or been banned (its bond is still held, as a
-	/// chilled validator stays exposed for its era); only an agent suspended for an overt
-	/// offence may not.
-	pub(crate) fn ensure_may_sign(agent: &T::AccountId) -> Result<(), Error<T>> {
-		let info = Agents::<T>::get(agent).ok_or(Error::<T>::NotRegistered)?;
-		let suspended = matches!(
-			info.status,
-			AgentStatus::Suspended | AgentStatus::Unbonding { suspended: true, .. }
-		);
-		ensure!(!suspended, Error::<T>::AgentSuspended);
-		Ok(())
 	}
 
 	/// Every check of a single statement except the signature, cheapest first: the evidence
@@ -313,9 +300,7 @@ impl<T: Config> Pallet<T> {
 			CertificateError::BelowThreshold { .. } => Error::<T>::BelowThreshold,
 			CertificateError::BadSignature(_) => Error::<T>::BadSignature,
 		})?;
-		for seat in &seats {
-			Self::ensure_may_sign(&seat.agent)?;
-		}
+		T::Pickets::may_all_sign(seats.iter().map(|seat| &seat.agent)).map_err(Error::<T>::from)?;
 		Ok(seats)
 	}
 
@@ -330,12 +315,12 @@ impl<T: Config> Pallet<T> {
 		(body, earlier): (Body, StoredSignature),
 	) -> Result<bool, DispatchError> {
 		let kind = OffenceKind::Equivocation;
-		if body == statement.body || Self::is_offence_recorded(&seat.agent, statement.round, kind) {
+		if body == statement.body || Self::is_reported(&seat.agent, statement.round, kind) {
 			return Ok(false);
 		}
 		let first = Statement { body, ..statement.clone() };
 		let proof = alloc::vec![(first, earlier), (statement.clone(), signature)];
-		Self::record_offence(
+		Self::report(
 			Offence::signed(kind, seat.agent, statement.round, seat.key, proof)
 				.reported_by(Some(submitter.clone())),
 		)?;
@@ -403,10 +388,10 @@ impl<T: Config> Pallet<T> {
 						// A red that proves nothing is recorded, does not count, and is an
 						// offence.
 						let kind = OffenceKind::FalseRed;
-						if !Self::is_offence_recorded(&seat.agent, statement.round, kind) {
+						if !Self::is_reported(&seat.agent, statement.round, kind) {
 							let (round, proof) =
 								(statement.round, alloc::vec![(statement, signature)]);
-							Self::record_offence(Offence::signed(
+							Self::report(Offence::signed(
 								kind, seat.agent, round, seat.key, proof,
 							))?;
 						}

@@ -216,7 +216,7 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 	// The snapshot's top node: what a draw from it descends from.
 	let snapshot_top = || {
 		use selection::StakeTree;
-		let snapshot = crate::bonds::SnapshotTree::<Test>::current();
+		let snapshot = crate::registry::bonds::SnapshotTree::<Test>::current();
 		(snapshot.capacity(), snapshot.node(snapshot.capacity()), snapshot.total())
 	};
 	MaxAgents::set(3);

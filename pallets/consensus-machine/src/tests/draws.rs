@@ -3,7 +3,7 @@
 //! reproducible from `(seed, snapshot)`.
 
 use super::*;
-use crate::bonds::StorageTree;
+use crate::registry::bonds::StorageTree;
 use codec::Encode;
 use consensus_machine_primitives::selection::{self, MemoryTree};
 

@@ -5,6 +5,7 @@ mod bonds;
 mod differential;
 mod draws;
 mod fees;
+mod fixed;
 mod fixtures;
 mod forks;
 mod fuzz;

@@ -839,7 +839,7 @@ fn rejoining_before_the_exit_queue_settles_the_exit_first() {
 		assert!(PendingExits::<Test>::contains_key(index));
 		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
 		assert!(!PendingExits::<Test>::contains_key(index));
-		let tree = crate::bonds::StorageTree::<Test>::new();
+		let tree = crate::registry::bonds::StorageTree::<Test>::new();
 		assert_eq!(consensus_machine_primitives::selection::stake_of(&tree, index), 1_000);
 		// The stale queue entry settles nothing.
 		run_to_block(System::block_number() + 1);

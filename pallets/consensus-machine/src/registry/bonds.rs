@@ -32,7 +32,9 @@ use crate::{
 	sweep::Sweep,
 	types::{AgentInfo, AgentStatus},
 };
-use consensus_machine_primitives::{selection, statement::possession_payload};
+use consensus_machine_primitives::{
+	pickets::Accountability, selection, statement::possession_payload,
+};
 use core::marker::PhantomData;
 use frame_support::{
 	ensure,
@@ -371,7 +373,7 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		// Unbonding does not lift a suspension: the offender still signs for nothing.
 		let suspended = matches!(agent.status, AgentStatus::Suspended);
-		let accountable = NextRoundId::<T>::get();
+		let accountable = <Self as Accountability>::next_round();
 		agent.status = AgentStatus::Unbonding { until, suspended, accountable };
 		Agents::<T>::insert(&who, agent);
 		Self::deposit_event(Event::UnbondingStarted { agent: who, until });
@@ -387,7 +389,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(now >= until, Error::<T>::StillUnbonding);
 		ensure!(PendingPenalties::<T>::get(&who) == 0, Error::<T>::PenaltyPending);
 		// An offence in a round it may have sat in can still be reported: the bond answers.
-		ensure!(CommitteeRootCursor::<T>::get() >= accountable, Error::<T>::StillAccountable);
+		ensure!(
+			<Self as Accountability>::reports_closed_below() >= accountable,
+			Error::<T>::StillAccountable
+		);
 		let amount = T::Currency::release(
 			&HoldReason::Bond.into(),
 			&who,

@@ -23,20 +23,13 @@
 //! any report.
 
 use crate::{
-	crypto::Signature,
 	pallet::*,
 	sweep::Sweep,
-	types::{
-		AgentStatus, EquivocationProof, Offence, OffenceKind, Penalty, PenaltyStatus, SeatProof,
-		StoredSignature,
-	},
+	types::{AgentStatus, Offence, OffenceKind, Penalty, PenaltyStatus},
 	weights::WeightInfo,
 };
-use alloc::boxed::Box;
-use consensus_machine_primitives::{
-	membership,
-	statement::{check_equivocation, RoundId, Statement},
-};
+use consensus_machine_primitives::pickets::Accountability;
+use consensus_machine_primitives::statement::RoundId;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -48,10 +41,7 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::{
-	traits::{One, Saturating, Zero},
-	Perbill,
-};
+use sp_runtime::traits::{One, Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// Whether `offender`'s offence of `kind` in `round` was recorded already.
@@ -76,14 +66,7 @@ impl<T: Config> Pallet<T> {
 			frame_support::defensive!("an offence is proven by at most two statements");
 		}
 		let statements = BoundedVec::truncate_from(statements);
-		let fraction = match kind {
-			OffenceKind::Equivocation => T::EquivocationSlash::get(),
-			OffenceKind::WrongVerdict => T::WrongVerdictSlash::get(),
-			OffenceKind::FalseRed => T::FalseRedSlash::get(),
-			OffenceKind::NonParticipation => T::NonParticipationSlash::get(),
-			OffenceKind::BackupRuleViolation => T::BackupRuleSlash::get(),
-			OffenceKind::RedProposal => Perbill::one(),
-		};
+		let fraction = T::SlashRates::get().of(kind);
 		NextPenaltyId::<T>::put(next);
 		let now = frame_system::Pallet::<T>::block_number();
 		let apply_at = now.saturating_add(T::SlashDeferral::get());
@@ -137,95 +120,6 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The offender of a proven equivocation, if it is one and not reported yet: cheap checks,
-	/// then the membership proof (`O(log N)` hashes), then the two signatures.
-	fn ensure_equivocation(
-		membership: &SeatProof<T::AccountId>,
-		first: &(Statement, StoredSignature),
-		second: &(Statement, StoredSignature),
-	) -> Result<T::AccountId, Error<T>> {
-		check_equivocation(&first.0, &second.0).map_err(|_| Error::<T>::NotAnEquivocation)?;
-		ensure!(first.0.genesis == Self::genesis_hash(), Error::<T>::WrongGenesis);
-		let round = first.0.round;
-		let record = CommitteeRoots::<T>::get(round).ok_or(Error::<T>::UnknownRound)?;
-		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(record.expires.is_none_or(|last| now <= last), Error::<T>::ReportExpired);
-		// The committee was drawn for this chain's instance of the round; statements for
-		// another fork's instance prove nothing about it.
-		ensure!(first.0.instance == record.instance, Error::<T>::WrongInstance);
-		let SeatProof { index, seat, path } = membership;
-		ensure!(
-			membership::verify(&record.root, record.seats, *index, seat, path),
-			Error::<T>::BadMembershipProof
-		);
-		ensure!(Agents::<T>::contains_key(&seat.agent), Error::<T>::NotRegistered);
-		ensure!(
-			!Self::is_offence_recorded(&seat.agent, round, OffenceKind::Equivocation),
-			Error::<T>::AlreadyReported
-		);
-		for (statement, signature) in [first, second] {
-			let signature = Signature::from(*signature);
-			ensure!(
-				crate::crypto::verify(&seat.key, &statement.signing_payload(), &signature),
-				Error::<T>::BadSignature
-			);
-		}
-		Ok(seat.agent.clone())
-	}
-
-	/// The proof that seat `index` belongs to `round`'s committee, for a report; `None` once
-	/// the committee is pruned (ask a block where the round was live: an archive node keeps
-	/// it). Off chain (runtime API) and the demo's worker.
-	pub fn membership_proof(round: RoundId, index: u32) -> Option<SeatProof<T::AccountId>> {
-		let committee = Self::committee(round);
-		let path = membership::path(&committee, index)?;
-		Some(SeatProof { index, seat: committee.get(index as usize)?.clone(), path })
-	}
-
-	/// Authorises a fee-less [`Call::report_equivocation`]: a complete proof is its own
-	/// authority. `provides` is `(agent, round)`, so the pool keeps one report per offence.
-	// The call's argument is boxed (it is the largest), and `authorize` takes it by reference.
-	#[allow(clippy::borrowed_box)]
-	pub fn authorize_equivocation_report(
-		_source: TransactionSource,
-		membership: &SeatProof<T::AccountId>,
-		proof: &Box<EquivocationProof>,
-	) -> TransactionValidityWithRefund {
-		let EquivocationProof { first, second } = &**proof;
-		let offender = Self::ensure_equivocation(membership, first, second).map_err(|e| {
-			TransactionValidityError::from(match e {
-				Error::<T>::AlreadyReported
-				| Error::<T>::UnknownRound
-				| Error::<T>::ReportExpired => InvalidTransaction::Stale,
-				_ => InvalidTransaction::BadProof,
-			})
-		})?;
-		ValidTransaction::with_tag_prefix("ConsensusMachineReport")
-			.priority(T::StatementPriority::get())
-			.and_provides((offender, first.0.round))
-			.longevity(16)
-			.propagate(true)
-			.build()
-			.map(|v| (v, Weight::zero()))
-	}
-
-	pub(crate) fn do_report_equivocation(
-		reporter: Option<T::AccountId>,
-		membership: SeatProof<T::AccountId>,
-		first: (Statement, StoredSignature),
-		second: (Statement, StoredSignature),
-	) -> DispatchResult {
-		let offender = Self::ensure_equivocation(&membership, &first, &second)?;
-		let round = first.0.round;
-		let (kind, key) = (OffenceKind::Equivocation, membership.seat.key);
-		Self::record_offence(
-			Offence::signed(kind, offender, round, key, alloc::vec![first, second])
-				.reported_by(reporter),
-		)
-		.map(|_| ())
-		.map_err(Into::into)
-	}
-
 	/// Applies pending penalties whose deferral has passed, oldest first, within `remaining`
 	/// weight and `MaxPenaltiesPerBlock`.
 	pub(crate) fn apply_due_penalties(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
@@ -267,7 +161,7 @@ impl<T: Config> Pallet<T> {
 		let (mut cursor, settled, expired) = (
 			PenaltyPruneCursor::<T>::get(),
 			PenaltyCursor::<T>::get(),
-			CommitteeRootCursor::<T>::get(),
+			<Self as Accountability>::reports_closed_below(),
 		);
 		while cursor < settled && sweep.more() {
 			sweep.charge(per_penalty);
@@ -364,24 +258,6 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::PenaltyCancelled { penalty: id });
 		Ok(())
-	}
-
-	/// Counts a missed duty, fallen due at `due` (the round's deadline), for every seat of
-	/// `round` without a statement. Bounded by the committee size.
-	pub(crate) fn record_silent_seats(round: RoundId, due: BlockNumberFor<T>) {
-		for index in 0..Self::committee_size(round) {
-			if Statements::<T>::contains_key(round, index) {
-				continue;
-			}
-			let Some(seat) = CommitteeSeats::<T>::get(round, index) else {
-				frame_support::defensive!("a drawn round has all its seats");
-				continue;
-			};
-			// Only a seat that could have signed missed anything.
-			if Self::ensure_may_sign(&seat.agent).is_ok() {
-				Self::record_miss(&seat.agent, round, due);
-			}
-		}
 	}
 
 	/// Counts a missed duty in `round`, dated `due`, when it fell due, not when the round is

@@ -1,0 +1,320 @@
+//! The machines on another supplier of pickets: a fixed committee, not the pallet's bond
+//! registry. Nobody bonds or registers; the same accounts sit in every committee, and the
+//! supplier keeps its own record of offences and misses. The machines run on it unchanged:
+//! rounds are drawn, decided and closed, and offences and misses reach the supplier.
+
+use super::{eps, p, OPENER, SLOTS, TIMEOUT};
+use crate::{
+	self as pallet_consensus_machine,
+	mock::{
+		h, key, sign, stored, test_runtime_config, AmberFee, Balance, MaxAgents, MaxMisses,
+		MillisecondFee, MinBond, RandomnessLead, SlashRates, TestEvaluator, TestRandomness,
+		Treasury, BAN_MEMORY, BAN_PERIOD, CHALLENGE_WINDOW, CHUNK, MAX_COMMITTEE,
+		MAX_DRAWS_PER_BLOCK, MAX_EXITS_PER_BLOCK, MAX_PENDING_DRAWS, MAX_PENDING_DRAWS_PER_ACCOUNT,
+		MAX_ROUND_DURATION, MAX_TRACE, MISS_WINDOW, PROPOSAL_BOND, RETENTION, SLASH_DEFERRAL,
+		SNAPSHOT_PERIOD, UNBONDING_DELAY,
+	},
+	pallet::{Agents, Error, Event, Rounds},
+	types::{EquivocationProof, OffenceKind, SeatProof},
+};
+use consensus_machine_primitives::{
+	light::MerkleChunks,
+	pickets::{Drawn, DrawnSeat, Offence, Pickets, ReportError, SignError, Snapshot},
+	statement::{Body, Hash, MachineId, RoundId, Statement},
+};
+use frame_support::{
+	assert_noop, assert_ok, derive_impl,
+	traits::{fungible::InspectHold, tokens::imbalance::ResolveTo, ConstU32, ConstU64, Hooks},
+};
+use frame_system::EnsureRoot;
+use sp_core::sr25519;
+use sp_runtime::BuildStorage;
+use std::{cell::RefCell, collections::BTreeSet};
+
+type AccountId = u64;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeHoldReason,
+		RuntimeFreezeReason,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Fixed;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+	#[runtime::pallet_index(2)]
+	pub type ConsensusMachine = pallet_consensus_machine;
+}
+
+test_runtime_config!(Fixed, FixedCommittee);
+
+thread_local! {
+	/// The committee, in seat order.
+	static MEMBERS: RefCell<Vec<AccountId>> = RefCell::new((1..=4).collect());
+	/// Members suspended for an overt offence.
+	static SUSPENDED: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
+	/// The offences reported, in order.
+	static OFFENCES: RefCell<Vec<FixedOffence>> = const { RefCell::new(Vec::new()) };
+	/// The misses noted: (member, round, due).
+	static MISSES: RefCell<Vec<(AccountId, RoundId, u64)>> = const { RefCell::new(Vec::new()) };
+}
+
+type FixedOffence = Offence<AccountId, Balance, crate::crypto::Public, sr25519::Signature>;
+
+/// Every round's committee is the same members, the slots shared out evenly in seat order.
+/// Its policy is its own: an overt offence suspends the member; a miss is only noted.
+pub struct FixedCommittee;
+
+impl Pickets<AccountId> for FixedCommittee {
+	type Key = crate::crypto::Public;
+	type Signature = sr25519::Signature;
+	type Balance = Balance;
+	type BlockNumber = u64;
+
+	fn snapshot() -> Snapshot<u64> {
+		Snapshot { period: 0, start: 0, total: members().len() as u128 }
+	}
+
+	fn draw(_seed: &Hash, slots: u32) -> Drawn<AccountId, Self::Key> {
+		let members = members();
+		let (each, extra) = match members.len() as u32 {
+			0 => return Drawn::default(),
+			n => (slots / n, slots % n),
+		};
+		let seats = (0u32..)
+			.zip(&members)
+			.map(|(i, &picket)| DrawnSeat {
+				picket,
+				key: key(picket),
+				slots: each + u32::from(i < extra),
+			})
+			.filter(|seat| seat.slots > 0)
+			.collect();
+		Drawn { period: 0, total: members.len() as u128, seats }
+	}
+
+	fn may_sign(picket: &AccountId) -> Result<(), SignError> {
+		if !members().contains(picket) {
+			return Err(SignError::Unknown);
+		}
+		match SUSPENDED.with(|s| s.borrow().contains(picket)) {
+			true => Err(SignError::Suspended),
+			false => Ok(()),
+		}
+	}
+
+	fn is_picket(who: &AccountId) -> bool {
+		members().contains(who)
+	}
+
+	fn is_reported(offender: &AccountId, round: RoundId, kind: OffenceKind) -> bool {
+		OFFENCES.with(|o| {
+			o.borrow().iter().any(|x| (x.offender, x.round, x.kind) == (*offender, round, kind))
+		})
+	}
+
+	fn report(offence: FixedOffence) -> Result<(), ReportError> {
+		if Self::is_reported(&offence.offender, offence.round, offence.kind) {
+			return Err(ReportError::AlreadyReported);
+		}
+		if offence.kind.is_overt() {
+			SUSPENDED.with(|s| s.borrow_mut().insert(offence.offender));
+		}
+		OFFENCES.with(|o| o.borrow_mut().push(offence));
+		Ok(())
+	}
+
+	fn note_miss(picket: &AccountId, round: RoundId, due: u64) {
+		MISSES.with(|m| m.borrow_mut().push((*picket, round, due)));
+	}
+}
+
+fn members() -> Vec<AccountId> {
+	MEMBERS.with(|m| m.borrow().clone())
+}
+
+fn offences() -> Vec<FixedOffence> {
+	OFFENCES.with(|o| o.borrow().clone())
+}
+
+fn misses() -> Vec<(AccountId, RoundId, u64)> {
+	MISSES.with(|m| m.borrow().clone())
+}
+
+/// A chain with balances and no pickets registered with the pallet at all.
+fn new_test_ext() -> sp_io::TestExternalities {
+	let storage = RuntimeGenesisConfig {
+		system: Default::default(),
+		balances: pallet_balances::GenesisConfig::<Fixed> {
+			balances: (1..=100).map(|a| (a, 10_000)).collect(),
+			..Default::default()
+		},
+		consensus_machine: Default::default(),
+	}
+	.build_storage()
+	.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let now = System::block_number() + 1;
+		System::set_block_number(now);
+		ConsensusMachine::on_initialize(now);
+		ConsensusMachine::on_idle(now, frame_support::weights::Weight::MAX);
+	}
+}
+
+fn create_machine() -> MachineId {
+	assert_ok!(ConsensusMachine::create_machine(
+		RuntimeOrigin::root(),
+		SLOTS,
+		p().into(),
+		eps().into(),
+		TIMEOUT,
+		50,
+		h(0)
+	));
+	0
+}
+
+/// Commits a round of `machine` and runs to its draw (two blocks: the randomness of the
+/// committing block's child is fresh).
+fn open(machine: MachineId) -> RoundId {
+	let round = crate::NextRoundId::<Fixed>::get();
+	assert_ok!(ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)));
+	run_to_block(System::block_number() + 2);
+	assert!(Rounds::<Fixed>::get(round).unwrap().is_drawn(), "drawn");
+	round
+}
+
+/// The transition statement of `round`, moving `machine` to `to`.
+fn statement(machine: MachineId, round: RoundId, to: Hash) -> Statement {
+	let label = crate::Machines::<Fixed>::get(machine).unwrap().label;
+	let instance = Rounds::<Fixed>::get(round).unwrap().draw().unwrap().instance;
+	Statement {
+		genesis: ConsensusMachine::genesis_hash(),
+		machine,
+		round,
+		instance,
+		level: 0,
+		body: Body::Transition { step: label.step, from: label.hash, output: h(1), to },
+	}
+}
+
+fn submit(seat: u32, statement: &Statement) -> sp_runtime::DispatchResult {
+	let signer = members()[seat as usize];
+	ConsensusMachine::submit_statement(
+		RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+		statement.clone(),
+		seat,
+		sign(signer, statement),
+		None,
+	)
+	.map(|_| ())
+	.map_err(|e| e.error)
+}
+
+#[test]
+fn a_fixed_committee_decides_a_transition_without_a_bond() {
+	new_test_ext().execute_with(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		// The whole committee, every round: 10 slots over four members.
+		let committee = ConsensusMachine::committee(round);
+		let seats: Vec<_> = committee.iter().map(|s| (s.agent, s.slots)).collect();
+		assert_eq!(seats, vec![(1, 3), (2, 3), (3, 2), (4, 2)]);
+		assert_eq!(Agents::<Fixed>::iter().count(), 0, "nobody registered with the pallet");
+		// Threshold 8 of 10 slots: members 1, 2 and 3 decide it.
+		let s = statement(machine, round, h(2));
+		for seat in 0..3 {
+			assert_ok!(submit(seat, &s));
+		}
+		assert!(Rounds::<Fixed>::get(round).unwrap().decided().is_some());
+		// The machine took the step.
+		assert_eq!(crate::Machines::<Fixed>::get(machine).unwrap().label.step, 1);
+		for member in members() {
+			assert_eq!(Balances::total_balance_on_hold(&member), 0, "no bond held");
+		}
+		assert!(offences().is_empty() && misses().is_empty());
+	});
+}
+
+#[test]
+fn offences_go_to_the_fixed_committee_which_decides_who_signs() {
+	new_test_ext().execute_with(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		// Member 2 signs two different transitions of one round; anyone reports the pair.
+		let signed = |s: Statement| (s.clone(), stored(sign(2, &s)));
+		let first = signed(statement(machine, round, h(2)));
+		let second = signed(statement(machine, round, h(3)));
+		let membership: SeatProof<AccountId> =
+			ConsensusMachine::membership_proof(round, 1).expect("a live round");
+		let proof = Box::new(EquivocationProof { first: first.clone(), second: second.clone() });
+		assert_ok!(ConsensusMachine::report_equivocation(
+			RuntimeOrigin::signed(99),
+			membership.clone(),
+			proof.clone()
+		));
+		let offence = offences().pop().expect("reported to the supplier");
+		assert_eq!(
+			(offence.kind, offence.offender, offence.round),
+			(OffenceKind::Equivocation, 2, round)
+		);
+		assert_eq!((offence.key, offence.reporter), (Some(key(2)), Some(99)));
+		assert_eq!(offence.statements, vec![first.clone(), second]);
+		// Once on record, the supplier's answer stands: the same report is refused.
+		assert_noop!(
+			ConsensusMachine::report_equivocation(RuntimeOrigin::signed(98), membership, proof),
+			Error::<Fixed>::AlreadyReported
+		);
+		// The supplier suspended member 2: it may not sign for its seat.
+		assert_noop!(submit(1, &first.0), Error::<Fixed>::AgentSuspended);
+		assert_ok!(submit(0, &first.0));
+	});
+}
+
+#[test]
+fn silent_fixed_seats_are_handed_to_the_committee_as_misses() {
+	new_test_ext().execute_with(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		assert_ok!(submit(0, &statement(machine, round, h(2))));
+		let deadline = Rounds::<Fixed>::get(round).unwrap().draw().unwrap().deadline;
+		run_to_block(deadline + 1);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert_eq!(
+			misses(),
+			vec![(2, round, deadline), (3, round, deadline), (4, round, deadline)]
+		);
+		assert!(System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::ConsensusMachine(Event::RoundClosed { round: r, .. }) if r == round
+		)));
+	});
+}
+
+#[test]
+fn without_pickets_no_round_is_committed() {
+	new_test_ext().execute_with(|| {
+		MEMBERS.with(|m| m.borrow_mut().clear());
+		let machine = create_machine();
+		assert_noop!(
+			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)),
+			Error::<Fixed>::NoAgents
+		);
+	});
+}

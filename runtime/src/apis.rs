@@ -16,9 +16,7 @@ use frame_support::{
 };
 use pallet_consensus_machine::{
 	crypto::Public,
-	types::{
-		CertificateRecord, CommitteeRecord, Duty, MachineInfo, Seat, SeatProof, StoredSignature,
-	},
+	types::{CertificateRecord, Duty, Seat, SeatProof, StoredSignature},
 	Certificates, CommitteeRoots, Machines, Rounds,
 };
 use sp_api::impl_runtime_apis;
@@ -249,8 +247,8 @@ impl_runtime_apis! {
 			DecisionRule::exact_allowing_unsafe(n, p.try_into()?, epsilon.try_into()?)
 		}
 
-		fn machine(machine: MachineId) -> Option<MachineInfo<Balance, BlockNumber>> {
-			Machines::<Runtime>::get(machine)
+		fn machine(machine: MachineId) -> Option<consensus_machine_runtime_api::MachineView<Balance, BlockNumber>> {
+			Machines::<Runtime>::get(machine).map(Into::into)
 		}
 
 		fn round(round: RoundId) -> Option<consensus_machine_runtime_api::RoundView<AccountId, Balance, BlockNumber>> {
@@ -282,8 +280,8 @@ impl_runtime_apis! {
 			ConsensusMachine::membership_proof(round, index)
 		}
 
-		fn committee_root(round: RoundId) -> Option<CommitteeRecord<BlockNumber>> {
-			CommitteeRoots::<Runtime>::get(round)
+		fn committee_root(round: RoundId) -> Option<consensus_machine_runtime_api::CommitteeRootView<BlockNumber>> {
+			CommitteeRoots::<Runtime>::get(round).map(Into::into)
 		}
 	}
 

@@ -1,6 +1,7 @@
 //! The real runtime, natively: genesis from its own `development` preset, calls dispatched as
 //! `RuntimeCall`s, and the consensus-machine runtime API.
 
+use codec::Encode;
 use consensus_machine_primitives::{
 	certificate,
 	statement::{Body, Statement},
@@ -96,6 +97,14 @@ fn a_round_on_the_real_runtime_is_decided_and_its_certificate_re_verifies() {
 		assert!(Runtime::committee(round).expect("committed").is_empty(), "not drawn yet");
 		run_to_draw(round);
 		let committee = Runtime::committee(round).expect("drawn");
+		// The API's views are its own types, but encode as the records clients of earlier
+		// versions decoded.
+		let record = pallet_consensus_machine::CommitteeRoots::<Runtime>::get(round);
+		assert_eq!(Runtime::committee_root(round).encode(), record.encode());
+		assert_eq!(Runtime::committee_root(round).unwrap().seats as usize, committee.len());
+		let machine = pallet_consensus_machine::Machines::<Runtime>::get(1);
+		assert_eq!(Runtime::machine(1).encode(), machine.encode());
+		assert_eq!(Runtime::machine(1).unwrap().deciding_round, None, "a hierarchical machine");
 		let info = Runtime::round(round).unwrap();
 		let value = [5u8; 32];
 		let mut decided = false;

@@ -7,15 +7,15 @@ extern crate alloc;
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use consensus_machine_primitives::{
-	statement::{Hash, Level, MachineId, RoundId},
+	statement::{Hash, Label, Level, MachineId, RoundId},
 	DecisionRule, EpsilonArg, Error as ThresholdError, ProbabilityArg,
 };
 use pallet_consensus_machine::migrations::v8::v7;
 use pallet_consensus_machine::{
 	crypto::Public,
 	types::{
-		CertificateRecord, CommitteeRecord, Duty, MachineInfo, Phase, RoundInfo, RoundKind, Seat,
-		SeatProof, StoredSignature,
+		CertificateRecord, CommitteeRecord, Duty, LevelConfig, MachineInfo, Phase, RoundInfo,
+		RoundKind, Seat, SeatProof, StoredSignature,
 	},
 };
 use scale_info::TypeInfo;
@@ -66,11 +66,68 @@ impl<AccountId, Balance, BlockNumber> From<RoundInfo<AccountId, Balance, BlockNu
 	}
 }
 
+/// A machine as the API shows it (its own struct, as [`RoundView`] is).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct MachineView<Balance, BlockNumber> {
+	/// Its committee levels: the primary first, then a hierarchical machine's backups, each
+	/// with its exact rule and timeout.
+	pub levels: Vec<LevelConfig<BlockNumber>>,
+	/// What opening a round holds from its opener.
+	pub round_deposit: Balance,
+	/// The latest certified state.
+	pub label: Label,
+	/// The oldest step still kept in the trace.
+	pub trace_start: u64,
+	/// The round deciding the next step, if one is under way.
+	pub deciding_round: Option<RoundId>,
+}
+
+impl<Balance, BlockNumber> From<MachineInfo<Balance, BlockNumber>>
+	for MachineView<Balance, BlockNumber>
+{
+	fn from(machine: MachineInfo<Balance, BlockNumber>) -> Self {
+		Self {
+			levels: machine.levels.into_inner(),
+			round_deposit: machine.round_deposit,
+			label: machine.label,
+			trace_start: machine.trace_start,
+			deciding_round: machine.open_round,
+		}
+	}
+}
+
+/// What outlives a round's committee, as the API shows it: what an equivocation report is
+/// checked against.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct CommitteeRootView<BlockNumber> {
+	/// The round's instance: a report's statements must bind it.
+	pub instance: Hash,
+	/// The root of the committee's seats.
+	pub root: Hash,
+	/// The committee's seats.
+	pub seats: u32,
+	/// `None` while the round lives; once it is pruned, the last block a report may use it.
+	pub expires: Option<BlockNumber>,
+}
+
+impl<BlockNumber> From<CommitteeRecord<BlockNumber>> for CommitteeRootView<BlockNumber> {
+	fn from(record: CommitteeRecord<BlockNumber>) -> Self {
+		Self {
+			instance: record.instance,
+			root: record.root,
+			seats: record.seats,
+			expires: record.expires,
+		}
+	}
+}
+
 sp_api::decl_runtime_apis! {
 	/// Consensus machines: thresholds, machines, rounds, committees, certificates, duties.
 	///
 	/// Version 2: `round` returns a [`RoundView`], whose phase is one value (version 1 returned
-	/// the pallet's storage record).
+	/// the pallet's storage record). `machine` and `committee_root` return views too
+	/// ([`MachineView`], [`CommitteeRootView`]); they encode as the records version 1 and 2
+	/// returned did, so they needed no new version.
 	#[api_version(2)]
 	pub trait ConsensusMachineApi<AccountId, Balance, BlockNumber>
 	where
@@ -82,7 +139,7 @@ sp_api::decl_runtime_apis! {
 		/// `p` or `ε` out of range is an error, not a decoding failure.
 		fn thresholds(n: u32, p: ProbabilityArg, epsilon: EpsilonArg) -> Result<DecisionRule, ThresholdError>;
 		/// A machine: its levels' rules and its latest certified state.
-		fn machine(machine: MachineId) -> Option<MachineInfo<Balance, BlockNumber>>;
+		fn machine(machine: MachineId) -> Option<MachineView<Balance, BlockNumber>>;
 		/// A round (once drawn, its seed and stake snapshot id reproduce the draw).
 		fn round(round: RoundId) -> Option<RoundView<AccountId, Balance, BlockNumber>>;
 		/// A round as version 1 returned it: the pallet's storage record of storage version 7
@@ -102,7 +159,7 @@ sp_api::decl_runtime_apis! {
 		/// report; `None` once the round is pruned (call it at a block where it was live).
 		fn membership_proof(round: RoundId, index: u32) -> Option<SeatProof<AccountId>>;
 		/// The committee root a report is checked against, while it is kept.
-		fn committee_root(round: RoundId) -> Option<CommitteeRecord<BlockNumber>>;
+		fn committee_root(round: RoundId) -> Option<CommitteeRootView<BlockNumber>>;
 	}
 }
 

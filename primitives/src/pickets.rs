@@ -205,6 +205,10 @@ pub trait Pickets<AccountId> {
 
 	/// Records an offence; its consequence (a slash, a suspension) is the supplier's. Fails
 	/// before changing anything.
+	///
+	/// A [`OffenceKind::RedProposal`] names the proposer, who need not be a picket, with its
+	/// proposal bond as `base`: the machines hold that bond and do not release it, so the
+	/// supplier's penalty is what takes it.
 	fn report(
 		offence: Offence<AccountId, Self::Balance, Self::Key, Self::Signature>,
 	) -> Result<(), ReportError>;

@@ -1,7 +1,8 @@
 //! The machines on another supplier of pickets: a fixed committee, not the pallet's bond
 //! registry. Nobody bonds or registers; the same accounts sit in every committee, and the
 //! supplier keeps its own record of offences and misses. The machines run on it unchanged:
-//! rounds are drawn, decided and closed, and offences and misses reach the supplier.
+//! rounds are drawn, decided and closed, objects judged, and offences and misses reach the
+//! supplier.
 
 use super::{eps, p, OPENER, SLOTS, TIMEOUT};
 use crate::{
@@ -12,9 +13,9 @@ use crate::{
 		Treasury, BAN_MEMORY, BAN_PERIOD, CHALLENGE_WINDOW, CHUNK, MAX_COMMITTEE,
 		MAX_DRAWS_PER_BLOCK, MAX_EXITS_PER_BLOCK, MAX_PENDING_DRAWS, MAX_PENDING_DRAWS_PER_ACCOUNT,
 		MAX_ROUND_DURATION, MAX_TRACE, MISS_WINDOW, PROPOSAL_BOND, RETENTION, SLASH_DEFERRAL,
-		SNAPSHOT_PERIOD, UNBONDING_DELAY,
+		SNAPSHOT_PERIOD, TREASURY, UNBONDING_DELAY,
 	},
-	pallet::{Agents, Error, Event, Rounds},
+	pallet::{Agents, Error, Event, HoldReason, Rounds},
 	types::{EquivocationProof, OffenceKind, SeatProof},
 };
 use consensus_machine_primitives::{
@@ -24,7 +25,11 @@ use consensus_machine_primitives::{
 };
 use frame_support::{
 	assert_noop, assert_ok, derive_impl,
-	traits::{fungible::InspectHold, tokens::imbalance::ResolveTo, ConstU32, ConstU64, Hooks},
+	traits::{
+		fungible::{Balanced, BalancedHold, Inspect, InspectHold},
+		tokens::imbalance::ResolveTo,
+		ConstU32, ConstU64, Hooks,
+	},
 };
 use frame_system::EnsureRoot;
 use sp_core::sr25519;
@@ -72,7 +77,8 @@ thread_local! {
 type FixedOffence = Offence<AccountId, Balance, crate::crypto::Public, sr25519::Signature>;
 
 /// Every round's committee is the same members, the slots shared out evenly in seat order.
-/// Its policy is its own: an overt offence suspends the member; a miss is only noted.
+/// Its policy is its own: an overt offence suspends the member; a miss is only noted; a red
+/// proposal's bond, which the machines hold for it, is taken at once.
 pub struct FixedCommittee;
 
 impl Pickets<AccountId> for FixedCommittee {
@@ -129,6 +135,12 @@ impl Pickets<AccountId> for FixedCommittee {
 		}
 		if offence.kind.is_overt() {
 			SUSPENDED.with(|s| s.borrow_mut().insert(offence.offender));
+		}
+		if let (OffenceKind::RedProposal, Some(bond)) = (offence.kind, offence.base) {
+			let reason = RuntimeHoldReason::ConsensusMachine(HoldReason::ProposalBond);
+			let (credit, _) =
+				<Balances as BalancedHold<_>>::slash(&reason, &offence.offender, bond);
+			Balances::resolve(&TREASURY, credit).map_err(|_| ReportError::Exhausted)?;
 		}
 		OFFENCES.with(|o| o.borrow_mut().push(offence));
 		Ok(())
@@ -316,5 +328,71 @@ fn without_pickets_no_round_is_committed() {
 			ConsensusMachine::commit_round(RuntimeOrigin::signed(OPENER), machine, h(9)),
 			Error::<Fixed>::NoAgents
 		);
+	});
+}
+
+#[test]
+fn a_red_proposal_on_a_fixed_committee_forfeits_the_bond_to_the_supplier() {
+	use super::light::{bad_object, PROPOSER};
+	use consensus_machine_primitives::light::{Light, Verdict};
+	new_test_ext().execute_with(|| {
+		// A complete judge: 10 slots at p = 1/100 (max_bad 2, threshold 7).
+		assert_ok!(ConsensusMachine::create_machine(
+			RuntimeOrigin::root(),
+			SLOTS,
+			consensus_machine_primitives::Probability::new(1, 100).unwrap().into(),
+			eps().into(),
+			TIMEOUT,
+			50,
+			h(0)
+		));
+		let (object, chunks) = bad_object();
+		let round = crate::NextRoundId::<Fixed>::get();
+		assert_ok!(ConsensusMachine::propose(
+			RuntimeOrigin::signed(PROPOSER),
+			0,
+			object.hash,
+			object.size
+		));
+		run_to_block(System::block_number() + 2);
+		let held = |who| Balances::balance_on_hold(&HoldReason::ProposalBond.into(), &who);
+		assert_eq!(held(PROPOSER), PROPOSAL_BOND);
+		let treasury = Balances::balance(&TREASURY);
+		// One member's red, with evidence that verifies, condemns it.
+		let evidence = MerkleChunks::<CHUNK>::evidence(&chunks, 1).unwrap();
+		let instance = Rounds::<Fixed>::get(round).unwrap().draw().unwrap().instance;
+		let red = Statement {
+			genesis: ConsensusMachine::genesis_hash(),
+			machine: 0,
+			round,
+			instance,
+			level: 0,
+			body: Body::Verdict {
+				object: object.hash,
+				verdict: Verdict::Red { evidence: sp_io::hashing::blake2_256(&evidence) },
+			},
+		};
+		assert_ok!(ConsensusMachine::submit_statement(
+			RuntimeOrigin::from(frame_system::RawOrigin::Authorized),
+			red.clone(),
+			0,
+			sign(1, &red),
+			Some(evidence)
+		));
+		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Red, true)));
+		// The offence reached the supplier with the bond as its base, and its policy took it.
+		let offence = offences().pop().expect("reported");
+		assert_eq!((offence.kind, offence.offender), (OffenceKind::RedProposal, PROPOSER));
+		assert_eq!(offence.base, Some(PROPOSAL_BOND));
+		assert_eq!(held(PROPOSER), 0);
+		assert_eq!(Balances::balance(&TREASURY), treasury + PROPOSAL_BOND);
+		// Closing the round returns nothing: the machines did not keep the bond for it.
+		run_to_block(Rounds::<Fixed>::get(round).unwrap().draw().unwrap().deadline + 1);
+		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
+		assert_eq!(held(PROPOSER), 0);
+		assert!(!System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::ConsensusMachine(Event::ProposalBondReturned { .. })
+		)));
 	});
 }

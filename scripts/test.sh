@@ -21,7 +21,7 @@ cargo clippy --locked -p pallet-consensus-machine --lib -- -D warnings
 echo "== no_std: the runtime-side crates build for wasm32v1-none (the runtime without demo code)"
 # substrate_runtime is the cfg substrate-wasm-builder sets; without it sp-io pulls native crypto.
 RUSTFLAGS="--cfg substrate_runtime" cargo check --locked --target wasm32v1-none --no-default-features \
-	-p consensus-machine-primitives -p pallet-consensus-machine -p consensus-machine-demo \
+	-p consensus-machine-primitives -p consensus-machine-support -p pallet-consensus-machine -p consensus-machine-demo \
 	-p consensus-machine-runtime-api -p consensus-machine-runtime
 echo "== cargo test"
 log=$(mktemp)

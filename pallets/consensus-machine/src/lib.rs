@@ -12,7 +12,6 @@ pub mod migrations;
 pub mod offchain;
 mod registry;
 mod rounds;
-mod sweep;
 #[cfg(any(feature = "try-runtime", test))]
 mod try_state;
 pub mod types;
@@ -27,12 +26,13 @@ mod tests;
 
 pub use weights::WeightInfo;
 
-/// The picket key: this pallet's own sr25519 application key, key type `cmpk`.
+/// The bookkeeping shared by the hooks' queues.
+pub(crate) use consensus_machine_support::sweep;
+
+/// The picket key: an sr25519 application key, key type `cmpk`, shared with whoever supplies
+/// the pickets.
 pub mod crypto {
-	use sp_application_crypto::{app_crypto, sr25519, KeyTypeId};
-	/// The keystore key type of picket keys.
-	pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"cmpk");
-	app_crypto!(sr25519, KEY_TYPE);
+	pub use consensus_machine_support::crypto::*;
 
 	#[cfg(test)]
 	std::thread_local! {

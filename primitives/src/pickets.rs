@@ -105,11 +105,9 @@ impl<AccountId, Balance, Key, Signature> Offence<AccountId, Balance, Key, Signat
 
 /// The stake snapshot committees are drawn from now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Snapshot<BlockNumber> {
+pub struct Snapshot {
 	/// Its number: snapshots are taken one per period.
 	pub period: u32,
-	/// The first block it is drawn from. Randomness known before it cannot have chosen it.
-	pub start: BlockNumber,
 	/// Its total stake; zero means nobody can be drawn.
 	pub total: u128,
 }
@@ -178,7 +176,13 @@ pub trait Pickets<AccountId> {
 	type BlockNumber;
 
 	/// The snapshot committees are drawn from now.
-	fn snapshot() -> Snapshot<Self::BlockNumber>;
+	fn snapshot() -> Snapshot;
+
+	/// The first block the current snapshot is drawn from: randomness known before it cannot
+	/// have chosen a committee from it. Asked before every draw, apart from
+	/// [`Pickets::snapshot`], so that it can cost less (the registry computes it from the
+	/// block number alone).
+	fn snapshot_start() -> Self::BlockNumber;
 
 	/// Draws `slots` stake-weighted slots with replacement from the current snapshot, each
 	/// from `seed` and its number, and groups them into seats. The same seed and snapshot

@@ -23,12 +23,12 @@ impl<T: Config> Pickets<T::AccountId> for Pallet<T> {
 	type Balance = BalanceOf<T>;
 	type BlockNumber = BlockNumberFor<T>;
 
-	fn snapshot() -> Snapshot<BlockNumberFor<T>> {
-		Snapshot {
-			period: Self::current_period(),
-			start: Self::current_period_start(),
-			total: SnapshotTree::<T>::current().total(),
-		}
+	fn snapshot() -> Snapshot {
+		Snapshot { period: Self::current_period(), total: SnapshotTree::<T>::current().total() }
+	}
+
+	fn snapshot_start() -> BlockNumberFor<T> {
+		Self::current_period_start()
 	}
 
 	/// Each slot's index is found in the snapshot's tree and named by the snapshot's agent at

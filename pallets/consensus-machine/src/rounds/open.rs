@@ -156,7 +156,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(known_since >= lead, Error::<T>::RandomnessTooOld);
 		let earliest = known_since.saturating_sub(lead);
 		ensure!(
-			earliest > round.opened && earliest >= T::Pickets::snapshot().start,
+			earliest > round.opened && earliest >= T::Pickets::snapshot_start(),
 			Error::<T>::RandomnessTooOld
 		);
 		Self::open_drawn(round_id, round, seed)

@@ -87,8 +87,12 @@ impl Pickets<AccountId> for FixedCommittee {
 	type Balance = Balance;
 	type BlockNumber = u64;
 
-	fn snapshot() -> Snapshot<u64> {
-		Snapshot { period: 0, start: 0, total: members().len() as u128 }
+	fn snapshot() -> Snapshot {
+		Snapshot { period: 0, total: members().len() as u128 }
+	}
+
+	fn snapshot_start() -> u64 {
+		0
 	}
 
 	fn draw(_seed: &Hash, slots: u32) -> Drawn<AccountId, Self::Key> {

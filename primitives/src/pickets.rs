@@ -135,6 +135,22 @@ pub struct Drawn<AccountId, Key> {
 	pub seats: Vec<DrawnSeat<AccountId, Key>>,
 }
 
+impl<AccountId: Ord, Key: Ord> Drawn<AccountId, Key> {
+	/// Whether this can be the committee of a draw of `slots` slots: every seat holds a slot,
+	/// no picket and no key sits twice, and the seats hold at most `slots` slots (slots that
+	/// fell on nobody are in no seat). Thresholds count slots, so a draw with more would let
+	/// fewer pickets decide, and a key in two seats would sign for both.
+	pub fn is_sound(&self, slots: u32) -> bool {
+		let mut pickets = alloc::collections::BTreeSet::new();
+		let mut keys = alloc::collections::BTreeSet::new();
+		let mut held: u32 = 0;
+		self.seats.iter().all(|seat| {
+			held = held.saturating_add(seat.slots);
+			seat.slots > 0 && pickets.insert(&seat.picket) && keys.insert(&seat.key)
+		}) && held <= slots
+	}
+}
+
 impl<AccountId, Key> Default for Drawn<AccountId, Key> {
 	fn default() -> Self {
 		Self { period: 0, total: 0, seats: Vec::new() }
@@ -186,7 +202,8 @@ pub trait Pickets<AccountId> {
 
 	/// Draws `slots` stake-weighted slots with replacement from the current snapshot, each
 	/// from `seed` and its number, and groups them into seats. The same seed and snapshot
-	/// give the same committee.
+	/// give the same committee. The machines seat no one from a draw that is not
+	/// [`Drawn::is_sound`]: its round gets an empty committee and times out.
 	fn draw(seed: &Hash, slots: u32) -> Drawn<AccountId, Self::Key>;
 
 	/// Whether `picket`, drawn earlier, may sign for the seat it holds.
@@ -201,14 +218,21 @@ pub trait Pickets<AccountId> {
 		pickets.into_iter().try_for_each(Self::may_sign)
 	}
 
-	/// Whether `who` is a picket at all (it may be suspended or leaving).
+	/// Whether `who` is a picket at all (it may be suspended or leaving). A picket drawn in a
+	/// round must stay one until the machines' [`Accountability::reports_closed_below`] has
+	/// passed the round: an equivocation report against someone who is not is refused.
 	fn is_picket(who: &AccountId) -> bool;
 
-	/// Whether `offender`'s offence of `kind` in `round` is on record.
+	/// Whether `offender`'s offence of `kind` in `round` is on record. Once true, it must
+	/// stay true until [`Accountability::reports_closed_below`] has passed `round`, or the
+	/// same offence is reported twice.
 	fn is_reported(offender: &AccountId, round: RoundId, kind: OffenceKind) -> bool;
 
 	/// Records an offence; its consequence (a slash, a suspension) is the supplier's. Fails
-	/// before changing anything.
+	/// before changing anything. The machines report only offences not on record, and a
+	/// failure reverts what the machines were doing (a red condemning an object, a
+	/// certificate that convicts an equivocator), so a supplier should fail only when it
+	/// truly cannot record one.
 	///
 	/// A [`OffenceKind::RedProposal`] names the proposer, who need not be a picket, with its
 	/// proposal bond as `base`: the machines hold that bond and do not release it, so the
@@ -217,7 +241,9 @@ pub trait Pickets<AccountId> {
 		offence: Offence<AccountId, Self::Balance, Self::Key, Self::Signature>,
 	) -> Result<(), ReportError>;
 
-	/// `picket` held a seat in `round` and made no statement by `due`.
+	/// `picket` held a seat in `round` and made no statement by `due`. Called for every
+	/// silent seat of a round that closed undecided, whether or not the picket could still
+	/// sign: whether the silence of a suspended picket counts is the supplier's policy.
 	fn note_miss(picket: &AccountId, round: RoundId, due: Self::BlockNumber);
 }
 
@@ -231,4 +257,30 @@ pub trait Accountability {
 
 	/// Every round below this one is out of reach: no offence in it can be reported any more.
 	fn reports_closed_below() -> RoundId;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn drawn(seats: &[(u8, u8, u32)]) -> Drawn<u8, u8> {
+		let seats =
+			seats.iter().map(|&(picket, key, slots)| DrawnSeat { picket, key, slots }).collect();
+		Drawn { period: 0, total: 100, seats }
+	}
+
+	#[test]
+	fn a_sound_draw_holds_its_slots_in_distinct_seats() {
+		assert!(drawn(&[(1, 1, 3), (2, 2, 3), (3, 3, 4)]).is_sound(10));
+		// Slots that fell on nobody are in no seat.
+		assert!(drawn(&[(1, 1, 3)]).is_sound(10));
+		assert!(drawn(&[]).is_sound(10));
+		// More slots than drawn: fewer pickets would reach a threshold.
+		assert!(!drawn(&[(1, 1, 6), (2, 2, 5)]).is_sound(10));
+		assert!(!drawn(&[(1, 1, u32::MAX), (2, 2, 2)]).is_sound(10));
+		// A picket or a key twice, or a seat without a slot.
+		assert!(!drawn(&[(1, 1, 3), (1, 2, 3)]).is_sound(10));
+		assert!(!drawn(&[(1, 1, 3), (2, 1, 3)]).is_sound(10));
+		assert!(!drawn(&[(1, 1, 3), (2, 2, 0)]).is_sound(10));
+	}
 }

@@ -127,7 +127,8 @@ sp_api::decl_runtime_apis! {
 	/// Version 2: `round` returns a [`RoundView`], whose phase is one value (version 1 returned
 	/// the pallet's storage record). `machine` and `committee_root` return views too
 	/// ([`MachineView`], [`CommitteeRootView`]); they encode as the records version 1 and 2
-	/// returned did, so they needed no new version.
+	/// returned did, so a client decoding bytes sees no change and the version stayed (the
+	/// type names and the field name `deciding_round` in the metadata are new).
 	#[api_version(2)]
 	pub trait ConsensusMachineApi<AccountId, Balance, BlockNumber>
 	where

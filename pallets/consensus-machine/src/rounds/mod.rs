@@ -118,12 +118,17 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws `slots` seats from the pickets' current snapshot ([`Config::Pickets`]). Returns
-	/// the committee, the snapshot's total stake and its period. A committee larger than
-	/// `MaxCommittee` (slots are checked against it when a round is committed, so only an
-	/// upgrade that lowered it since) is drawn empty: the round then times out rather than
-	/// never opening.
+	/// the committee, the snapshot's total stake and its period. A draw that is not sound
+	/// ([`Drawn::is_sound`](consensus_machine_primitives::pickets::Drawn::is_sound): more slots than drawn, a picket or key twice, a seat without a
+	/// slot) seats no one, and neither does a committee larger than `MaxCommittee` (slots are
+	/// checked against it when a round is committed, so only an upgrade that lowered it
+	/// since): the round then times out rather than never opening.
 	pub(crate) fn draw_committee(seed: &Hash, slots: u32) -> (CommitteeOf<T>, u128, u32) {
 		let drawn = T::Pickets::draw(seed, slots);
+		if !drawn.is_sound(slots) {
+			log::error!(target: crate::LOG_TARGET, "the pickets' supplier drew an unsound committee");
+			return (BoundedVec::new(), 0, drawn.period);
+		}
 		let seats = drawn
 			.seats
 			.into_iter()

@@ -70,6 +70,8 @@ thread_local! {
 	static SUSPENDED: RefCell<BTreeSet<AccountId>> = const { RefCell::new(BTreeSet::new()) };
 	/// The offences reported, in order.
 	static OFFENCES: RefCell<Vec<FixedOffence>> = const { RefCell::new(Vec::new()) };
+	/// Whether the draw gives every member all the slots (a supplier gone wrong).
+	static INFLATED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
 	/// The misses noted: (member, round, due).
 	static MISSES: RefCell<Vec<(AccountId, RoundId, u64)>> = const { RefCell::new(Vec::new()) };
 }
@@ -96,6 +98,14 @@ impl Pickets<AccountId> for FixedCommittee {
 	}
 
 	fn draw(_seed: &Hash, slots: u32) -> Drawn<AccountId, Self::Key> {
+		if INFLATED.with(|i| i.get()) {
+			// Every member holds every slot: four times the slots drawn.
+			let seats = members()
+				.into_iter()
+				.map(|picket| DrawnSeat { picket, key: key(picket), slots })
+				.collect();
+			return Drawn { period: 0, total: 1, seats };
+		}
 		let members = members();
 		let (each, extra) = match members.len() as u32 {
 			0 => return Drawn::default(),
@@ -137,14 +147,14 @@ impl Pickets<AccountId> for FixedCommittee {
 		if Self::is_reported(&offence.offender, offence.round, offence.kind) {
 			return Err(ReportError::AlreadyReported);
 		}
-		if offence.kind.is_overt() {
-			SUSPENDED.with(|s| s.borrow_mut().insert(offence.offender));
-		}
 		if let (OffenceKind::RedProposal, Some(bond)) = (offence.kind, offence.base) {
 			let reason = RuntimeHoldReason::ConsensusMachine(HoldReason::ProposalBond);
 			let (credit, _) =
 				<Balances as BalancedHold<_>>::slash(&reason, &offence.offender, bond);
 			Balances::resolve(&TREASURY, credit).map_err(|_| ReportError::Exhausted)?;
+		}
+		if offence.kind.is_overt() {
+			SUSPENDED.with(|s| s.borrow_mut().insert(offence.offender));
 		}
 		OFFENCES.with(|o| o.borrow_mut().push(offence));
 		Ok(())
@@ -182,6 +192,14 @@ fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
+}
+
+/// Runs `test` on a new chain, then checks the pallet's invariants, as for the other runtime.
+fn execute(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		ConsensusMachine::do_try_state().expect("invariants hold");
+	});
 }
 
 fn run_to_block(n: u64) {
@@ -245,7 +263,7 @@ fn submit(seat: u32, statement: &Statement) -> sp_runtime::DispatchResult {
 
 #[test]
 fn a_fixed_committee_decides_a_transition_without_a_bond() {
-	new_test_ext().execute_with(|| {
+	execute(|| {
 		let machine = create_machine();
 		let round = open(machine);
 		// The whole committee, every round: 10 slots over four members.
@@ -270,7 +288,7 @@ fn a_fixed_committee_decides_a_transition_without_a_bond() {
 
 #[test]
 fn offences_go_to_the_fixed_committee_which_decides_who_signs() {
-	new_test_ext().execute_with(|| {
+	execute(|| {
 		let machine = create_machine();
 		let round = open(machine);
 		// Member 2 signs two different transitions of one round; anyone reports the pair.
@@ -305,7 +323,7 @@ fn offences_go_to_the_fixed_committee_which_decides_who_signs() {
 
 #[test]
 fn silent_fixed_seats_are_handed_to_the_committee_as_misses() {
-	new_test_ext().execute_with(|| {
+	execute(|| {
 		let machine = create_machine();
 		let round = open(machine);
 		assert_ok!(submit(0, &statement(machine, round, h(2))));
@@ -325,7 +343,7 @@ fn silent_fixed_seats_are_handed_to_the_committee_as_misses() {
 
 #[test]
 fn without_pickets_no_round_is_committed() {
-	new_test_ext().execute_with(|| {
+	execute(|| {
 		MEMBERS.with(|m| m.borrow_mut().clear());
 		let machine = create_machine();
 		assert_noop!(
@@ -339,7 +357,7 @@ fn without_pickets_no_round_is_committed() {
 fn a_red_proposal_on_a_fixed_committee_forfeits_the_bond_to_the_supplier() {
 	use super::light::{bad_object, PROPOSER};
 	use consensus_machine_primitives::light::{Light, Verdict};
-	new_test_ext().execute_with(|| {
+	execute(|| {
 		// A complete judge: 10 slots at p = 1/100 (max_bad 2, threshold 7).
 		assert_ok!(ConsensusMachine::create_machine(
 			RuntimeOrigin::root(),
@@ -398,5 +416,46 @@ fn a_red_proposal_on_a_fixed_committee_forfeits_the_bond_to_the_supplier() {
 			r.event,
 			RuntimeEvent::ConsensusMachine(Event::ProposalBondReturned { .. })
 		)));
+	});
+}
+
+#[test]
+fn certificates_are_checked_against_the_suppliers_word_on_who_signs() {
+	execute(|| {
+		let machine = create_machine();
+		let round = open(machine);
+		let s = statement(machine, round, h(2));
+		let signed = |seats: &[u32]| -> Vec<_> {
+			seats.iter().map(|&i| (i, stored(sign(members()[i as usize], &s)))).collect()
+		};
+		// Member 3 (seat 2) is suspended by the supplier: a certificate it signs is refused.
+		SUSPENDED.with(|x| x.borrow_mut().insert(3));
+		assert_noop!(
+			ConsensusMachine::submit_certificate(
+				RuntimeOrigin::signed(99),
+				s.clone(),
+				signed(&[0, 1, 2])
+			),
+			Error::<Fixed>::AgentSuspended
+		);
+		// 3 + 3 + 2 slots of members the supplier lets sign reach the threshold of 8.
+		assert_ok!(ConsensusMachine::submit_certificate(
+			RuntimeOrigin::signed(99),
+			s.clone(),
+			signed(&[0, 1, 3])
+		));
+		assert!(Rounds::<Fixed>::get(round).unwrap().decided().is_some());
+	});
+}
+
+#[test]
+fn an_unsound_draw_seats_nobody() {
+	execute(|| {
+		// Each member holding all ten slots would let one member reach the threshold alone.
+		INFLATED.with(|i| i.set(true));
+		let machine = create_machine();
+		let round = open(machine);
+		assert!(ConsensusMachine::committee(round).is_empty());
+		assert_noop!(submit(0, &statement(machine, round, h(2))), Error::<Fixed>::NotAPicket);
 	});
 }

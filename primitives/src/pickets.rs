@@ -103,15 +103,6 @@ impl<AccountId, Balance, Key, Signature> Offence<AccountId, Balance, Key, Signat
 	}
 }
 
-/// The stake snapshot committees are drawn from now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Snapshot {
-	/// Its number: snapshots are taken one per period.
-	pub period: u32,
-	/// Its total stake; zero means nobody can be drawn.
-	pub total: u128,
-}
-
 /// One seat of a drawn committee.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DrawnSeat<AccountId, Key> {
@@ -191,12 +182,13 @@ pub trait Pickets<AccountId> {
 	/// The block number.
 	type BlockNumber;
 
-	/// The snapshot committees are drawn from now.
-	fn snapshot() -> Snapshot;
+	/// The total stake of the snapshot committees are drawn from now; zero means nobody can
+	/// be drawn.
+	fn total_stake() -> u128;
 
 	/// The first block the current snapshot is drawn from: randomness known before it cannot
 	/// have chosen a committee from it. Asked before every draw, apart from
-	/// [`Pickets::snapshot`], so that it can cost less (the registry computes it from the
+	/// [`Pickets::total_stake`], so that it can cost less (the registry computes it from the
 	/// block number alone).
 	fn snapshot_start() -> Self::BlockNumber;
 

@@ -11,7 +11,7 @@ use crate::{
 	types::{AgentStatus, StoredSignature},
 };
 use consensus_machine_primitives::{
-	pickets::{Drawn, DrawnSeat, Offence, OffenceKind, Pickets, ReportError, SignError, Snapshot},
+	pickets::{Drawn, DrawnSeat, Offence, OffenceKind, Pickets, ReportError, SignError},
 	selection,
 	statement::{Hash, RoundId},
 };
@@ -23,8 +23,8 @@ impl<T: Config> Pickets<T::AccountId> for Pallet<T> {
 	type Balance = BalanceOf<T>;
 	type BlockNumber = BlockNumberFor<T>;
 
-	fn snapshot() -> Snapshot {
-		Snapshot { period: Self::current_period(), total: SnapshotTree::<T>::current().total() }
+	fn total_stake() -> u128 {
+		SnapshotTree::<T>::current().total()
 	}
 
 	fn snapshot_start() -> BlockNumberFor<T> {

@@ -305,7 +305,7 @@ impl<T: Config> Pallet<T> {
 		subject: Hash,
 		commitment: Commitment,
 	) -> Result<RoundId, DispatchError> {
-		ensure!(T::Pickets::snapshot().total > 0, Error::<T>::NoAgents);
+		ensure!(T::Pickets::total_stake() > 0, Error::<T>::NoAgents);
 		let round = NextRoundId::<T>::get();
 		let next = round.checked_add(1).ok_or(Error::<T>::IdsExhausted)?;
 		let (level, kind) = commitment.into_kind(round, machine.label.step);

@@ -20,7 +20,7 @@ use crate::{
 };
 use consensus_machine_primitives::{
 	light::MerkleChunks,
-	pickets::{Drawn, DrawnSeat, Offence, Pickets, ReportError, SignError, Snapshot},
+	pickets::{Drawn, DrawnSeat, Offence, Pickets, ReportError, SignError},
 	statement::{Body, Hash, MachineId, RoundId, Statement},
 };
 use frame_support::{
@@ -89,8 +89,8 @@ impl Pickets<AccountId> for FixedCommittee {
 	type Balance = Balance;
 	type BlockNumber = u64;
 
-	fn snapshot() -> Snapshot {
-		Snapshot { period: 0, total: members().len() as u128 }
+	fn total_stake() -> u128 {
+		members().len() as u128
 	}
 
 	fn snapshot_start() -> u64 {

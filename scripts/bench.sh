@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the pallet's weights (pallets/consensus-machine/src/weights.rs) and the capacity
-# report (docs/capacity.md) in one run on this machine: the runtime's wasm built with
+# Regenerates the two pallets' weights (pallets/consensus-machine/src/weights.rs and
+# pallets/pickets/src/weights.rs) and the capacity report (docs/capacity.md) in one run on this
+# machine: the runtime's wasm built with
 # `runtime-benchmarks`, run by frame-omni-bencher (the standard tool, the version of the
 # polkadot-sdk release this project pins), then the report computed from the same run's
 # results, beside frame-benchmarking's own sr25519 baseline.
@@ -40,12 +41,18 @@ if [ "${1:-}" != "--report-only" ]; then
 		rm -rf "$results/previous"
 		mkdir -p "$results/previous"
 		mv "$results"/pallet.json "$results"/baseline.json "$results"/run.txt "$results/previous/"
+		[ -e "$results/pickets.json" ] && mv "$results/pickets.json" "$results/previous/"
 	fi
 	echo "== pallet_consensus_machine: steps $STEPS, repeat $REPEAT"
 	bench --pallet pallet_consensus_machine --extrinsic '*' \
 		--header scripts/weights-header.txt --template scripts/weights-template.hbs \
 		--output pallets/consensus-machine/src/weights.rs --output-analysis max \
 		--json-file "$results/pallet.json"
+	echo "== pallet_pickets: steps $STEPS, repeat $REPEAT"
+	bench --pallet pallet_pickets --extrinsic '*' \
+		--header scripts/weights-header.txt --template scripts/weights-template.hbs \
+		--output pallets/pickets/src/weights.rs --output-analysis max \
+		--json-file "$results/pickets.json"
 	echo "== frame_benchmarking baseline: sr25519_verification"
 	bench --pallet frame_benchmarking --extrinsic sr25519_verification \
 		--json-file "$results/baseline.json"
@@ -55,9 +62,9 @@ if [ "${1:-}" != "--report-only" ]; then
 		echo "steps: $STEPS, repeat: $REPEAT"
 		echo "tool: $(frame-omni-bencher --version)"
 	} >"$results/run.txt"
-	cargo fmt -p pallet-consensus-machine
+	cargo fmt -p pallet-consensus-machine -p pallet-pickets
 fi
 
 echo "== docs/capacity.md"
 python3 scripts/capacity.py "$results" >docs/capacity.md
-echo "wrote pallets/consensus-machine/src/weights.rs and docs/capacity.md"
+echo "wrote pallets/consensus-machine/src/weights.rs, pallets/pickets/src/weights.rs and docs/capacity.md"

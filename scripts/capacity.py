@@ -213,6 +213,11 @@ def ratios(pallet, verify_ps, block):
 def load_run(results):
     """One run's benchmarks, its sr25519 verification time (ps) and its description."""
     pallet = load(os.path.join(results, "pallet.json"))
+    # The registry's benchmarks (pallet_pickets), with the machines' (runs from before the
+    # split have them all in pallet.json).
+    pickets = os.path.join(results, "pickets.json")
+    if os.path.exists(pickets):
+        pallet.update(load(pickets))
     baseline = load(os.path.join(results, "baseline.json"))
     with open(os.path.join(results, "run.txt")) as f:
         run = [line.rstrip() for line in f]

@@ -16,12 +16,13 @@ echo "== feature propagation (zepter)"
 zepter run check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# The pallet alone, as a production runtime builds it: without the `demo` feature.
-cargo clippy --locked -p pallet-consensus-machine --lib -- -D warnings
+# The pallets alone, as a production runtime builds them: without the `demo` feature.
+cargo clippy --locked -p pallet-consensus-machine -p pallet-pickets --lib -- -D warnings
 echo "== no_std: the runtime-side crates build for wasm32v1-none (the runtime without demo code)"
 # substrate_runtime is the cfg substrate-wasm-builder sets; without it sp-io pulls native crypto.
 RUSTFLAGS="--cfg substrate_runtime" cargo check --locked --target wasm32v1-none --no-default-features \
-	-p consensus-machine-primitives -p consensus-machine-support -p pallet-consensus-machine -p consensus-machine-demo \
+	-p consensus-machine-primitives -p consensus-machine-support -p pallet-consensus-machine -p pallet-pickets \
+	-p consensus-machine-demo \
 	-p consensus-machine-runtime-api -p consensus-machine-runtime
 echo "== cargo test"
 log=$(mktemp)
@@ -29,13 +30,13 @@ trap 'rm -f "$log"' EXIT
 cargo test --locked 2>&1 | tee "$log"
 echo "== the runtime as a production chain builds it: no demo feature, so no evaluator"
 cargo test --locked -p consensus-machine-runtime --test production 2>&1 | tee -a "$log"
-echo "== benchmarks and try-runtime: linted; the pallet's benchmarks run as tests; every pallet's"
+echo "== benchmarks and try-runtime: linted; the pallets' benchmarks run as tests; every pallet's"
 echo "   try_state and the runtime's migrations checked on the development preset's genesis"
 # One feature set for both, so the frame crates build once more, not twice.
 features="runtime-benchmarks try-runtime"
-cargo clippy --locked -p pallet-consensus-machine -p consensus-machine-runtime \
+cargo clippy --locked -p pallet-consensus-machine -p pallet-pickets -p consensus-machine-runtime \
 	-p consensus-machine-tests --features "$features" --all-targets -- -D warnings
-cargo test --locked -p pallet-consensus-machine -p consensus-machine-tests --features "$features" \
+cargo test --locked -p pallet-consensus-machine -p pallet-pickets -p consensus-machine-tests --features "$features" \
 	-- benchmarking try_state --skip the_byzantine_simulation 2>&1 | tee -a "$log"
 echo "== the Byzantine simulation: 2,000 rounds, seed 1, every check after every block (optimised)"
 scripts/simulate.sh --release --rounds 2000 --seed 1 2>&1 | tee -a "$log"

@@ -6,6 +6,7 @@
 
 use crate::service::FullClient;
 use codec::Decode;
+use consensus_machine_runtime::pallet_pickets::Event as PicketsEvent;
 use consensus_machine_runtime::{
 	AccountId, Balance, Block, BlockNumber, Hash, Runtime, RuntimeEvent,
 };
@@ -36,7 +37,7 @@ pub async fn run(client: Arc<FullClient>) {
 	}
 }
 
-fn events(client: &FullClient, at: Hash) -> Vec<Event<Runtime>> {
+fn events(client: &FullClient, at: Hash) -> Vec<RuntimeEvent> {
 	let key = StorageKey(
 		[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat(),
 	);
@@ -44,10 +45,7 @@ fn events(client: &FullClient, at: Hash) -> Vec<Event<Runtime>> {
 	Vec::<frame_system::EventRecord<RuntimeEvent, Hash>>::decode(&mut &data.0[..])
 		.unwrap_or_default()
 		.into_iter()
-		.filter_map(|r| match r.event {
-			RuntimeEvent::ConsensusMachine(e) => Some(e),
-			_ => None,
-		})
+		.map(|r| r.event)
 		.collect()
 }
 
@@ -85,7 +83,12 @@ fn short(hash: &[u8; 32]) -> String {
 	format!("0x{}…", sp_core::hexdisplay::HexDisplay::from(&&hash[..4]))
 }
 
-fn describe(client: &FullClient, at: Hash, event: Event<Runtime>) -> Option<String> {
+fn describe(client: &FullClient, at: Hash, event: RuntimeEvent) -> Option<String> {
+	let event = match event {
+		RuntimeEvent::ConsensusMachine(event) => event,
+		RuntimeEvent::Pickets(event) => return describe_picket(event),
+		_ => return None,
+	};
 	Some(match event {
 		Event::RoundDrawn { round, machine, deadline, committee, .. } => format!(
 			"round {round} drawn on machine {machine}: {} agents hold its seats, deadline #{deadline}",
@@ -112,17 +115,23 @@ fn describe(client: &FullClient, at: Hash, event: Event<Runtime>) -> Option<Stri
 		Event::GreenOverturned { round, object } => {
 			format!("object {}: green OVERTURNED by a red (round {round})", short(&object.hash))
 		}
-		Event::OffenceRecorded { penalty, offender, kind, round, apply_at } => format!(
+		Event::RoundClosed { round, light } => format!("round {round} closed ({light:?})"),
+		_ => return None,
+	})
+}
+
+fn describe_picket(event: PicketsEvent<Runtime>) -> Option<String> {
+	Some(match event {
+		PicketsEvent::OffenceRecorded { penalty, offender, kind, round, apply_at } => format!(
 			"OFFENCE {kind:?} by {offender} in round {round}: penalty {penalty} due at #{apply_at}"
 		),
-		Event::PenaltyApplied { penalty, offender, slashed } => {
+		PicketsEvent::PenaltyApplied { penalty, offender, slashed } => {
 			format!("SLASHED {offender}: {slashed} (penalty {penalty})")
 		}
-		Event::DutyMissed { agent, round, misses } => {
+		PicketsEvent::DutyMissed { agent, round, misses } => {
 			format!("{agent} missed its duty in round {round} ({misses} in the window)")
 		}
-		Event::AgentBanned { agent, until } => format!("{agent} BANNED until #{until}"),
-		Event::RoundClosed { round, light } => format!("round {round} closed ({light:?})"),
+		PicketsEvent::AgentBanned { agent, until } => format!("{agent} BANNED until #{until}"),
 		_ => return None,
 	})
 }

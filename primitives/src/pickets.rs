@@ -227,8 +227,11 @@ pub trait Pickets<AccountId> {
 	/// truly cannot record one.
 	///
 	/// A [`OffenceKind::RedProposal`] names the proposer, who need not be a picket, with its
-	/// proposal bond as `base`: the machines hold that bond and do not release it, so the
-	/// supplier's penalty is what takes it.
+	/// proposal bond as `base`: the machines release that bond to the proposer's free balance
+	/// in the same call, just before reporting, so the supplier takes it into its own custody
+	/// (or takes it at once) as its policy says. It must do so whatever the proposer did to its
+	/// account (a freeze, a lock): a report that fails on the proposer's balance would revert
+	/// the red, and the proposer could keep its object from ever being condemned.
 	fn report(
 		offence: Offence<AccountId, Self::Balance, Self::Key, Self::Signature>,
 	) -> Result<(), ReportError>;

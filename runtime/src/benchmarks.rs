@@ -1,8 +1,8 @@
 //! The pallets benchmarked in this runtime (built with `--features runtime-benchmarks`).
 //!
-//! `pallet_consensus_machine`'s benchmarks are in `pallets/consensus-machine/src/benchmarking.rs`
-//! and run as tests in CI; `scripts/bench.sh` runs them over this runtime's wasm and writes the
-//! pallet's `weights.rs` and `docs/capacity.md`.
+//! The two pallets' benchmarks are in their `src/benchmarking.rs` and run as tests in CI;
+//! `scripts/bench.sh` runs them over this runtime's wasm and writes each pallet's `weights.rs`
+//! and `docs/capacity.md`.
 
 frame_benchmarking::define_benchmarks!(
 	[frame_benchmarking, BaselineBench::<Runtime>]
@@ -10,6 +10,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_pickets, Pickets]
 	[pallet_consensus_machine, ConsensusMachine]
 );
 

@@ -9,7 +9,8 @@
 use crate::{AccountId, Balance, BlockNumber, Runtime, RuntimeGenesisConfig, UNIT};
 use alloc::{format, vec, vec::Vec};
 use frame_support::build_struct_json_patch;
-use pallet_consensus_machine::types::{GenesisAgent, GenesisLevel, GenesisMachine};
+use pallet_consensus_machine::types::{GenesisLevel, GenesisMachine};
+use pallet_pickets::types::GenesisAgent;
 use serde_json::Value;
 use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -106,10 +107,8 @@ fn genesis(
 			authorities: authorities.iter().map(|(_, g)| (g.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: pallet_sudo::GenesisConfig { key: Some(root) },
-		consensus_machine: pallet_consensus_machine::GenesisConfig {
-			agents,
-			machines: demo_machines(),
-		},
+		pickets: pallet_pickets::GenesisConfig { agents },
+		consensus_machine: pallet_consensus_machine::GenesisConfig { machines: demo_machines() },
 	});
 	#[cfg(feature = "demo")]
 	if let Value::Object(fields) = &mut patch {

@@ -1,7 +1,8 @@
 //! # Consensus-machine dev runtime
 //!
-//! A solo-chain runtime (BABE + GRANDPA) with balances, timestamp, transaction payment, sudo
-//! and the consensus-machine pallet. The layout follows the solochain template: `configs/`
+//! A solo-chain runtime (BABE + GRANDPA) with balances, timestamp, transaction payment, sudo,
+//! the consensus machines (`pallet-consensus-machine`) and the picket registry that supplies
+//! their pickets (`pallet-pickets`). The layout follows the solochain template: `configs/`
 //! (pallet configurations), `apis.rs` (runtime APIs), `genesis_config_presets.rs` (the
 //! `development` and `local_testnet` presets) and `benchmarks.rs` (with `--features
 //! runtime-benchmarks`). With the `demo` cargo feature, which the dev node enables, it also
@@ -11,7 +12,7 @@
 //! pickets' evaluator is then `()`: a production runtime plugs in its own).
 //!
 //! Upgrades: [`Migrations`] lists the migrations `Executive` runs on a runtime upgrade (the
-//! consensus machine's versions 5 → 6 → 7 → 8); with the `try-runtime` feature the
+//! consensus machine's versions 6 → 7 → 8); with the `try-runtime` feature the
 //! runtime offers the `TryRuntime` API and every pallet's `try_state` checks.
 //!
 //! Block production is BABE: in every slot each authority evaluates a VRF on the epoch's
@@ -56,6 +57,7 @@ use sp_runtime::{
 use sp_version::{runtime_version, RuntimeVersion};
 
 pub use pallet_consensus_machine;
+pub use pallet_pickets;
 
 /// Block numbers.
 pub type BlockNumber = u32;
@@ -134,10 +136,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	impl_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	authoring_version: 1,
-	spec_version: 111,
+	spec_version: 112,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 
@@ -173,7 +175,6 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// `frame_support::migrations::VersionedMigration`s, each a no-op once its pallet is at its
 /// target version).
 pub type Migrations = (
-	pallet_consensus_machine::migrations::v6::MigrateV5ToV6<Runtime>,
 	pallet_consensus_machine::migrations::v7::MigrateV6ToV7<Runtime>,
 	pallet_consensus_machine::migrations::v8::MigrateV7ToV8<Runtime>,
 );
@@ -226,6 +227,10 @@ mod runtime {
 	// their indices.
 	#[runtime::pallet_index(8)]
 	pub type ConsensusMachine = pallet_consensus_machine;
+	// The registry's hooks run after the machines' (declaration order): it forgets offences in
+	// the block whose committee roots expire.
+	#[runtime::pallet_index(10)]
+	pub type Pickets = pallet_pickets;
 	#[cfg(feature = "demo")]
 	#[runtime::pallet_index(9)]
 	pub type DemoDriver = consensus_machine_demo::driver;

@@ -22,9 +22,8 @@ use frame_support::{
 	pallet_prelude::TransactionSource,
 	traits::{Authorize, Hooks, UnfilteredDispatchable},
 };
-use pallet_consensus_machine::{
-	types::OffenceKind, Certificates, NextRoundId, OffenceIndex, Penalties, Rounds,
-};
+use pallet_consensus_machine::{types::OffenceKind, Certificates, NextRoundId, Rounds};
+use pallet_pickets::{OffenceIndex, Penalties};
 use sp_core::offchain::StorageKind;
 use sp_runtime::{traits::IdentifyAccount, Percent};
 

@@ -12,6 +12,7 @@ mod support;
 use consensus_machine_primitives::{light::Light, statement::RoundId};
 use consensus_machine_runtime::RuntimeEvent;
 use pallet_consensus_machine::{types::OffenceKind, Event};
+use pallet_pickets::Event as PicketsEvent;
 use std::{
 	collections::{BTreeMap, BTreeSet},
 	time::{Duration, Instant},
@@ -77,11 +78,39 @@ fn the_dev_node_decides_hands_over_and_punishes() {
 		while next <= best {
 			let Some(hash) = node.block_hash(next) else { break };
 			for event in node.events(hash) {
-				let RuntimeEvent::ConsensusMachine(event) = event else { continue };
-				let name = format!("{event:?}");
+				let name = match &event {
+					RuntimeEvent::ConsensusMachine(event) => format!("{event:?}"),
+					RuntimeEvent::Pickets(event) => format!("{event:?}"),
+					_ => continue,
+				};
 				let kind = name.split([' ', '(']).next().unwrap_or_default();
 				let kind = kind.trim_start_matches("Event::").to_string();
 				seen.first.entry(kind).or_insert(next);
+				let event = match event {
+					RuntimeEvent::ConsensusMachine(event) => event,
+					RuntimeEvent::Pickets(event) => {
+						match event {
+							PicketsEvent::OffenceRecorded {
+								kind: OffenceKind::Equivocation,
+								penalty,
+								..
+							} => {
+								seen.equivocations += 1;
+								seen.equivocation_penalties.insert(penalty);
+							}
+							PicketsEvent::DutyMissed { .. } => seen.misses += 1,
+							PicketsEvent::PenaltyApplied { penalty, .. } => {
+								seen.slashes += 1;
+								if seen.equivocation_penalties.contains(&penalty) {
+									seen.equivocations_slashed += 1;
+								}
+							}
+							_ => {}
+						}
+						continue;
+					}
+					_ => continue,
+				};
 				match event {
 					Event::CertificateRecorded { round, .. } => {
 						node.verify_certificate(round, hash)
@@ -93,17 +122,6 @@ fn the_dev_node_decides_hands_over_and_punishes() {
 					}
 					Event::HandoverStarted { backup_round, .. } => {
 						seen.backups.insert(backup_round);
-					}
-					Event::OffenceRecorded { kind: OffenceKind::Equivocation, penalty, .. } => {
-						seen.equivocations += 1;
-						seen.equivocation_penalties.insert(penalty);
-					}
-					Event::DutyMissed { .. } => seen.misses += 1,
-					Event::PenaltyApplied { penalty, .. } => {
-						seen.slashes += 1;
-						if seen.equivocation_penalties.contains(&penalty) {
-							seen.equivocations_slashed += 1;
-						}
 					}
 					Event::LightDecided { light, .. } => {
 						seen.lights.insert(format!("{light:?}"));

@@ -33,6 +33,7 @@ use pallet_consensus_machine::{
 	types::{Duty, DutyTask, EquivocationProof, LevelSpec, MAX_LEVELS},
 	Call as CmCall, Error, Event,
 };
+use pallet_pickets::{Call as PicketsCall, Error as PicketsError};
 use sp_core::{sr25519, Pair};
 use sp_runtime::{
 	generic::Era,
@@ -73,8 +74,12 @@ enum Outcome {
 impl std::fmt::Display for Outcome {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		let name = |e: &DispatchError| match e {
-			DispatchError::Module(ModuleError { message: Some(m), .. }) => {
-				format!("ConsensusMachine::{m}")
+			DispatchError::Module(ModuleError { index, message: Some(m), .. }) => {
+				use frame_support::traits::PalletInfoAccess;
+				let pickets = consensus_machine_runtime::Pickets::index();
+				let pallet =
+					if usize::from(*index) == pickets { "Pickets" } else { "ConsensusMachine" };
+				format!("{pallet}::{m}")
 			}
 			other => format!("{other:?}"),
 		};
@@ -231,10 +236,14 @@ impl Client {
 		}
 	}
 
-	/// The Merkle root of the consensus machine pallet's storage at block `at`.
+	/// The Merkle root of the two pallets' storage (the machines' and the registry's) at block
+	/// `at`.
 	fn pallet_root(&self, at: Hash) -> Hash {
-		let entries = self.node.pallet_storage("ConsensusMachine", at);
-		assert!(!entries.is_empty(), "the pallet has storage (agents, machines)");
+		let mut entries = self.node.pallet_storage("ConsensusMachine", at);
+		assert!(!entries.is_empty(), "the machines pallet has storage (machines)");
+		let registry = self.node.pallet_storage("Pickets", at);
+		assert!(!registry.is_empty(), "the registry has storage (agents)");
+		entries.extend(registry);
 		sp_io::trie::blake2_256_root(entries, sp_runtime::StateVersion::V1)
 	}
 
@@ -298,8 +307,12 @@ fn cm(call: CmCall<Runtime>) -> RuntimeCall {
 	RuntimeCall::ConsensusMachine(call)
 }
 
-fn sudo(call: CmCall<Runtime>) -> RuntimeCall {
-	RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(cm(call)) })
+fn sudo(call: impl Into<RuntimeCall>) -> RuntimeCall {
+	RuntimeCall::Sudo(pallet_sudo::Call::sudo { call: Box::new(call.into()) })
+}
+
+fn pickets(call: PicketsCall<Runtime>) -> RuntimeCall {
+	RuntimeCall::Pickets(call)
 }
 
 /// `create_machine` with the dev notary's arguments but for the given changes.
@@ -453,13 +466,14 @@ fn penalty_cases(client: &mut Client, alice: &sr25519::Pair) -> Vec<Case> {
 	vec![
 		Case {
 			input: "`apply_penalty` of an unknown penalty".into(),
-			extrinsic: client.signed(alice, cm(CmCall::apply_penalty { penalty: 999_999 })),
-			expected: Outcome::Failed(module(Error::UnknownPenalty)),
+			extrinsic: client
+				.signed(alice, pickets(PicketsCall::apply_penalty { penalty: 999_999 })),
+			expected: Outcome::Failed(PicketsError::<Runtime>::UnknownPenalty.into()),
 		},
 		Case {
 			input: "`cancel_penalty` of an unknown penalty (sudo)".into(),
-			extrinsic: client.signed(alice, sudo(CmCall::cancel_penalty { penalty: 999_999 })),
-			expected: Outcome::SudoFailed(module(Error::UnknownPenalty)),
+			extrinsic: client.signed(alice, sudo(PicketsCall::cancel_penalty { penalty: 999_999 })),
+			expected: Outcome::SudoFailed(PicketsError::<Runtime>::UnknownPenalty.into()),
 		},
 	]
 }
@@ -474,25 +488,25 @@ fn picket_cases(client: &mut Client, alice: &sr25519::Pair, bob: &sr25519::Pair)
 			input: "`register` with a proof of possession signed by another key".into(),
 			extrinsic: client.signed(
 				bob,
-				cm(CmCall::register {
+				pickets(PicketsCall::register {
 					key: fresh.public().into(),
 					bond: 200 * UNIT,
 					proof: proof(alice).into(),
 				}),
 			),
-			expected: Outcome::Failed(module(Error::BadProofOfPossession)),
+			expected: Outcome::Failed(PicketsError::<Runtime>::BadProofOfPossession.into()),
 		},
 		Case {
 			input: "`register` with a bond below the minimum".into(),
 			extrinsic: client.signed(
 				bob,
-				cm(CmCall::register {
+				pickets(PicketsCall::register {
 					key: fresh.public().into(),
 					bond: UNIT,
 					proof: proof(&fresh).into(),
 				}),
 			),
-			expected: Outcome::Failed(module(Error::BondTooLow)),
+			expected: Outcome::Failed(PicketsError::<Runtime>::BondTooLow.into()),
 		},
 	]
 }

@@ -19,8 +19,9 @@ use frame_support::{
 };
 use pallet_consensus_machine::{
 	types::{DutyTask, RoundKind},
-	Agents, Event,
+	Event,
 };
+use pallet_pickets::Agents;
 use sp_core::{sr25519, Pair};
 use sp_runtime::traits::IdentifyAccount;
 
@@ -47,6 +48,17 @@ fn run_to_draw(round: u64) {
 
 fn picket(i: u32) -> sr25519::Pair {
 	sr25519::Pair::from_string(&picket_seed(i), None).unwrap()
+}
+
+/// A rule across the two pallets, which neither pallet's `integrity_test` sees whole: a round
+/// is drawn only from randomness known after the stake snapshot froze, so a snapshot period
+/// must outlast the randomness lead by more than a block, or no draw ever happens.
+#[test]
+fn a_snapshot_period_outlasts_the_randomness_lead() {
+	use frame_support::traits::Get;
+	let period: u32 = <Runtime as pallet_pickets::Config>::SnapshotPeriod::get();
+	let lead: u32 = <Runtime as pallet_consensus_machine::Config>::RandomnessLead::get();
+	assert!(period > lead + 1, "SnapshotPeriod {period} against RandomnessLead {lead}");
 }
 
 #[test]

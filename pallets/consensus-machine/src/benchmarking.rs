@@ -5,8 +5,9 @@
 //! that ban every silent seat and record its offence. Keys are generated in the benchmark's
 //! keystore and sign for real.
 //!
-//! The stake tree's depth, and so the reads of a draw or a stake change, follows `MaxAgents`
-//! (the tree's capacity), not the population: benchmarks run on the runtime's own `MaxAgents`.
+//! The pickets come from `pallet-pickets` (the benchmarks require the runtime to supply them
+//! from it): its stake tree's depth, and so the reads of a draw, follows its `MaxAgents` (the
+//! tree's capacity), not the population, so benchmarks run on the runtime's own `MaxAgents`.
 //!
 //! [`WeightInfo`]: crate::weights::WeightInfo
 
@@ -18,7 +19,7 @@ use crate::{
 use alloc::{vec, vec::Vec};
 use consensus_machine_primitives::{
 	light::{Light, MerkleChunks, ObjectRef, Verdict},
-	statement::{possession_payload, Body, Hash, MachineId, RoundId, Statement},
+	statement::{Body, Hash, MachineId, RoundId, Statement},
 	Epsilon, EpsilonArg, Probability, ProbabilityArg,
 };
 use frame_benchmarking::v2::*;
@@ -53,48 +54,50 @@ impl<const CHUNK: u32> BenchmarkHelper for MerkleChunks<CHUNK> {
 	}
 }
 
+/// The runtime's pickets come from `pallet-pickets`.
+pub trait BenchConfig: Config + pallet_pickets::Config {}
+impl<T: Config + pallet_pickets::Config> BenchConfig for T {}
+
+type Registry<T> = pallet_pickets::Pallet<T>;
+
+/// The smallest bond.
+fn min_bond<T: BenchConfig>() -> pallet_pickets::BalanceOf<T> {
+	<T as pallet_pickets::Config>::MinBond::get()
+}
+
+/// The most agents.
+fn max_agents<T: BenchConfig>() -> u32 {
+	<T as pallet_pickets::Config>::MaxAgents::get()
+}
+
+/// A round deposit the size of a bond.
+fn deposit<T: BenchConfig>() -> BalanceOf<T> {
+	min_bond::<T>().saturated_into::<u128>().saturated_into()
+}
+
 /// Enough for bonds, deposits and proposal bonds, and small enough that hundreds of funded
 /// accounts do not overflow the total issuance.
-fn plenty<T: Config>() -> BalanceOf<T> {
-	T::MinBond::get().saturating_add(T::ProposalBond::get()).saturating_mul(1_000u32.into())
+fn plenty<T: BenchConfig>() -> BalanceOf<T> {
+	deposit::<T>().saturating_add(T::ProposalBond::get()).saturating_mul(1_000u32.into())
 }
 
-fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+fn funded<T: BenchConfig>(name: &'static str, index: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, index, 0);
-	T::Currency::set_balance(&who, plenty::<T>());
+	<T as Config>::Currency::set_balance(&who, plenty::<T>());
 	who
-}
-
-/// Registers agent `index` with a fresh key in the keystore.
-fn agent<T: Config>(index: u32) -> (T::AccountId, Public) {
-	let who = funded::<T>("agent", index);
-	let key = Public::generate_pair(None);
-	let proof = sign_possession::<T>(&who, &key);
-	Pallet::<T>::register(
-		RawOrigin::Signed(who.clone()).into(),
-		key.clone(),
-		T::MinBond::get(),
-		proof,
-	)
-	.expect("a funded agent registers");
-	(who, key)
 }
 
 /// Bonds agent `index` with a fresh key in the keystore, without the proof of possession
 /// (`register` checks it; here it only slows the set-up).
-fn bonded<T: Config>(index: u32) {
+fn bonded<T: BenchConfig>(index: u32) {
 	let who = funded::<T>("agent", index);
 	let key = Public::generate_pair(None);
-	Pallet::<T>::do_register(who, key, T::MinBond::get()).expect("a funded agent bonds");
-}
-
-fn sign_possession<T: Config>(who: &T::AccountId, key: &Public) -> Signature {
-	key.sign(&possession_payload(who, &Pallet::<T>::genesis_hash())).expect("key in the keystore")
+	Registry::<T>::do_register(who, key, min_bond::<T>()).expect("a funded agent bonds");
 }
 
 /// Bonds benchmark agents `0..count` (capped by `MaxAgents`).
-fn agents<T: Config>(count: u32) {
-	for index in 0..count.min(T::MaxAgents::get()) {
+fn agents<T: BenchConfig>(count: u32) {
+	for index in 0..count.min(max_agents::<T>()) {
 		bonded::<T>(index);
 	}
 }
@@ -108,7 +111,7 @@ fn eps() -> EpsilonArg {
 }
 
 /// A unitary machine of `n` slots.
-fn machine<T: Config>(n: u32) -> Result<MachineId, BenchmarkError> {
+fn machine<T: BenchConfig>(n: u32) -> Result<MachineId, BenchmarkError> {
 	let origin =
 		T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 	let id = NextMachineId::<T>::get();
@@ -118,7 +121,7 @@ fn machine<T: Config>(n: u32) -> Result<MachineId, BenchmarkError> {
 		p(),
 		eps(),
 		T::MaxRoundDuration::get(),
-		T::MinBond::get(),
+		deposit::<T>(),
 		[0; 32],
 	)
 	.map_err(|_| BenchmarkError::Stop("create_machine"))?;
@@ -126,11 +129,11 @@ fn machine<T: Config>(n: u32) -> Result<MachineId, BenchmarkError> {
 }
 
 /// Opens a round of `machine` paid by a funded opener.
-fn open<T: Config>(machine: MachineId) -> Result<RoundId, BenchmarkError> {
+fn open<T: BenchConfig>(machine: MachineId) -> Result<RoundId, BenchmarkError> {
 	let origin = T::RoundOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 	let opener =
 		T::RoundOrigin::ensure_origin(origin.clone()).map_err(|_| BenchmarkError::Weightless)?;
-	T::Currency::set_balance(&opener, plenty::<T>());
+	<T as Config>::Currency::set_balance(&opener, plenty::<T>());
 	let id = NextRoundId::<T>::get();
 	Pallet::<T>::commit_round(origin, machine, [9; 32])
 		.map_err(|_| BenchmarkError::Stop("commit_round"))?;
@@ -139,9 +142,9 @@ fn open<T: Config>(machine: MachineId) -> Result<RoundId, BenchmarkError> {
 
 /// Moves to the second block of the next snapshot period: stake changes made so far are in
 /// its snapshot, and rounds committed so far may be drawn.
-fn next_snapshot<T: Config>() {
+fn next_snapshot<T: BenchConfig>() {
 	let now = frame_system::Pallet::<T>::block_number();
-	let period = T::SnapshotPeriod::get().max(1u32.into());
+	let period = <T as pallet_pickets::Config>::SnapshotPeriod::get().max(1u32.into());
 	let next = now - now % period + period + 1u32.into();
 	frame_system::Pallet::<T>::set_block_number(next);
 }
@@ -151,27 +154,32 @@ fn next_snapshot<T: Config>() {
 /// 100,000 agents would take the benchmark minutes), and each index the draw finds names one of
 /// the first `named` benchmark agents (registered). The draw then reads as many distinct tree
 /// nodes, and as many agents, as the runtime's limits allow.
-fn full_population<T: Config>(seed: &Hash, slots: u32, named: u32) -> Result<(), BenchmarkError> {
-	Pallet::<T>::ensure_tree_capacity();
-	let capacity = StakeTreeCapacity::<T>::get();
-	let population = T::MaxAgents::get().min(capacity);
-	let stake: u128 = T::MinBond::get().saturated_into::<u128>().max(1);
+fn full_population<T: BenchConfig>(
+	seed: &Hash,
+	slots: u32,
+	named: u32,
+) -> Result<(), BenchmarkError> {
+	Registry::<T>::ensure_tree_capacity();
+	let capacity = pallet_pickets::StakeTreeCapacity::<T>::get();
+	let population = max_agents::<T>().min(capacity);
+	let stake: u128 = min_bond::<T>().saturated_into::<u128>().max(1);
 	for i in 1..=capacity {
 		// Node `i` sums the indices `(i - lowbit(i), i]`, those below the population held.
 		let covered = i.min(population).saturating_sub(i - (i & i.wrapping_neg()));
 		if covered > 0 {
-			StakeNodes::<T>::insert(i, stake.saturating_mul(covered.into()));
+			pallet_pickets::StakeNodes::<T>::insert(i, stake.saturating_mul(covered.into()));
 		} else {
-			StakeNodes::<T>::remove(i);
+			pallet_pickets::StakeNodes::<T>::remove(i);
 		}
 	}
-	let _ = FrozenNodes::<T>::clear(u32::MAX, None);
-	let tree = crate::registry::bonds::SnapshotTree::<T>::current();
+	let _ = pallet_pickets::FrozenNodes::<T>::clear(u32::MAX, None);
+	let tree = pallet_pickets::bonds::SnapshotTree::<T>::current();
 	assert_eq!(tree.total(), stake.saturating_mul(population.into()), "the full population");
 	let drawn = consensus_machine_primitives::selection::draw(&tree, seed, slots, tree.total())
 		.ok_or(BenchmarkError::Stop("no stake"))?;
 	for (slot, index) in drawn.into_iter().enumerate() {
-		AgentAt::<T>::insert(index, account::<T::AccountId>("agent", slot as u32 % named, 0));
+		let agent = account::<T::AccountId>("agent", slot as u32 % named, 0);
+		pallet_pickets::AgentAt::<T>::insert(index, agent);
 	}
 	Ok(())
 }
@@ -181,16 +189,18 @@ fn full_population<T: Config>(seed: &Hash, slots: u32, named: u32) -> Result<(),
 /// benchmark agents `0..N` one slot each: `N` slots, `N` distinct seats, as a draw from a large
 /// population gives (1,000 slots from 100,000 agents are about 995 seats), so that a cost per
 /// seat is measured per seat.
-fn draw<T: Config>(round: RoundId) -> Result<u32, BenchmarkError> {
+fn draw<T: BenchConfig>(round: RoundId) -> Result<u32, BenchmarkError> {
 	let info = Rounds::<T>::get(round).ok_or(BenchmarkError::Stop("committed"))?;
 	let slots =
 		Pallet::<T>::open_drawn(round, info, [7; 32]).map_err(|_| BenchmarkError::Stop("draw"))?;
 	// A runtime whose `MaxAgents` is below its `MaxCommittee` (a test mock) spreads the slots.
-	let seats = slots.min(T::MaxAgents::get()).max(1);
+	let seats = slots.min(max_agents::<T>()).max(1);
 	let committee: Vec<_> = (0..seats)
 		.map(|i| {
 			let agent: T::AccountId = account("agent", i, 0);
-			let key = Agents::<T>::get(&agent).ok_or(BenchmarkError::Stop("too few agents"))?.key;
+			let key = pallet_pickets::Agents::<T>::get(&agent)
+				.ok_or(BenchmarkError::Stop("too few agents"))?
+				.key;
 			let slots = slots / seats + u32::from(i < slots % seats);
 			Ok(crate::types::Seat { agent, key, slots })
 		})
@@ -209,7 +219,7 @@ fn draw<T: Config>(round: RoundId) -> Result<u32, BenchmarkError> {
 }
 
 /// A fresh machine of `n` slots over enough agents, with a round open and its committee drawn.
-fn commit_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
+fn commit_round_of<T: BenchConfig>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
 	agents::<T>(n);
 	let machine = machine::<T>(n)?;
 	next_snapshot::<T>();
@@ -219,20 +229,20 @@ fn commit_round_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkE
 }
 
 /// A hierarchical machine of `levels` levels of `n` slots each.
-fn hierarchical<T: Config>(n: u32, levels: u32) -> Result<MachineId, BenchmarkError> {
+fn hierarchical<T: BenchConfig>(n: u32, levels: u32) -> Result<MachineId, BenchmarkError> {
 	let origin =
 		T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 	let id = NextMachineId::<T>::get();
 	Pallet::<T>::create_hierarchical_machine(
 		origin,
 		level_specs::<T>(n, levels).into(),
-		T::MinBond::get(),
+		deposit::<T>(),
 	)
 	.map_err(|_| BenchmarkError::Stop("create_hierarchical_machine"))?;
 	Ok(id)
 }
 
-fn level_specs<T: Config>(
+fn level_specs<T: BenchConfig>(
 	n: u32,
 	levels: u32,
 ) -> BoundedVec<
@@ -246,7 +256,7 @@ fn level_specs<T: Config>(
 
 /// A hierarchical machine of two levels of `n` slots, with a round open and its primary
 /// committee drawn.
-fn open_family_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
+fn open_family_of<T: BenchConfig>(n: u32) -> Result<(MachineId, RoundId), BenchmarkError> {
 	agents::<T>(n);
 	let machine = hierarchical::<T>(n, 2)?;
 	next_snapshot::<T>();
@@ -258,7 +268,7 @@ fn open_family_of<T: Config>(n: u32) -> Result<(MachineId, RoundId), BenchmarkEr
 /// A hierarchical machine of two levels of `n` slots whose primary stayed silent and handed
 /// over, with the backup level's committee drawn: the level where a vote costs most (it reads
 /// the family's root besides its own round). Returns the root and the backup round.
-fn open_backup_of<T: Config>(n: u32) -> Result<(RoundId, RoundId), BenchmarkError> {
+fn open_backup_of<T: BenchConfig>(n: u32) -> Result<(RoundId, RoundId), BenchmarkError> {
 	let (_, root) = open_family_of::<T>(n)?;
 	past_deadline::<T>(root);
 	let backup =
@@ -269,7 +279,7 @@ fn open_backup_of<T: Config>(n: u32) -> Result<(RoundId, RoundId), BenchmarkErro
 
 /// Every seat of `round` outside `skip` votes or states `other(i)` for its index `i`: all
 /// different, so none reaches the threshold, and a decision's gathering reads them all.
-fn everyone_else<T: Config>(
+fn everyone_else<T: BenchConfig>(
 	round: RoundId,
 	skip: &[u32],
 	other: impl Fn(u32) -> Statement,
@@ -283,7 +293,7 @@ fn everyone_else<T: Config>(
 }
 
 /// Every seat of `statement`'s round signs it: (seat index, signature).
-fn signed_by_all<T: Config>(statement: &Statement) -> Vec<(u32, StoredSignature)> {
+fn signed_by_all<T: BenchConfig>(statement: &Statement) -> Vec<(u32, StoredSignature)> {
 	seat_keys::<T>(statement.round)
 		.into_iter()
 		.map(|(i, key, _)| (i, sign(&key, statement).into_inner()))
@@ -296,14 +306,14 @@ fn own(i: u32) -> Hash {
 }
 
 /// What `round`'s draw fixed.
-fn draw_of<T: Config>(
+fn draw_of<T: BenchConfig>(
 	round: RoundId,
 ) -> crate::types::Draw<frame_system::pallet_prelude::BlockNumberFor<T>> {
 	Rounds::<T>::get(round).and_then(|info| info.draw().cloned()).expect("drawn")
 }
 
 /// The decision statement for `value` in level round `round`.
-fn decision<T: Config>(round: RoundId, value: Option<Hash>) -> Statement {
+fn decision<T: BenchConfig>(round: RoundId, value: Option<Hash>) -> Statement {
 	let info = Rounds::<T>::get(round).expect("open");
 	Statement {
 		genesis: Pallet::<T>::genesis_hash(),
@@ -316,7 +326,7 @@ fn decision<T: Config>(round: RoundId, value: Option<Hash>) -> Statement {
 }
 
 /// The verdict statement on `object` in validity round `round`.
-fn verdict<T: Config>(round: RoundId, object: &ObjectRef, verdict: Verdict) -> Statement {
+fn verdict<T: BenchConfig>(round: RoundId, object: &ObjectRef, verdict: Verdict) -> Statement {
 	let info = Rounds::<T>::get(round).expect("open");
 	Statement {
 		genesis: Pallet::<T>::genesis_hash(),
@@ -330,7 +340,7 @@ fn verdict<T: Config>(round: RoundId, object: &ObjectRef, verdict: Verdict) -> S
 
 /// A validity round of `n` slots on a bad object, drawn, with red evidence of about `len`
 /// bytes.
-fn proposed<T: Config>(
+fn proposed<T: BenchConfig>(
 	n: u32,
 	len: u32,
 ) -> Result<(RoundId, ObjectRef, EvidenceOf<T>), BenchmarkError> {
@@ -360,17 +370,18 @@ fn proposed<T: Config>(
 
 /// Every seat of `round` has missed duties up to one short of a ban, and was banned once
 /// recently: a miss now bans it again (a stake-tree update) and records an offence.
-fn one_miss_from_a_second_ban<T: Config>(round: RoundId) {
+fn one_miss_from_a_second_ban<T: BenchConfig>(round: RoundId) {
 	let now = frame_system::Pallet::<T>::block_number();
-	let misses = vec![now; T::MaxMisses::get().saturating_sub(1) as usize];
+	let max = <T as pallet_pickets::Config>::MaxMisses::get();
+	let misses = vec![now; max.saturating_sub(1) as usize];
 	for seat in Pallet::<T>::committee(round) {
-		Misses::<T>::insert(&seat.agent, BoundedVec::truncate_from(misses.clone()));
-		Bans::<T>::insert(&seat.agent, (1, now));
+		pallet_pickets::Misses::<T>::insert(&seat.agent, BoundedVec::truncate_from(misses.clone()));
+		pallet_pickets::Bans::<T>::insert(&seat.agent, (1, now));
 	}
 }
 
 /// Moves past `round`'s deadline.
-fn past_deadline<T: Config>(round: RoundId) {
+fn past_deadline<T: BenchConfig>(round: RoundId) {
 	let deadline = draw_of::<T>(round).deadline;
 	frame_system::Pallet::<T>::set_block_number(deadline.saturating_add(1u32.into()));
 }
@@ -384,7 +395,8 @@ fn pair(first: Signed, second: Signed) -> alloc::boxed::Box<EquivocationProof> {
 
 /// The membership proof of a seat of a fresh round of the largest committee (the longest
 /// path), and two different statements its key signed for that round.
-fn equivocation<T: Config>() -> Result<(SeatProof<T::AccountId>, Signed, Signed), BenchmarkError> {
+fn equivocation<T: BenchConfig>(
+) -> Result<(SeatProof<T::AccountId>, Signed, Signed), BenchmarkError> {
 	let (machine, round) = commit_round_of::<T>(T::MaxCommittee::get())?;
 	let (index, key, _) = seat_keys::<T>(round).pop().expect("a seat");
 	let proof = Pallet::<T>::membership_proof(round, index).ok_or(BenchmarkError::Stop("proof"))?;
@@ -399,7 +411,7 @@ fn equivocation<T: Config>() -> Result<(SeatProof<T::AccountId>, Signed, Signed)
 }
 
 /// The transition statement for `round` of `machine`.
-fn transition<T: Config>(machine: MachineId, round: RoundId) -> Statement {
+fn transition<T: BenchConfig>(machine: MachineId, round: RoundId) -> Statement {
 	let label = Machines::<T>::get(machine).expect("machine exists").label;
 	Statement {
 		genesis: Pallet::<T>::genesis_hash(),
@@ -411,7 +423,7 @@ fn transition<T: Config>(machine: MachineId, round: RoundId) -> Statement {
 	}
 }
 
-fn seat_keys<T: Config>(round: RoundId) -> Vec<(u32, Public, u32)> {
+fn seat_keys<T: BenchConfig>(round: RoundId) -> Vec<(u32, Public, u32)> {
 	Pallet::<T>::committee(round)
 		.iter()
 		.enumerate()
@@ -424,12 +436,12 @@ fn sign(key: &Public, statement: &Statement) -> Signature {
 }
 
 /// The seat `key` holds in `round`.
-fn seat_of<T: Config>(round: RoundId, key: &Public) -> u32 {
+fn seat_of<T: BenchConfig>(round: RoundId, key: &Public) -> u32 {
 	Pallet::<T>::committee(round).iter().position(|s| &s.key == key).expect("a member") as u32
 }
 
 /// `key`'s signed statement, submitted as the block would after its authorisation.
-fn submit<T: Config>(key: &Public, statement: &Statement) -> sp_runtime::DispatchResult {
+fn submit<T: BenchConfig>(key: &Public, statement: &Statement) -> sp_runtime::DispatchResult {
 	let signature = sign(key, statement);
 	Pallet::<T>::submit_statement(
 		RawOrigin::Authorized.into(),
@@ -444,7 +456,7 @@ fn submit<T: Config>(key: &Public, statement: &Statement) -> sp_runtime::Dispatc
 
 /// Seats submit `statement`, as many as stay below the threshold, but the last (largest) one,
 /// which would decide. Returns that seat's index and key, and the seats that submitted.
-fn all_but_the_deciding_seat<T: Config>(statement: &Statement) -> (u32, Public, Vec<u32>) {
+fn all_but_the_deciding_seat<T: BenchConfig>(statement: &Statement) -> (u32, Public, Vec<u32>) {
 	let round = statement.round;
 	let mut seats = seat_keys::<T>(round);
 	let threshold = Rounds::<T>::get(round).expect("open").threshold;
@@ -463,105 +475,9 @@ fn all_but_the_deciding_seat<T: Config>(statement: &Statement) -> (u32, Public, 
 	(index, last, submitted)
 }
 
-#[benchmarks]
+#[benchmarks(where T: BenchConfig)]
 mod benchmarks {
 	use super::*;
-
-	#[benchmark]
-	fn register() {
-		let who = funded::<T>("new", 0);
-		let key = Public::generate_pair(None);
-		let proof = sign_possession::<T>(&who, &key);
-		// Each stake-tree benchmark runs in a period that has not written the tree yet: every
-		// node it touches is frozen for the snapshot first (a write more per node).
-		next_snapshot::<T>();
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), key, T::MinBond::get(), proof);
-		assert!(Agents::<T>::contains_key(&who));
-	}
-
-	#[benchmark]
-	fn bond_extra() {
-		let (who, _) = agent::<T>(0);
-		next_snapshot::<T>();
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), T::MinBond::get());
-		assert_eq!(
-			Agents::<T>::get(&who).expect("agent").bond,
-			T::MinBond::get() + T::MinBond::get()
-		);
-	}
-
-	#[benchmark]
-	fn unbond() {
-		let (who, _) = agent::<T>(0);
-		next_snapshot::<T>();
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()));
-		assert!(Agents::<T>::get(&who).expect("agent").status != crate::types::AgentStatus::Active);
-	}
-
-	#[benchmark]
-	fn withdraw_unbonded() {
-		let (who, _) = agent::<T>(0);
-		Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into()).expect("unbonds");
-		let later = frame_system::Pallet::<T>::block_number()
-			.saturating_add(T::UnbondingDelay::get())
-			.saturating_add(1u32.into());
-		frame_system::Pallet::<T>::set_block_number(later);
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()));
-		assert!(!Agents::<T>::contains_key(&who));
-	}
-
-	#[benchmark]
-	fn rotate_key() {
-		let (who, _) = agent::<T>(0);
-		let key = Public::generate_pair(None);
-		let proof = sign_possession::<T>(&who, &key);
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), key.clone(), proof);
-		assert_eq!(Agents::<T>::get(&who).expect("agent").key, key);
-	}
-
-	#[benchmark]
-	fn rejoin() {
-		// Banned, and its stake not yet out of the tree: rejoining settles that first.
-		let (who, _) = agent::<T>(0);
-		let info = Agents::<T>::get(&who).expect("agent");
-		Pallet::<T>::leave_draw_later(info.index, info.bond);
-		let now = frame_system::Pallet::<T>::block_number();
-		Agents::<T>::insert(
-			&who,
-			crate::types::AgentInfo {
-				status: crate::types::AgentStatus::Banned { until: now },
-				..info
-			},
-		);
-		next_snapshot::<T>();
-		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()));
-		assert_eq!(
-			Agents::<T>::get(&who).expect("agent").status,
-			crate::types::AgentStatus::Active
-		);
-	}
-
-	#[benchmark]
-	fn settle_exit() {
-		// A banned agent's stake, still in the tree, leaves it.
-		let (who, _) = agent::<T>(0);
-		let info = Agents::<T>::get(&who).expect("agent");
-		Pallet::<T>::leave_draw_later(info.index, info.bond);
-		let before = TotalStake::<T>::get();
-		next_snapshot::<T>();
-		#[block]
-		{
-			Pallet::<T>::settle_pending_exits();
-		}
-		assert!(!PendingExits::<T>::contains_key(info.index));
-		assert_eq!(TotalStake::<T>::get(), before - Pallet::<T>::stake_weight(info.bond));
-	}
 
 	#[benchmark]
 	fn create_machine(n: Linear<4, { T::MaxCommittee::get() }>) -> Result<(), BenchmarkError> {
@@ -574,7 +490,7 @@ mod benchmarks {
 			p(),
 			eps(),
 			T::MaxRoundDuration::get(),
-			T::MinBond::get(),
+			deposit::<T>(),
 			[0; 32],
 		);
 		assert!(Machines::<T>::contains_key(NextMachineId::<T>::get() - 1));
@@ -590,7 +506,7 @@ mod benchmarks {
 			T::MachineOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let levels = level_specs::<T>(n, crate::types::MAX_LEVELS);
 		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, levels.into(), T::MinBond::get());
+		_(origin as T::RuntimeOrigin, levels.into(), deposit::<T>());
 		assert!(Machines::<T>::contains_key(NextMachineId::<T>::get() - 1));
 		Ok(())
 	}
@@ -633,7 +549,7 @@ mod benchmarks {
 			T::RoundOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let opener = T::RoundOrigin::ensure_origin(origin.clone())
 			.map_err(|_| BenchmarkError::Weightless)?;
-		T::Currency::set_balance(&opener, plenty::<T>());
+		<T as Config>::Currency::set_balance(&opener, plenty::<T>());
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, machine, [9; 32]);
 		assert!(
@@ -662,7 +578,7 @@ mod benchmarks {
 		// From `MaxAgents` agents of equal stake: every slot descends the stake tree apart from
 		// the others as early as it can (the most distinct nodes), nearly every slot a seat
 		// of its own (each seat reads its agent).
-		let named = n.min(T::MaxAgents::get());
+		let named = n.min(max_agents::<T>());
 		agents::<T>(named);
 		let machine = machine::<T>(n)?;
 		next_snapshot::<T>();
@@ -814,7 +730,7 @@ mod benchmarks {
 		submit_certificate(RawOrigin::Signed(caller), statement, signatures);
 		let seats = Pallet::<T>::committee_size(round) as usize;
 		assert!(
-			Penalties::<T>::iter().count() >= seats.min(q as usize),
+			pallet_pickets::Penalties::<T>::iter().count() >= seats.min(q as usize),
 			"every earlier vote proven"
 		);
 		Ok(())
@@ -826,7 +742,7 @@ mod benchmarks {
 		let reporter = funded::<T>("reporter", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(reporter), key, pair(first, second));
-		assert_eq!(NextPenaltyId::<T>::get(), 1);
+		assert_eq!(pallet_pickets::NextPenaltyId::<T>::get(), 1);
 		Ok(())
 	}
 
@@ -863,7 +779,7 @@ mod benchmarks {
 		let reporter = funded::<T>("reporter", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(reporter), seat, bad, signature);
-		assert_eq!(NextPenaltyId::<T>::get(), 1);
+		assert_eq!(pallet_pickets::NextPenaltyId::<T>::get(), 1);
 		Ok(())
 	}
 
@@ -904,54 +820,6 @@ mod benchmarks {
 			result = Pallet::<T>::authorize_handover(TransactionSource::External, &root);
 		}
 		assert!(result.is_ok());
-		Ok(())
-	}
-
-	#[benchmark]
-	fn cancel_penalty() -> Result<(), BenchmarkError> {
-		let (key, first, second) = equivocation::<T>()?;
-		Pallet::<T>::report_equivocation(RawOrigin::Authorized.into(), key, pair(first, second))
-			.map_err(|_| BenchmarkError::Stop("report"))?;
-		let origin =
-			T::CancelOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		#[extrinsic_call]
-		_(origin as T::RuntimeOrigin, 0);
-		assert!(
-			Penalties::<T>::get(0).expect("kept").status != crate::types::PenaltyStatus::Pending
-		);
-		Ok(())
-	}
-
-	#[benchmark]
-	fn apply_penalty() -> Result<(), BenchmarkError> {
-		// Reported by a signed reporter (recorded with the penalty). The offender is back in the
-		// draw when it applies (another penalty of its was cancelled, and it rejoined), so the
-		// slash moves its stake in the tree.
-		let (key, first, second) = equivocation::<T>()?;
-		let offender = key.seat.agent.clone();
-		let reporter = funded::<T>("reporter", 0);
-		Pallet::<T>::report_equivocation(
-			RawOrigin::Signed(reporter).into(),
-			key,
-			pair(first, second),
-		)
-		.map_err(|_| BenchmarkError::Stop("report"))?;
-		let info = Agents::<T>::get(&offender).ok_or(BenchmarkError::Stop("offender"))?;
-		Pallet::<T>::settle_exit(info.index);
-		Pallet::<T>::enter_draw(info.index, info.bond);
-		Agents::<T>::insert(
-			&offender,
-			crate::types::AgentInfo { status: crate::types::AgentStatus::Active, ..info },
-		);
-		let due = Penalties::<T>::get(0).expect("pending").apply_at;
-		next_snapshot::<T>();
-		let now = frame_system::Pallet::<T>::block_number().max(due);
-		frame_system::Pallet::<T>::set_block_number(now);
-		#[block]
-		{
-			Pallet::<T>::apply_due_penalties(now, Weight::MAX);
-		}
-		assert_eq!(PenaltyCursor::<T>::get(), 1, "applied");
 		Ok(())
 	}
 

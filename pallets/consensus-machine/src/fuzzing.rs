@@ -1,20 +1,22 @@
 //! # Fuzzed dispatch
 //!
-//! Arbitrary bytes drive a sequence of calls against the test runtime (System, Balances and
-//! this pallet, see [`crate::mock`]). Each step reads an opcode, then what it needs. Most steps
-//! build calls that can pass (a registration with a valid proof of possession, a picket's
-//! statement for a seat it holds signed with its key, a certificate of several seats, an
-//! equivocation report of two signed statements), with their parts bent by the input (another
-//! signer, another body, a seat not held, an unknown round, a bond below the minimum, ...);
-//! one step decodes the raw bytes as a call of this pallet and dispatches it from an origin the
-//! input picks. Fee-less calls go through their authorise step first, as the pool and the block
-//! builder do, and are dispatched only if it passes. Blocks advance (with `on_initialize`, and
-//! `on_idle` given as much or as little weight as the input says) whenever the input asks.
+//! Arbitrary bytes drive a sequence of calls against the test runtime (System, Balances, this
+//! pallet and `pallet-pickets`, see [`crate::mock`]). Each step reads an opcode, then what it
+//! needs. Most steps build calls that can pass (a registration with a valid proof of
+//! possession, a picket's statement for a seat it holds signed with its key, a certificate of
+//! several seats, an equivocation report of two signed statements), with their parts bent by
+//! the input (another signer, another body, a seat not held, an unknown round, a bond below the
+//! minimum, ...); one step decodes the raw bytes as a runtime call and, if it is a call of this
+//! pallet or of `pallet-pickets` (a root call of System could rewrite any storage), dispatches
+//! it from an origin the input picks. Fee-less calls go through their authorise step first, as
+//! the pool and the block builder do, and are dispatched only if it passes. Blocks advance
+//! (with `on_initialize`, and `on_idle` given as much or as little weight as the input says)
+//! whenever the input asks.
 //!
 //! Whatever the input, [`run`] checks that nothing panics; that a call refused by its
 //! authorise step or failing in dispatch leaves the storage root as it was; after every block,
 //! that the total issuance is the genesis one (slashes move funds to the treasury, nothing is
-//! minted or burnt); and, at the end of the input, that the pallet's `try_state` passes.
+//! minted or burnt); and, at the end of the input, that both pallets' `try_state` pass.
 //! [`run_checking_every_block`] runs `try_state` after every block too: many times slower, it
 //! finds a broken invariant at the block that broke it, even one a later block would repair.
 //!
@@ -47,6 +49,7 @@ use frame_support::{
 	traits::{Authorize, Hooks},
 	weights::Weight,
 };
+use pallet_pickets::{Call as PicketsCall, Event as PicketsEvent};
 use sp_core::{sr25519, Pair as _};
 use sp_runtime::{traits::Dispatchable, StateVersion};
 
@@ -110,7 +113,7 @@ pub fn run(data: &[u8]) -> Stats {
 	run_with(data, false)
 }
 
-/// [`run`], with the pallet's `try_state` after every block as well.
+/// [`run`], with both pallets' `try_state` after every block as well.
 pub fn run_checking_every_block(data: &[u8]) -> Stats {
 	run_with(data, true)
 }
@@ -133,7 +136,7 @@ fn run_with(data: &[u8], every_block: bool) -> Stats {
 		for _ in 0..3 {
 			fuzzer.next_block(Weight::MAX);
 		}
-		if let Err(e) = ConsensusMachine::do_try_state() {
+		if let Err(e) = Pickets::do_try_state().and_then(|_| ConsensusMachine::do_try_state()) {
 			panic!("try_state fails at the end: {e:?}");
 		}
 	});
@@ -276,16 +279,21 @@ impl Fuzzer<'_> {
 	/// Ends the block and starts the next, then checks the invariants.
 	fn next_block(&mut self, idle: Weight) {
 		for record in System::events() {
-			let RuntimeEvent::ConsensusMachine(event) = record.event else { continue };
 			let s = &mut self.stats;
-			match event {
-				Event::RoundDrawn { .. } => s.drawn += 1,
-				Event::StatementRecorded { .. } => s.statements += 1,
-				Event::CertificateRecorded { .. } => s.decisions += 1,
-				Event::HandoverStarted { .. } => s.handovers += 1,
-				Event::OffenceRecorded { .. } => s.offences += 1,
-				Event::PenaltyApplied { .. } => s.slashes += 1,
-				Event::GreenChallenged { .. } => s.challenges += 1,
+			match record.event {
+				RuntimeEvent::ConsensusMachine(event) => match event {
+					Event::RoundDrawn { .. } => s.drawn += 1,
+					Event::StatementRecorded { .. } => s.statements += 1,
+					Event::CertificateRecorded { .. } => s.decisions += 1,
+					Event::HandoverStarted { .. } => s.handovers += 1,
+					Event::GreenChallenged { .. } => s.challenges += 1,
+					_ => {}
+				},
+				RuntimeEvent::Pickets(event) => match event {
+					PicketsEvent::OffenceRecorded { .. } => s.offences += 1,
+					PicketsEvent::PenaltyApplied { .. } => s.slashes += 1,
+					_ => {}
+				},
 				_ => {}
 			}
 		}
@@ -293,10 +301,12 @@ impl Fuzzer<'_> {
 		let now = System::block_number() + 1;
 		System::set_block_number(now);
 		ConsensusMachine::on_initialize(now);
-		ConsensusMachine::on_idle(now, idle);
+		Pickets::on_initialize(now);
+		let used = ConsensusMachine::on_idle(now, idle);
+		Pickets::on_idle(now, idle.saturating_sub(used));
 		self.stats.blocks += 1;
 		if self.every_block {
-			if let Err(e) = ConsensusMachine::do_try_state() {
+			if let Err(e) = Pickets::do_try_state().and_then(|_| ConsensusMachine::do_try_state()) {
 				panic!("try_state fails at block {now}: {e:?}");
 			}
 		}
@@ -304,8 +314,8 @@ impl Fuzzer<'_> {
 	}
 
 	/// Dispatches `call` from `origin`: a refused or failing call must change nothing.
-	fn dispatch(&mut self, origin: Origin, call: CmCall<Test>) {
-		let call = RuntimeCall::ConsensusMachine(call);
+	fn dispatch(&mut self, origin: Origin, call: impl Into<RuntimeCall>) {
+		let call: RuntimeCall = call.into();
 		let before = sp_io::storage::root(StateVersion::V1);
 		self.stats.calls += 1;
 		let result = match origin {
@@ -346,20 +356,20 @@ impl Fuzzer<'_> {
 			_ => proof(fresh, who),
 		};
 		let bond = self.pick(&[MIN_BOND - 1, MIN_BOND, 500, 5_000, 20_000]);
-		self.dispatch(Origin::Signed(who), CmCall::register { key: key(fresh), bond, proof });
+		self.dispatch(Origin::Signed(who), PicketsCall::register { key: key(fresh), bond, proof });
 	}
 
 	fn stake(&mut self) {
 		let who = self.account();
 		let call = match self.byte() % 5 {
-			0 => CmCall::bond_extra { amount: self.pick(&[0, 1, 100, 5_000, 20_000]) },
-			1 => CmCall::unbond {},
-			2 => CmCall::withdraw_unbonded {},
-			3 => CmCall::rejoin {},
+			0 => PicketsCall::bond_extra { amount: self.pick(&[0, 1, 100, 5_000, 20_000]) },
+			1 => PicketsCall::unbond {},
+			2 => PicketsCall::withdraw_unbonded {},
+			3 => PicketsCall::rejoin {},
 			_ => {
 				let fresh = self.fresh_key();
 				let signer = if self.byte() % 4 == 0 { self.fresh_key() } else { fresh };
-				CmCall::rotate_key { key: key(fresh), proof: proof(signer, who) }
+				PicketsCall::rotate_key { key: key(fresh), proof: proof(signer, who) }
 			}
 		};
 		self.dispatch(Origin::Signed(who), call);
@@ -622,15 +632,15 @@ impl Fuzzer<'_> {
 
 	fn housekeeping(&mut self) {
 		let round = self.round();
-		let penalty = self.below(NextPenaltyId::<Test>::get() + 2);
+		let penalty = self.below(pallet_pickets::NextPenaltyId::<Test>::get() + 2);
 		let who = self.account();
 		match self.byte() % 8 {
 			0 => self.dispatch(Origin::Signed(who), CmCall::close_round { round }),
 			1 => self.dispatch(Origin::Signed(who), CmCall::start_handover { round }),
 			2 => self.dispatch(Origin::FeeLess, CmCall::start_handover { round }),
 			3 => self.dispatch(Origin::Signed(who), CmCall::prune_round { round }),
-			4 => self.dispatch(Origin::Signed(who), CmCall::apply_penalty { penalty }),
-			5 => self.dispatch(Origin::Root, CmCall::cancel_penalty { penalty }),
+			4 => self.dispatch(Origin::Signed(who), PicketsCall::apply_penalty { penalty }),
+			5 => self.dispatch(Origin::Root, PicketsCall::cancel_penalty { penalty }),
 			6 => {
 				// A challenge from outside the committee: the evidence a good picket would
 				// bring against the round's object (when it is a bad one), or bytes that prove
@@ -655,8 +665,8 @@ impl Fuzzer<'_> {
 		}
 	}
 
-	/// The rest of the input's bytes as a SCALE-encoded call of this pallet, from an origin
-	/// the input picks.
+	/// The rest of the input's bytes as a SCALE-encoded runtime call, dispatched from an origin
+	/// the input picks if it is a call of this pallet or of `pallet-pickets`.
 	fn raw(&mut self) {
 		let origin = match self.byte() % 4 {
 			0 => Origin::Root,
@@ -664,13 +674,14 @@ impl Fuzzer<'_> {
 			_ => Origin::Signed(self.account()),
 		};
 		let mut bytes = self.input;
-		match CmCall::<Test>::decode(&mut bytes) {
-			Ok(call) => {
+		match RuntimeCall::decode(&mut bytes) {
+			// The two pallets' calls only: a root call of System could rewrite any storage.
+			Ok(call @ (RuntimeCall::ConsensusMachine(_) | RuntimeCall::Pickets(_))) => {
 				self.input = bytes;
 				self.dispatch(origin, call);
 			}
-			// Not a call: skip a byte, so that the rest of the input still drives steps.
-			Err(_) => {
+			// Not a call of theirs: skip a byte, so that the rest of the input still drives steps.
+			_ => {
 				self.byte();
 			}
 		}
@@ -787,40 +798,43 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 	hostile.raw(Origin::Root, judge(10, 10));
 	let max = <<Test as Config>::MaxEvidenceLen as frame_support::traits::Get<u32>>::get();
 	// Proofs of possession sign the genesis hash, read from storage.
-	let calls: alloc::vec::Vec<(Origin, CmCall<Test>)> = genesis().execute_with(|| {
+	let calls: alloc::vec::Vec<(Origin, RuntimeCall)> = genesis().execute_with(|| {
 		alloc::vec![
-			(Origin::Root, judge(0, 10)),
-			(Origin::Root, judge(MAX_COMMITTEE + 1, 10)),
-			(Origin::Root, machine(10, p(1, 0), eps(1, 1_000), 10)),
-			(Origin::Root, machine(10, p(1, 100), eps(0, 0), 10)),
-			(Origin::Root, judge(10, MAX_ROUND_DURATION + 1)),
-			(Origin::Signed(5), judge(10, 10)),
-			(Origin::Signed(11), CmCall::commit_round { machine: 7, subject: h(1) }),
-			(Origin::Signed(11), CmCall::propose { machine: 0, object: bad.hash, size: 0 }),
-			(Origin::Signed(11), CmCall::propose { machine: 7, object: bad.hash, size: 19 }),
+			(Origin::Root, judge(0, 10).into()),
+			(Origin::Root, judge(MAX_COMMITTEE + 1, 10).into()),
+			(Origin::Root, machine(10, p(1, 0), eps(1, 1_000), 10).into()),
+			(Origin::Root, machine(10, p(1, 100), eps(0, 0), 10).into()),
+			(Origin::Root, judge(10, MAX_ROUND_DURATION + 1).into()),
+			(Origin::Signed(5), judge(10, 10).into()),
+			(Origin::Signed(11), CmCall::commit_round { machine: 7, subject: h(1) }.into()),
+			(Origin::Signed(11), CmCall::propose { machine: 0, object: bad.hash, size: 0 }.into()),
+			(Origin::Signed(11), CmCall::propose { machine: 7, object: bad.hash, size: 19 }.into()),
 			(
 				Origin::Signed(11),
-				CmCall::challenge_green { round: 99, evidence: alloc::vec![0; 3] }
+				CmCall::challenge_green { round: 99, evidence: alloc::vec![0; 3] }.into()
 			),
 			(
 				Origin::Signed(11),
 				CmCall::challenge_green { round: 0, evidence: alloc::vec![0; max as usize + 1] }
+					.into()
 			),
 			(
 				Origin::Signed(20),
-				CmCall::register { key: key(200), bond: MIN_BOND - 1, proof: proof(200, 20) }
+				PicketsCall::register { key: key(200), bond: MIN_BOND - 1, proof: proof(200, 20) }
+					.into()
 			),
 			(
 				Origin::Signed(20),
-				CmCall::register { key: key(200), bond: MIN_BOND, proof: proof(200, 21) }
+				PicketsCall::register { key: key(200), bond: MIN_BOND, proof: proof(200, 21) }
+					.into()
 			),
-			(Origin::Signed(11), CmCall::apply_penalty { penalty: 5 }),
-			(Origin::Root, CmCall::cancel_penalty { penalty: 5 }),
-			(Origin::Signed(11), CmCall::close_round { round: 99 }),
-			(Origin::Signed(11), CmCall::prune_round { round: 99 }),
-			(Origin::FeeLess, CmCall::start_handover { round: 99 }),
-			(Origin::Signed(1), CmCall::unbond {}),
-			(Origin::Signed(1), CmCall::withdraw_unbonded {}),
+			(Origin::Signed(11), PicketsCall::apply_penalty { penalty: 5 }.into()),
+			(Origin::Root, PicketsCall::cancel_penalty { penalty: 5 }.into()),
+			(Origin::Signed(11), CmCall::close_round { round: 99 }.into()),
+			(Origin::Signed(11), CmCall::prune_round { round: 99 }.into()),
+			(Origin::FeeLess, CmCall::start_handover { round: 99 }.into()),
+			(Origin::Signed(1), PicketsCall::unbond {}.into()),
+			(Origin::Signed(1), PicketsCall::withdraw_unbonded {}.into()),
 		]
 	});
 	for (origin, call) in calls {
@@ -854,7 +868,7 @@ impl Seed {
 	}
 
 	/// A call of this pallet, SCALE-encoded, from `origin` (the raw step).
-	fn raw(&mut self, origin: Origin, call: CmCall<Test>) {
+	fn raw(&mut self, origin: Origin, call: impl Into<RuntimeCall>) {
 		self.0.push(15);
 		match origin {
 			Origin::Root => self.0.push(0),
@@ -864,7 +878,7 @@ impl Seed {
 				self.below((who - 1) as u16);
 			}
 		}
-		codec::Encode::encode_to(&call, &mut self.0);
+		codec::Encode::encode_to(&call.into(), &mut self.0);
 	}
 
 	/// `n` blocks with all the weight `on_idle` wants.

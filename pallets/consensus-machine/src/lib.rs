@@ -10,7 +10,6 @@ pub mod benchmarking;
 mod machines;
 pub mod migrations;
 pub mod offchain;
-mod registry;
 mod rounds;
 #[cfg(any(feature = "try-runtime", test))]
 mod try_state;
@@ -80,8 +79,6 @@ pub mod pallet {
 	/// The balance type of [`Config::Currency`].
 	pub type BalanceOf<T> =
 		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
-	/// An agent as stored.
-	pub type AgentInfoOf<T> = AgentInfo<BalanceOf<T>, BlockNumberFor<T>>;
 	/// A machine as stored.
 	pub type MachineInfoOf<T> = MachineInfo<BalanceOf<T>, BlockNumberFor<T>>;
 	/// A round as stored.
@@ -96,17 +93,10 @@ pub mod pallet {
 	pub type CertificateRecordOf<T> = CertificateRecord<BlockNumberFor<T>, SignaturesOf<T>>;
 	/// An offence as reported.
 	pub type OffenceOf<T> = Offence<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
-	/// A recorded penalty.
-	pub type PenaltyOf<T> =
-		Penalty<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
-	/// Slashed funds on their way to [`Config::Slash`].
+	/// Funds on their way to [`Config::FeeDestination`].
 	pub type CreditOf<T> = Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 	/// Red evidence as submitted.
 	pub type EvidenceOf<T> = BoundedVec<u8, <T as Config>::MaxEvidenceLen>;
-	/// A penalty's id.
-	pub type PenaltyId = u32;
-	/// An agent in the genesis config.
-	pub type GenesisAgentOf<T> = GenesisAgent<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 	/// A machine in the genesis config.
 	pub type GenesisMachineOf<T> = GenesisMachine<BalanceOf<T>, BlockNumberFor<T>>;
 
@@ -123,15 +113,12 @@ pub mod pallet {
 		frame_system::Config<Hash = H256>
 		+ frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
 	{
-		/// The currency bonds and deposits are held in.
+		/// The currency round deposits and proposal bonds are held in.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
 			+ Balanced<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ BalancedHold<Self::AccountId>;
-
-		/// Where slashed funds go (a treasury in a real runtime).
-		type Slash: OnUnbalanced<CreditOf<Self>>;
 
 		/// Where round fees and amber fees go (a treasury, or the block authors).
 		type FeeDestination: OnUnbalanced<CreditOf<Self>>;
@@ -141,9 +128,8 @@ pub mod pallet {
 		type WeightToFee: WeightToFee<Balance = BalanceOf<Self>>;
 
 		/// Who supplies the pickets: stake snapshots, committees drawn from them, who may sign,
-		/// and where offences and missed duties go. This pallet's own bond registry
-		/// ([`Pallet`]) is one supplier; anything implementing
-		/// [`Pickets`](consensus_machine_primitives::pickets::Pickets) is another.
+		/// and where offences and missed duties go: `pallet-pickets`' bond registry, or
+		/// anything else implementing [`Pickets`](consensus_machine_primitives::pickets::Pickets).
 		type Pickets: consensus_machine_primitives::pickets::Pickets<
 			Self::AccountId,
 			Key = Public,
@@ -162,9 +148,6 @@ pub mod pallet {
 
 		/// What this chain's good pickets say about a duty: the off-chain picket agents sign it.
 		type Evaluator: crate::offchain::Evaluate;
-
-		/// Who may cancel a pending penalty during its deferral.
-		type CancelOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The runtime's hold reason, which includes this pallet's [`HoldReason`].
 		type RuntimeHoldReason: From<HoldReason>;
@@ -197,11 +180,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPendingDrawsPerAccount: Get<u32>;
 
-		/// Blocks per stake snapshot: draws use the stake tree as it stood when the current
-		/// snapshot period began; bonds, unbonds and withdrawals count from the next one.
-		#[pallet::constant]
-		type SnapshotPeriod: Get<BlockNumberFor<Self>>;
-
 		/// Committees drawn per block at most (each in `on_initialize`, in commitment order;
 		/// the rest wait for the next block).
 		#[pallet::constant]
@@ -213,14 +191,6 @@ pub mod pallet {
 		/// Who may open rounds; the account pays the machine's round deposit.
 		type RoundOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
 
-		/// The smallest bond an agent may have.
-		#[pallet::constant]
-		type MinBond: Get<BalanceOf<Self>>;
-
-		/// The most agents that can be registered at once (the stake tree's capacity).
-		#[pallet::constant]
-		type MaxAgents: Get<u32>;
-
 		/// The most slots a committee may have.
 		#[pallet::constant]
 		type MaxCommittee: Get<u32>;
@@ -229,10 +199,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRoundDuration: Get<BlockNumberFor<Self>>;
 
-		/// Blocks an unbonding agent's bond stays held; must exceed `MaxRoundDuration`.
-		#[pallet::constant]
-		type UnbondingDelay: Get<BlockNumberFor<Self>>;
-
 		/// Trace entries kept per machine.
 		#[pallet::constant]
 		type MaxTraceLength: Get<u32>;
@@ -240,6 +206,13 @@ pub mod pallet {
 		/// Blocks a decided or expired round is kept before pruning.
 		#[pallet::constant]
 		type RoundRetention: Get<BlockNumberFor<Self>>;
+
+		/// Blocks a pruned round's committee root is kept: an offence signed in the round can be
+		/// reported until then, and a picket supplier holds a leaving picket's stake until the
+		/// roots of every round that may have seated it are gone
+		/// ([`Accountability::reports_closed_below`]).
+		#[pallet::constant]
+		type ReportWindow: Get<BlockNumberFor<Self>>;
 
 		/// Rounds pruned per block at most.
 		#[pallet::constant]
@@ -269,124 +242,22 @@ pub mod pallet {
 		#[pallet::constant]
 		type ChallengeWindow: Get<BlockNumberFor<Self>>;
 
-		/// The share of its bond each kind of offence costs an agent ([`SlashRates`]); a red
-		/// proposal forfeits its whole proposal bond.
-		#[pallet::constant]
-		type SlashRates: Get<SlashRates>;
-
-		/// Blocks between recording a penalty and applying it (cancellable meanwhile).
-		#[pallet::constant]
-		type SlashDeferral: Get<BlockNumberFor<Self>>;
-
-		/// The sliding window in which missed duties are counted.
-		#[pallet::constant]
-		type MissWindow: Get<BlockNumberFor<Self>>;
-
-		/// Misses within the window that ban an agent.
-		#[pallet::constant]
-		type MaxMisses: Get<u32>;
-
-		/// Blocks a ban lasts.
-		#[pallet::constant]
-		type BanPeriod: Get<BlockNumberFor<Self>>;
-
-		/// Blocks a ban is remembered: a next ban within this many blocks of the last one is a
-		/// repeat, and slashed (`SlashRates::non_participation`); a later one counts as a first ban.
-		#[pallet::constant]
-		type BanMemory: Get<BlockNumberFor<Self>>;
-
-		/// Penalties applied per block at most.
-		#[pallet::constant]
-		type MaxPenaltiesPerBlock: Get<u32>;
-
-		/// Suspended or banned agents' stakes taken out of the stake tree per block at most
-		/// (`on_initialize`, oldest first; see [`PendingExits`]).
-		#[pallet::constant]
-		type MaxExitsPerBlock: Get<u32>;
-
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
 
-	/// Why this pallet holds funds.
+	/// Why this pallet holds funds. (The indices are those the reasons had before agents'
+	/// bonds, index 0, moved to `pallet-pickets`: a hold keeps its encoding.)
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// An agent's bond: slashable for its offences until withdrawn.
-		Bond,
 		/// A round opener's deposit: returned when the round is decided or closed.
+		#[codec(index = 1)]
 		RoundDeposit,
-		/// A proposer's bond on a validity round: lost if the object ends red, returned minus
-		/// `AmberFee` if amber, returned whole if green.
+		/// A proposer's bond on a validity round: returned minus `AmberFee` if amber, whole if
+		/// green; if red, released to the picket supplier with the `RedProposal` offence.
+		#[codec(index = 2)]
 		ProposalBond,
 	}
-
-	/// Registered agents by account: picket key, bond, stake-tree index and status.
-	#[pallet::storage]
-	pub type Agents<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, AgentInfoOf<T>>;
-
-	/// The agent each picket key belongs to: one agent per key.
-	#[pallet::storage]
-	pub type KeyOwner<T: Config> = StorageMap<_, Blake2_128Concat, Public, T::AccountId>;
-
-	/// The agent at each stake-tree index: a draw finds an index, this names its agent.
-	#[pallet::storage]
-	pub type AgentAt<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId>;
-
-	/// Stake-tree indices freed by withdrawn agents, reused first: a stack, position →
-	/// index for positions `0..FreeIndexCount`, so that a registration or a withdrawal touches
-	/// one entry whatever the population.
-	#[pallet::storage]
-	pub type FreeIndexStack<T: Config> = StorageMap<_, Twox64Concat, u32, u32>;
-
-	/// How many freed stake-tree indices wait in [`FreeIndexStack`].
-	#[pallet::storage]
-	pub type FreeIndexCount<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-	/// The lowest stake-tree index never used yet (indices below it are taken or free).
-	#[pallet::storage]
-	pub type NextIndex<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-	/// The stake tree: Fenwick-tree nodes (1-based) over the active agents' stakes, so that a
-	/// stake-weighted draw and a stake change each cost `O(log MaxAgents)` reads.
-	#[pallet::storage]
-	pub type StakeNodes<T: Config> = StorageMap<_, Twox64Concat, u32, u128, ValueQuery>;
-
-	/// The stake tree's capacity: a power of two, at least `MaxAgents` once any stake entered
-	/// (grown by doubling when a runtime upgrade raises `MaxAgents`).
-	#[pallet::storage]
-	pub type StakeTreeCapacity<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-	/// Total stake of the active agents: what a draw's uniform target ranges over.
-	#[pallet::storage]
-	pub type TotalStake<T: Config> = StorageValue<_, u128, ValueQuery>;
-
-	/// The value each stake-tree node had when a snapshot period began, for the nodes written
-	/// during that period: `(period, value)`. A node without an entry for the current period is
-	/// unchanged since it began, so the snapshot costs nothing at its boundary and one extra
-	/// write per node a stake change touches (see [`crate::registry::bonds::SnapshotTree`]).
-	#[pallet::storage]
-	pub type FrozenNodes<T: Config> = StorageMap<_, Twox64Concat, u32, (u32, u128)>;
-
-	/// Stake still in the stake tree of agents suspended or banned by a call that did so to
-	/// many at once (a red overturning every green, a certificate proving many equivocations,
-	/// a close banning every silent seat), by tree index: `on_initialize` takes it out, oldest
-	/// first ([`ExitQueue`]), at most `MaxExitsPerBlock` a block, so that no single call pays a
-	/// whole committee's tree updates. Until then a draw that lands on such an agent seats
-	/// nobody (it is not active), as for any agent that left since the snapshot.
-	#[pallet::storage]
-	pub type PendingExits<T: Config> = StorageMap<_, Twox64Concat, u32, u128>;
-
-	/// The order of [`PendingExits`]: positions `ExitQueueHead..ExitQueueTail` → tree index.
-	#[pallet::storage]
-	pub type ExitQueue<T: Config> = StorageMap<_, Twox64Concat, u32, u32>;
-
-	/// The oldest position of [`ExitQueue`] not yet taken.
-	#[pallet::storage]
-	pub type ExitQueueHead<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-	/// The position the next queued exit gets.
-	#[pallet::storage]
-	pub type ExitQueueTail<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// The first committed round not yet drawn: rounds `NextDraw..NextRoundId` wait for their
 	/// draw, in commitment order.
@@ -452,7 +323,7 @@ pub mod pallet {
 		Seat<<T as frame_system::Config>::AccountId>,
 	>;
 
-	/// The committee root of every round, from its opening until `UnbondingDelay` after its
+	/// The committee root of every round, from its opening until `ReportWindow` after its
 	/// pruning: what equivocation reports prove the signer's seat against.
 	#[pallet::storage]
 	pub type CommitteeRoots<T: Config> =
@@ -503,67 +374,9 @@ pub mod pallet {
 		ValidityRecord<BlockNumberFor<T>>,
 	>;
 
-	/// Every recorded offence by penalty id: offender, kind, proof, and where its penalty
-	/// stands (pending, applied or cancelled). Forgotten once settled and its round's committee
-	/// root has expired ([`PenaltyPruneCursor`]): the events keep the history.
-	#[pallet::storage]
-	pub type Penalties<T: Config> = StorageMap<_, Twox64Concat, PenaltyId, PenaltyOf<T>>;
-
-	/// The id the next recorded offence's penalty gets.
-	#[pallet::storage]
-	pub type NextPenaltyId<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
-
-	/// The oldest penalty that may still be pending: applying walks penalty ids from here.
-	#[pallet::storage]
-	pub type PenaltyCursor<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
-
-	/// Penalties below this id are forgotten: settled, and for rounds whose committee roots
-	/// have expired, so that no such offence can be recorded again.
-	#[pallet::storage]
-	pub type PenaltyPruneCursor<T: Config> = StorageValue<_, PenaltyId, ValueQuery>;
-
-	/// One penalty per (offender, round, kind): an offence is punished once. Kept while the
-	/// offence could be recorded again (until its round's committee root expires).
-	#[pallet::storage]
-	pub type OffenceIndex<T: Config> = StorageNMap<
-		_,
-		(
-			NMapKey<Blake2_128Concat, T::AccountId>,
-			NMapKey<Twox64Concat, RoundId>,
-			NMapKey<Twox64Concat, OffenceKind>,
-		),
-		PenaltyId,
-	>;
-
-	/// Pending penalties per offender: the bond cannot be withdrawn while any is pending. An
-	/// offender with none pending has no entry.
-	#[pallet::storage]
-	pub type PendingPenalties<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
-
-	/// Each agent's missed duties within the sliding window: the blocks they fell due (their
-	/// rounds' deadlines), in the order they were counted.
-	#[pallet::storage]
-	pub type Misses<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		BoundedVec<BlockNumberFor<T>, T::MaxMisses>,
-		ValueQuery,
-	>;
-
-	/// Each agent's recent bans for missed duties: how many in a row, and the block of the
-	/// last. A ban within `BanMemory` blocks of the last one is a repeat, and slashed; after
-	/// that the count starts again.
-	#[pallet::storage]
-	pub type Bans<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, (u32, BlockNumberFor<T>)>;
-
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
-		/// Agents bonded at genesis.
-		pub agents: Vec<GenesisAgentOf<T>>,
 		/// Machines created at genesis, with ids from 0 in this order.
 		pub machines: Vec<GenesisMachineOf<T>>,
 	}
@@ -571,12 +384,6 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
-			for GenesisAgent { account, key, bond } in &self.agents {
-				Pallet::<T>::do_register(account.clone(), key.clone(), *bond)
-					.expect("genesis agents must be valid");
-			}
-			// Genesis is the first snapshot: its agents are drawn from the first block on.
-			let _ = FrozenNodes::<T>::clear(u32::MAX, None);
 			for GenesisMachine { levels, round_deposit, initial_state } in &self.machines {
 				let specs = levels
 					.iter()
@@ -600,16 +407,6 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// An agent bonded `bond` (held) with `key` as its picket key, and entered the draw.
-		AgentRegistered { agent: T::AccountId, key: Public, bond: BalanceOf<T> },
-		/// An agent's bond grew by `amount` to `bond`, and its stake in the draw with it.
-		BondIncreased { agent: T::AccountId, amount: BalanceOf<T>, bond: BalanceOf<T> },
-		/// An agent left the draw; its bond is held until `until`.
-		UnbondingStarted { agent: T::AccountId, until: BlockNumberFor<T> },
-		/// An unbonded agent's bond (`amount`) was released and the agent removed, its key freed.
-		BondWithdrawn { agent: T::AccountId, amount: BalanceOf<T> },
-		/// An agent's picket key was replaced; committees already drawn keep `old`.
-		KeyRotated { agent: T::AccountId, old: Public, new: Public },
 		/// A machine was created; its primary level has `slots` slots, and `max_bad` and the
 		/// strong `threshold` computed exactly for its `p` and `ε`.
 		MachineCreated { machine: MachineId, slots: u32, max_bad: u32, threshold: u32 },
@@ -669,23 +466,6 @@ pub mod pallet {
 			returned: BalanceOf<T>,
 			fee: BalanceOf<T>,
 		},
-		/// An offence was recorded; its penalty is applied at `apply_at` unless cancelled.
-		OffenceRecorded {
-			penalty: PenaltyId,
-			offender: T::AccountId,
-			kind: OffenceKind,
-			round: RoundId,
-			apply_at: BlockNumberFor<T>,
-		},
-		/// A penalty was applied: `slashed` taken from the offender's hold, all of it to
-		/// `Config::Slash` (reporters are not paid: see [`penalties`]).
-		PenaltyApplied { penalty: PenaltyId, offender: T::AccountId, slashed: BalanceOf<T> },
-		/// A pending penalty was cancelled by `CancelOrigin`: nothing is taken (a forfeited
-		/// proposal bond goes back).
-		PenaltyCancelled { penalty: PenaltyId },
-		/// A seat of `agent` made no statement in a round that ended undecided (or handed over);
-		/// `misses` is the agent's count within the miss window.
-		DutyMissed { agent: T::AccountId, round: RoundId, misses: u32 },
 		/// A primary picket's statement in a hierarchical round (`round` is the family's level-0
 		/// round): its pre-decision, final once recorded (`None`: it endorses nothing).
 		PreDecided { round: RoundId, agent: T::AccountId, value: Option<Hash> },
@@ -698,10 +478,6 @@ pub mod pallet {
 			backup_round: RoundId,
 			required: Option<Hash>,
 		},
-		/// An agent was banned from draws until `until`.
-		AgentBanned { agent: T::AccountId, until: BlockNumberFor<T> },
-		/// A banned (or cleared) agent is back in the draw.
-		AgentRejoined { agent: T::AccountId },
 		/// A certificate's signers were recorded in `round` without deciding it (some had
 		/// already stated something else, or its verdict is amber): `signers` new statements
 		/// of `value` (the signed body's hash) holding `slots`. A certificate's signers get no
@@ -712,29 +488,8 @@ pub mod pallet {
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The account is already a registered agent.
-		AlreadyRegistered,
 		/// The account is not a registered agent.
 		NotRegistered,
-		/// The bond is below `MinBond`.
-		BondTooLow,
-		/// The picket key belongs to another agent (or is this agent's current key).
-		KeyInUse,
-		/// The proof of possession is not a signature of the key over the account and genesis.
-		BadProofOfPossession,
-		/// `MaxAgents` agents are registered.
-		TooManyAgents,
-		/// `bond_extra` was asked to add nothing.
-		ZeroAmount,
-		/// The agent is not active (unbonding, banned or suspended): it is out of the draw, cannot
-		/// sign for its seats and cannot bond more.
-		AgentNotActive,
-		/// The agent is not unbonding.
-		NotUnbonding,
-		/// The unbonding delay has not passed.
-		StillUnbonding,
-		/// The total stake would overflow.
-		StakeOverflow,
 		/// A committee needs at least one slot.
 		ZeroSlots,
 		/// The committee is larger than `MaxCommittee`.
@@ -806,14 +561,6 @@ pub mod pallet {
 		NotAnEquivocation,
 		/// This offence was already recorded.
 		AlreadyReported,
-		/// No penalty with this id.
-		UnknownPenalty,
-		/// The penalty is not pending (already applied or cancelled).
-		PenaltyNotPending,
-		/// The agent has pending penalties: its bond cannot leave yet.
-		PenaltyPending,
-		/// The agent is not banned, or its ban has not expired.
-		NotBanned,
 		/// The statement is for a level that has handed over: its votes are frozen.
 		HandedOver,
 		/// The level's deadline has not passed: it cannot hand over yet.
@@ -833,8 +580,6 @@ pub mod pallet {
 		NotAViolation,
 		/// The round is not a level of a hierarchical round.
 		NotHierarchical,
-		/// The penalty's deferral has not passed yet.
-		PenaltyNotDue,
 		/// The round's retention has not passed yet: it cannot be pruned.
 		RoundNotDue,
 		/// The agent is suspended for an overt offence: it signs for none of its seats.
@@ -849,7 +594,7 @@ pub mod pallet {
 		EpsilonOutOfRange,
 		/// The membership proof does not prove the seat against the round's committee root.
 		BadMembershipProof,
-		/// The round's committee root has expired (`UnbondingDelay` after its pruning): its
+		/// The round's committee root has expired (`ReportWindow` after its pruning): its
 		/// offences can no longer be reported.
 		ReportExpired,
 		/// The statement is for another instance of the round: the same round id on another
@@ -876,9 +621,6 @@ pub mod pallet {
 		PruneTooLarge,
 		/// The evidence is longer than `MaxEvidenceLen`.
 		EvidenceTooLong,
-		/// A committee root of a round that may have seated the agent has not expired yet: an
-		/// offence there can still be reported, so the bond stays held.
-		StillAccountable,
 		/// The runtime has no evaluator (`Config::Evaluator = ()`): its pickets cannot judge,
 		/// so no machine is created by call and no round opened.
 		NoEvaluator,
@@ -906,43 +648,21 @@ pub mod pallet {
 			Self::run_agents();
 		}
 
-		fn on_runtime_upgrade() -> Weight {
-			// A new `MaxAgents` takes effect in the stake tree at once.
-			let writes = Self::ensure_tree_capacity();
-			T::DbWeight::get().reads_writes(3, writes.into())
-		}
-
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			// Due penalties, expired committee roots and settled offences past them do not wait
-			// for spare weight: at most `MaxPenaltiesPerBlock`, `MaxPrunePerBlock` and
-			// `MaxPenaltiesPerBlock` of them, charged as done (a block with nothing due reads a
-			// few cursors and one entry each).
-			Self::apply_due_penalties(now, Weight::MAX)
-				.saturating_add(Self::settle_pending_exits())
-				.saturating_add(Self::expire_committee_roots(now, Weight::MAX))
-				.saturating_add(Self::forget_settled_offences())
-				.saturating_add(Self::draw_pending())
+			// Expired committee roots do not wait for spare weight: at most `MaxPrunePerBlock`
+			// of them, charged as done (a block with nothing due reads the cursor and one root).
+			Self::expire_committee_roots(now, Weight::MAX).saturating_add(Self::draw_pending())
 		}
 
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			let used = Self::prune_rounds(now, remaining);
-			used.saturating_add(Self::settle_exits_within(u32::MAX, remaining.saturating_sub(used)))
+			Self::prune_rounds(now, remaining)
 		}
 
 		fn integrity_test() {
-			assert!(
-				T::UnbondingDelay::get() > T::MaxRoundDuration::get(),
-				"UnbondingDelay must exceed MaxRoundDuration so that a bond outlives its rounds"
-			);
 			assert!(T::MaxCommittee::get() > 0, "MaxCommittee must be positive");
 			assert!(
 				T::MaxCommittee::get() <= consensus_machine_primitives::stochastic::MAX_SLOTS,
 				"MaxCommittee is above what the exact thresholds support"
-			);
-			assert!(T::MaxAgents::get() > 0, "MaxAgents must be positive");
-			assert!(
-				T::MaxAgents::get() <= crate::registry::bonds::MAX_TREE_CAPACITY,
-				"MaxAgents is above the stake tree's largest capacity"
 			);
 			assert!(
 				T::RoundRetention::get() > T::ChallengeWindow::get(),
@@ -953,45 +673,11 @@ pub mod pallet {
 					&& T::MaxPendingDrawsPerAccount::get() <= T::MaxPendingDraws::get(),
 				"MaxPendingDrawsPerAccount must be positive and at most MaxPendingDraws"
 			);
-			// A hierarchical family lives until its last level's deadline: every level may
-			// wait for its draw and then take `MaxRoundDuration`. An agent drawn at the primary
-			// that unbonds at once must still have its bond held when an offence of any level
-			// is reported while the family exists. (Handovers are not counted in
-			// `MaxPendingDraws`; many at once can stretch a family further, and the committee
-			// roots then still expire `UnbondingDelay` after pruning.)
-			use sp_runtime::traits::Saturating;
-			// The longest wait for a draw: the commitments ahead of it, two leads (the second
-			// at a snapshot boundary) and two blocks.
-			let pending = T::MaxPendingDraws::get() / T::MaxDrawsPerBlock::get().max(1);
-			let draw_wait = T::RandomnessLead::get()
-				.saturating_mul(2u32.into())
-				.saturating_add(pending.saturating_add(2).into());
-			let family = T::MaxRoundDuration::get()
-				.saturating_add(draw_wait)
-				.saturating_mul(crate::types::MAX_LEVELS.into())
-				.saturating_add(T::RoundRetention::get());
-			assert!(
-				T::UnbondingDelay::get() > family,
-				"UnbondingDelay must exceed MAX_LEVELS * (MaxRoundDuration + the longest draw wait) + \
-				 RoundRetention: an offence reported while its round's family exists must find \
-				 the bond still held"
-			);
 			assert!(T::MaxDrawsPerBlock::get() > 0, "MaxDrawsPerBlock must be positive");
-			assert!(T::MaxExitsPerBlock::get() > 0, "MaxExitsPerBlock must be positive");
 			assert!(
-				T::SnapshotPeriod::get() > T::RandomnessLead::get().saturating_add(1u32.into()),
-				"SnapshotPeriod must exceed RandomnessLead + 1, or no randomness is ever fresh \
-				 enough for a period's snapshot"
-			);
-			assert!(
-				T::UnbondingDelay::get() > T::SnapshotPeriod::get(),
-				"UnbondingDelay must exceed SnapshotPeriod: an agent in a snapshot cannot then \
-				 withdraw and free its index within the snapshot's period"
-			);
-			assert!(T::MaxMisses::get() > 0, "MaxMisses must be positive");
-			assert!(
-				T::BanMemory::get() > T::BanPeriod::get(),
-				"a ban must be remembered past its end for repeated bans to count"
+				!T::ReportWindow::get().is_zero(),
+				"ReportWindow must be positive: an offence seen as its round is pruned must \
+				 still be reportable"
 			);
 			// The largest certificate (every seat signs, every signer proven to equivocate),
 			// the costliest statement (a red with the longest evidence overturning every
@@ -1026,84 +712,6 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Bond `bond` and register `key` as the caller's picket key.
-		///
-		/// Origin: signed (the agent). `proof` is the key's signature over
-		/// [`possession_payload`](consensus_machine_primitives::statement::possession_payload)
-		/// of the caller and the genesis hash.
-		///
-		/// Errors: [`Error::AlreadyRegistered`], [`Error::BondTooLow`], [`Error::KeyInUse`],
-		/// [`Error::TooManyAgents`], [`Error::BadProofOfPossession`], or the currency's error
-		/// when the bond cannot be held. Complexity: `O(log MaxAgents)`.
-		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register())]
-		pub fn register(
-			origin: OriginFor<T>,
-			key: Public,
-			bond: BalanceOf<T>,
-			proof: Signature,
-		) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			ensure!(!Agents::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
-			ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
-			ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
-			Self::ensure_possession(&who, &key, &proof)?;
-			Self::do_register(who, key, bond)
-		}
-
-		/// Add `amount` to the caller's bond (and stake in the draw).
-		///
-		/// Origin: signed (an active agent). Errors: [`Error::NotRegistered`],
-		/// [`Error::AgentNotActive`], [`Error::ZeroAmount`], [`Error::StakeOverflow`], or the
-		/// currency's error. Complexity: `O(log MaxAgents)`.
-		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::bond_extra())]
-		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_bond_extra(who, amount)
-		}
-
-		/// Leave the draw. The bond stays held for `UnbondingDelay` blocks, and until no offence
-		/// in a round that may have seated the agent can still be reported.
-		///
-		/// Origin: signed (an active agent). Errors: [`Error::NotRegistered`],
-		/// [`Error::AgentNotActive`]. Complexity: `O(log MaxAgents)`.
-		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::unbond())]
-		pub fn unbond(origin: OriginFor<T>) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_unbond(who)
-		}
-
-		/// Release the bond of an agent whose unbonding delay has passed, and remove the agent.
-		///
-		/// Origin: signed (the agent). Errors: [`Error::NotRegistered`],
-		/// [`Error::NotUnbonding`], [`Error::StillUnbonding`], [`Error::PenaltyPending`],
-		/// [`Error::StillAccountable`] (until the committee root of every round opened before
-		/// `unbond` has expired). Complexity: `O(1)`.
-		#[pallet::call_index(3)]
-		// The benchmark's weight plus the committee-root cursor read (until the next run).
-		#[pallet::weight(T::WeightInfo::withdraw_unbonded().saturating_add(T::DbWeight::get().reads(1)))]
-		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_withdraw_unbonded(who)
-		}
-
-		/// Replace the caller's picket key by `key`, with a proof of possession as for
-		/// [`Call::register`]. Rounds already drawn keep the old key.
-		///
-		/// Origin: signed (an agent). Errors: [`Error::NotRegistered`], [`Error::KeyInUse`],
-		/// [`Error::BadProofOfPossession`]. Complexity: `O(1)`.
-		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::rotate_key())]
-		pub fn rotate_key(origin: OriginFor<T>, key: Public, proof: Signature) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			let agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
-			ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
-			Self::ensure_possession(&who, &key, &proof)?;
-			Self::do_rotate_key(who, agent, key)
-		}
-
 		/// Create a machine whose rounds draw `slots` slots, for bad-stake bound `p` and
 		/// tolerance `epsilon`; rounds stay open `timeout` blocks and cost `round_deposit`.
 		/// `initial_state` is the hash of the high-level machine's first state.
@@ -1144,7 +752,7 @@ pub mod pallet {
 		/// [`Error::RoundAlreadyOpen`], [`Error::NoAgents`], [`Error::TooManyPendingDraws`],
 		/// [`Error::TooManyDrawsOfAccount`], [`Error::CannotPayRoundFee`], or the currency's
 		/// error. Complexity: `O(1)`; the
-		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
+		/// draw (the supplier's cost), is charged to the block that makes it.
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::commit_round().saturating_add(Pallet::<T>::fee_db_weight()))]
 		pub fn commit_round(
@@ -1229,7 +837,7 @@ pub mod pallet {
 		/// [`Error::ObjectAlreadyJudged`], [`Error::NoAgents`], [`Error::TooManyPendingDraws`],
 		/// [`Error::TooManyDrawsOfAccount`], [`Error::CannotPayRoundFee`], or the currency's
 		/// error. Complexity: `O(1)`; the
-		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
+		/// draw (the supplier's cost), is charged to the block that makes it.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::propose().saturating_add(Pallet::<T>::fee_db_weight()))]
 		pub fn propose(
@@ -1245,13 +853,13 @@ pub mod pallet {
 		/// Report an equivocation: two statements signed by one seat's key for the same
 		/// (machine, round, instance, level, kind) with different bodies. `membership` proves
 		/// the seat (agent, key, slots) against the round's committee root, which is kept until
-		/// `UnbondingDelay` after the round is pruned: an equivocation that surfaces after the
+		/// `ReportWindow` after the round is pruned: an equivocation that surfaces after the
 		/// round is gone is still punished until then (by which time a member that unbonded
 		/// during the round could have withdrawn; as a staking slash, an offence older than
 		/// that is not punished). The proof is built from the round's committee, so after
 		/// pruning it needs a node that kept the state of a block where the round was live (an
 		/// archive node: the `membership_proof` runtime API at that block). The reporter is
-		/// recorded with the penalty but not paid (see [`penalties`]).
+		/// recorded with the penalty but not paid (see `pallet_pickets::penalties`).
 		///
 		/// Origin: signed (anyone), or fee-less through
 		/// [`Pallet::authorize_equivocation_report`] (a complete proof authorises itself).
@@ -1295,17 +903,6 @@ pub mod pallet {
 			Ok(Some(weight.saturating_add(T::DbWeight::get().reads(1))).into())
 		}
 
-		/// Cancel a penalty before it is applied.
-		///
-		/// Origin: [`Config::CancelOrigin`]. Errors: [`Error::UnknownPenalty`],
-		/// [`Error::PenaltyNotPending`]. Complexity: `O(1)`.
-		#[pallet::call_index(12)]
-		#[pallet::weight(T::WeightInfo::cancel_penalty())]
-		pub fn cancel_penalty(origin: OriginFor<T>, penalty: PenaltyId) -> DispatchResult {
-			T::CancelOrigin::ensure_origin(origin)?;
-			Self::do_cancel_penalty(penalty)
-		}
-
 		/// Create a hierarchical machine: level 0 is the primary (safe, possibly incomplete), the
 		/// last level a backup that must be complete. Rounds then decide 32-byte values.
 		///
@@ -1337,7 +934,7 @@ pub mod pallet {
 		/// [`Error::UnknownRound`], [`Error::NotHierarchical`], [`Error::RoundDecided`],
 		/// [`Error::HandedOver`], [`Error::DeadlineNotPassed`], [`Error::LastLevel`],
 		/// [`Error::NoAgents`]. Complexity: `O(1)`; the
-		/// draw, `O(N log MaxAgents)`, is charged to the block that makes it.
+		/// draw (the supplier's cost), is charged to the block that makes it.
 		#[pallet::call_index(15)]
 		#[pallet::weight(T::WeightInfo::start_handover(T::MaxCommittee::get())
 			.saturating_add(Pallet::<T>::fee_db_weight()))]
@@ -1368,24 +965,6 @@ pub mod pallet {
 		) -> DispatchResult {
 			let reporter = ensure_signed(origin)?;
 			Self::do_report_backup_vote(reporter, seat, statement, signature)
-		}
-
-		/// Apply a pending penalty whose deferral has passed, now. `on_initialize` applies due
-		/// penalties too (oldest first, `MaxPenaltiesPerBlock` per block); this call lets anyone
-		/// apply one out of turn, as `pallet-staking` lets anyone apply a deferred slash.
-		///
-		/// Origin: signed (anyone). Errors: [`Error::UnknownPenalty`],
-		/// [`Error::PenaltyNotPending`], [`Error::PenaltyNotDue`]. Complexity: `O(1)`.
-		#[pallet::call_index(17)]
-		#[pallet::weight(T::WeightInfo::apply_penalty())]
-		pub fn apply_penalty(origin: OriginFor<T>, penalty: PenaltyId) -> DispatchResult {
-			ensure_signed(origin)?;
-			let record = Penalties::<T>::get(penalty).ok_or(Error::<T>::UnknownPenalty)?;
-			ensure!(record.status == PenaltyStatus::Pending, Error::<T>::PenaltyNotPending);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(record.apply_at <= now, Error::<T>::PenaltyNotDue);
-			Self::do_apply_penalty(penalty, record);
-			Ok(())
 		}
 
 		/// Settle and prune a round whose retention has passed (for a hierarchical round: the
@@ -1461,17 +1040,6 @@ pub mod pallet {
 			let len = evidence.len() as u32;
 			let seats = Self::do_challenge_green(challenger, round, evidence)?;
 			Ok(Some(T::WeightInfo::submit_red(seats, len)).into())
-		}
-
-		/// Return to the draw after a ban has expired.
-		///
-		/// Origin: signed (the agent). Errors: [`Error::NotRegistered`], [`Error::NotBanned`],
-		/// [`Error::BondTooLow`]. Complexity: `O(log MaxAgents)`.
-		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::rejoin())]
-		pub fn rejoin(origin: OriginFor<T>) -> DispatchResult {
-			let who = ensure_signed(origin)?;
-			Self::do_rejoin(who)
 		}
 	}
 

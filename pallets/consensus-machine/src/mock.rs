@@ -1,9 +1,10 @@
-//! Test runtime: System, Balances and this pallet, with a deterministic randomness source.
+//! Test runtime: System, Balances, the picket registry (`pallet-pickets`) and this pallet,
+//! with a deterministic randomness source.
 
 use crate::{
 	self as pallet_consensus_machine, crypto,
 	offchain::{Evaluate, Judgement},
-	types::{DutyTask, GenesisAgent},
+	types::DutyTask,
 };
 use codec::Encode;
 use consensus_machine_primitives::{
@@ -16,6 +17,7 @@ use frame_support::{
 	weights::Weight,
 };
 use frame_system::EnsureRoot;
+use pallet_pickets::types::GenesisAgent;
 use sp_core::{sr25519, Pair, H256};
 use sp_runtime::BuildStorage;
 use sp_runtime::Perbill;
@@ -45,13 +47,17 @@ mod runtime {
 	pub type Balances = pallet_balances;
 	#[runtime::pallet_index(2)]
 	pub type ConsensusMachine = pallet_consensus_machine;
+	// The registry's hooks run after the machines' (declaration order): it forgets offences
+	// in the block whose committee roots expire.
+	#[runtime::pallet_index(3)]
+	pub type Pickets = pallet_pickets;
 }
 
 /// Authorised (fee-less) transactions, as the off-chain picket agents create them.
 pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, frame_system::AuthorizeCall<Test>>;
 
 /// The configuration of a test runtime `$runtime` declaring System, Balances and this pallet,
-/// its pickets supplied by `$pickets`: [`Test`]'s (the pallet's own registry) and the fixed
+/// its pickets supplied by `$pickets`: [`Test`]'s (`pallet-pickets`, the registry) and the fixed
 /// committee's of the tests (the same pallet on another supplier).
 macro_rules! test_runtime_config {
 	($runtime:ident, $pickets:ty) => {
@@ -104,17 +110,14 @@ macro_rules! test_runtime_config {
 			type Randomness = TestRandomness;
 			type MachineOrigin = EnsureRoot<AccountId>;
 			type RoundOrigin = frame_system::EnsureSigned<AccountId>;
-			type MinBond = MinBond;
-			type MaxAgents = MaxAgents;
 			type MaxCommittee = ConstU32<MAX_COMMITTEE>;
 			type MaxRoundDuration = ConstU64<MAX_ROUND_DURATION>;
-			type UnbondingDelay = ConstU64<UNBONDING_DELAY>;
+			type ReportWindow = ConstU64<UNBONDING_DELAY>;
 			type MaxTraceLength = ConstU32<MAX_TRACE>;
 			type RoundRetention = ConstU64<RETENTION>;
 			type MaxPrunePerBlock = ConstU32<2>;
 			type StatementPriority = ConstU64<1_000>;
 			type WeightInfo = ();
-			type Slash = ResolveTo<Treasury, Balances>;
 			type FeeDestination = ResolveTo<Treasury, Balances>;
 			type WeightToFee = MillisecondFee;
 			type Pickets = $pickets;
@@ -122,21 +125,11 @@ macro_rules! test_runtime_config {
 			#[cfg(feature = "runtime-benchmarks")]
 			type BenchmarkHelper = MerkleChunks<CHUNK>;
 			type Evaluator = TestEvaluator;
-			type CancelOrigin = EnsureRoot<AccountId>;
 			type MaxEvidenceLen = ConstU32<1_024>;
 			type MaxObjectSize = ConstU32<4_096>;
 			type ProposalBond = ConstU64<PROPOSAL_BOND>;
 			type AmberFee = AmberFee;
 			type ChallengeWindow = ConstU64<CHALLENGE_WINDOW>;
-			type SlashRates = SlashRates;
-			type SlashDeferral = ConstU64<SLASH_DEFERRAL>;
-			type MissWindow = ConstU64<MISS_WINDOW>;
-			type MaxMisses = MaxMisses;
-			type BanPeriod = ConstU64<BAN_PERIOD>;
-			type BanMemory = ConstU64<BAN_MEMORY>;
-			type MaxPenaltiesPerBlock = ConstU32<4>;
-			type MaxExitsPerBlock = ConstU32<MAX_EXITS_PER_BLOCK>;
-			type SnapshotPeriod = ConstU64<SNAPSHOT_PERIOD>;
 			type MaxDrawsPerBlock = ConstU32<MAX_DRAWS_PER_BLOCK>;
 			type RandomnessLead = RandomnessLead;
 			type MaxPendingDraws = ConstU32<MAX_PENDING_DRAWS>;
@@ -146,7 +139,28 @@ macro_rules! test_runtime_config {
 }
 pub(crate) use test_runtime_config;
 
-test_runtime_config!(Test, ConsensusMachine);
+test_runtime_config!(Test, Pickets);
+
+impl pallet_pickets::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Slash = ResolveTo<Treasury, Balances>;
+	type CancelOrigin = EnsureRoot<AccountId>;
+	type Machines = ConsensusMachine;
+	type MinBond = MinBond;
+	type MaxAgents = MaxAgents;
+	type SnapshotPeriod = ConstU64<SNAPSHOT_PERIOD>;
+	type UnbondingDelay = ConstU64<UNBONDING_DELAY>;
+	type SlashRates = SlashRates;
+	type SlashDeferral = ConstU64<SLASH_DEFERRAL>;
+	type MissWindow = ConstU64<MISS_WINDOW>;
+	type MaxMisses = MaxMisses;
+	type BanPeriod = ConstU64<BAN_PERIOD>;
+	type BanMemory = ConstU64<BAN_MEMORY>;
+	type MaxPenaltiesPerBlock = ConstU32<4>;
+	type MaxExitsPerBlock = ConstU32<MAX_EXITS_PER_BLOCK>;
+	type WeightInfo = ();
+}
 
 thread_local! {
 	/// Whether [`TestRandomness`] has no output yet (as BABE's before its first block).
@@ -267,7 +281,7 @@ parameter_types! {
 	pub const MinBond: Balance = MIN_BOND;
 	pub const Treasury: AccountId = TREASURY;
 	pub const AmberFee: Perbill = Perbill::from_percent(10);
-	pub const SlashRates: crate::types::SlashRates = crate::types::SlashRates {
+	pub const SlashRates: pallet_pickets::types::SlashRates = pallet_pickets::types::SlashRates {
 		equivocation: Perbill::from_percent(50),
 		wrong_verdict: Perbill::from_percent(20),
 		false_red: Perbill::from_percent(30),
@@ -352,14 +366,14 @@ impl ExtBuilder {
 				balances: (1..=100).map(|a| (a, 10_000)).chain([(TREASURY, 1)]).collect(),
 				..Default::default()
 			},
-			consensus_machine: pallet_consensus_machine::GenesisConfig::<Test> {
+			pickets: pallet_pickets::GenesisConfig::<Test> {
 				agents: self
 					.agents
 					.iter()
 					.map(|&(account, bond)| GenesisAgent { account, key: key(account), bond })
 					.collect(),
-				machines: vec![],
 			},
+			consensus_machine: pallet_consensus_machine::GenesisConfig::<Test> { machines: vec![] },
 		}
 		.build_storage()
 		.unwrap();
@@ -382,6 +396,7 @@ impl ExtBuilder {
 	pub fn build_and_execute(self, test: impl FnOnce()) {
 		self.build().execute_with(|| {
 			test();
+			Pickets::do_try_state().expect("the registry's invariants hold");
 			ConsensusMachine::do_try_state().expect("invariants hold");
 		});
 	}
@@ -394,7 +409,9 @@ pub fn run_to_block(n: u64) {
 		let now = System::block_number() + 1;
 		System::set_block_number(now);
 		ConsensusMachine::on_initialize(now);
+		Pickets::on_initialize(now);
 		ConsensusMachine::on_idle(now, Weight::MAX);
+		Pickets::on_idle(now, Weight::MAX);
 	}
 }
 
@@ -404,6 +421,7 @@ pub fn run_to_block_without_idle(n: u64) {
 		let now = System::block_number() + 1;
 		System::set_block_number(now);
 		ConsensusMachine::on_initialize(now);
+		Pickets::on_initialize(now);
 	}
 }
 

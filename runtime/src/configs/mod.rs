@@ -135,8 +135,8 @@ parameter_types! {
 	pub const AmberFee: Perbill = Perbill::from_percent(10);
 	/// What each offence costs of the offender's bond (a red proposal forfeits its whole
 	/// proposal bond).
-	pub const SlashRates: pallet_consensus_machine::types::SlashRates =
-		pallet_consensus_machine::types::SlashRates {
+	pub const SlashRates: pallet_pickets::types::SlashRates =
+		pallet_pickets::types::SlashRates {
 			equivocation: Perbill::from_percent(50),
 			wrong_verdict: Perbill::from_percent(20),
 			false_red: Perbill::from_percent(30),
@@ -145,47 +145,21 @@ parameter_types! {
 		};
 }
 
-impl pallet_consensus_machine::Config for Runtime {
+/// The picket registry: bonds, keys, stake snapshots, misses, bans and penalties.
+impl pallet_pickets::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	/// The parent block author's BABE VRF output (see the crate docs).
-	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
-	type MachineOrigin = EnsureRoot<AccountId>;
-	type RoundOrigin = EnsureSigned<AccountId>;
-	type MinBond = ConstU128<{ 100 * UNIT }>;
-	// Production scale: a population of 100,000 agents (a stake tree of 2^17 leaves) and
-	// committees of up to 1,024 slots (a complete backup at p = 0.1 needs 190).
-	type MaxAgents = ConstU32<100_000>;
-	type MaxCommittee = ConstU32<1_024>;
-	type MaxRoundDuration = ConstU32<{ 10 * MINUTES }>;
-	type UnbondingDelay = ConstU32<{ 2 * HOURS }>;
-	type MaxTraceLength = ConstU32<1_024>;
-	type RoundRetention = ConstU32<{ 10 * MINUTES }>;
-	type MaxPrunePerBlock = ConstU32<4>;
-	type StatementPriority = ConstU64<{ u64::MAX / 2 }>;
-	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
 	type Slash = ResolveTo<TreasuryAccount, Balances>;
-	type FeeDestination = ResolveTo<TreasuryAccount, Balances>;
-	// A round's fee is its fee-less work at the price transactions pay for weight.
-	type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
-	// The pallet's own bond registry supplies the pickets.
-	type Pickets = ConsensusMachine;
-	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = MerkleChunks<CHUNK_SIZE>;
-	#[cfg(feature = "demo")]
-	type Evaluator = consensus_machine_demo::Misbehaving<
-		Runtime,
-		consensus_machine_demo::DemoEvaluator<CHUNK_SIZE>,
-	>;
-	#[cfg(not(feature = "demo"))]
-	type Evaluator = ();
 	type CancelOrigin = EnsureRoot<AccountId>;
-	type MaxEvidenceLen = ConstU32<{ 16 * 1024 }>;
-	type MaxObjectSize = ConstU32<{ 1024 * 1024 }>;
-	type ProposalBond = ConstU128<{ 10 * UNIT }>;
-	type AmberFee = AmberFee;
-	type ChallengeWindow = ConstU32<{ MINUTES }>;
+	// A leaving picket's bond is held while the machines can still take a report against it.
+	type Machines = ConsensusMachine;
+	type MinBond = ConstU128<{ 100 * UNIT }>;
+	// Production scale: a population of 100,000 agents (a stake tree of 2^17 leaves).
+	type MaxAgents = ConstU32<100_000>;
+	// A new stake snapshot every five minutes: bonds count in draws from the next one on. A
+	// production chain would take its staking era.
+	type SnapshotPeriod = ConstU32<{ 5 * MINUTES }>;
+	type UnbondingDelay = ConstU32<{ 2 * HOURS }>;
 	type SlashRates = SlashRates;
 	type SlashDeferral = ConstU32<{ 2 * MINUTES }>;
 	type MissWindow = ConstU32<{ HOURS }>;
@@ -196,9 +170,46 @@ impl pallet_consensus_machine::Config for Runtime {
 	// A whole committee's exits (a red overturning 1,000 greens) leave the tree within about
 	// 32 blocks; each is one stake-tree update.
 	type MaxExitsPerBlock = ConstU32<32>;
-	// A new stake snapshot every five minutes: bonds count in draws from the next one on. A
-	// production chain would take its staking era.
-	type SnapshotPeriod = ConstU32<{ 5 * MINUTES }>;
+	type WeightInfo = pallet_pickets::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_consensus_machine::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	/// The parent block author's BABE VRF output (see the crate docs).
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type MachineOrigin = EnsureRoot<AccountId>;
+	type RoundOrigin = EnsureSigned<AccountId>;
+	// Committees of up to 1,024 slots (a complete backup at p = 0.1 needs 190).
+	type MaxCommittee = ConstU32<1_024>;
+	type MaxRoundDuration = ConstU32<{ 10 * MINUTES }>;
+	// As long as a bond's unbonding delay: a late report finds the offender's bond.
+	type ReportWindow = ConstU32<{ 2 * HOURS }>;
+	type MaxTraceLength = ConstU32<1_024>;
+	type RoundRetention = ConstU32<{ 10 * MINUTES }>;
+	type MaxPrunePerBlock = ConstU32<4>;
+	type StatementPriority = ConstU64<{ u64::MAX / 2 }>;
+	type WeightInfo = pallet_consensus_machine::weights::SubstrateWeight<Runtime>;
+	type FeeDestination = ResolveTo<TreasuryAccount, Balances>;
+	// A round's fee is its fee-less work at the price transactions pay for weight.
+	type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
+	// The registry supplies the pickets.
+	type Pickets = Pickets;
+	type EvidenceVerifier = MerkleChunks<CHUNK_SIZE>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MerkleChunks<CHUNK_SIZE>;
+	#[cfg(feature = "demo")]
+	type Evaluator = consensus_machine_demo::Misbehaving<
+		Runtime,
+		consensus_machine_demo::DemoEvaluator<CHUNK_SIZE>,
+	>;
+	#[cfg(not(feature = "demo"))]
+	type Evaluator = ();
+	type MaxEvidenceLen = ConstU32<{ 16 * 1024 }>;
+	type MaxObjectSize = ConstU32<{ 1024 * 1024 }>;
+	type ProposalBond = ConstU128<{ 10 * UNIT }>;
+	type AmberFee = AmberFee;
+	type ChallengeWindow = ConstU32<{ MINUTES }>;
 	// Draws run in `on_initialize`, charged as made: two full committees per block at most.
 	type MaxDrawsPerBlock = ConstU32<2>;
 	// A BABE slot owner knows its VRF output once its epoch's randomness is fixed: up to two

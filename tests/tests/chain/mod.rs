@@ -30,8 +30,9 @@ pub fn development() -> sp_io::TestExternalities {
 }
 
 /// Moves to the next block as the node would for the consensus machine: BABE's per-block VRF
-/// randomness for the parent (any fresh value does here), then the pallets' `on_initialize`,
-/// which draws the committees of the rounds committed two blocks before.
+/// randomness for the parent (any fresh value does here), then the pallets' `on_initialize`:
+/// the machines draw the committees of the rounds committed two blocks before, the registry
+/// applies due penalties.
 pub fn next_block() -> u32 {
 	next_block_on(&[])
 }
@@ -59,7 +60,10 @@ pub fn next_block_on(fork: &[u8]) -> u32 {
 		let key = frame_support::storage::storage_prefix(b"System", b"ParentHash");
 		frame_support::storage::unhashed::put(&key, &sp_core::H256::from(parent));
 	}
+	// In the runtime's order: the machines (committee roots, draws), the registry (penalties,
+	// exits, settled offences), the demo driver.
 	consensus_machine_runtime::ConsensusMachine::on_initialize(n);
+	consensus_machine_runtime::Pickets::on_initialize(n);
 	consensus_machine_runtime::DemoDriver::on_initialize(n);
 	n
 }

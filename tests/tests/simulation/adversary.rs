@@ -379,12 +379,12 @@ impl Sim {
 	/// timed against the draws), always within the bad share of the stake.
 	pub(crate) fn persist(&mut self, now: u32) {
 		let seed = self.params.seed;
-		let min_bond: Balance = <Runtime as pallet_consensus_machine::Config>::MinBond::get();
+		let min_bond: Balance = <Runtime as pallet_pickets::Config>::MinBond::get();
 		let bonded = |adversaries: &[Adversary]| -> Balance {
 			adversaries
 				.iter()
 				.filter(|a| a.bad)
-				.filter_map(|a| pallet_consensus_machine::Agents::<Runtime>::get(&a.account))
+				.filter_map(|a| pallet_pickets::Agents::<Runtime>::get(&a.account))
 				.map(|info| info.bond)
 				.sum()
 		};
@@ -393,26 +393,24 @@ impl Sim {
 				continue;
 			}
 			let account = self.adversaries[who].account.clone();
-			let Some(info) = pallet_consensus_machine::Agents::<Runtime>::get(&account) else {
+			let Some(info) = pallet_pickets::Agents::<Runtime>::get(&account) else {
 				continue;
 			};
-			let pending = pallet_consensus_machine::PendingPenalties::<Runtime>::get(&account);
+			let pending = pallet_pickets::PendingPenalties::<Runtime>::get(&account);
 			let fleeing = self.fleeing.contains(&who);
 			let call = match info.status {
 				// An equivocator running from its report: unbond at once, then try to
 				// withdraw in every block, whatever the pallet says.
 				AgentStatus::Active | AgentStatus::Suspended if fleeing => {
-					pallet_consensus_machine::Call::unbond {}
+					pallet_pickets::Call::unbond {}
 				}
 				AgentStatus::Unbonding { .. } if fleeing => {
-					pallet_consensus_machine::Call::withdraw_unbonded {}
+					pallet_pickets::Call::withdraw_unbonded {}
 				}
-				AgentStatus::Banned { until } if now >= until => {
-					pallet_consensus_machine::Call::rejoin {}
-				}
-				AgentStatus::Suspended if pending == 0 => pallet_consensus_machine::Call::unbond {},
+				AgentStatus::Banned { until } if now >= until => pallet_pickets::Call::rejoin {},
+				AgentStatus::Suspended if pending == 0 => pallet_pickets::Call::unbond {},
 				AgentStatus::Unbonding { until, .. } if now >= until && pending == 0 => {
-					pallet_consensus_machine::Call::withdraw_unbonded {}
+					pallet_pickets::Call::withdraw_unbonded {}
 				}
 				AgentStatus::Active if self.rng.percent(1) => {
 					let room = self.bad_budget.saturating_sub(bonded(&self.adversaries));
@@ -425,12 +423,12 @@ impl Sim {
 					if amount == 0 {
 						continue;
 					}
-					pallet_consensus_machine::Call::bond_extra { amount }
+					pallet_pickets::Call::bond_extra { amount }
 				}
 				_ => continue,
 			};
-			let withdraw = matches!(call, pallet_consensus_machine::Call::withdraw_unbonded {});
-			let result = RuntimeCall::ConsensusMachine(call)
+			let withdraw = matches!(call, pallet_pickets::Call::withdraw_unbonded {});
+			let result = RuntimeCall::Pickets(call)
 				.dispatch_bypass_filter(RuntimeOrigin::signed(account.clone()));
 			if fleeing {
 				self.stats.flights += 1;
@@ -489,12 +487,11 @@ impl Sim {
 				continue;
 			}
 			let proof = self.adversaries[who].key.sign(&possession_payload(&fresh, &self.genesis));
-			let register =
-				RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::register {
-					key: self.adversaries[who].key.public().into(),
-					bond,
-					proof: proof.into(),
-				});
+			let register = RuntimeCall::Pickets(pallet_pickets::Call::register {
+				key: self.adversaries[who].key.public().into(),
+				bond,
+				proof: proof.into(),
+			});
 			match register.dispatch_bypass_filter(RuntimeOrigin::signed(fresh)) {
 				Ok(_) => *self.stats.reentries.entry("registered anew").or_default() += 1,
 				Err(e) => {

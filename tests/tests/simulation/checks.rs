@@ -4,14 +4,15 @@ use super::*;
 
 /// The share of its bond an offence of `kind` costs an agent, from the runtime's configuration.
 pub(crate) fn slash_rate(kind: OffenceKind) -> sp_runtime::Perbill {
-	<Runtime as pallet_consensus_machine::Config>::SlashRates::get().of(kind)
+	<Runtime as pallet_pickets::Config>::SlashRates::get().of(kind)
 }
 
 /// The number of entries in each of the pallet's storage maps (a storage value is not counted),
 /// by the item's name, walking the keys under each item's prefix.
 pub(crate) fn map_entries() -> BTreeMap<String, u64> {
-	ConsensusMachine::storage_info()
+	Pickets::storage_info()
 		.into_iter()
+		.chain(ConsensusMachine::storage_info())
 		.map(|info| {
 			let (prefix, mut key, mut entries) = (info.prefix.clone(), info.prefix, 0);
 			while let Some(next) = sp_io::storage::next_key(&key) {
@@ -43,57 +44,80 @@ pub(crate) enum Bound {
 }
 
 impl Sim {
+	/// The registry's events: offences of good agents, slashes at the configured rates, misses.
+	fn check_picket_event(&mut self, now: u32, event: PicketsEvent<Runtime>) {
+		let seed = self.params.seed;
+		match event {
+			PicketsEvent::OffenceRecorded { penalty, offender, kind, round, .. } => {
+				self.offences.insert(penalty, (kind, round));
+				assert!(
+					!self.good.contains(&offender) || kind == OffenceKind::RedProposal,
+					"seed {seed}, block {now}: good agent {offender} has a {kind:?} offence in \
+					 round {round}"
+				);
+				*self.stats.offences.entry(format!("{kind:?}")).or_default() += 1;
+				self.recorded.insert((offender, round, format!("{kind:?}")));
+			}
+			// What a penalty takes, from the runtime's rates and what the harness saw held
+			// (the bond before this block, the proposal's bond), not from the penalty's own
+			// record; penalties of one offender in one block apply in turn.
+			PicketsEvent::PenaltyApplied { penalty, offender, slashed } => {
+				let (kind, round) = self.offences.get(&penalty).copied().unwrap_or_else(|| {
+					panic!("seed {seed}, block {now}: penalty {penalty} was never recorded")
+				});
+				let expected = match kind {
+					OffenceKind::RedProposal => {
+						self.proposals.get(&round).copied().unwrap_or_default()
+					}
+					kind => {
+						let held = self.bonds.get(&offender).copied().unwrap_or_default();
+						(slash_rate(kind) * held).min(held)
+					}
+				};
+				assert_eq!(
+					slashed, expected,
+					"seed {seed}, block {now}: penalty {penalty} ({kind:?}) took {slashed}, \
+					 the rate gives {expected}"
+				);
+				if kind != OffenceKind::RedProposal {
+					if let Some(held) = self.bonds.get_mut(&offender) {
+						*held -= expected;
+					}
+				}
+				self.stats.slashes += 1;
+				self.owed_to_treasury += expected;
+				if slashed > 0 {
+					self.punished.insert((offender.clone(), round, format!("{kind:?}")));
+				}
+			}
+			PicketsEvent::DutyMissed { agent, round, .. } => {
+				assert!(
+					!self.good.contains(&agent),
+					"seed {seed}, block {now}: good agent {agent} missed its duty in round \
+					 {round}"
+				);
+				self.stats.misses += 1;
+			}
+			_ => {}
+		}
+	}
+
 	/// The invariants, after every block.
 	pub(crate) fn check(&mut self, now: u32) {
 		let seed = self.params.seed;
 		for record in System::events() {
-			let RuntimeEvent::ConsensusMachine(event) = record.event else { continue };
+			let event = match record.event {
+				RuntimeEvent::ConsensusMachine(event) => event,
+				RuntimeEvent::Pickets(event) => {
+					self.check_picket_event(now, event);
+					continue;
+				}
+				_ => continue,
+			};
 			if let Event::RoundPruned { round } = &event {
 				self.greens.remove(round);
 			}
 			match event {
-				Event::OffenceRecorded { penalty, offender, kind, round, .. } => {
-					self.offences.insert(penalty, (kind, round));
-					assert!(
-						!self.good.contains(&offender) || kind == OffenceKind::RedProposal,
-						"seed {seed}, block {now}: good agent {offender} has a {kind:?} offence in \
-						 round {round}"
-					);
-					*self.stats.offences.entry(format!("{kind:?}")).or_default() += 1;
-					self.recorded.insert((offender, round, format!("{kind:?}")));
-				}
-				// What a penalty takes, from the runtime's rates and what the harness saw held
-				// (the bond before this block, the proposal's bond), not from the penalty's own
-				// record; penalties of one offender in one block apply in turn.
-				Event::PenaltyApplied { penalty, offender, slashed } => {
-					let (kind, round) = self.offences.get(&penalty).copied().unwrap_or_else(|| {
-						panic!("seed {seed}, block {now}: penalty {penalty} was never recorded")
-					});
-					let expected = match kind {
-						OffenceKind::RedProposal => {
-							self.proposals.get(&round).copied().unwrap_or_default()
-						}
-						kind => {
-							let held = self.bonds.get(&offender).copied().unwrap_or_default();
-							(slash_rate(kind) * held).min(held)
-						}
-					};
-					assert_eq!(
-						slashed, expected,
-						"seed {seed}, block {now}: penalty {penalty} ({kind:?}) took {slashed}, \
-						 the rate gives {expected}"
-					);
-					if kind != OffenceKind::RedProposal {
-						if let Some(held) = self.bonds.get_mut(&offender) {
-							*held -= expected;
-						}
-					}
-					self.stats.slashes += 1;
-					self.owed_to_treasury += expected;
-					if slashed > 0 {
-						self.punished.insert((offender.clone(), round, format!("{kind:?}")));
-					}
-				}
 				// A round's fee: the price, at the runtime's `WeightToFee`, of the fee-less work of
 				// the round's level as its machine defines it; the treasury is owed exactly that.
 				Event::RoundFeePaid { round, payer, fee } => {
@@ -166,14 +190,6 @@ impl Sim {
 				}
 				Event::GreenChallenged { .. } => self.stats.challenges += 1,
 				Event::GreenOverturned { .. } => self.stats.overturned += 1,
-				Event::DutyMissed { agent, round, .. } => {
-					assert!(
-						!self.good.contains(&agent),
-						"seed {seed}, block {now}: good agent {agent} missed its duty in round \
-						 {round}"
-					);
-					self.stats.misses += 1;
-				}
 				Event::HandoverStarted { required, .. } => {
 					self.stats.handovers += 1;
 					if required.is_some() {
@@ -319,7 +335,7 @@ impl Sim {
 			);
 		}
 		for account in &self.good {
-			if let Some(info) = pallet_consensus_machine::Agents::<Runtime>::get(account) {
+			if let Some(info) = pallet_pickets::Agents::<Runtime>::get(account) {
 				assert!(
 					!matches!(info.status, AgentStatus::Suspended),
 					"seed {seed}, block {now}: good agent {account} is suspended"
@@ -336,9 +352,9 @@ impl Sim {
 			self.treasury + self.owed_to_treasury,
 			"seed {seed}, block {now}: the treasury did not receive exactly the slashes and fees"
 		);
-		self.bonds = pallet_consensus_machine::Agents::<Runtime>::iter_keys()
+		self.bonds = pallet_pickets::Agents::<Runtime>::iter_keys()
 			.map(|agent| {
-				let reason = RuntimeHoldReason::ConsensusMachine(HoldReason::Bond);
+				let reason = RuntimeHoldReason::Pickets(pallet_pickets::HoldReason::Bond);
 				let held = Balances::balance_on_hold(&reason, &agent);
 				(agent, held)
 			})

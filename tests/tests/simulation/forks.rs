@@ -146,10 +146,9 @@ impl Sim {
 		for (who, key) in keys.iter().enumerate() {
 			let adversary = &self.adversaries[who];
 			if !adversary.bad
-				|| !pallet_consensus_machine::Agents::<Runtime>::get(&adversary.account)
-					.is_some_and(|a| {
-						matches!(a.status, AgentStatus::Active | AgentStatus::Banned { .. })
-					}) {
+				|| !pallet_pickets::Agents::<Runtime>::get(&adversary.account).is_some_and(|a| {
+					matches!(a.status, AgentStatus::Active | AgentStatus::Banned { .. })
+				}) {
 				continue;
 			}
 			for duty in duties.remove(key).unwrap_or_default() {
@@ -165,7 +164,7 @@ impl Sim {
 						duty.round,
 						equivocation.clone(),
 					))
-					&& !pallet_consensus_machine::OffenceIndex::<Runtime>::contains_key((
+					&& !pallet_pickets::OffenceIndex::<Runtime>::contains_key((
 						&adversary.account,
 						duty.round,
 						OffenceKind::Equivocation,

@@ -36,9 +36,9 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
 	pub(crate) fn current() -> Self {
-		let period: u32 = <Runtime as pallet_consensus_machine::Config>::SnapshotPeriod::get();
+		let period: u32 = <Runtime as pallet_pickets::Config>::SnapshotPeriod::get();
 		Self {
-			capacity: pallet_consensus_machine::StakeTreeCapacity::<Runtime>::get(),
+			capacity: pallet_pickets::StakeTreeCapacity::<Runtime>::get(),
 			period: System::block_number() / period.max(1),
 		}
 	}
@@ -55,9 +55,9 @@ impl selection::StakeTree for Snapshot {
 		self.capacity
 	}
 	fn node(&self, i: u32) -> u128 {
-		match pallet_consensus_machine::FrozenNodes::<Runtime>::get(i) {
+		match pallet_pickets::FrozenNodes::<Runtime>::get(i) {
 			Some((period, value)) if period == self.period => value,
-			_ => pallet_consensus_machine::StakeNodes::<Runtime>::get(i),
+			_ => pallet_pickets::StakeNodes::<Runtime>::get(i),
 		}
 	}
 	fn set_node(&mut self, _: u32, _: u128) {
@@ -81,9 +81,7 @@ pub(crate) fn draw_from(seed: &Hash, slots: u32) -> Vec<(AccountId, u32)> {
 	let drawn = selection::draw(&tree, seed, slots, tree.total()).unwrap_or_default();
 	selection::group(&drawn)
 		.into_iter()
-		.filter_map(|(index, slots)| {
-			Some((pallet_consensus_machine::AgentAt::<Runtime>::get(index)?, slots))
-		})
+		.filter_map(|(index, slots)| Some((pallet_pickets::AgentAt::<Runtime>::get(index)?, slots)))
 		.collect()
 }
 
@@ -92,7 +90,7 @@ pub(crate) fn committee_from(seed: &Hash, slots: u32) -> Vec<(AccountId, u32)> {
 	draw_from(seed, slots)
 		.into_iter()
 		.filter(|(agent, _)| {
-			pallet_consensus_machine::Agents::<Runtime>::get(agent)
+			pallet_pickets::Agents::<Runtime>::get(agent)
 				.is_some_and(|info| info.status == AgentStatus::Active)
 		})
 		.collect()

@@ -75,8 +75,8 @@ use consensus_machine_primitives::{
 use consensus_machine_runtime::{
 	configs::{TreasuryAccount, CHUNK_SIZE},
 	genesis_config_presets::{agent_account, picket_seed, DEV_AGENTS},
-	AccountId, AllPalletsWithSystem, Balance, Balances, ConsensusMachine, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, System, UncheckedExtrinsic, UNIT,
+	AccountId, AllPalletsWithSystem, Balance, Balances, ConsensusMachine, Pickets, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, System, UncheckedExtrinsic, UNIT,
 };
 use forks::*;
 use frame_support::{
@@ -92,12 +92,11 @@ use grinder::*;
 use pallet_consensus_machine::{
 	crypto::KEY_TYPE,
 	offchain::Evaluate,
-	types::{
-		AgentStatus, Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind,
-		SeatProof,
-	},
-	Certificates, CommitteeRoots, CommitteeSeats, Event, HoldReason, NextPenaltyId, NextRoundId,
-	Penalties, PenaltyCursor, Rounds, TotalStake,
+	types::{Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind, SeatProof},
+	Certificates, CommitteeRoots, CommitteeSeats, Event, NextRoundId, Rounds,
+};
+use pallet_pickets::{
+	types::AgentStatus, Event as PicketsEvent, NextPenaltyId, Penalties, PenaltyCursor, TotalStake,
 };
 use sp_core::{
 	offchain::{
@@ -401,11 +400,10 @@ impl Sim {
 		let mut rng = Rng(params.seed);
 		let mut ext = development();
 		let (dev_stake, dev_agents) = ext.execute_with(|| {
-			let agents: Vec<AccountId> =
-				pallet_consensus_machine::Agents::<Runtime>::iter_keys().collect();
+			let agents: Vec<AccountId> = pallet_pickets::Agents::<Runtime>::iter_keys().collect();
 			(TotalStake::<Runtime>::get(), agents)
 		});
-		let min_bond: Balance = <Runtime as pallet_consensus_machine::Config>::MinBond::get();
+		let min_bond: Balance = <Runtime as pallet_pickets::Config>::MinBond::get();
 		// The extra agents' stakes, then the bad ones among them: in a random order, as long as
 		// the bad stake stays within the share.
 		let stakes: Vec<Balance> = (0..params.agents)
@@ -479,12 +477,11 @@ impl Sim {
 				let stake = stakes[j as usize];
 				Balances::set_balance(&account, stake + 10 * min_bond);
 				let proof = key.sign(&possession_payload(&account, &genesis));
-				let register =
-					RuntimeCall::ConsensusMachine(pallet_consensus_machine::Call::register {
-						key: key.public().into(),
-						bond: stake,
-						proof: proof.into(),
-					});
+				let register = RuntimeCall::Pickets(pallet_pickets::Call::register {
+					key: key.public().into(),
+					bond: stake,
+					proof: proof.into(),
+				});
 				assert!(register.dispatch_bypass_filter(RuntimeOrigin::signed(account)).is_ok());
 			}
 			// A hierarchical oracle of the harness's own, whose primary leaves room between
@@ -652,6 +649,7 @@ impl Sim {
 			clock = std::time::Instant::now();
 		};
 		ConsensusMachine::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
+		Pickets::on_idle(now, Weight::from_parts(u64::MAX / 2, u64::MAX / 2));
 		lap(self, "the block's hooks");
 		self.run_worker(now, pool);
 		lap(self, "the off-chain worker");
@@ -678,7 +676,7 @@ impl Sim {
 			Rounds::<Runtime>::iter_keys().next().is_none()
 				&& CommitteeRoots::<Runtime>::iter_keys().next().is_none()
 				&& PenaltyCursor::<Runtime>::get() == NextPenaltyId::<Runtime>::get()
-				&& pallet_consensus_machine::PenaltyPruneCursor::<Runtime>::get()
+				&& pallet_pickets::PenaltyPruneCursor::<Runtime>::get()
 					== NextPenaltyId::<Runtime>::get()
 		};
 		while !drained() {
@@ -696,9 +694,9 @@ impl Sim {
 		// minus the withdrawn.
 		let agents = genesis_agents + count("registered anew") - count("withdrawn");
 		let ever = genesis_agents + count("registered anew");
-		let capacity = u64::from(pallet_consensus_machine::StakeTreeCapacity::<Runtime>::get());
+		let capacity = u64::from(pallet_pickets::StakeTreeCapacity::<Runtime>::get());
 		// Tree nodes are written along the paths of the indices ever used.
-		let used = u64::from(pallet_consensus_machine::NextIndex::<Runtime>::get());
+		let used = u64::from(pallet_pickets::NextIndex::<Runtime>::get());
 		let nodes = used * (u64::from(capacity.max(2).ilog2()) + 1);
 		let trace =
 			u64::from(<<Runtime as pallet_consensus_machine::Config>::MaxTraceLength as Get<

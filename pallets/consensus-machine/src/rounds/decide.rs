@@ -19,7 +19,7 @@ use consensus_machine_primitives::{
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{Defensive, DefensiveOption},
+	traits::{fungible::MutateHold, tokens::Precision, Defensive, DefensiveOption},
 	BoundedVec,
 };
 use sp_runtime::traits::{Saturating, Zero};
@@ -181,10 +181,20 @@ impl<T: Config> Pallet<T> {
 		}
 		if !bond.is_zero() && !Self::is_reported(&round.opener, round_id, OffenceKind::RedProposal)
 		{
-			// The whole bond: the red, whoever signed it, is the proof.
+			// The whole bond: the red, whoever signed it, is the proof. The pickets take it into
+			// their custody with the offence (to slash it, or give it back if cancelled).
+			let released = T::Currency::release(
+				&HoldReason::ProposalBond.into(),
+				&round.opener,
+				bond,
+				Precision::BestEffort,
+			)
+			// Nothing released (which only a bug can cause) is nothing forfeited: the supplier
+			// must not take the bond a second time from the proposer's free balance.
+			.defensive_unwrap_or(Zero::zero());
 			Self::report(Offence {
 				statements: signature.map(|s| alloc::vec![(red, s)]).unwrap_or_default(),
-				base: Some(bond),
+				base: Some(released),
 				..Offence::new(OffenceKind::RedProposal, round.opener.clone(), round_id)
 			})?;
 		}

@@ -60,7 +60,7 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(base);
 		let decision =
 			T::WeightInfo::submit_decision(slots).max(T::WeightInfo::submit_statement(slots));
-		// The committee root's expiry, `UnbondingDelay` after the pruning: one read and write.
+		// The committee root's expiry, `ReportWindow` after the pruning: one read and write.
 		let expiry = T::DbWeight::get().reads_writes(1, 1);
 		let mut work = T::WeightInfo::draw_committee(slots)
 			.saturating_add(seat.saturating_mul(u64::from(slots)))

@@ -284,13 +284,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Removes what is left of a cleared round: its record and certificate; its committee root
-	/// stays for reports until `UnbondingDelay` from now.
+	/// stays for reports until `ReportWindow` from now.
 	fn drop_round(round_id: RoundId) {
 		let Some(round) = Rounds::<T>::take(round_id) else { return };
 		let now = frame_system::Pallet::<T>::block_number();
 		CommitteeRoots::<T>::mutate(round_id, |record| {
 			if let Some(record) = record {
-				record.expires = Some(now.saturating_add(T::UnbondingDelay::get()));
+				record.expires = Some(now.saturating_add(T::ReportWindow::get()));
 			}
 		});
 		Certificates::<T>::remove(round_id);

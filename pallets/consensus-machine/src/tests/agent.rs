@@ -171,6 +171,7 @@ fn agents_judge_objects_green_and_red() {
 		assert_eq!(Rounds::<Test>::get(good).unwrap().light(), Some(Light::Green));
 		assert_eq!(Rounds::<Test>::get(bad).unwrap().light(), Some(Light::Red));
 		assert_eq!(Rounds::<Test>::get(unknown).unwrap().light(), None, "ambers do not decide");
-		assert!(OffenceIndex::<Test>::iter_keys().all(|(_, _, k)| k == OffenceKind::RedProposal));
+		assert!(pallet_pickets::OffenceIndex::<Test>::iter_keys()
+			.all(|(_, _, k)| k == OffenceKind::RedProposal));
 	});
 }

@@ -7,19 +7,14 @@ use consensus_machine_primitives::selection;
 #[test]
 fn register_holds_the_bond_and_enters_the_draw() {
 	ExtBuilder::default().build_and_execute(|| {
-		let total = TotalStake::<Test>::get();
-		assert_ok!(ConsensusMachine::register(
-			RuntimeOrigin::signed(20),
-			key(20),
-			500,
-			proof(20, 20)
-		));
+		let total = pallet_pickets::TotalStake::<Test>::get();
+		assert_ok!(Pickets::register(RuntimeOrigin::signed(20), key(20), 500, proof(20, 20)));
 		assert_eq!(held_bond(20), 500);
 		assert_eq!(Balances::balance(&20), 10_000 - 500);
-		assert_eq!(TotalStake::<Test>::get(), total + 500);
-		assert_eq!(KeyOwner::<Test>::get(key(20)), Some(20));
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), total + 500);
+		assert_eq!(pallet_pickets::KeyOwner::<Test>::get(key(20)), Some(20));
 		System::assert_last_event(
-			Event::AgentRegistered { agent: 20, key: key(20), bond: 500 }.into(),
+			PicketsEvent::AgentRegistered { agent: 20, key: key(20), bond: 500 }.into(),
 		);
 	});
 }
@@ -28,20 +23,29 @@ fn register_holds_the_bond_and_enters_the_draw() {
 fn register_refuses_bad_input() {
 	ExtBuilder::default().build_and_execute(|| {
 		let register = |who, signer, bond, pop| {
-			ConsensusMachine::register(RuntimeOrigin::signed(who), key(signer), bond, pop)
+			Pickets::register(RuntimeOrigin::signed(who), key(signer), bond, pop)
 		};
-		assert_noop!(register(1, 1, 500, proof(1, 1)), Error::<Test>::AlreadyRegistered);
-		assert_noop!(register(20, 20, MIN_BOND - 1, proof(20, 20)), Error::<Test>::BondTooLow);
-		assert_noop!(register(20, 1, 500, proof(1, 20)), Error::<Test>::KeyInUse);
+		assert_noop!(register(1, 1, 500, proof(1, 1)), PicketsError::<Test>::AlreadyRegistered);
+		assert_noop!(
+			register(20, 20, MIN_BOND - 1, proof(20, 20)),
+			PicketsError::<Test>::BondTooLow
+		);
+		assert_noop!(register(20, 1, 500, proof(1, 20)), PicketsError::<Test>::KeyInUse);
 		// A proof made by another key, or for another account.
-		assert_noop!(register(20, 20, 500, proof(21, 20)), Error::<Test>::BadProofOfPossession);
-		assert_noop!(register(20, 20, 500, proof(20, 21)), Error::<Test>::BadProofOfPossession);
+		assert_noop!(
+			register(20, 20, 500, proof(21, 20)),
+			PicketsError::<Test>::BadProofOfPossession
+		);
+		assert_noop!(
+			register(20, 20, 500, proof(20, 21)),
+			PicketsError::<Test>::BadProofOfPossession
+		);
 		assert_noop!(
 			register(20, 20, 20_000, proof(20, 20)),
 			DispatchError::Token(TokenError::FundsUnavailable)
 		);
 		assert_noop!(
-			ConsensusMachine::register(RuntimeOrigin::none(), key(20), 500, proof(20, 20)),
+			Pickets::register(RuntimeOrigin::none(), key(20), 500, proof(20, 20)),
 			DispatchError::BadOrigin
 		);
 	});
@@ -51,8 +55,8 @@ fn register_refuses_bad_input() {
 fn register_refuses_past_max_agents() {
 	ExtBuilder::default().agents((1..=32).map(|a| (a, 100)).collect()).build_and_execute(|| {
 		assert_noop!(
-			ConsensusMachine::register(RuntimeOrigin::signed(40), key(40), 500, proof(40, 40)),
-			Error::<Test>::TooManyAgents
+			Pickets::register(RuntimeOrigin::signed(40), key(40), 500, proof(40, 40)),
+			PicketsError::<Test>::TooManyAgents
 		);
 	});
 }
@@ -60,29 +64,29 @@ fn register_refuses_past_max_agents() {
 #[test]
 fn bond_extra_adds_stake() {
 	ExtBuilder::default().build_and_execute(|| {
-		let total = TotalStake::<Test>::get();
-		assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 250));
+		let total = pallet_pickets::TotalStake::<Test>::get();
+		assert_ok!(Pickets::bond_extra(RuntimeOrigin::signed(1), 250));
 		assert_eq!(held_bond(1), 1_250);
-		assert_eq!(TotalStake::<Test>::get(), total + 250);
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), total + 250);
 		System::assert_last_event(
-			Event::BondIncreased { agent: 1, amount: 250, bond: 1_250 }.into(),
+			PicketsEvent::BondIncreased { agent: 1, amount: 250, bond: 1_250 }.into(),
 		);
 		assert_noop!(
-			ConsensusMachine::bond_extra(RuntimeOrigin::signed(20), 1),
-			Error::<Test>::NotRegistered
+			Pickets::bond_extra(RuntimeOrigin::signed(20), 1),
+			PicketsError::<Test>::NotRegistered
 		);
 		assert_noop!(
-			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 0),
-			Error::<Test>::ZeroAmount
+			Pickets::bond_extra(RuntimeOrigin::signed(1), 0),
+			PicketsError::<Test>::ZeroAmount
 		);
 		assert_noop!(
-			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 1_000_000),
+			Pickets::bond_extra(RuntimeOrigin::signed(1), 1_000_000),
 			DispatchError::Token(TokenError::FundsUnavailable)
 		);
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(1)));
 		assert_noop!(
-			ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 1),
-			Error::<Test>::AgentNotActive
+			Pickets::bond_extra(RuntimeOrigin::signed(1), 1),
+			PicketsError::<Test>::AgentNotActive
 		);
 	});
 }
@@ -90,23 +94,23 @@ fn bond_extra_adds_stake() {
 #[test]
 fn unbond_leaves_the_draw_but_keeps_the_bond_held() {
 	ExtBuilder::default().build_and_execute(|| {
-		let total = TotalStake::<Test>::get();
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		let total = pallet_pickets::TotalStake::<Test>::get();
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(1)));
 		let until = 1 + UNBONDING_DELAY;
 		assert_eq!(
-			Agents::<Test>::get(1).unwrap().status,
+			pallet_pickets::Agents::<Test>::get(1).unwrap().status,
 			AgentStatus::Unbonding { until, suspended: false, accountable: 0 }
 		);
 		assert_eq!(held_bond(1), 1_000);
-		assert_eq!(TotalStake::<Test>::get(), total - 1_000);
-		System::assert_last_event(Event::UnbondingStarted { agent: 1, until }.into());
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), total - 1_000);
+		System::assert_last_event(PicketsEvent::UnbondingStarted { agent: 1, until }.into());
 		assert_noop!(
-			ConsensusMachine::unbond(RuntimeOrigin::signed(1)),
-			Error::<Test>::AgentNotActive
+			Pickets::unbond(RuntimeOrigin::signed(1)),
+			PicketsError::<Test>::AgentNotActive
 		);
 		assert_noop!(
-			ConsensusMachine::unbond(RuntimeOrigin::signed(20)),
-			Error::<Test>::NotRegistered
+			Pickets::unbond(RuntimeOrigin::signed(20)),
+			PicketsError::<Test>::NotRegistered
 		);
 	});
 }
@@ -115,57 +119,54 @@ fn unbond_leaves_the_draw_but_keeps_the_bond_held() {
 fn withdraw_releases_after_the_delay_and_frees_the_index() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)),
-			Error::<Test>::NotUnbonding
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			PicketsError::<Test>::NotUnbonding
 		);
 		assert_noop!(
-			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(20)),
-			Error::<Test>::NotRegistered
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(20)),
+			PicketsError::<Test>::NotRegistered
 		);
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(1)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(1)));
 		run_to_block(UNBONDING_DELAY);
 		assert_noop!(
-			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)),
-			Error::<Test>::StillUnbonding
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			PicketsError::<Test>::StillUnbonding
 		);
 		run_to_block(1 + UNBONDING_DELAY);
-		let index = Agents::<Test>::get(1).unwrap().index;
-		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(1)));
-		System::assert_last_event(Event::BondWithdrawn { agent: 1, amount: 1_000 }.into());
+		let index = pallet_pickets::Agents::<Test>::get(1).unwrap().index;
+		assert_ok!(Pickets::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		System::assert_last_event(PicketsEvent::BondWithdrawn { agent: 1, amount: 1_000 }.into());
 		assert_eq!(held_bond(1), 0);
 		assert_eq!(Balances::balance(&1), 10_000);
-		assert!(Agents::<Test>::get(1).is_none());
-		assert!(KeyOwner::<Test>::get(key(1)).is_none());
+		assert!(pallet_pickets::Agents::<Test>::get(1).is_none());
+		assert!(pallet_pickets::KeyOwner::<Test>::get(key(1)).is_none());
 		// The freed index and key can be used again.
-		assert_ok!(ConsensusMachine::register(
-			RuntimeOrigin::signed(20),
-			key(1),
-			500,
-			proof(1, 20)
-		));
-		assert_eq!(Agents::<Test>::get(20).unwrap().index, index);
+		assert_ok!(Pickets::register(RuntimeOrigin::signed(20), key(1), 500, proof(1, 20)));
+		assert_eq!(pallet_pickets::Agents::<Test>::get(20).unwrap().index, index);
 	});
 }
 
 #[test]
 fn rotate_key_replaces_the_key() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_ok!(ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(20), proof(20, 1)));
-		assert_eq!(Agents::<Test>::get(1).unwrap().key, key(20));
-		assert_eq!(KeyOwner::<Test>::get(key(20)), Some(1));
-		assert!(KeyOwner::<Test>::get(key(1)).is_none());
-		System::assert_last_event(Event::KeyRotated { agent: 1, old: key(1), new: key(20) }.into());
-		assert_noop!(
-			ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(2), proof(2, 1)),
-			Error::<Test>::KeyInUse
+		assert_ok!(Pickets::rotate_key(RuntimeOrigin::signed(1), key(20), proof(20, 1)));
+		assert_eq!(pallet_pickets::Agents::<Test>::get(1).unwrap().key, key(20));
+		assert_eq!(pallet_pickets::KeyOwner::<Test>::get(key(20)), Some(1));
+		assert!(pallet_pickets::KeyOwner::<Test>::get(key(1)).is_none());
+		System::assert_last_event(
+			PicketsEvent::KeyRotated { agent: 1, old: key(1), new: key(20) }.into(),
 		);
 		assert_noop!(
-			ConsensusMachine::rotate_key(RuntimeOrigin::signed(1), key(21), proof(22, 1)),
-			Error::<Test>::BadProofOfPossession
+			Pickets::rotate_key(RuntimeOrigin::signed(1), key(2), proof(2, 1)),
+			PicketsError::<Test>::KeyInUse
 		);
 		assert_noop!(
-			ConsensusMachine::rotate_key(RuntimeOrigin::signed(30), key(31), proof(31, 30)),
-			Error::<Test>::NotRegistered
+			Pickets::rotate_key(RuntimeOrigin::signed(1), key(21), proof(22, 1)),
+			PicketsError::<Test>::BadProofOfPossession
+		);
+		assert_noop!(
+			Pickets::rotate_key(RuntimeOrigin::signed(30), key(31), proof(31, 30)),
+			PicketsError::<Test>::NotRegistered
 		);
 	});
 }
@@ -177,8 +178,8 @@ fn a_proof_of_possession_from_another_chain_is_refused() {
 		let payload = consensus_machine_primitives::statement::possession_payload(&20u64, &h(77));
 		let foreign: crate::crypto::Signature = crate::mock::pair(20).sign(&payload).into();
 		assert_noop!(
-			ConsensusMachine::register(RuntimeOrigin::signed(20), key(20), 500, foreign),
-			Error::<Test>::BadProofOfPossession
+			Pickets::register(RuntimeOrigin::signed(20), key(20), 500, foreign),
+			PicketsError::<Test>::BadProofOfPossession
 		);
 	});
 }
@@ -188,9 +189,9 @@ fn genesis_agents_are_bonded() {
 	ExtBuilder::default().build_and_execute(|| {
 		for a in 1..=10 {
 			assert_eq!(held_bond(a), 1_000);
-			assert_eq!(Agents::<Test>::get(a).unwrap().status, AgentStatus::Active);
+			assert_eq!(pallet_pickets::Agents::<Test>::get(a).unwrap().status, AgentStatus::Active);
 		}
-		assert_eq!(TotalStake::<Test>::get(), 10_000);
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 10_000);
 	});
 }
 
@@ -208,7 +209,7 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 			selection::draw(&tree, &info.draw().unwrap().seed, SLOTS, stakes.iter().sum()).unwrap();
 		selection::group(&drawn)
 			.into_iter()
-			.map(|(i, n)| (AgentAt::<Test>::get(i).unwrap(), n))
+			.map(|(i, n)| (pallet_pickets::AgentAt::<Test>::get(i).unwrap(), n))
 			.collect::<Vec<(AccountId, u32)>>()
 	};
 	let committee =
@@ -216,40 +217,35 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 	// The snapshot's top node: what a draw from it descends from.
 	let snapshot_top = || {
 		use selection::StakeTree;
-		let snapshot = crate::registry::bonds::SnapshotTree::<Test>::current();
+		let snapshot = pallet_pickets::bonds::SnapshotTree::<Test>::current();
 		(snapshot.capacity(), snapshot.node(snapshot.capacity()), snapshot.total())
 	};
 	MaxAgents::set(3);
 	ExtBuilder::default().agents(vec![(1, 1_000), (2, 2_000), (3, 3_000)]).build_and_execute(
 		|| {
 			MaxAgents::set(5);
-			assert_eq!(StakeTreeCapacity::<Test>::get(), 4);
+			assert_eq!(pallet_pickets::StakeTreeCapacity::<Test>::get(), 4);
 			let machine = create_machine();
 			let round = open(machine);
 			// The draw doubled the tree; the snapshot's new top node holds the snapshot's total.
-			assert_eq!(StakeTreeCapacity::<Test>::get(), 8);
+			assert_eq!(pallet_pickets::StakeTreeCapacity::<Test>::get(), 8);
 			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
 			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 6_000);
 			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
 			// Two more agents join the larger tree (one beyond the old capacity)...
 			for a in [4, 5] {
 				let pop = proof(a, a);
-				assert_ok!(ConsensusMachine::register(
-					RuntimeOrigin::signed(a),
-					key(a),
-					1_000,
-					pop
-				));
+				assert_ok!(Pickets::register(RuntimeOrigin::signed(a), key(a), 1_000, pop));
 			}
-			assert_eq!(Agents::<Test>::get(5).unwrap().index, 4);
+			assert_eq!(pallet_pickets::Agents::<Test>::get(5).unwrap().index, 4);
 			// ...the live tree at once, the snapshot from the next period on.
-			assert_eq!(StakeNodes::<Test>::get(8), 8_000);
+			assert_eq!(pallet_pickets::StakeNodes::<Test>::get(8), 8_000);
 			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
 			// Growing again after stake moved this period: the new top node's snapshot value
 			// is the snapshot's total, the live one the live total.
 			MaxAgents::set(9);
-			ConsensusMachine::ensure_tree_capacity();
-			assert_eq!(StakeNodes::<Test>::get(16), 8_000);
+			Pickets::ensure_tree_capacity();
+			assert_eq!(pallet_pickets::StakeNodes::<Test>::get(16), 8_000);
 			assert_eq!(snapshot_top(), (16, 6_000, 6_000));
 			let round = open(create_machine());
 			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 6_000);

@@ -3,9 +3,9 @@
 //! reproducible from `(seed, snapshot)`.
 
 use super::*;
-use crate::registry::bonds::StorageTree;
 use codec::Encode;
 use consensus_machine_primitives::selection::{self, MemoryTree};
+use pallet_pickets::bonds::StorageTree;
 
 /// A committee as `(agent, slots)` in seat order.
 fn committee_of(round: RoundId) -> Vec<(AccountId, u32)> {
@@ -19,10 +19,12 @@ fn predicted(round: RoundId, slots: u32) -> Vec<(AccountId, u32)> {
 	let (seed, known_since) = ConsensusMachine::round_seed(round);
 	assert!(known_since < System::block_number(), "the grinder knows this output");
 	let tree = StorageTree::<Test>::new();
-	let drawn = selection::draw(&tree, &seed.unwrap(), slots, TotalStake::<Test>::get()).unwrap();
+	let drawn =
+		selection::draw(&tree, &seed.unwrap(), slots, pallet_pickets::TotalStake::<Test>::get())
+			.unwrap();
 	selection::group(&drawn)
 		.into_iter()
-		.map(|(index, slots)| (AgentAt::<Test>::get(index).unwrap(), slots))
+		.map(|(index, slots)| (pallet_pickets::AgentAt::<Test>::get(index).unwrap(), slots))
 		.collect()
 }
 
@@ -44,7 +46,7 @@ fn grinding_bond_extra_against_the_known_seed_predicts_nothing() {
 			run_to_block(5);
 			let round = NextRoundId::<Test>::get();
 			if delta > 0 {
-				assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), delta));
+				assert_ok!(Pickets::bond_extra(RuntimeOrigin::signed(1), delta));
 			}
 			let prediction = predicted(round, SLOTS);
 			assert_ok!(ConsensusMachine::commit_round(
@@ -232,8 +234,8 @@ fn stake_changes_after_a_snapshot_change_no_draw_until_the_next() {
 			let machine = create_machine();
 			run_to_block(3);
 			if bond {
-				assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), 8_000));
-				assert_ok!(ConsensusMachine::register(
+				assert_ok!(Pickets::bond_extra(RuntimeOrigin::signed(1), 8_000));
+				assert_ok!(Pickets::register(
 					RuntimeOrigin::signed(11),
 					key(11),
 					5_000,
@@ -281,7 +283,7 @@ fn an_agent_that_leaves_after_the_snapshot_leaves_its_seats_empty() {
 			let machine = create_machine();
 			run_to_block(3);
 			if let Some(who) = leave {
-				assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(who)));
+				assert_ok!(Pickets::unbond(RuntimeOrigin::signed(who)));
 			}
 			let round = open(machine);
 			committee_of(round)
@@ -303,7 +305,7 @@ fn anyone_reproduces_a_committee_from_its_seed_and_snapshot() {
 			let machine = create_machine();
 			run_to_block(4);
 			// Stake moves after the snapshot: the reproduction must ignore it.
-			assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(2), 3_000));
+			assert_ok!(Pickets::bond_extra(RuntimeOrigin::signed(2), 3_000));
 			let round = open(machine);
 			let info = Rounds::<Test>::get(round).unwrap();
 			// Off chain: the stakes as of the snapshot (block snapshot·period − 1, here genesis)
@@ -360,7 +362,7 @@ fn a_block_author_who_knows_the_seed_early_cannot_aim_stake_at_it() {
 			run_to_block(SNAPSHOT_PERIOD - 2);
 			let bonded_at = System::block_number();
 			if delta > 0 {
-				assert_ok!(ConsensusMachine::bond_extra(RuntimeOrigin::signed(1), delta));
+				assert_ok!(Pickets::bond_extra(RuntimeOrigin::signed(1), delta));
 			}
 			let round = NextRoundId::<Test>::get();
 			// The first draw a rule blind to the lead would make: at the second block of the next
@@ -370,10 +372,12 @@ fn a_block_author_who_knows_the_seed_early_cannot_aim_stake_at_it() {
 			let subject = (*b"cm/round", round).encode();
 			let seed = sp_io::hashing::blake2_256(&(subject.as_slice(), known_since).encode());
 			let tree = StorageTree::<Test>::new();
-			let drawn = selection::draw(&tree, &seed, SLOTS, TotalStake::<Test>::get()).unwrap();
+			let drawn =
+				selection::draw(&tree, &seed, SLOTS, pallet_pickets::TotalStake::<Test>::get())
+					.unwrap();
 			let prediction: Vec<_> = selection::group(&drawn)
 				.into_iter()
-				.map(|(index, slots)| (AgentAt::<Test>::get(index).unwrap(), slots))
+				.map(|(index, slots)| (pallet_pickets::AgentAt::<Test>::get(index).unwrap(), slots))
 				.collect();
 			assert_ok!(ConsensusMachine::commit_round(
 				RuntimeOrigin::signed(OPENER),

@@ -19,11 +19,14 @@ use frame_support::{
 };
 use sp_runtime::traits::Dispatchable;
 
-/// Runs the next block's hooks: the weights `on_initialize` and `on_idle` report.
+/// Runs the next block's hooks, the registry's and the machines': the weights their
+/// `on_initialize` and `on_idle` report.
 fn next_block() -> (Weight, Weight) {
 	let now = System::block_number() + 1;
 	System::set_block_number(now);
-	(ConsensusMachine::on_initialize(now), ConsensusMachine::on_idle(now, Weight::MAX))
+	let init = ConsensusMachine::on_initialize(now).saturating_add(Pickets::on_initialize(now));
+	let idle = ConsensusMachine::on_idle(now, Weight::MAX);
+	(init, idle.saturating_add(Pickets::on_idle(now, Weight::MAX)))
 }
 
 /// Runs blocks until `round` is drawn: the weight of that block's `on_initialize` (all of it,

@@ -8,14 +8,12 @@ use super::{eps, p, OPENER, SLOTS, TIMEOUT};
 use crate::{
 	self as pallet_consensus_machine,
 	mock::{
-		h, key, sign, stored, test_runtime_config, AmberFee, Balance, MaxAgents, MaxMisses,
-		MillisecondFee, MinBond, RandomnessLead, SlashRates, TestEvaluator, TestRandomness,
-		Treasury, BAN_MEMORY, BAN_PERIOD, CHALLENGE_WINDOW, CHUNK, MAX_COMMITTEE,
-		MAX_DRAWS_PER_BLOCK, MAX_EXITS_PER_BLOCK, MAX_PENDING_DRAWS, MAX_PENDING_DRAWS_PER_ACCOUNT,
-		MAX_ROUND_DURATION, MAX_TRACE, MISS_WINDOW, PROPOSAL_BOND, RETENTION, SLASH_DEFERRAL,
-		SNAPSHOT_PERIOD, TREASURY, UNBONDING_DELAY,
+		h, key, sign, stored, test_runtime_config, AmberFee, Balance, MillisecondFee,
+		RandomnessLead, TestEvaluator, TestRandomness, Treasury, CHALLENGE_WINDOW, CHUNK,
+		MAX_COMMITTEE, MAX_DRAWS_PER_BLOCK, MAX_PENDING_DRAWS, MAX_PENDING_DRAWS_PER_ACCOUNT,
+		MAX_ROUND_DURATION, MAX_TRACE, PROPOSAL_BOND, RETENTION, TREASURY, UNBONDING_DELAY,
 	},
-	pallet::{Agents, Error, Event, HoldReason, Rounds},
+	pallet::{Error, Event, HoldReason, Rounds},
 	types::{EquivocationProof, OffenceKind, SeatProof},
 };
 use consensus_machine_primitives::{
@@ -26,8 +24,9 @@ use consensus_machine_primitives::{
 use frame_support::{
 	assert_noop, assert_ok, derive_impl,
 	traits::{
-		fungible::{Balanced, BalancedHold, Inspect, InspectHold},
+		fungible::{Balanced, Inspect, InspectHold},
 		tokens::imbalance::ResolveTo,
+		tokens::{Fortitude, Precision, Preservation},
 		ConstU32, ConstU64, Hooks,
 	},
 };
@@ -80,7 +79,7 @@ type FixedOffence = Offence<AccountId, Balance, crate::crypto::Public, sr25519::
 
 /// Every round's committee is the same members, the slots shared out evenly in seat order.
 /// Its policy is its own: an overt offence suspends the member; a miss is only noted; a red
-/// proposal's bond, which the machines hold for it, is taken at once.
+/// proposal's bond, which the machines release to it with the offence, is taken at once.
 pub struct FixedCommittee;
 
 impl Pickets<AccountId> for FixedCommittee {
@@ -148,10 +147,16 @@ impl Pickets<AccountId> for FixedCommittee {
 			return Err(ReportError::AlreadyReported);
 		}
 		if let (OffenceKind::RedProposal, Some(bond)) = (offence.kind, offence.base) {
-			let reason = RuntimeHoldReason::ConsensusMachine(HoldReason::ProposalBond);
-			let (credit, _) =
-				<Balances as BalancedHold<_>>::slash(&reason, &offence.offender, bond);
-			Balances::resolve(&TREASURY, credit).map_err(|_| ReportError::Exhausted)?;
+			// Forced: a freeze or lock the proposer placed cannot keep the bond from it.
+			let credit = <Balances as Balanced<_>>::withdraw(
+				&offence.offender,
+				bond,
+				Precision::BestEffort,
+				Preservation::Expendable,
+				Fortitude::Force,
+			)
+			.map_err(|_| ReportError::Exhausted)?;
+			let _ = Balances::resolve(&TREASURY, credit);
 		}
 		if offence.kind.is_overt() {
 			SUSPENDED.with(|s| s.borrow_mut().insert(offence.offender));
@@ -270,7 +275,6 @@ fn a_fixed_committee_decides_a_transition_without_a_bond() {
 		let committee = ConsensusMachine::committee(round);
 		let seats: Vec<_> = committee.iter().map(|s| (s.agent, s.slots)).collect();
 		assert_eq!(seats, vec![(1, 3), (2, 3), (3, 2), (4, 2)]);
-		assert_eq!(Agents::<Fixed>::iter().count(), 0, "nobody registered with the pallet");
 		// Threshold 8 of 10 slots: members 1, 2 and 3 decide it.
 		let s = statement(machine, round, h(2));
 		for seat in 0..3 {

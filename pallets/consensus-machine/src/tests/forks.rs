@@ -131,7 +131,7 @@ fn honest_statements_on_two_forks_are_never_an_equivocation() {
 				(other.clone(), stored(sign(picket.agent, &other)))
 			)
 		));
-		let offences = Penalties::<Test>::iter_values()
+		let offences = pallet_pickets::Penalties::<Test>::iter_values()
 			.filter(|p| p.offender == picket.agent && p.kind == OffenceKind::Equivocation)
 			.count();
 		assert_eq!(offences, 1);

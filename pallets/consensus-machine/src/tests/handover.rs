@@ -110,8 +110,8 @@ fn a_stalled_primary_hands_over_and_the_backup_decides_its_own_value() {
 		assert_noop!(dispatch(late.agent, &decision(root, Some(h(1)))), Error::<Test>::HandedOver);
 		assert_noop!(handover(root), Error::<Test>::HandedOver);
 		// The silent primary seats missed their duty; the early one did not.
-		assert!(Misses::<Test>::get(early[0].agent).is_empty());
-		assert_eq!(Misses::<Test>::get(late.agent).len(), 1);
+		assert!(pallet_pickets::Misses::<Test>::get(early[0].agent).is_empty());
+		assert_eq!(pallet_pickets::Misses::<Test>::get(late.agent).len(), 1);
 		run_to_draw();
 		let w = h(2);
 		for seat in seats_with(backup, 7) {
@@ -212,7 +212,10 @@ fn a_backup_vote_breaking_the_rule_is_reportable_once() {
 		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::BackupRuleViolation);
 		assert_eq!(penalty.reporter, Some(77));
-		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(cheat).unwrap().status,
+			AgentStatus::Suspended
+		);
 		assert_noop!(report(&bad, cheat), Error::<Test>::AlreadyReported);
 		run_to_block(reported + SLASH_DEFERRAL);
 		// 40% of 1_000.
@@ -377,7 +380,10 @@ fn held_deposit(who: AccountId) -> Balance {
 
 /// Each agent's misses, for the seats of `round` (its committee's agents).
 fn misses_of(round: RoundId) -> Vec<(AccountId, usize)> {
-	seats(round).into_iter().map(|s| (s.agent, Misses::<Test>::get(s.agent).len())).collect()
+	seats(round)
+		.into_iter()
+		.map(|s| (s.agent, pallet_pickets::Misses::<Test>::get(s.agent).len()))
+		.collect()
 }
 
 /// The attack on openers and on accountability: a family whose primary timed out and that
@@ -395,7 +401,11 @@ fn a_family_nobody_handed_over_is_settled_when_pruned() {
 		assert!(Rounds::<Test>::get(root).is_none(), "pruned");
 		assert_eq!(held_deposit(OPENER), 0, "the deposit came back");
 		for seat in primary {
-			assert_eq!(Misses::<Test>::get(seat.agent).len(), 1, "silent primary seats missed");
+			assert_eq!(
+				pallet_pickets::Misses::<Test>::get(seat.agent).len(),
+				1,
+				"silent primary seats missed"
+			);
 		}
 	});
 }
@@ -420,7 +430,7 @@ fn every_way_a_family_ends_settles_its_deposit_and_misses() {
 		// The backup's silent seats missed once more than before.
 		for seat in backup_seats {
 			let before = primary_misses.iter().find(|(a, _)| *a == seat).map_or(0, |(_, n)| *n);
-			assert_eq!(Misses::<Test>::get(seat).len(), before + 1, "agent {seat}");
+			assert_eq!(pallet_pickets::Misses::<Test>::get(seat).len(), before + 1, "agent {seat}");
 		}
 	});
 	// Decided at level 0: nothing missed, deposit back at the decision, all pruned.
@@ -435,7 +445,10 @@ fn every_way_a_family_ends_settles_its_deposit_and_misses() {
 		let decided = Rounds::<Test>::get(root).unwrap().decided().expect("decided");
 		run_to_block(decided + RETENTION + 1);
 		assert!(Rounds::<Test>::get(root).is_none());
-		assert!(Misses::<Test>::iter().next().is_none(), "a decided family misses nothing");
+		assert!(
+			pallet_pickets::Misses::<Test>::iter().next().is_none(),
+			"a decided family misses nothing"
+		);
 	});
 }
 

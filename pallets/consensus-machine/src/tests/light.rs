@@ -1,12 +1,13 @@
 //! Validity rounds: the traffic light, red evidence, the proposer's two regimes.
 
 use super::*;
-use crate::types::{OffenceKind, PenaltyStatus};
+use crate::types::OffenceKind;
 use codec::{Decode, Encode};
 use consensus_machine_primitives::{
 	light::{ChunkEvidence, Light, MerkleChunks, ObjectRef, Verdict},
 	EpsilonArg, ProbabilityArg,
 };
+use pallet_pickets::types::PenaltyStatus;
 
 pub(super) const PROPOSER: AccountId = 60;
 
@@ -144,8 +145,13 @@ pub(super) fn deposit_held(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::ProposalBond.into(), &who)
 }
 
-pub(super) fn penalties_of(who: AccountId) -> Vec<(PenaltyId, crate::PenaltyOf<Test>)> {
-	Penalties::<Test>::iter().filter(|(_, p)| p.offender == who).collect()
+/// A forfeited proposal bond, in the registry's custody until its penalty is settled.
+pub(super) fn forfeit_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&pallet_pickets::HoldReason::Forfeit.into(), &who)
+}
+
+pub(super) fn penalties_of(who: AccountId) -> Vec<(PenaltyId, pallet_pickets::PenaltyOf<Test>)> {
+	pallet_pickets::Penalties::<Test>::iter().filter(|(_, p)| p.offender == who).collect()
 }
 
 #[test]
@@ -210,16 +216,18 @@ fn one_valid_red_condemns_the_object_and_the_proposer_loses_the_bond() {
 		// Once red, a green cannot change it.
 		let other = seats(round)[1].agent;
 		assert_noop!(dispatch(other, &verdict(round, Verdict::Green)), Error::<Test>::RoundDecided);
-		// The proposer's forfeit is a deferred penalty on the held bond.
+		// The proposer's forfeit is a deferred penalty on the bond, which the registry holds
+		// from the report on.
 		let [(id, penalty)] = penalties_of(PROPOSER).try_into().unwrap();
 		assert_eq!(penalty.kind, OffenceKind::RedProposal);
-		assert_eq!(deposit_held(PROPOSER), PROPOSAL_BOND);
+		assert_eq!(deposit_held(PROPOSER), 0);
+		assert_eq!(forfeit_held(PROPOSER), PROPOSAL_BOND);
 		run_to_block(condemned + SLASH_DEFERRAL);
 		assert_eq!(
-			Penalties::<Test>::get(id).unwrap().status,
+			pallet_pickets::Penalties::<Test>::get(id).unwrap().status,
 			PenaltyStatus::Applied { slashed: PROPOSAL_BOND }
 		);
-		assert_eq!(deposit_held(PROPOSER), 0);
+		assert_eq!(forfeit_held(PROPOSER), 0);
 		let fee = fees_paid_by(PROPOSER);
 		assert_eq!(Balances::balance(&PROPOSER), 10_000 - PROPOSAL_BOND - fee);
 		assert_eq!(Balances::balance(&TREASURY), 1 + PROPOSAL_BOND + fee);
@@ -249,18 +257,29 @@ fn greens_on_an_object_that_ends_red_are_offences() {
 			let [(_, penalty)] = penalties_of(*g).try_into().unwrap();
 			assert_eq!(penalty.kind, OffenceKind::WrongVerdict);
 			assert_eq!(penalty.statements[0].0, green);
-			assert_eq!(Agents::<Test>::get(g).unwrap().status, AgentStatus::Suspended);
+			assert_eq!(
+				pallet_pickets::Agents::<Test>::get(g).unwrap().status,
+				AgentStatus::Suspended
+			);
 		}
 		let stake_before = stake_in_draw();
 		run_to_block(condemned + SLASH_DEFERRAL);
 		for g in &greens {
 			// 20% of 1_000.
-			assert_eq!(Agents::<Test>::get(g).unwrap().bond, 800);
+			assert_eq!(pallet_pickets::Agents::<Test>::get(g).unwrap().bond, 800);
 			assert_eq!(held_bond(*g), 800);
 			assert_eq!(Balances::balance(g), 9_000);
 		}
-		assert_eq!(TotalStake::<Test>::get(), stake_before, "suspended agents were already out");
-		assert_eq!(PendingExits::<Test>::iter().count(), 0, "their stakes left the tree");
+		assert_eq!(
+			pallet_pickets::TotalStake::<Test>::get(),
+			stake_before,
+			"suspended agents were already out"
+		);
+		assert_eq!(
+			pallet_pickets::PendingExits::<Test>::iter().count(),
+			0,
+			"their stakes left the tree"
+		);
 		let fee = fees_paid_by(PROPOSER);
 		assert_eq!(Balances::balance(&TREASURY), 1 + 2 * 200 + PROPOSAL_BOND + fee);
 		assert_eq!(Balances::total_issuance(), issuance);
@@ -308,7 +327,10 @@ fn a_relabelled_chunk_of_an_honest_object_is_a_false_red() {
 		assert_eq!(ConsensusMachine::light(0, &object), Some((Light::Green, false)));
 		for seat in &signers {
 			assert!(penalties_of(seat.agent).is_empty(), "honest green voter {}", seat.agent);
-			assert_eq!(Agents::<Test>::get(seat.agent).unwrap().status, AgentStatus::Active);
+			assert_eq!(
+				pallet_pickets::Agents::<Test>::get(seat.agent).unwrap().status,
+				AgentStatus::Active
+			);
 		}
 		run_to_block(decided + CHALLENGE_WINDOW + SLASH_DEFERRAL);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
@@ -392,7 +414,7 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 		assert_eq!(penalty.kind, OffenceKind::FalseRed);
 		assert_eq!(penalty.statements[0].0, false_red);
 		System::assert_has_event(
-			Event::OffenceRecorded {
+			PicketsEvent::OffenceRecorded {
 				penalty: id,
 				offender: liar.agent,
 				kind: OffenceKind::FalseRed,
@@ -402,7 +424,10 @@ fn a_false_red_is_recorded_punished_and_does_not_count() {
 			.into(),
 		);
 		// Out of the draw at once.
-		assert_eq!(Agents::<Test>::get(liar.agent).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(liar.agent).unwrap().status,
+			AgentStatus::Suspended
+		);
 		assert_eq!(stake_in_draw(), 29_000);
 		// The others still make it green.
 		let green = verdict(round, Verdict::Green);
@@ -491,16 +516,19 @@ fn amber_returns_the_bond_minus_a_fee_and_counts_misses() {
 		// Silent seats missed their duty; those who spoke did not.
 		let spoke = 1 + ambers.len();
 		for seat in committee.iter().skip(spoke) {
-			assert_eq!(Misses::<Test>::get(seat.agent).len(), 1);
+			assert_eq!(pallet_pickets::Misses::<Test>::get(seat.agent).len(), 1);
 		}
 		for seat in committee.iter().take(spoke) {
-			assert!(Misses::<Test>::get(seat.agent).is_empty());
+			assert!(pallet_pickets::Misses::<Test>::get(seat.agent).is_empty());
 		}
 		// Amber is not an offence, and the object may be proposed again.
 		assert!(penalties_of(PROPOSER).is_empty());
 		for seat in &ambers {
 			assert!(penalties_of(seat.agent).is_empty());
-			assert_eq!(Agents::<Test>::get(seat.agent).unwrap().status, AgentStatus::Active);
+			assert_eq!(
+				pallet_pickets::Agents::<Test>::get(seat.agent).unwrap().status,
+				AgentStatus::Active
+			);
 		}
 		assert_noop!(
 			ConsensusMachine::close_round(RuntimeOrigin::signed(99), round),
@@ -702,7 +730,7 @@ fn a_tolerated_minority_saying_amber_cannot_keep_an_honest_object_from_green() {
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
 		assert!(ConsensusMachine::is_valid(0, &object));
 		assert_eq!(had - Balances::total_balance(&PROPOSER), fees_paid_by(PROPOSER));
-		assert!(Penalties::<Test>::iter().next().is_none(), "nobody is punished");
+		assert!(pallet_pickets::Penalties::<Test>::iter().next().is_none(), "nobody is punished");
 	});
 }
 

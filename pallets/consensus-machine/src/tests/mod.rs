@@ -22,7 +22,7 @@ mod vote;
 use crate::{
 	mock::*,
 	pallet::*,
-	types::{AgentStatus, Phase, RoundKind, Seat, SeatProof},
+	types::{Phase, RoundKind, Seat, SeatProof},
 	Call as CmCall,
 };
 use consensus_machine_primitives::{
@@ -39,6 +39,7 @@ use frame_support::{
 	},
 	BoundedVec,
 };
+use pallet_pickets::{types::AgentStatus, Error as PicketsError, Event as PicketsEvent, PenaltyId};
 use sp_core::{sr25519, Pair};
 use sp_runtime::{DispatchError, TokenError};
 
@@ -189,7 +190,8 @@ fn statement(machine: MachineId, round: RoundId) -> Statement {
 /// The stake of the agents still in the draw: the live tree's total less the stakes of
 /// suspended and banned agents waiting to leave it (at the next blocks' start).
 fn stake_in_draw() -> u128 {
-	TotalStake::<Test>::get() - PendingExits::<Test>::iter_values().sum::<u128>()
+	pallet_pickets::TotalStake::<Test>::get()
+		- pallet_pickets::PendingExits::<Test>::iter_values().sum::<u128>()
 }
 
 /// The committee of `round`, in draw order (empty until it is drawn).
@@ -258,7 +260,7 @@ fn backup_fees(machine: MachineId) -> Balance {
 }
 
 fn held_bond(who: AccountId) -> Balance {
-	Balances::balance_on_hold(&HoldReason::Bond.into(), &who)
+	Balances::balance_on_hold(&pallet_pickets::HoldReason::Bond.into(), &who)
 }
 
 fn certificate_of(round: RoundId, signers: &[Seat<AccountId>]) -> (Statement, SignaturesOf<Test>) {

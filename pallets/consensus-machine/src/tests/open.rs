@@ -58,7 +58,7 @@ fn commit_round_draws_a_committee_and_holds_the_deposit() {
 		let expected: Vec<(AccountId, u32)> =
 			consensus_machine_primitives::selection::group(&drawn)
 				.into_iter()
-				.map(|(i, n)| (AgentAt::<Test>::get(i).unwrap(), n))
+				.map(|(i, n)| (pallet_pickets::AgentAt::<Test>::get(i).unwrap(), n))
 				.collect();
 		assert_eq!(committee.iter().map(|s| (s.agent, s.slots)).collect::<Vec<_>>(), expected);
 	});
@@ -119,7 +119,7 @@ fn commit_round_needs_agents() {
 fn unbonding_agents_are_never_drawn() {
 	ExtBuilder::default().build_and_execute(|| {
 		for a in 1..=7 {
-			assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(a)));
+			assert_ok!(Pickets::unbond(RuntimeOrigin::signed(a)));
 		}
 		let machine = create_machine();
 		for _ in 0..20 {

@@ -1,8 +1,9 @@
 //! Offences: equivocation reports, deferral and cancellation, non-participation and bans.
 
 use super::{light::*, *};
-use crate::types::{OffenceKind, PenaltyStatus};
+use crate::types::OffenceKind;
 use consensus_machine_primitives::light::Verdict;
+use pallet_pickets::types::PenaltyStatus;
 
 /// Two different verdicts signed by `who` for one round.
 fn equivocation(
@@ -46,7 +47,10 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		assert_eq!(penalty.kind, OffenceKind::Equivocation);
 		assert_eq!(penalty.reporter, Some(reporter));
 		assert_eq!(penalty.apply_at, reported + SLASH_DEFERRAL);
-		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(cheat).unwrap().status,
+			AgentStatus::Suspended
+		);
 		assert_eq!(stake_in_draw(), 9_000, "out of the draw at once");
 		// Punished once.
 		assert_noop!(
@@ -58,21 +62,21 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 			Error::<Test>::AlreadyReported
 		);
 		// Withdrawal waits for the penalty.
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(cheat)));
 		let unbonded = System::block_number();
 		run_to_block(reported + SLASH_DEFERRAL - 1);
 		assert_eq!(held_bond(cheat), 1_000, "deferred");
 		run_to_block(reported + SLASH_DEFERRAL);
 		// 50% of 1_000, all of it to the treasury: the second account gets nothing back.
 		assert_eq!(
-			Penalties::<Test>::get(id).unwrap().status,
+			pallet_pickets::Penalties::<Test>::get(id).unwrap().status,
 			PenaltyStatus::Applied { slashed: 500 }
 		);
 		System::assert_has_event(
-			Event::PenaltyApplied { penalty: id, offender: cheat, slashed: 500 }.into(),
+			PicketsEvent::PenaltyApplied { penalty: id, offender: cheat, slashed: 500 }.into(),
 		);
 		assert_eq!(held_bond(cheat), 500);
-		assert_eq!(Agents::<Test>::get(cheat).unwrap().bond, 500);
+		assert_eq!(pallet_pickets::Agents::<Test>::get(cheat).unwrap().bond, 500);
 		assert_eq!(Balances::balance(&reporter), 10_000);
 		assert_eq!(Balances::balance(&TREASURY), 1 + 500 + fees_paid_by(PROPOSER));
 		assert_eq!(Balances::total_issuance(), issuance);
@@ -80,11 +84,11 @@ fn a_reported_equivocation_is_slashed_in_full_even_when_the_cheat_reports_itself
 		// Until the round's committee root expires, another offence there could be reported.
 		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
 		assert_noop!(
-			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
-			Error::<Test>::StillAccountable
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			PicketsError::<Test>::StillAccountable
 		);
 		run_to_block(expires + 1);
-		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
+		assert_ok!(Pickets::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
 		// The two accounts together lost the whole slash.
 		assert_eq!(Balances::balance(&cheat) + Balances::balance(&reporter), 20_000 - 500);
 	});
@@ -186,7 +190,7 @@ fn fee_less_equivocation_reports_must_prove_themselves() {
 		));
 		let (id, penalty) = penalties_of(cheat)[0].clone();
 		assert_eq!((penalty.kind, penalty.reporter), (OffenceKind::Equivocation, None));
-		assert!(Penalties::<Test>::contains_key(id));
+		assert!(pallet_pickets::Penalties::<Test>::contains_key(id));
 		// Once reported, the same proof is stale.
 		let stale = Err(TransactionValidityError::Invalid(InvalidTransaction::Stale));
 		assert_eq!(authorize(cheat, &first, &second), stale);
@@ -231,26 +235,32 @@ fn a_penalty_can_be_cancelled_during_the_deferral_only() {
 		let id = report(cheat, round);
 		let reported = System::block_number();
 		assert_noop!(
-			ConsensusMachine::cancel_penalty(RuntimeOrigin::signed(1), id),
+			Pickets::cancel_penalty(RuntimeOrigin::signed(1), id),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(
-			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id + 1),
-			Error::<Test>::UnknownPenalty
+			Pickets::cancel_penalty(RuntimeOrigin::root(), id + 1),
+			PicketsError::<Test>::UnknownPenalty
 		);
-		assert_ok!(ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id));
-		System::assert_last_event(Event::PenaltyCancelled { penalty: id }.into());
+		assert_ok!(Pickets::cancel_penalty(RuntimeOrigin::root(), id));
+		System::assert_last_event(PicketsEvent::PenaltyCancelled { penalty: id }.into());
 		run_to_block(reported + SLASH_DEFERRAL + 1);
 		assert_eq!(held_bond(cheat), 1_000, "nothing slashed");
-		assert_eq!(Penalties::<Test>::get(id).unwrap().status, PenaltyStatus::Cancelled);
-		assert!(!PendingPenalties::<Test>::contains_key(cheat), "no count kept at zero");
+		assert_eq!(
+			pallet_pickets::Penalties::<Test>::get(id).unwrap().status,
+			PenaltyStatus::Cancelled
+		);
+		assert!(
+			!pallet_pickets::PendingPenalties::<Test>::contains_key(cheat),
+			"no count kept at zero"
+		);
 		assert_noop!(
-			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
-			Error::<Test>::PenaltyNotPending
+			Pickets::cancel_penalty(RuntimeOrigin::root(), id),
+			PicketsError::<Test>::PenaltyNotPending
 		);
 		// Cleared, the agent may rejoin the draw.
-		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(cheat)));
-		assert_eq!(TotalStake::<Test>::get(), 10_000);
+		assert_ok!(Pickets::rejoin(RuntimeOrigin::signed(cheat)));
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 10_000);
 	});
 }
 
@@ -261,16 +271,19 @@ fn applied_penalties_are_final() {
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
 		let id = report(cheat, round);
-		assert_eq!(PendingPenalties::<Test>::get(cheat), 1);
+		assert_eq!(pallet_pickets::PendingPenalties::<Test>::get(cheat), 1);
 		run_to_block(System::block_number() + SLASH_DEFERRAL);
-		assert!(!PendingPenalties::<Test>::contains_key(cheat), "no count kept at zero");
-		assert_noop!(
-			ConsensusMachine::cancel_penalty(RuntimeOrigin::root(), id),
-			Error::<Test>::PenaltyNotPending
+		assert!(
+			!pallet_pickets::PendingPenalties::<Test>::contains_key(cheat),
+			"no count kept at zero"
 		);
 		assert_noop!(
-			ConsensusMachine::rejoin(RuntimeOrigin::signed(cheat)),
-			Error::<Test>::NotBanned
+			Pickets::cancel_penalty(RuntimeOrigin::root(), id),
+			PicketsError::<Test>::PenaltyNotPending
+		);
+		assert_noop!(
+			Pickets::rejoin(RuntimeOrigin::signed(cheat)),
+			PicketsError::<Test>::NotBanned
 		);
 	});
 }
@@ -284,10 +297,10 @@ fn a_slash_below_the_minimum_bond_takes_the_agent_out_of_the_draw() {
 		assert!(seats(round).iter().any(|s| s.agent == 1), "agent 1 is drawn");
 		report(1, round);
 		run_to_block(System::block_number() + SLASH_DEFERRAL);
-		let agent = Agents::<Test>::get(1).unwrap();
+		let agent = pallet_pickets::Agents::<Test>::get(1).unwrap();
 		assert_eq!(agent.bond, 75);
 		assert_eq!(agent.status, AgentStatus::Suspended);
-		assert_eq!(TotalStake::<Test>::get(), 1_000);
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 1_000);
 	});
 }
 
@@ -307,12 +320,15 @@ fn missed_duties_ban_then_repeated_bans_slash() {
 		let issuance = Balances::total_issuance();
 		let machine = create_machine();
 		assert_eq!(expire(machine), vec![1]);
-		assert_eq!(Misses::<Test>::get(1).len(), 1);
-		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
+		assert_eq!(pallet_pickets::Misses::<Test>::get(1).len(), 1);
+		assert_eq!(pallet_pickets::Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
 		expire(machine);
 		let until = System::block_number() + BAN_PERIOD;
-		System::assert_has_event(Event::AgentBanned { agent: 1, until }.into());
-		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { until });
+		System::assert_has_event(PicketsEvent::AgentBanned { agent: 1, until }.into());
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Banned { until }
+		);
 		// A banned agent is never drawn: it leaves the draw at once (its stake leaves the live
 		// tree at the next block's start), so a round drawn from this period's snapshot (which
 		// still holds it) leaves its seats empty...
@@ -331,10 +347,10 @@ fn missed_duties_ban_then_repeated_bans_slash() {
 			Error::<Test>::NoAgents
 		);
 		assert!(penalties_of(1).is_empty(), "a first ban is not slashed");
-		assert_noop!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)), Error::<Test>::NotBanned);
+		assert_noop!(Pickets::rejoin(RuntimeOrigin::signed(1)), PicketsError::<Test>::NotBanned);
 		run_to_block(until);
-		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
-		assert_eq!(TotalStake::<Test>::get(), 1_000);
+		assert_ok!(Pickets::rejoin(RuntimeOrigin::signed(1)));
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 1_000);
 		// Back in the draw from the next snapshot on.
 		run_to_next_snapshot();
 		// Two more misses: a second ban, now slashed lightly.
@@ -357,8 +373,8 @@ fn misses_outside_the_window_are_forgotten() {
 		expire(machine);
 		run_to_block(System::block_number() + MISS_WINDOW);
 		expire(machine);
-		assert_eq!(Misses::<Test>::get(1).len(), 1);
-		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
+		assert_eq!(pallet_pickets::Misses::<Test>::get(1).len(), 1);
+		assert_eq!(pallet_pickets::Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
 	});
 	MaxMisses::set(100);
 }
@@ -393,22 +409,24 @@ fn a_miss_counts_when_the_duty_fell_due_not_when_it_is_settled() {
 		let first = expire(machines[0]);
 		run_to_block_without_idle(deadline(first) + 60);
 		close(first);
-		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(first)]);
+		assert_eq!(pallet_pickets::Misses::<Test>::get(1).to_vec(), vec![deadline(first)]);
 		// ...so a window after that deadline it is gone, and a new miss is the only one (dated
 		// at the close, the two would ban the agent).
 		run_to_block_without_idle(deadline(first) + MISS_WINDOW);
 		let second = expire(machines[1]);
 		assert!(deadline(second) < deadline(first) + 60 + MISS_WINDOW);
 		close(second);
-		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![deadline(second)]);
-		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
+		assert_eq!(pallet_pickets::Misses::<Test>::get(1).to_vec(), vec![deadline(second)]);
+		assert_eq!(pallet_pickets::Agents::<Test>::get(1).unwrap().status, AgentStatus::Active);
 		// A round settled a window and more after its deadline still counts its miss.
 		let late = expire(machines[2]);
 		run_to_block_without_idle(deadline(late) + MISS_WINDOW + 50);
 		let now = System::block_number();
 		close(late);
-		System::assert_has_event(Event::DutyMissed { agent: 1, round: late, misses: 1 }.into());
-		assert_eq!(Misses::<Test>::get(1).to_vec(), vec![now - MISS_WINDOW + 1]);
+		System::assert_has_event(
+			PicketsEvent::DutyMissed { agent: 1, round: late, misses: 1 }.into(),
+		);
+		assert_eq!(pallet_pickets::Misses::<Test>::get(1).to_vec(), vec![now - MISS_WINDOW + 1]);
 	});
 	MaxMisses::set(100);
 }
@@ -419,15 +437,17 @@ fn withdrawal_waits_for_pending_penalties() {
 		let (object, _) = good_object();
 		let round = propose(object);
 		let cheat = seats(round)[0].agent;
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(cheat)));
 		let unbonded = System::block_number();
 		let id = report(cheat, round);
 		// Make the penalty still pending when the unbonding delay ends.
-		Penalties::<Test>::mutate(id, |p| p.as_mut().unwrap().apply_at = 10 * UNBONDING_DELAY);
+		pallet_pickets::Penalties::<Test>::mutate(id, |p| {
+			p.as_mut().unwrap().apply_at = 10 * UNBONDING_DELAY
+		});
 		run_to_block(unbonded + UNBONDING_DELAY);
 		assert_noop!(
-			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
-			Error::<Test>::PenaltyPending
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			PicketsError::<Test>::PenaltyPending
 		);
 	});
 }
@@ -442,11 +462,11 @@ fn an_unbonding_agent_finishes_the_seats_it_holds_and_is_not_charged_a_miss() {
 		let round = open(machine);
 		let s = statement(machine, round);
 		let seat = seats(round)[0].clone();
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(seat.agent)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(seat.agent)));
 		submit(seat.agent, &s);
 		run_to_block(System::block_number() + TIMEOUT + 1);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
-		assert!(Misses::<Test>::get(seat.agent).is_empty(), "it signed: no miss");
+		assert!(pallet_pickets::Misses::<Test>::get(seat.agent).is_empty(), "it signed: no miss");
 	});
 }
 
@@ -460,14 +480,24 @@ fn a_suspended_agents_silence_is_not_a_miss() {
 		let seat = seats(round)[0].clone();
 		let s = statement(machine, round);
 		report_transition_equivocation(machine, round, seat.agent);
-		assert_eq!(Agents::<Test>::get(seat.agent).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(seat.agent).unwrap().status,
+			AgentStatus::Suspended
+		);
 		assert_noop!(dispatch(seat.agent, &s), Error::<Test>::AgentSuspended);
 		run_to_block(System::block_number() + TIMEOUT + 1);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), round));
-		assert!(Misses::<Test>::get(seat.agent).is_empty(), "forced silence is no miss");
+		assert!(
+			pallet_pickets::Misses::<Test>::get(seat.agent).is_empty(),
+			"forced silence is no miss"
+		);
 		let others = seats(round).into_iter().filter(|s| s.agent != seat.agent);
 		for other in others {
-			assert_eq!(Misses::<Test>::get(other.agent).len(), 1, "the others did miss");
+			assert_eq!(
+				pallet_pickets::Misses::<Test>::get(other.agent).len(),
+				1,
+				"the others did miss"
+			);
 		}
 	});
 }
@@ -481,13 +511,19 @@ fn a_ban_long_after_the_last_is_not_a_repeat() {
 		let machine = create_machine();
 		expire(machine);
 		let until = System::block_number() + BAN_PERIOD;
-		assert_eq!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { until });
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Banned { until }
+		);
 		run_to_block(System::block_number() + BAN_MEMORY);
-		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
+		assert_ok!(Pickets::rejoin(RuntimeOrigin::signed(1)));
 		// Back in the draw from the next snapshot on.
 		run_to_next_snapshot();
 		expire(machine);
-		assert!(matches!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { .. }));
+		assert!(matches!(
+			pallet_pickets::Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Banned { .. }
+		));
 		assert!(penalties_of(1).is_empty(), "the ban count decayed: no repeat-ban slash");
 	});
 	MaxMisses::set(100);
@@ -505,23 +541,29 @@ fn due_penalties_apply_without_on_idle_and_on_request() {
 		let a = report(first, round);
 		let b = report(second, round);
 		assert_noop!(
-			ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), b),
-			Error::<Test>::PenaltyNotDue
+			Pickets::apply_penalty(RuntimeOrigin::signed(99), b),
+			PicketsError::<Test>::PenaltyNotDue
 		);
 		// Due now, but (as behind a long queue) not yet reached by `on_initialize`.
 		System::set_block_number(System::block_number() + SLASH_DEFERRAL);
-		assert_ok!(ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), b));
-		assert!(matches!(Penalties::<Test>::get(b).unwrap().status, PenaltyStatus::Applied { .. }));
+		assert_ok!(Pickets::apply_penalty(RuntimeOrigin::signed(99), b));
+		assert!(matches!(
+			pallet_pickets::Penalties::<Test>::get(b).unwrap().status,
+			PenaltyStatus::Applied { .. }
+		));
 		assert_noop!(
-			ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), b),
-			Error::<Test>::PenaltyNotPending
+			Pickets::apply_penalty(RuntimeOrigin::signed(99), b),
+			PicketsError::<Test>::PenaltyNotPending
 		);
 		assert_noop!(
-			ConsensusMachine::apply_penalty(RuntimeOrigin::signed(99), 77),
-			Error::<Test>::UnknownPenalty
+			Pickets::apply_penalty(RuntimeOrigin::signed(99), 77),
+			PicketsError::<Test>::UnknownPenalty
 		);
 		run_to_block_without_idle(System::block_number() + 1);
-		assert!(matches!(Penalties::<Test>::get(a).unwrap().status, PenaltyStatus::Applied { .. }));
+		assert!(matches!(
+			pallet_pickets::Penalties::<Test>::get(a).unwrap().status,
+			PenaltyStatus::Applied { .. }
+		));
 	});
 }
 
@@ -534,11 +576,7 @@ fn a_rotated_away_key_still_answers_for_the_seats_drawn_before() {
 		let machine = create_machine();
 		let round = open(machine);
 		let agent = seats(round)[0].agent;
-		assert_ok!(ConsensusMachine::rotate_key(
-			RuntimeOrigin::signed(agent),
-			key(200),
-			proof(200, agent)
-		));
+		assert_ok!(Pickets::rotate_key(RuntimeOrigin::signed(agent), key(200), proof(200, agent)));
 		let s = statement(machine, round);
 		assert_eq!(
 			authorize(200, &s, sign(200, &s)),
@@ -549,7 +587,10 @@ fn a_rotated_away_key_still_answers_for_the_seats_drawn_before() {
 		report_transition_equivocation(machine, round, agent);
 		let [(_, penalty)] = penalties_of(agent).try_into().unwrap();
 		assert_eq!((penalty.kind, penalty.key), (OffenceKind::Equivocation, Some(key(agent))));
-		assert_eq!(Agents::<Test>::get(agent).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(agent).unwrap().status,
+			AgentStatus::Suspended
+		);
 	});
 }
 
@@ -566,13 +607,13 @@ fn unbonding_does_not_lift_a_suspension() {
 		let equivocate = |who: AccountId| report_transition_equivocation(machine, round, who);
 		// Suspended, then unbonding.
 		equivocate(first);
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(first)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(first)));
 		assert_noop!(dispatch(first, &s), Error::<Test>::AgentSuspended);
 		// Unbonding, then an overt offence.
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(second)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(second)));
 		equivocate(second);
 		assert!(matches!(
-			Agents::<Test>::get(second).unwrap().status,
+			pallet_pickets::Agents::<Test>::get(second).unwrap().status,
 			AgentStatus::Unbonding { suspended: true, .. }
 		));
 		assert_noop!(dispatch(second, &s), Error::<Test>::AgentSuspended);
@@ -589,7 +630,10 @@ fn seats_held_through_a_ban_do_not_make_a_second_ban() {
 		let (first, second) = (open(a), open(b));
 		run_to_block(System::block_number() + TIMEOUT + 1);
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), first));
-		assert!(matches!(Agents::<Test>::get(1).unwrap().status, AgentStatus::Banned { .. }));
+		assert!(matches!(
+			pallet_pickets::Agents::<Test>::get(1).unwrap().status,
+			AgentStatus::Banned { .. }
+		));
 		assert_ok!(ConsensusMachine::close_round(RuntimeOrigin::signed(99), second));
 		assert!(penalties_of(1).is_empty(), "one outage, one ban, no repeat-ban slash");
 	});
@@ -613,7 +657,7 @@ fn an_equivocator_cannot_leave_before_its_rounds_can_no_longer_be_reported() {
 		let (a, b) =
 			((s.clone(), stored(sign(cheat, &s))), (other.clone(), stored(sign(cheat, &other))));
 		let proof = seat_proof(round, cheat);
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(cheat)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(cheat)));
 		let unbonded = System::block_number();
 		// Rounds opened after it left cannot seat it, and do not hold it.
 		let later = open(create_machine());
@@ -625,8 +669,8 @@ fn an_equivocator_cannot_leave_before_its_rounds_can_no_longer_be_reported() {
 		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
 		assert!(expires >= System::block_number());
 		assert_noop!(
-			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
-			Error::<Test>::StillAccountable
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			PicketsError::<Test>::StillAccountable
 		);
 		assert_eq!(held_bond(cheat), 1_000);
 		// The equivocation surfaces now: still punished from the bond.
@@ -643,12 +687,12 @@ fn an_equivocator_cannot_leave_before_its_rounds_can_no_longer_be_reported() {
 		run_to_block(expires);
 		assert!(CommitteeRoots::<Test>::contains_key(round));
 		assert_noop!(
-			ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
-			Error::<Test>::StillAccountable
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(cheat)),
+			PicketsError::<Test>::StillAccountable
 		);
 		run_to_block(expires + 1);
 		assert!(!CommitteeRoots::<Test>::contains_key(round));
-		assert_ok!(ConsensusMachine::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
+		assert_ok!(Pickets::withdraw_unbonded(RuntimeOrigin::signed(cheat)));
 		assert_eq!(held_bond(cheat), 0);
 	});
 }
@@ -686,7 +730,10 @@ fn an_equivocation_that_surfaces_after_pruning_is_punished_until_the_bond_could_
 		));
 		let [(_, penalty)] = penalties_of(cheat).try_into().unwrap();
 		assert_eq!((penalty.kind, penalty.round), (OffenceKind::Equivocation, round));
-		assert_eq!(Agents::<Test>::get(cheat).unwrap().status, AgentStatus::Suspended);
+		assert_eq!(
+			pallet_pickets::Agents::<Test>::get(cheat).unwrap().status,
+			AgentStatus::Suspended
+		);
 		assert_noop!(
 			ConsensusMachine::report_equivocation(
 				RuntimeOrigin::signed(77),
@@ -745,18 +792,21 @@ fn settled_offences_are_forgotten_once_they_can_no_longer_be_reported() {
 		let (first, second) = equivocation(cheat, round);
 		let id = report(cheat, round);
 		let index = (cheat, round, OffenceKind::Equivocation);
-		assert_eq!(OffenceIndex::<Test>::get(index), Some(id));
+		assert_eq!(pallet_pickets::OffenceIndex::<Test>::get(index), Some(id));
 		// Applied after the deferral, and kept: the round's seats can still be proven.
 		run_to_block(System::block_number() + SLASH_DEFERRAL + 1);
 		assert!(matches!(
-			Penalties::<Test>::get(id).unwrap().status,
+			pallet_pickets::Penalties::<Test>::get(id).unwrap().status,
 			PenaltyStatus::Applied { .. }
 		));
 		run_to_block(deadline(round) + RETENTION + 1);
 		assert!(!Rounds::<Test>::contains_key(round));
 		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
 		run_to_block(expires);
-		assert!(Penalties::<Test>::contains_key(id) && OffenceIndex::<Test>::contains_key(index));
+		assert!(
+			pallet_pickets::Penalties::<Test>::contains_key(id)
+				&& pallet_pickets::OffenceIndex::<Test>::contains_key(index)
+		);
 		assert_noop!(
 			ConsensusMachine::report_equivocation(
 				RuntimeOrigin::signed(77),
@@ -768,8 +818,11 @@ fn settled_offences_are_forgotten_once_they_can_no_longer_be_reported() {
 		// The root expires: the offence goes, and cannot come back.
 		run_to_block_without_idle(expires + 1);
 		assert!(!CommitteeRoots::<Test>::contains_key(round));
-		assert!(!Penalties::<Test>::contains_key(id) && !OffenceIndex::<Test>::contains_key(index));
-		assert_eq!(PenaltyPruneCursor::<Test>::get(), id + 1);
+		assert!(
+			!pallet_pickets::Penalties::<Test>::contains_key(id)
+				&& !pallet_pickets::OffenceIndex::<Test>::contains_key(index)
+		);
+		assert_eq!(pallet_pickets::PenaltyPruneCursor::<Test>::get(), id + 1);
 		assert_noop!(
 			ConsensusMachine::report_equivocation(
 				RuntimeOrigin::signed(77),
@@ -793,31 +846,36 @@ fn banned_stakes_leave_the_tree_over_the_next_blocks() {
 		let machine = create_machine();
 		let banned = expire(machine);
 		assert!(banned.len() > MAX_EXITS_PER_BLOCK as usize, "more exits than one block takes");
-		let queued: u128 =
-			banned.iter().map(|a| u128::from(Agents::<Test>::get(a).unwrap().bond)).sum();
-		assert_eq!(PendingExits::<Test>::iter_values().sum::<u128>(), queued);
-		assert_eq!(TotalStake::<Test>::get(), 10_000, "the tree still holds them");
+		let queued: u128 = banned
+			.iter()
+			.map(|a| u128::from(pallet_pickets::Agents::<Test>::get(a).unwrap().bond))
+			.sum();
+		assert_eq!(pallet_pickets::PendingExits::<Test>::iter_values().sum::<u128>(), queued);
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 10_000, "the tree still holds them");
 		assert_eq!(stake_in_draw(), 10_000 - queued);
 		// The last one queued unbonds before the queue reaches it: it takes its own stake out
 		// of the tree then, so the unbonding delay (after which its index may go to a newcomer)
 		// runs from a tree, and snapshots, without it.
 		let leaver = *banned.last().unwrap();
-		let index = Agents::<Test>::get(leaver).unwrap().index;
-		assert!(PendingExits::<Test>::contains_key(index));
-		assert_ok!(ConsensusMachine::unbond(RuntimeOrigin::signed(leaver)));
-		assert!(!PendingExits::<Test>::contains_key(index), "settled by the unbonding");
-		assert_eq!(TotalStake::<Test>::get(), 9_000);
+		let index = pallet_pickets::Agents::<Test>::get(leaver).unwrap().index;
+		assert!(pallet_pickets::PendingExits::<Test>::contains_key(index));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(leaver)));
+		assert!(
+			!pallet_pickets::PendingExits::<Test>::contains_key(index),
+			"settled by the unbonding"
+		);
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 9_000);
 		ConsensusMachine::do_try_state().expect("consistent while exits wait");
 		// `on_initialize` takes `MaxExitsPerBlock` of the rest, oldest first...
-		let before = PendingExits::<Test>::iter().count();
+		let before = pallet_pickets::PendingExits::<Test>::iter().count();
 		run_to_block_without_idle(System::block_number() + 1);
-		let settled = before - PendingExits::<Test>::iter().count();
+		let settled = before - pallet_pickets::PendingExits::<Test>::iter().count();
 		assert_eq!(settled, before.min(MAX_EXITS_PER_BLOCK as usize), "the bound");
-		assert_eq!(TotalStake::<Test>::get(), 9_000 - 1_000 * settled as u128);
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 9_000 - 1_000 * settled as u128);
 		// ...and `on_idle` the others, when the block has weight to spare.
 		run_to_block(System::block_number() + 1);
-		assert_eq!(PendingExits::<Test>::iter().count(), 0);
-		assert_eq!(TotalStake::<Test>::get(), 10_000 - queued);
+		assert_eq!(pallet_pickets::PendingExits::<Test>::iter().count(), 0);
+		assert_eq!(pallet_pickets::TotalStake::<Test>::get(), 10_000 - queued);
 	});
 }
 
@@ -830,16 +888,18 @@ fn rejoining_before_the_exit_queue_settles_the_exit_first() {
 		let machine = create_machine();
 		let banned = expire(machine);
 		assert!(banned.contains(&1));
-		let Some(AgentStatus::Banned { until }) = Agents::<Test>::get(1).map(|a| a.status) else {
+		let Some(AgentStatus::Banned { until }) =
+			pallet_pickets::Agents::<Test>::get(1).map(|a| a.status)
+		else {
 			panic!("banned")
 		};
 		// Hold the queue back: the exit is still pending when the ban ends.
-		let index = Agents::<Test>::get(1).unwrap().index;
+		let index = pallet_pickets::Agents::<Test>::get(1).unwrap().index;
 		System::set_block_number(until);
-		assert!(PendingExits::<Test>::contains_key(index));
-		assert_ok!(ConsensusMachine::rejoin(RuntimeOrigin::signed(1)));
-		assert!(!PendingExits::<Test>::contains_key(index));
-		let tree = crate::registry::bonds::StorageTree::<Test>::new();
+		assert!(pallet_pickets::PendingExits::<Test>::contains_key(index));
+		assert_ok!(Pickets::rejoin(RuntimeOrigin::signed(1)));
+		assert!(!pallet_pickets::PendingExits::<Test>::contains_key(index));
+		let tree = pallet_pickets::bonds::StorageTree::<Test>::new();
 		assert_eq!(consensus_machine_primitives::selection::stake_of(&tree, index), 1_000);
 		// The stale queue entry settles nothing.
 		run_to_block(System::block_number() + 1);

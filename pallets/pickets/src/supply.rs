@@ -1,13 +1,13 @@
 //! The bond registry as a supplier of pickets: this pallet's side of
 //! [`Pickets`](consensus_machine_primitives::pickets::Pickets).
 //!
-//! The machines reach the registry only through this trait (as [`Config::Pickets`]), so they
+//! The machines reach the registry only through this trait (as their `Config::Pickets`), so they
 //! run on any other supplier the same way: the tests run them on a fixed committee.
 
 use crate::{
+	bonds::SnapshotTree,
 	crypto::Public,
 	pallet::*,
-	registry::bonds::SnapshotTree,
 	types::{AgentStatus, StoredSignature},
 };
 use consensus_machine_primitives::{

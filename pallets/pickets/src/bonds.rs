@@ -45,12 +45,12 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{One, Saturating, UniqueSaturatedInto, Zero};
 
 /// The largest stake-tree capacity (`MaxAgents` may not exceed it).
-pub(crate) const MAX_TREE_CAPACITY: u32 = 1 << 31;
+pub const MAX_TREE_CAPACITY: u32 = 1 << 31;
 
 /// The live stake tree in storage ([`StakeNodes`], [`StakeTreeCapacity`]), for [`selection`]:
 /// what bonds change. Its first write to a node in a snapshot period keeps the node's old value
 /// in [`FrozenNodes`], so the period's snapshot ([`SnapshotTree`]) stays readable.
-pub(crate) struct StorageTree<T> {
+pub struct StorageTree<T> {
 	capacity: u32,
 	period: u32,
 	_config: PhantomData<T>,
@@ -59,7 +59,9 @@ pub(crate) struct StorageTree<T> {
 impl<T: Config> StorageTree<T> {
 	/// The tree as stored; call [`Pallet::ensure_tree_capacity`] first to make room for every
 	/// index below `MaxAgents`.
-	pub(crate) fn new() -> Self {
+	// It reads storage: no `Default`.
+	#[allow(clippy::new_without_default)]
+	pub fn new() -> Self {
 		Self {
 			capacity: StakeTreeCapacity::<T>::get(),
 			period: Pallet::<T>::current_period(),
@@ -88,7 +90,7 @@ impl<T: Config> selection::StakeTree for StorageTree<T> {
 /// The stake tree as it stood when its snapshot period began: what draws in that period use.
 /// Reading a node costs one read more than the live tree's when the node changed during the
 /// period. It cannot be written.
-pub(crate) struct SnapshotTree<T> {
+pub struct SnapshotTree<T> {
 	capacity: u32,
 	period: u32,
 	_config: PhantomData<T>,
@@ -96,7 +98,7 @@ pub(crate) struct SnapshotTree<T> {
 
 impl<T: Config> SnapshotTree<T> {
 	/// The current period's snapshot.
-	pub(crate) fn current() -> Self {
+	pub fn current() -> Self {
 		Self {
 			capacity: StakeTreeCapacity::<T>::get(),
 			period: Pallet::<T>::current_period(),
@@ -105,13 +107,13 @@ impl<T: Config> SnapshotTree<T> {
 	}
 
 	/// The snapshot period this tree belongs to.
-	pub(crate) fn period(&self) -> u32 {
+	pub fn period(&self) -> u32 {
 		self.period
 	}
 
 	/// The snapshot's total stake: a Fenwick tree of power-of-two capacity keeps it in its
 	/// last node.
-	pub(crate) fn total(&self) -> u128 {
+	pub fn total(&self) -> u128 {
 		if self.capacity == 0 {
 			return 0;
 		}
@@ -136,19 +138,19 @@ impl<T: Config> selection::StakeTree for SnapshotTree<T> {
 
 impl<T: Config> Pallet<T> {
 	/// The snapshot period of block `now`: `now / SnapshotPeriod`.
-	pub(crate) fn period_of(now: BlockNumberFor<T>) -> u32 {
+	pub fn period_of(now: BlockNumberFor<T>) -> u32 {
 		let period = T::SnapshotPeriod::get().max(One::one());
 		(now / period).unique_saturated_into()
 	}
 
 	/// The current snapshot period.
-	pub(crate) fn current_period() -> u32 {
+	pub fn current_period() -> u32 {
 		Self::period_of(frame_system::Pallet::<T>::block_number())
 	}
 
 	/// The first block of the current snapshot period: its snapshot is the stake tree as the
 	/// block before it left it.
-	pub(crate) fn current_period_start() -> BlockNumberFor<T> {
+	pub fn current_period_start() -> BlockNumberFor<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let period = T::SnapshotPeriod::get().max(One::one());
 		now.saturating_sub(now % period)
@@ -156,30 +158,33 @@ impl<T: Config> Pallet<T> {
 
 	/// Keeps node `i`'s value for snapshot period `period`'s snapshot before its first change in
 	/// the period.
-	pub(crate) fn freeze_node(period: u32, i: u32) {
+	pub fn freeze_node(period: u32, i: u32) {
 		if FrozenNodes::<T>::get(i).map(|(e, _)| e) != Some(period) {
 			FrozenNodes::<T>::insert(i, (period, StakeNodes::<T>::get(i)));
 		}
 	}
 
 	/// A bond's weight in the draw.
-	pub(crate) fn stake_weight(bond: BalanceOf<T>) -> u128 {
+	pub fn stake_weight(bond: BalanceOf<T>) -> u128 {
 		bond.unique_saturated_into()
 	}
 
 	/// Checks `proof` is `key`'s signature over the possession payload of `who`.
-	pub(crate) fn ensure_possession(
+	pub fn ensure_possession(
 		who: &T::AccountId,
 		key: &Public,
 		proof: &Signature,
 	) -> DispatchResult {
 		let payload = possession_payload(who, &Self::genesis_hash());
-		ensure!(crate::crypto::verify(key, &payload, proof), Error::<T>::BadProofOfPossession);
+		ensure!(
+			sp_runtime::RuntimeAppPublic::verify(key, &payload, proof),
+			Error::<T>::BadProofOfPossession
+		);
 		Ok(())
 	}
 
 	/// Checks that `bond` more stake fits in the draw: [`Self::enter_draw`] then cannot fail.
-	pub(crate) fn ensure_stake_fits(bond: BalanceOf<T>) -> Result<u128, Error<T>> {
+	pub fn ensure_stake_fits(bond: BalanceOf<T>) -> Result<u128, Error<T>> {
 		TotalStake::<T>::get()
 			.checked_add(Self::stake_weight(bond))
 			.ok_or(Error::<T>::StakeOverflow)
@@ -195,7 +200,7 @@ impl<T: Config> Pallet<T> {
 	/// `c` whose agents all lie below `c` adds one non-empty node: node `2c`, which covers
 	/// every index, holds the total stake; the nodes between cover only empty indices. So a
 	/// doubling is one write, and draws stay what the stakes say. Returns the writes made.
-	pub(crate) fn ensure_tree_capacity() -> u32 {
+	pub fn ensure_tree_capacity() -> u32 {
 		let wanted = Self::wanted_tree_capacity();
 		let mut capacity = StakeTreeCapacity::<T>::get();
 		if capacity >= wanted {
@@ -226,7 +231,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Adds `bond` at `index` to the draw; the caller checked [`Self::ensure_stake_fits`]
 	/// (no tree node exceeds the total, so none overflows either).
-	pub(crate) fn enter_draw(index: u32, bond: BalanceOf<T>) {
+	pub fn enter_draw(index: u32, bond: BalanceOf<T>) {
 		Self::ensure_tree_capacity();
 		let weight = Self::stake_weight(bond);
 		if !selection::add(&mut StorageTree::<T>::new(), index, weight) {
@@ -237,7 +242,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Removes `bond` at `index` from the draw: an active agent's stake is in the tree.
-	pub(crate) fn leave_draw(index: u32, bond: BalanceOf<T>) {
+	pub fn leave_draw(index: u32, bond: BalanceOf<T>) {
 		Self::take_out_of_tree(index, Self::stake_weight(bond));
 	}
 
@@ -252,7 +257,7 @@ impl<T: Config> Pallet<T> {
 	/// Removes `bond` at `index` from the draw later, in `on_initialize` ([`PendingExits`]):
 	/// for an agent no longer active (so no draw seats it meanwhile), by a call that may do
 	/// this to a whole committee. Two writes, not a tree update.
-	pub(crate) fn leave_draw_later(index: u32, bond: BalanceOf<T>) {
+	pub fn leave_draw_later(index: u32, bond: BalanceOf<T>) {
 		let weight = Self::stake_weight(bond);
 		let queued = PendingExits::<T>::contains_key(index);
 		PendingExits::<T>::mutate(index, |stake| {
@@ -267,7 +272,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Takes the pending exit at `index` out of the tree now, if there is one: before the
 	/// agent rejoins or unbonds (which starts the delay after which its index is freed).
-	pub(crate) fn settle_exit(index: u32) {
+	pub fn settle_exit(index: u32) {
 		if let Some(weight) = PendingExits::<T>::take(index) {
 			Self::take_out_of_tree(index, weight);
 		}
@@ -275,14 +280,14 @@ impl<T: Config> Pallet<T> {
 
 	/// Settles the oldest pending exits, at most `MaxExitsPerBlock` (from `on_initialize`).
 	/// Returns the weight used.
-	pub(crate) fn settle_pending_exits() -> Weight {
+	pub fn settle_pending_exits() -> Weight {
 		Self::settle_exits_within(T::MaxExitsPerBlock::get(), Weight::MAX)
 	}
 
 	/// Settles the oldest pending exits, at most `limit` and within `remaining` weight (from
 	/// `on_idle` too, so that a mass ban drains faster when blocks have room). Returns the
 	/// weight used.
-	pub(crate) fn settle_exits_within(limit: u32, remaining: Weight) -> Weight {
+	pub fn settle_exits_within(limit: u32, remaining: Weight) -> Weight {
 		let db = T::DbWeight::get();
 		// The head's write is kept free for the end.
 		let Some(mut sweep) = Sweep::within(remaining, db.reads(2), db.writes(1), limit) else {
@@ -307,11 +312,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Registers `who` with `key` and `bond`; the caller has checked the inputs (or they come
 	/// from genesis).
-	pub(crate) fn do_register(
-		who: T::AccountId,
-		key: Public,
-		bond: BalanceOf<T>,
-	) -> DispatchResult {
+	pub fn do_register(who: T::AccountId, key: Public, bond: BalanceOf<T>) -> DispatchResult {
 		ensure!(!Agents::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
 		ensure!(!KeyOwner::<T>::contains_key(&key), Error::<T>::KeyInUse);
@@ -345,7 +346,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_bond_extra(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+	pub fn do_bond_extra(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		ensure!(agent.status == AgentStatus::Active, Error::<T>::AgentNotActive);
 		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
@@ -359,7 +360,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_unbond(who: T::AccountId) -> DispatchResult {
+	pub fn do_unbond(who: T::AccountId) -> DispatchResult {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		match agent.status {
 			AgentStatus::Active => Self::leave_draw(agent.index, agent.bond),
@@ -373,14 +374,14 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		// Unbonding does not lift a suspension: the offender still signs for nothing.
 		let suspended = matches!(agent.status, AgentStatus::Suspended);
-		let accountable = <Self as Accountability>::next_round();
+		let accountable = T::Machines::next_round();
 		agent.status = AgentStatus::Unbonding { until, suspended, accountable };
 		Agents::<T>::insert(&who, agent);
 		Self::deposit_event(Event::UnbondingStarted { agent: who, until });
 		Ok(())
 	}
 
-	pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
+	pub fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
 		let agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		let AgentStatus::Unbonding { until, accountable, .. } = agent.status else {
 			return Err(Error::<T>::NotUnbonding.into());
@@ -389,10 +390,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(now >= until, Error::<T>::StillUnbonding);
 		ensure!(PendingPenalties::<T>::get(&who) == 0, Error::<T>::PenaltyPending);
 		// An offence in a round it may have sat in can still be reported: the bond answers.
-		ensure!(
-			<Self as Accountability>::reports_closed_below() >= accountable,
-			Error::<T>::StillAccountable
-		);
+		ensure!(T::Machines::reports_closed_below() >= accountable, Error::<T>::StillAccountable);
 		let amount = T::Currency::release(
 			&HoldReason::Bond.into(),
 			&who,
@@ -410,7 +408,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_rotate_key(
+	pub fn do_rotate_key(
 		who: T::AccountId,
 		mut agent: AgentInfoOf<T>,
 		key: Public,

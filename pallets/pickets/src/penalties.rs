@@ -1,4 +1,4 @@
-//! Offences and penalties (paper §5 and §7.1).
+//! Offences and penalties.
 //!
 //! - **Overt** offences are signed statements that are provably wrong: equivocation, a green on
 //!   an object that ended red, a red whose evidence fails. Recording one takes the agent out of
@@ -16,8 +16,8 @@
 //! Reporters are not paid from the slash. A report's proof is complete without its reporter,
 //! so an offender can always report itself from a second account first; any share of its slash
 //! paid to the reporter would come back to it and only lower its penalty. Reporting costs an
-//! honest node nothing instead: a complete proof is a fee-less transaction
-//! ([`Pallet::authorize_equivocation_report`]). Whoever sees two conflicting statements (a
+//! honest node nothing instead: a complete proof is a fee-less transaction (the machines'
+//! `authorize_equivocation_report`). Whoever sees two conflicting statements (a
 //! gossip peer, an indexer, the dev chain's equivocating pickets themselves) reports them
 //! at no cost; a certificate that contradicts a recorded statement convicts its signer without
 //! any report.
@@ -34,8 +34,8 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{BalancedHold, MutateHold},
-		tokens::Precision,
+		fungible::{BalancedHold, Inspect, MutateHold},
+		tokens::{Fortitude, Precision, Preservation},
 		Imbalance, OnUnbalanced,
 	},
 	BoundedVec,
@@ -45,18 +45,14 @@ use sp_runtime::traits::{One, Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// Whether `offender`'s offence of `kind` in `round` was recorded already.
-	pub(crate) fn is_offence_recorded(
-		offender: &T::AccountId,
-		round: RoundId,
-		kind: OffenceKind,
-	) -> bool {
+	pub fn is_offence_recorded(offender: &T::AccountId, round: RoundId, kind: OffenceKind) -> bool {
 		OffenceIndex::<T>::contains_key((offender, round, kind))
 	}
 
 	/// Records an offence and schedules its penalty. Fails before writing anything: with
 	/// [`Error::AlreadyReported`] if this (offender, round, kind) was recorded before, or
 	/// [`Error::IdsExhausted`].
-	pub(crate) fn record_offence(offence: OffenceOf<T>) -> Result<PenaltyId, Error<T>> {
+	pub fn record_offence(offence: OffenceOf<T>) -> Result<PenaltyId, Error<T>> {
 		let Offence { kind, offender, round, key, statements, reporter, base } = offence;
 		let index = (offender.clone(), round, kind);
 		ensure!(!OffenceIndex::<T>::contains_key(&index), Error::<T>::AlreadyReported);
@@ -67,6 +63,23 @@ impl<T: Config> Pallet<T> {
 		}
 		let statements = BoundedVec::truncate_from(statements);
 		let fraction = T::SlashRates::get().of(kind);
+		// A forfeited proposal bond comes into custody here, as the machines released it in
+		// this call: as much of it as the account can hold (all of it, unless its free balance
+		// was below the existential deposit before). The offence is recorded whatever it
+		// holds: the machines must not be stopped from condemning an object.
+		let base = match (kind, base) {
+			(OffenceKind::RedProposal, Some(bond)) => {
+				let holdable = <T::Currency as Inspect<_>>::reducible_balance(
+					&offender,
+					Preservation::Protect,
+					Fortitude::Force,
+				);
+				let take = bond.min(holdable);
+				let held = T::Currency::hold(&HoldReason::Forfeit.into(), &offender, take);
+				Some(if held.is_ok() { take } else { Zero::zero() })
+			}
+			(_, base) => base,
+		};
 		NextPenaltyId::<T>::put(next);
 		let now = frame_system::Pallet::<T>::block_number();
 		let apply_at = now.saturating_add(T::SlashDeferral::get());
@@ -122,7 +135,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Applies pending penalties whose deferral has passed, oldest first, within `remaining`
 	/// weight and `MaxPenaltiesPerBlock`.
-	pub(crate) fn apply_due_penalties(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+	pub fn apply_due_penalties(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
 		let per_penalty = T::WeightInfo::apply_penalty();
 		let fixed = T::DbWeight::get().reads_writes(2, 1);
 		let max = T::MaxPenaltiesPerBlock::get();
@@ -154,14 +167,14 @@ impl<T: Config> Pallet<T> {
 	/// go, so that neither grows with the chain; the events keep the history. Stops at the
 	/// first penalty not yet forgettable: penalties are recorded, and their rounds' roots
 	/// expire, roughly in order, so one waits about as long as the roots before it.
-	pub(crate) fn forget_settled_offences() -> Weight {
+	pub fn forget_settled_offences() -> Weight {
 		let db = T::DbWeight::get();
 		let per_penalty = db.reads_writes(1, 2);
 		let mut sweep = Sweep::bounded(db.reads_writes(3, 1), T::MaxPenaltiesPerBlock::get());
 		let (mut cursor, settled, expired) = (
 			PenaltyPruneCursor::<T>::get(),
 			PenaltyCursor::<T>::get(),
-			<Self as Accountability>::reports_closed_below(),
+			T::Machines::reports_closed_below(),
 		);
 		while cursor < settled && sweep.more() {
 			sweep.charge(per_penalty);
@@ -179,11 +192,11 @@ impl<T: Config> Pallet<T> {
 		sweep.used()
 	}
 
-	pub(crate) fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {
+	pub fn do_apply_penalty(id: PenaltyId, mut penalty: PenaltyOf<T>) {
 		let who = penalty.offender.clone();
 		let (reason, base) = match (penalty.kind, penalty.base) {
 			(OffenceKind::RedProposal, base) => {
-				(HoldReason::ProposalBond, base.unwrap_or_else(Zero::zero))
+				(HoldReason::Forfeit, base.unwrap_or_else(Zero::zero))
 			}
 			(_, Some(base)) => (HoldReason::Bond, base),
 			(_, None) => (
@@ -231,17 +244,12 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	pub(crate) fn do_cancel_penalty(id: PenaltyId) -> DispatchResult {
+	pub fn do_cancel_penalty(id: PenaltyId) -> DispatchResult {
 		let mut penalty = Penalties::<T>::get(id).ok_or(Error::<T>::UnknownPenalty)?;
 		ensure!(penalty.status == PenaltyStatus::Pending, Error::<T>::PenaltyNotPending);
 		let who = penalty.offender.clone();
 		if let (OffenceKind::RedProposal, Some(bond)) = (penalty.kind, penalty.base) {
-			T::Currency::release(
-				&HoldReason::ProposalBond.into(),
-				&who,
-				bond,
-				Precision::BestEffort,
-			)?;
+			T::Currency::release(&HoldReason::Forfeit.into(), &who, bond, Precision::BestEffort)?;
 		}
 		penalty.status = PenaltyStatus::Cancelled;
 		Penalties::<T>::insert(id, penalty);
@@ -265,7 +273,7 @@ impl<T: Config> Pallet<T> {
 	/// settled after its window has passed still counts once, dated at the window's start (a
 	/// round nobody closes, or pruning held up, must not let its silent seats off). Enough
 	/// misses in the window ban the agent.
-	pub(crate) fn record_miss(who: &T::AccountId, round: RoundId, due: BlockNumberFor<T>) {
+	pub fn record_miss(who: &T::AccountId, round: RoundId, due: BlockNumberFor<T>) {
 		let Some(mut agent) = Agents::<T>::get(who) else { return };
 		let now = frame_system::Pallet::<T>::block_number();
 		let window = T::MissWindow::get();
@@ -312,7 +320,7 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	pub(crate) fn do_rejoin(who: T::AccountId) -> DispatchResult {
+	pub fn do_rejoin(who: T::AccountId) -> DispatchResult {
 		let mut agent = Agents::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		match agent.status {

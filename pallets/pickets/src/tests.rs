@@ -1,0 +1,182 @@
+//! The registry on its own, through its calls and through the `Pickets` trait the machines use.
+//! (The machines pallet's tests run it under real machines: equivocations, greens on red
+//! objects, missed duties, drains.)
+
+use crate::{
+	mock::*,
+	pallet::*,
+	types::{AgentStatus, Offence, OffenceKind, PenaltyStatus, StoredSignature},
+};
+use consensus_machine_primitives::{
+	pickets::{Pickets as _, ReportError, SignError},
+	statement::{Body, Statement},
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use sp_core::Pair;
+
+fn bond_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::Bond.into(), &who)
+}
+
+fn forfeit_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::Forfeit.into(), &who)
+}
+
+/// Two different transitions `who`'s key signed for round `round`.
+fn equivocation(who: AccountId, round: u64) -> Offence<AccountId, Balance> {
+	let statement = |to| Statement {
+		genesis: Pickets::genesis_hash(),
+		machine: 0,
+		round,
+		instance: [0; 32],
+		level: 0,
+		body: Body::Transition { step: 0, from: [0; 32], output: [1; 32], to },
+	};
+	let signed = |s: Statement| -> (Statement, StoredSignature) {
+		let signature = pair(who).sign(&s.signing_payload());
+		(s, signature)
+	};
+	Offence::signed(
+		OffenceKind::Equivocation,
+		who,
+		round,
+		key(who),
+		vec![signed(statement([2; 32])), signed(statement([3; 32]))],
+	)
+}
+
+#[test]
+fn a_draw_seats_active_pickets_only_and_is_sound() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(Pickets::total_stake(), 4_000);
+		let drawn = Pickets::draw(&[7; 32], 40);
+		assert!(drawn.is_sound(40));
+		assert_eq!(drawn.seats.iter().map(|s| s.slots).sum::<u32>(), 40);
+		for seat in &drawn.seats {
+			assert_eq!(seat.key, key(seat.picket));
+		}
+		// One leaves: its slots fall on nobody, the others' seats are unchanged.
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(1)));
+		let after = Pickets::draw(&[7; 32], 40);
+		assert!(after.is_sound(40));
+		let without: Vec<_> = drawn.seats.iter().filter(|s| s.picket != 1).cloned().collect();
+		assert_eq!(after.seats, without);
+		// It still signs for seats it was drawn to before it left.
+		assert_eq!(Pickets::may_sign(&1), Ok(()));
+		assert_eq!(Pickets::may_sign(&77), Err(SignError::Unknown));
+	});
+}
+
+#[test]
+fn a_leaving_picket_withdraws_only_once_its_rounds_are_out_of_reach() {
+	ExtBuilder::default().build_and_execute(|| {
+		NEXT_ROUND.with(|n| n.set(5));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(2)));
+		assert!(matches!(
+			Agents::<Test>::get(2).unwrap().status,
+			AgentStatus::Unbonding { accountable: 5, .. }
+		));
+		run_to_block(1 + UNBONDING_DELAY);
+		// Rounds 0..5 may have seated it: their reports are not closed yet.
+		CLOSED_BELOW.with(|c| c.set(4));
+		assert_noop!(
+			Pickets::withdraw_unbonded(RuntimeOrigin::signed(2)),
+			Error::<Test>::StillAccountable
+		);
+		CLOSED_BELOW.with(|c| c.set(5));
+		assert_ok!(Pickets::withdraw_unbonded(RuntimeOrigin::signed(2)));
+		assert_eq!(bond_held(2), 0);
+		assert!(!Pickets::is_picket(&2));
+	});
+}
+
+#[test]
+fn an_overt_offence_suspends_the_picket_and_is_slashed_after_the_deferral() {
+	ExtBuilder::default().build_and_execute(|| {
+		let treasury = Balances::balance(&TREASURY);
+		assert_eq!(Pickets::report(equivocation(3, 0)), Ok(()));
+		assert!(Pickets::is_reported(&3, 0, OffenceKind::Equivocation));
+		assert_eq!(Pickets::may_sign(&3), Err(SignError::Suspended));
+		// Once per (offender, round, kind).
+		assert_eq!(Pickets::report(equivocation(3, 0)), Err(ReportError::AlreadyReported));
+		run_to_block(1 + SLASH_DEFERRAL);
+		assert_eq!(
+			Penalties::<Test>::get(0).unwrap().status,
+			PenaltyStatus::Applied { slashed: 500 }
+		);
+		assert_eq!(bond_held(3), 500);
+		assert_eq!(Balances::balance(&TREASURY), treasury + 500);
+	});
+}
+
+/// The machines release a red proposal's bond as they report it: the registry holds it until
+/// the penalty is applied (slashed whole) or cancelled (given back).
+#[test]
+fn a_red_proposal_takes_the_released_bond_into_custody() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (proposer, other) = (50, 51);
+		let red =
+			|who| Offence { base: Some(200), ..Offence::new(OffenceKind::RedProposal, who, 7) };
+		assert_eq!(Pickets::report(red(proposer)), Ok(()));
+		assert_eq!(Pickets::report(red(other)), Ok(()));
+		assert_eq!((forfeit_held(proposer), forfeit_held(other)), (200, 200));
+		// A proposer is no picket: nothing to suspend.
+		assert!(!Pickets::is_picket(&proposer));
+		assert_ok!(Pickets::cancel_penalty(RuntimeOrigin::root(), 1));
+		assert_eq!(forfeit_held(other), 0);
+		assert_eq!(Balances::balance(&other), 10_000);
+		let treasury = Balances::balance(&TREASURY);
+		run_to_block(1 + SLASH_DEFERRAL);
+		assert_eq!(forfeit_held(proposer), 0);
+		assert_eq!(Balances::balance(&proposer), 10_000 - 200);
+		assert_eq!(Balances::balance(&TREASURY), treasury + 200);
+	});
+}
+
+#[test]
+fn missed_duties_ban_a_picket_and_a_second_ban_is_an_offence() {
+	ExtBuilder::default().build_and_execute(|| {
+		for round in 0..3 {
+			Pickets::note_miss(&4, round, System::block_number());
+		}
+		let AgentStatus::Banned { until } = Agents::<Test>::get(4).unwrap().status else {
+			panic!("banned after three misses");
+		};
+		assert_noop!(Pickets::rejoin(RuntimeOrigin::signed(4)), Error::<Test>::NotBanned);
+		run_to_block(until);
+		assert_ok!(Pickets::rejoin(RuntimeOrigin::signed(4)));
+		for round in 3..6 {
+			Pickets::note_miss(&4, round, System::block_number());
+		}
+		assert!(Pickets::is_reported(&4, 5, OffenceKind::NonParticipation));
+	});
+}
+
+#[test]
+fn register_needs_the_keys_proof_of_possession_for_the_account() {
+	ExtBuilder::default().build_and_execute(|| {
+		let register = |proof| Pickets::register(RuntimeOrigin::signed(20), key(20), 500, proof);
+		// Signed by another key, or for another account: refused, and nothing held.
+		assert_noop!(register(proof(21, 20)), Error::<Test>::BadProofOfPossession);
+		assert_noop!(register(proof(20, 21)), Error::<Test>::BadProofOfPossession);
+		assert_ok!(register(proof(20, 20)));
+		assert_eq!(bond_held(20), 500);
+		assert!(Pickets::is_picket(&20));
+		// Its stake counts in draws from the next snapshot on.
+		assert_eq!(Pickets::total_stake(), 4_000);
+		run_to_block(SNAPSHOT_PERIOD);
+		assert_eq!(Pickets::total_stake(), 4_500);
+	});
+}
+
+#[test]
+fn with_no_stake_a_draw_seats_nobody() {
+	ExtBuilder::default().agents(vec![]).build_and_execute(|| {
+		assert_eq!(Pickets::total_stake(), 0);
+		let drawn = Pickets::draw(&[7; 32], 10);
+		assert!(drawn.seats.is_empty() && drawn.total == 0);
+	});
+}

@@ -180,3 +180,27 @@ fn with_no_stake_a_draw_seats_nobody() {
 		assert!(drawn.seats.is_empty() && drawn.total == 0);
 	});
 }
+
+/// A proposer that locks its whole balance before its red cannot keep the registry from the
+/// released bond: were the report to fail on the lock, the red would be reverted and the object
+/// could never be condemned; were it to take nothing, the proposer would keep its bond.
+#[test]
+fn a_lock_on_the_proposers_balance_does_not_keep_the_bond_from_the_registry() {
+	use frame_support::traits::{LockableCurrency, WithdrawReasons};
+	ExtBuilder::default().build_and_execute(|| {
+		let proposer = 50;
+		// The machines released the bond into the free balance just before the report.
+		Balances::set_lock(*b"proposer", &proposer, 10_000, WithdrawReasons::all());
+		let red =
+			Offence { base: Some(200), ..Offence::new(OffenceKind::RedProposal, proposer, 7) };
+		assert_eq!(Pickets::report(red), Ok(()));
+		assert_eq!(forfeit_held(proposer), 200);
+		assert_eq!(Penalties::<Test>::get(0).unwrap().base, Some(200));
+		run_to_block(1 + SLASH_DEFERRAL);
+		assert_eq!(
+			Penalties::<Test>::get(0).unwrap().status,
+			PenaltyStatus::Applied { slashed: 200 }
+		);
+		assert_eq!(Balances::total_balance(&proposer), 10_000 - 200);
+	});
+}

@@ -15,7 +15,8 @@
 //! - [`certificate`]: checking a statement's signatures against a committee snapshot, generic
 //!   over the signature scheme.
 //! - [`membership`]: committee roots that outlive committees, and proofs of a seat against one.
-//! - [`selection`]: stake-weighted draws with replacement over a Fenwick tree.
+//! - [`selection`]: stake-weighted draws with replacement over a paged sum tree (fan-out 16);
+//!   [`fenwick`], the binary tree it replaced, kept for migrating from it.
 //! - [`light`]: the traffic light (green, amber, red) and checkable red evidence.
 //! - [`pickets`]: what the machines need from whoever supplies their pickets: snapshots, draws,
 //!   who may sign, and where offences and missed duties go ([`pickets::Pickets`]).
@@ -29,6 +30,7 @@
 extern crate alloc;
 
 pub mod certificate;
+pub mod fenwick;
 pub mod handover;
 pub mod light;
 pub mod membership;

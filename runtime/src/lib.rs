@@ -136,7 +136,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	impl_name: alloc::borrow::Cow::Borrowed("consensus-machine"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -177,6 +177,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
 	pallet_consensus_machine::migrations::v7::MigrateV6ToV7<Runtime>,
 	pallet_consensus_machine::migrations::v8::MigrateV7ToV8<Runtime>,
+	pallet_pickets::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

@@ -150,29 +150,18 @@ fn next_snapshot<T: BenchConfig>() {
 }
 
 /// A full population for a draw of `slots` from `seed`: every index below `MaxAgents` holds
-/// equal stake in the current snapshot (the stake tree's nodes written directly; registering
+/// equal stake in the current snapshot (the stake tree's pages written directly; registering
 /// 100,000 agents would take the benchmark minutes), and each index the draw finds names one of
 /// the first `named` benchmark agents (registered). The draw then reads as many distinct tree
-/// nodes, and as many agents, as the runtime's limits allow.
+/// pages, and as many agents, as the runtime's limits allow.
 fn full_population<T: BenchConfig>(
 	seed: &Hash,
 	slots: u32,
 	named: u32,
 ) -> Result<(), BenchmarkError> {
-	Registry::<T>::ensure_tree_capacity();
-	let capacity = pallet_pickets::StakeTreeCapacity::<T>::get();
-	let population = max_agents::<T>().min(capacity);
+	let population = max_agents::<T>();
 	let stake: u128 = min_bond::<T>().saturated_into::<u128>().max(1);
-	for i in 1..=capacity {
-		// Node `i` sums the indices `(i - lowbit(i), i]`, those below the population held.
-		let covered = i.min(population).saturating_sub(i - (i & i.wrapping_neg()));
-		if covered > 0 {
-			pallet_pickets::StakeNodes::<T>::insert(i, stake.saturating_mul(covered.into()));
-		} else {
-			pallet_pickets::StakeNodes::<T>::remove(i);
-		}
-	}
-	let _ = pallet_pickets::FrozenNodes::<T>::clear(u32::MAX, None);
+	Registry::<T>::set_equal_stakes(population, stake);
 	let tree = pallet_pickets::bonds::SnapshotTree::<T>::current();
 	assert_eq!(tree.total(), stake.saturating_mul(population.into()), "the full population");
 	let drawn = consensus_machine_primitives::selection::draw(&tree, seed, slots, tree.total())

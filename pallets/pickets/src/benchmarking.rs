@@ -1,10 +1,10 @@
 //! Benchmarks of `pallet-pickets` (frame-benchmarking v2), one per [`WeightInfo`] function,
 //! each on its worst case: every stake change in a snapshot period that has not written the
-//! tree yet (each node it touches is frozen first), a rejoin that settles its old exit first, a
+//! tree yet (each page it touches keeps its snapshot sums first), a rejoin that settles its old exit first, a
 //! penalty whose slash moves its offender's stake. Keys are generated in the benchmark's
 //! keystore and sign for real.
 //!
-//! The stake tree's depth, and so the reads of a stake change, follows `MaxAgents` (the tree's
+//! The stake tree's height, and so the reads of a stake change, follows `MaxAgents` (the tree's
 //! capacity), not the population: benchmarks run on the runtime's own `MaxAgents`.
 //!
 //! [`WeightInfo`]: crate::weights::WeightInfo

@@ -5,14 +5,15 @@
 //!
 //! Draws do not read the live tree: they read the snapshot of the current snapshot period
 //! (`SnapshotPeriod` blocks), the tree as it stood when the period began ([`SnapshotTree`]).
-//! Nothing is copied at the boundary: the first write to a tree node in a period keeps the
-//! node's old value tagged with the period ([`FrozenNodes`]), and a snapshot read takes the
-//! tagged value when its tag is the current period, else the live one. So a stake change costs
-//! one extra read and write per node it touches, and the boundary costs nothing. A draw's slots
-//! descend the tree together ([`selection::find_all`]), each node read once: 1,000 slots over
-//! 100,000 equal stakes read 6,750 distinct nodes (two storage reads each, the frozen value
-//! and the live one) where one slot at a time would read 18,000 (a tree of capacity 2¹⁷),
-//! plus two reads per distinct seat (its agent and the agent's record).
+//! Nothing is copied at the boundary: each page of the paged stake tree ([`selection`],
+//! [`StakePages`]) is one storage value holding its live sums and, beside them, the sums it had
+//! when the period of its last write began ([`StakePage`]). The first write to a page in a
+//! period keeps the old sums; a snapshot read takes them when the page's period is the current
+//! one, else the live sums. So a stake change reads and writes one value per level (5 for up
+//! to 1,048,576 agents) and the boundary costs nothing. A draw's slots descend the tree
+//! together ([`selection::find_all`]), each page read once: 1,000 slots over 100,000 equal
+//! stakes read about 1,300 pages, plus two reads per distinct seat (its agent and the agent's
+//! record).
 //!
 //! Additions (registering, bonding more) therefore count only from the next period. Removals
 //! count at once where it matters: a drawn index whose agent is no longer active (unbonding,
@@ -30,10 +31,12 @@ use crate::{
 	crypto::{Public, Signature},
 	pallet::*,
 	sweep::Sweep,
-	types::{AgentInfo, AgentStatus},
+	types::{AgentInfo, AgentStatus, StakePage},
 };
 use consensus_machine_primitives::{
-	pickets::Accountability, selection, statement::possession_payload,
+	pickets::Accountability,
+	selection::{self, Page},
+	statement::possession_payload,
 };
 use core::marker::PhantomData;
 use frame_support::{
@@ -44,54 +47,57 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{One, Saturating, UniqueSaturatedInto, Zero};
 
-/// The largest stake-tree capacity (`MaxAgents` may not exceed it).
-pub const MAX_TREE_CAPACITY: u32 = 1 << 31;
-
-/// The live stake tree in storage ([`StakeNodes`], [`StakeTreeCapacity`]), for [`selection`]:
-/// what bonds change. Its first write to a node in a snapshot period keeps the node's old value
-/// in [`FrozenNodes`], so the period's snapshot ([`SnapshotTree`]) stays readable.
+/// The live stake tree in storage ([`StakePages`], [`StakeTreeHeight`]), for [`selection`]:
+/// what bonds change. Its first write to a page in a snapshot period keeps the page's old sums
+/// beside the new ones, so the period's snapshot ([`SnapshotTree`]) stays readable.
 pub struct StorageTree<T> {
-	capacity: u32,
+	height: u32,
 	period: u32,
 	_config: PhantomData<T>,
 }
 
 impl<T: Config> StorageTree<T> {
-	/// The tree as stored; call [`Pallet::ensure_tree_capacity`] first to make room for every
+	/// The tree as stored; call [`Pallet::ensure_tree_height`] first to make room for every
 	/// index below `MaxAgents`.
 	// It reads storage: no `Default`.
 	#[allow(clippy::new_without_default)]
 	pub fn new() -> Self {
 		Self {
-			capacity: StakeTreeCapacity::<T>::get(),
+			height: StakeTreeHeight::<T>::get().into(),
 			period: Pallet::<T>::current_period(),
 			_config: PhantomData,
 		}
 	}
 }
 
+/// The storage key of page `index` of level `level` (levels stay below `MAX_HEIGHT`).
+fn page_key(level: u32, index: u32) -> (u8, u32) {
+	(level.min(selection::MAX_HEIGHT) as u8, index)
+}
+
 impl<T: Config> selection::StakeTree for StorageTree<T> {
-	fn capacity(&self) -> u32 {
-		self.capacity
+	fn height(&self) -> u32 {
+		self.height
 	}
-	fn node(&self, i: u32) -> u128 {
-		StakeNodes::<T>::get(i)
+	fn page(&self, level: u32, index: u32) -> Page {
+		StakePages::<T>::get(page_key(level, index)).map(|p| p.live).unwrap_or_default()
 	}
-	fn set_node(&mut self, i: u32, value: u128) {
-		Pallet::<T>::freeze_node(self.period, i);
-		if value == 0 {
-			StakeNodes::<T>::remove(i);
+	fn set_page(&mut self, level: u32, index: u32, page: Page) {
+		let key = page_key(level, index);
+		let mut stored = StakePages::<T>::get(key).unwrap_or_default();
+		stored.write(self.period, page);
+		if stored.is_empty() {
+			StakePages::<T>::remove(key);
 		} else {
-			StakeNodes::<T>::insert(i, value);
+			StakePages::<T>::insert(key, stored);
 		}
 	}
 }
 
 /// The stake tree as it stood when its snapshot period began: what draws in that period use.
-/// Reading a node costs one read more than the live tree's when the node changed during the
-/// period. It cannot be written.
+/// Reading a page costs what reading the live tree's does. It cannot be written.
 pub struct SnapshotTree<T> {
-	capacity: u32,
+	height: u32,
 	period: u32,
 	_config: PhantomData<T>,
 }
@@ -100,7 +106,7 @@ impl<T: Config> SnapshotTree<T> {
 	/// The current period's snapshot.
 	pub fn current() -> Self {
 		Self {
-			capacity: StakeTreeCapacity::<T>::get(),
+			height: StakeTreeHeight::<T>::get().into(),
 			period: Pallet::<T>::current_period(),
 			_config: PhantomData,
 		}
@@ -111,27 +117,22 @@ impl<T: Config> SnapshotTree<T> {
 		self.period
 	}
 
-	/// The snapshot's total stake: a Fenwick tree of power-of-two capacity keeps it in its
-	/// last node.
+	/// The snapshot's total stake: the sum of its top page.
 	pub fn total(&self) -> u128 {
-		if self.capacity == 0 {
-			return 0;
-		}
-		selection::StakeTree::node(self, self.capacity)
+		selection::total(self)
 	}
 }
 
 impl<T: Config> selection::StakeTree for SnapshotTree<T> {
-	fn capacity(&self) -> u32 {
-		self.capacity
+	fn height(&self) -> u32 {
+		self.height
 	}
-	fn node(&self, i: u32) -> u128 {
-		match FrozenNodes::<T>::get(i) {
-			Some((period, value)) if period == self.period => value,
-			_ => StakeNodes::<T>::get(i),
-		}
+	fn page(&self, level: u32, index: u32) -> Page {
+		StakePages::<T>::get(page_key(level, index))
+			.map(|p| p.snapshot(self.period))
+			.unwrap_or_default()
 	}
-	fn set_node(&mut self, _i: u32, _value: u128) {
+	fn set_page(&mut self, _level: u32, _index: u32, _page: Page) {
 		frame_support::defensive!("a stake snapshot is read-only");
 	}
 }
@@ -154,14 +155,6 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let period = T::SnapshotPeriod::get().max(One::one());
 		now.saturating_sub(now % period)
-	}
-
-	/// Keeps node `i`'s value for snapshot period `period`'s snapshot before its first change in
-	/// the period.
-	pub fn freeze_node(period: u32, i: u32) {
-		if FrozenNodes::<T>::get(i).map(|(e, _)| e) != Some(period) {
-			FrozenNodes::<T>::insert(i, (period, StakeNodes::<T>::get(i)));
-		}
 	}
 
 	/// A bond's weight in the draw.
@@ -190,49 +183,69 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::StakeOverflow)
 	}
 
-	/// The stake tree's capacity: the smallest power of two that holds `MaxAgents` indices.
-	fn wanted_tree_capacity() -> u32 {
-		T::MaxAgents::get().checked_next_power_of_two().unwrap_or(MAX_TREE_CAPACITY)
+	/// The stake tree's height: the lowest whose capacity holds `MaxAgents` indices.
+	pub fn wanted_tree_height() -> u32 {
+		selection::height_for(T::MaxAgents::get())
 	}
 
 	/// Grows the stake tree to hold every index below `MaxAgents` (after a runtime upgrade
-	/// raised it), by doubling its power-of-two capacity. Doubling a Fenwick tree of capacity
-	/// `c` whose agents all lie below `c` adds one non-empty node: node `2c`, which covers
-	/// every index, holds the total stake; the nodes between cover only empty indices. So a
-	/// doubling is one write, and draws stay what the stakes say. Returns the writes made.
-	pub fn ensure_tree_capacity() -> u32 {
-		let wanted = Self::wanted_tree_capacity();
-		let mut capacity = StakeTreeCapacity::<T>::get();
-		if capacity >= wanted {
+	/// raised it), one level at a time: the new top page's first entry covers the whole old
+	/// tree, live and snapshot alike, so a level is one write and draws stay what the stakes
+	/// say. Returns the writes made.
+	pub fn ensure_tree_height() -> u32 {
+		let wanted = Self::wanted_tree_height();
+		let mut height: u32 = StakeTreeHeight::<T>::get().into();
+		if height >= wanted {
 			return 0;
 		}
 		let mut writes = 1;
-		if capacity == 0 {
-			// No stake ever entered the tree.
-			StakeTreeCapacity::<T>::put(wanted);
-			return writes;
-		}
-		let total = TotalStake::<T>::get();
-		// The snapshot's new top node holds the snapshot's total, as the live one the live
-		// total.
-		let snapshot = SnapshotTree::<T>::current();
-		let (period, frozen_total) = (snapshot.period(), snapshot.total());
-		while capacity < wanted {
-			capacity = capacity.saturating_mul(2);
-			if total > 0 || frozen_total > 0 {
-				StakeNodes::<T>::insert(capacity, total);
-				FrozenNodes::<T>::insert(capacity, (period, frozen_total));
-				writes += 2;
+		let (live, snapshot) = (StorageTree::<T>::new(), SnapshotTree::<T>::current());
+		let (total, frozen_total) = (selection::total(&live), snapshot.total());
+		// A tree of height 0 holds no stake: its taller self starts empty.
+		if height > 0 && (total > 0 || frozen_total > 0) {
+			while height < wanted {
+				let mut top = StakePage::default();
+				top.live = selection::grown_top(total);
+				top.frozen = selection::grown_top(frozen_total);
+				top.period = snapshot.period();
+				StakePages::<T>::insert(page_key(height, 0), top);
+				height += 1;
+				writes += 1;
 			}
 		}
-		StakeTreeCapacity::<T>::put(capacity);
+		StakeTreeHeight::<T>::put(wanted.min(selection::MAX_HEIGHT) as u8);
 		writes
+	}
+
+	/// Sets the whole stake tree, live and snapshot alike, to `population` equal stakes at
+	/// indices `0..population` (a worst case for benchmarks), writing its pages directly
+	/// rather than adding stakes one by one. Names no agents and leaves `TotalStake` alone.
+	pub fn set_equal_stakes(population: u32, stake: u128) {
+		let _ = StakePages::<T>::clear(u32::MAX, None);
+		let height = Self::wanted_tree_height();
+		StakeTreeHeight::<T>::put(height as u8);
+		let period = Self::current_period();
+		for level in 0..height {
+			// Each entry of a level-`level` page covers `16^level` indices.
+			let span = selection::capacity_of(level).max(1);
+			let per_page = span.saturating_mul(selection::FANOUT);
+			for at in 0..population.div_ceil(per_page) {
+				let mut page = Page::default();
+				for (entry, sum) in page.iter_mut().enumerate() {
+					let first = at * per_page + entry as u32 * span;
+					let covered = population.saturating_sub(first).min(span);
+					*sum = stake.saturating_mul(covered.into());
+				}
+				let stored = StakePage { live: page, frozen: page, period };
+				StakePages::<T>::insert(page_key(level, at), stored);
+			}
+		}
 	}
 
 	/// Adds `bond` at `index` to the draw; the caller checked [`Self::ensure_stake_fits`]
 	/// (no tree node exceeds the total, so none overflows either).
 	pub fn enter_draw(index: u32, bond: BalanceOf<T>) {
-		Self::ensure_tree_capacity();
+		Self::ensure_tree_height();
 		let weight = Self::stake_weight(bond);
 		if !selection::add(&mut StorageTree::<T>::new(), index, weight) {
 			frame_support::defensive!("a stake that fits the total fits every tree node");

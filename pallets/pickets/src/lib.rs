@@ -8,6 +8,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 pub mod bonds;
+pub mod migrations;
 pub mod penalties;
 mod supply;
 #[cfg(any(feature = "try-runtime", test))]
@@ -71,7 +72,7 @@ pub mod pallet {
 	pub type GenesisAgentOf<T> = GenesisAgent<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 
 	/// The storage layout's version.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -194,26 +195,22 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextIndex<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// The stake tree: Fenwick-tree nodes (1-based) over the active agents' stakes, so that a
-	/// stake-weighted draw and a stake change each cost `O(log MaxAgents)` reads.
+	/// The stake tree: the pages of a sum tree of fan-out 16 over the active agents' stakes
+	/// ([`consensus_machine_primitives::selection`]) by `(level, index)`, each with the sums
+	/// the current snapshot period began with (see [`crate::bonds::SnapshotTree`]). A stake
+	/// change reads and writes one page per level; a draw reads each page it passes once. A
+	/// page that holds nothing has no entry.
 	#[pallet::storage]
-	pub type StakeNodes<T: Config> = StorageMap<_, Twox64Concat, u32, u128, ValueQuery>;
+	pub type StakePages<T: Config> = StorageMap<_, Twox64Concat, (u8, u32), StakePage>;
 
-	/// The stake tree's capacity: a power of two, at least `MaxAgents` once any stake entered
-	/// (grown by doubling when a runtime upgrade raises `MaxAgents`).
+	/// The stake tree's height: it holds `16^height` indices, at least `MaxAgents` once any
+	/// stake entered (grown by a level at a time when a runtime upgrade raises `MaxAgents`).
 	#[pallet::storage]
-	pub type StakeTreeCapacity<T: Config> = StorageValue<_, u32, ValueQuery>;
+	pub type StakeTreeHeight<T: Config> = StorageValue<_, u8, ValueQuery>;
 
 	/// Total stake of the active agents: what a draw's uniform target ranges over.
 	#[pallet::storage]
 	pub type TotalStake<T: Config> = StorageValue<_, u128, ValueQuery>;
-
-	/// The value each stake-tree node had when a snapshot period began, for the nodes written
-	/// during that period: `(period, value)`. A node without an entry for the current period is
-	/// unchanged since it began, so the snapshot costs nothing at its boundary and one extra
-	/// write per node a stake change touches (see [`crate::bonds::SnapshotTree`]).
-	#[pallet::storage]
-	pub type FrozenNodes<T: Config> = StorageMap<_, Twox64Concat, u32, (u32, u128)>;
 
 	/// Stake still in the stake tree of agents suspended or banned by a call that did so to
 	/// many at once (a red overturning every green, a certificate proving many equivocations,
@@ -307,7 +304,10 @@ pub mod pallet {
 					.expect("genesis agents must be valid");
 			}
 			// Genesis is the first snapshot: its agents are drawn from the first block on.
-			let _ = FrozenNodes::<T>::clear(u32::MAX, None);
+			StakePages::<T>::translate(|_, mut page: StakePage| {
+				page.frozen = page.live;
+				Some(page)
+			});
 		}
 	}
 
@@ -395,7 +395,7 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_runtime_upgrade() -> Weight {
 			// A new `MaxAgents` takes effect in the stake tree at once.
-			let writes = Self::ensure_tree_capacity();
+			let writes = Self::ensure_tree_height();
 			T::DbWeight::get().reads_writes(3, writes.into())
 		}
 
@@ -415,7 +415,10 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxAgents::get() > 0, "MaxAgents must be positive");
 			assert!(
-				T::MaxAgents::get() <= crate::bonds::MAX_TREE_CAPACITY,
+				T::MaxAgents::get()
+					<= consensus_machine_primitives::selection::capacity_of(
+						consensus_machine_primitives::selection::MAX_HEIGHT
+					),
 				"MaxAgents is above the stake tree's largest capacity"
 			);
 			assert!(T::MaxExitsPerBlock::get() > 0, "MaxExitsPerBlock must be positive");

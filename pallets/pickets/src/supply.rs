@@ -34,7 +34,7 @@ impl<T: Config> Pickets<T::AccountId> for Pallet<T> {
 	/// Each slot's index is found in the snapshot's tree and named by the snapshot's agent at
 	/// that index; a slot whose agent is no longer active (or gone) is in no seat.
 	fn draw(seed: &Hash, slots: u32) -> Drawn<T::AccountId, Public> {
-		Self::ensure_tree_capacity();
+		Self::ensure_tree_height();
 		let snapshot = SnapshotTree::<T>::current();
 		let total = snapshot.total();
 		// No stake in the snapshot: every seat is empty.

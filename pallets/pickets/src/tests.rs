@@ -204,3 +204,93 @@ fn a_lock_on_the_proposers_balance_does_not_keep_the_bond_from_the_registry() {
 		assert_eq!(Balances::total_balance(&proposer), 10_000 - 200);
 	});
 }
+
+/// The version-1 stake tree (a Fenwick tree, snapshot values in a second map) becomes the paged
+/// tree with every index's live stake and snapshot stake as they were, so a draw in the period
+/// of the upgrade seats exactly whom the old tree would have seated.
+#[test]
+fn the_fenwick_tree_migrates_to_pages_keeping_the_snapshot_and_the_draws() {
+	use crate::migrations::v2::{v1, MigrateV1ToV2};
+	use consensus_machine_primitives::{fenwick, selection};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+	let genesis = [(1, 1_000), (2, 3_000), (3, 500), (4, 2_000), (5, 1_500)];
+	ExtBuilder::default().agents(genesis.to_vec()).build_and_execute(|| {
+		run_to_block(2);
+		// Stake moves within the period: the live tree differs from the snapshot.
+		assert_ok!(Pickets::bond_extra(RuntimeOrigin::signed(2), 4_000));
+		assert_ok!(Pickets::register(RuntimeOrigin::signed(9), key(9), 2_500, proof(9, 9)));
+		assert_ok!(Pickets::unbond(RuntimeOrigin::signed(4)));
+		let live = [1_000, 7_000, 500, 0, 1_500, 2_500];
+		let snapshot = [1_000, 3_000, 500, 2_000, 1_500, 0];
+		let draw_before = Pickets::draw(&[5; 32], 60);
+		// What the Fenwick tree draws from the snapshot, inactive agent 4 left out.
+		let fenwick_tree = fenwick::MemoryTree::from_stakes(&snapshot);
+		let fenwick_seats: Vec<(AccountId, u32)> = selection::group(
+			&fenwick::draw(&fenwick_tree, &[5; 32], 60, snapshot.iter().sum()).unwrap(),
+		)
+		.into_iter()
+		.filter(|(index, _)| *index != 3)
+		.map(|(index, slots)| (AgentAt::<Test>::get(index).unwrap(), slots))
+		.collect();
+		let seats = |drawn: &consensus_machine_primitives::pickets::Drawn<AccountId, _>| {
+			drawn.seats.iter().map(|s| (s.picket, s.slots)).collect::<Vec<_>>()
+		};
+		assert_eq!(seats(&draw_before), fenwick_seats);
+
+		// The same stakes in the version-1 layout, as that code kept them: the live Fenwick
+		// tree, and the snapshot's value of every node that changed in this period.
+		let capacity = 32u32;
+		let period = Pickets::current_period();
+		let _ = StakePages::<Test>::clear(u32::MAX, None);
+		StakeTreeHeight::<Test>::kill();
+		// Node `i` (1-based) sums the stakes at 0-based indices `i - lowbit(i) .. i`.
+		let node = |stakes: &[u128], i: u32| -> u128 {
+			let low = (i - (i & i.wrapping_neg())) as usize;
+			stakes.iter().take(i as usize).skip(low).sum()
+		};
+		for i in 1..=capacity {
+			let (l, s) = (node(&live, i), node(&snapshot, i));
+			if l > 0 {
+				v1::StakeNodes::<Test>::insert(i, l);
+			}
+			if l != s {
+				v1::FrozenNodes::<Test>::insert(i, (period, s));
+			}
+		}
+		v1::StakeTreeCapacity::<Test>::put(capacity);
+		// A node tagged with an earlier period is not this period's snapshot.
+		v1::FrozenNodes::<Test>::insert(capacity, (period.wrapping_sub(1), 1));
+		StorageVersion::new(1).put::<Pickets>();
+		let stakes: Vec<_> = v1::stakes::<Test>().collect();
+		assert_eq!(stakes.len(), 6);
+		for (i, l, s) in stakes {
+			assert_eq!((l, s), (live[i as usize], snapshot[i as usize]), "index {i} before");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		let state = MigrateV1ToV2::<Test>::pre_upgrade().unwrap();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		MigrateV1ToV2::<Test>::post_upgrade(state).unwrap();
+		assert_eq!(Pickets::on_chain_storage_version(), StorageVersion::new(2));
+		assert_eq!(v1::StakeNodes::<Test>::iter().count(), 0);
+		assert_eq!(v1::FrozenNodes::<Test>::iter().count(), 0);
+		assert!(!v1::StakeTreeCapacity::<Test>::exists());
+		let (tree, snap) = (
+			crate::bonds::StorageTree::<Test>::new(),
+			crate::bonds::SnapshotTree::<Test>::current(),
+		);
+		for i in 0..6u32 {
+			assert_eq!(selection::stake_of(&tree, i), live[i as usize], "live stake {i}");
+			assert_eq!(selection::stake_of(&snap, i), snapshot[i as usize], "snapshot stake {i}");
+		}
+		assert_eq!(Pickets::draw(&[5; 32], 60), draw_before);
+		// Pages, not nodes: two levels for 32 indices, one page each.
+		assert_eq!(StakeTreeHeight::<Test>::get(), 2);
+		assert_eq!(StakePages::<Test>::iter().count(), 2);
+		// Run again, it changes nothing.
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Pickets::draw(&[5; 32], 60), draw_before);
+	});
+}

@@ -6,7 +6,10 @@ use crate::{
 	types::{AgentStatus, OffenceKind, PenaltyStatus},
 };
 use alloc::collections::{BTreeMap, BTreeSet};
-use consensus_machine_primitives::{pickets::Accountability, selection};
+use consensus_machine_primitives::{
+	pickets::Accountability,
+	selection::{self, Page, StakeTree},
+};
 use frame_support::traits::{fungible::InspectHold, GetStorageVersion};
 use sp_runtime::RuntimeAppPublic;
 use sp_runtime::{traits::Zero, TryRuntimeError};
@@ -71,13 +74,33 @@ impl<T: Config> Pallet<T> {
 			ensure_that(AgentAt::<T>::contains_key(index), "a pending exit without an agent")?;
 			ensure_that(queued.contains(&index), "a pending exit not queued")?;
 		}
-		let capacity = StakeTreeCapacity::<T>::get();
-		ensure_that(capacity.is_power_of_two() || capacity == 0, "a power-of-two tree")?;
-		let last = capacity.saturating_sub(1);
-		ensure_that(selection::prefix(&tree, last) == active_total + pending_total, "tree total")?;
-		// The current snapshot is a consistent tree too: its nodes sum to its total.
+		let height = u32::from(StakeTreeHeight::<T>::get());
+		ensure_that(height <= selection::MAX_HEIGHT, "a stake tree taller than the tallest")?;
+		ensure_that(
+			height == 0 || height >= Self::wanted_tree_height(),
+			"a stake tree too low for MaxAgents",
+		)?;
+		ensure_that(selection::total(&tree) == active_total + pending_total, "tree total")?;
+		// Every entry above the leaves is the sum of the page below it, live and in the
+		// current snapshot; no page lies outside the tree.
 		let snapshot = crate::bonds::SnapshotTree::<T>::current();
-		ensure_that(selection::prefix(&snapshot, last) == snapshot.total(), "snapshot total")?;
+		for ((level, at), _) in StakePages::<T>::iter() {
+			let level = u32::from(level);
+			ensure_that(level < height, "a stake page above the tree's top")?;
+			let pages = selection::capacity_of(height - level) / selection::FANOUT;
+			ensure_that(at < pages, "a stake page beyond its level")?;
+			if level == 0 {
+				continue;
+			}
+			for (entry, (live, frozen)) in
+				tree.page(level, at).into_iter().zip(snapshot.page(level, at)).enumerate()
+			{
+				let child = at * selection::FANOUT + entry as u32;
+				let sum = |page: Page| page.iter().fold(0u128, |s, v| s.saturating_add(*v));
+				ensure_that(live == sum(tree.page(level - 1, child)), "a live sum")?;
+				ensure_that(frozen == sum(snapshot.page(level - 1, child)), "a snapshot sum")?;
+			}
+		}
 		ensure_that(
 			KeyOwner::<T>::iter().count() == Agents::<T>::iter().count(),
 			"a key without an agent",

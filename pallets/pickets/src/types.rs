@@ -2,7 +2,10 @@
 
 use crate::crypto::Public;
 use codec::{Decode, Encode, MaxEncodedLen};
-use consensus_machine_primitives::statement::{RoundId, Statement};
+use consensus_machine_primitives::{
+	selection::Page,
+	statement::{RoundId, Statement},
+};
 use frame_support::{pallet_prelude::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
 use sp_runtime::Perbill;
@@ -144,4 +147,41 @@ pub struct GenesisAgent<AccountId, Balance> {
 	pub key: Public,
 	/// Its bond (at least `MinBond`).
 	pub bond: Balance,
+}
+
+/// One page of the stake tree as stored: its live sums, and the sums it had when snapshot
+/// period `period` began, kept by the page's first write in that period.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct StakePage {
+	/// The sums now.
+	pub live: Page,
+	/// The sums when period `period` began: the period's snapshot of this page.
+	pub frozen: Page,
+	/// The snapshot period `frozen` belongs to.
+	pub period: u32,
+}
+
+impl StakePage {
+	/// The page in period `period`'s snapshot.
+	pub fn snapshot(&self, period: u32) -> Page {
+		if self.period == period {
+			self.frozen
+		} else {
+			self.live
+		}
+	}
+
+	/// Sets the live sums in period `period`, first keeping the sums the period began with.
+	pub fn write(&mut self, period: u32, live: Page) {
+		if self.period != period {
+			self.frozen = self.live;
+			self.period = period;
+		}
+		self.live = live;
+	}
+
+	/// Whether the page holds nothing, live or in its period's snapshot.
+	pub fn is_empty(&self) -> bool {
+		self.live.iter().chain(&self.frozen).all(|v| *v == 0)
+	}
 }

@@ -154,7 +154,7 @@ impl pallet_pickets::Config for Runtime {
 	// A leaving picket's bond is held while the machines can still take a report against it.
 	type Machines = ConsensusMachine;
 	type MinBond = ConstU128<{ 100 * UNIT }>;
-	// Production scale: a population of 100,000 agents (a stake tree of 2^17 leaves).
+	// Production scale: a population of 100,000 agents (a stake tree of height 5: 16^5 leaves).
 	type MaxAgents = ConstU32<100_000>;
 	// A new stake snapshot every five minutes: bonds count in draws from the next one on. A
 	// production chain would take its staking era.

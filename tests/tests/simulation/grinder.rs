@@ -28,9 +28,9 @@ pub(crate) fn seed_from(subject: &[u8], output: &[u8; 32]) -> Hash {
 }
 
 /// The stake snapshot draws use in the current snapshot period, read from storage as anyone
-/// can: a tree node as it stood when the period began (kept in `FrozenNodes` once changed).
+/// can: a tree page as it stood when the period began (kept beside its live sums once changed).
 pub(crate) struct Snapshot {
-	pub(crate) capacity: u32,
+	pub(crate) height: u32,
 	pub(crate) period: u32,
 }
 
@@ -38,29 +38,25 @@ impl Snapshot {
 	pub(crate) fn current() -> Self {
 		let period: u32 = <Runtime as pallet_pickets::Config>::SnapshotPeriod::get();
 		Self {
-			capacity: pallet_pickets::StakeTreeCapacity::<Runtime>::get(),
+			height: pallet_pickets::StakeTreeHeight::<Runtime>::get().into(),
 			period: System::block_number() / period.max(1),
 		}
 	}
 	pub(crate) fn total(&self) -> u128 {
-		if self.capacity == 0 {
-			return 0;
-		}
-		selection::StakeTree::node(self, self.capacity)
+		selection::total(self)
 	}
 }
 
 impl selection::StakeTree for Snapshot {
-	fn capacity(&self) -> u32 {
-		self.capacity
+	fn height(&self) -> u32 {
+		self.height
 	}
-	fn node(&self, i: u32) -> u128 {
-		match pallet_pickets::FrozenNodes::<Runtime>::get(i) {
-			Some((period, value)) if period == self.period => value,
-			_ => pallet_pickets::StakeNodes::<Runtime>::get(i),
-		}
+	fn page(&self, level: u32, index: u32) -> selection::Page {
+		pallet_pickets::StakePages::<Runtime>::get((level as u8, index))
+			.map(|page| page.snapshot(self.period))
+			.unwrap_or_default()
 	}
-	fn set_node(&mut self, _: u32, _: u128) {
+	fn set_page(&mut self, _: u32, _: u32, _: selection::Page) {
 		unreachable!("a draw only reads the tree")
 	}
 }

@@ -694,10 +694,10 @@ impl Sim {
 		// minus the withdrawn.
 		let agents = genesis_agents + count("registered anew") - count("withdrawn");
 		let ever = genesis_agents + count("registered anew");
-		let capacity = u64::from(pallet_pickets::StakeTreeCapacity::<Runtime>::get());
-		// Tree nodes are written along the paths of the indices ever used.
+		let height = u64::from(pallet_pickets::StakeTreeHeight::<Runtime>::get());
+		// Tree pages are written along the paths of the indices ever used: one per level each.
 		let used = u64::from(pallet_pickets::NextIndex::<Runtime>::get());
-		let nodes = used * (u64::from(capacity.max(2).ilog2()) + 1);
+		let pages = used * height;
 		let trace =
 			u64::from(<<Runtime as pallet_consensus_machine::Config>::MaxTraceLength as Get<
 				u32,
@@ -708,7 +708,7 @@ impl Sim {
 			// A withdrawn agent's misses and bans are kept (a ban must outlive a quick
 			// re-registration): at most one entry per account that was ever an agent.
 			"Misses" | "Bans" => Bound::AtMost(ever),
-			"StakeNodes" | "FrozenNodes" => Bound::AtMost(nodes),
+			"StakePages" => Bound::AtMost(pages),
 			"FreeIndexStack" => Bound::AtMost(used),
 			"Trace" => Bound::AtMost(trace),
 			_ => Bound::Baseline,

@@ -195,12 +195,12 @@ fn genesis_agents_are_bonded() {
 	});
 }
 
-/// The attack on draws: the stake tree's nodes were laid out for `MaxAgents` indices, so a
-/// runtime upgrade raising `MaxAgents` past a power of two left the new top nodes empty and
-/// every draw failed (or found the wrong agents). The tree's capacity is a power of two kept in
-/// storage, and grows by doubling, so draws stay what the stakes say.
+/// The attack on draws: the stake tree's levels were laid out for `MaxAgents` indices, so a
+/// runtime upgrade raising `MaxAgents` past the tree's capacity left the new top empty and
+/// every draw failed (or found the wrong agents). The tree's height is kept in storage and
+/// grows a level at a time, so draws stay what the stakes say.
 #[test]
-fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
+fn raising_max_agents_past_the_trees_capacity_keeps_draws_right() {
 	// The committee a draw from these stakes (agent `i + 1` at index `i`) gives.
 	let expected = |round: RoundId, stakes: &[u128]| {
 		let info = Rounds::<Test>::get(round).unwrap();
@@ -214,48 +214,61 @@ fn raising_max_agents_past_a_power_of_two_keeps_draws_right() {
 	};
 	let committee =
 		|round: RoundId| seats(round).iter().map(|s| (s.agent, s.slots)).collect::<Vec<_>>();
-	// The snapshot's top node: what a draw from it descends from.
+	// The snapshot's height, its top page's first entry and its total.
 	let snapshot_top = || {
 		use selection::StakeTree;
 		let snapshot = pallet_pickets::bonds::SnapshotTree::<Test>::current();
-		(snapshot.capacity(), snapshot.node(snapshot.capacity()), snapshot.total())
+		let height = snapshot.height();
+		(height, snapshot.page(height - 1, 0)[0], snapshot.total())
 	};
-	MaxAgents::set(3);
-	ExtBuilder::default().agents(vec![(1, 1_000), (2, 2_000), (3, 3_000)]).build_and_execute(
-		|| {
-			MaxAgents::set(5);
-			assert_eq!(pallet_pickets::StakeTreeCapacity::<Test>::get(), 4);
+	// The live tree's top page's first entry and its total.
+	let live_top = || {
+		use selection::StakeTree;
+		let live = pallet_pickets::bonds::StorageTree::<Test>::new();
+		(live.page(live.height() - 1, 0)[0], selection::total(&live))
+	};
+	// Sixteen agents fill a tree of height 1.
+	let stakes: Vec<u128> = (1..=16).map(|a| 1_000 * (a % 3 + 1)).collect();
+	let old_total: u128 = stakes.iter().sum();
+	MaxAgents::set(16);
+	ExtBuilder::default()
+		.agents((1..=16).map(|a| (a, 1_000 * (u128::from(a) % 3 + 1) as Balance)).collect())
+		.build_and_execute(|| {
+			MaxAgents::set(17);
+			assert_eq!(pallet_pickets::StakeTreeHeight::<Test>::get(), 1);
 			let machine = create_machine();
 			let round = open(machine);
-			// The draw doubled the tree; the snapshot's new top node holds the snapshot's total.
-			assert_eq!(pallet_pickets::StakeTreeCapacity::<Test>::get(), 8);
-			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
-			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 6_000);
-			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
-			// Two more agents join the larger tree (one beyond the old capacity)...
-			for a in [4, 5] {
-				let pop = proof(a, a);
-				assert_ok!(Pickets::register(RuntimeOrigin::signed(a), key(a), 1_000, pop));
-			}
-			assert_eq!(pallet_pickets::Agents::<Test>::get(5).unwrap().index, 4);
-			// ...the live tree at once, the snapshot from the next period on.
-			assert_eq!(pallet_pickets::StakeNodes::<Test>::get(8), 8_000);
-			assert_eq!(snapshot_top(), (8, 6_000, 6_000));
-			// Growing again after stake moved this period: the new top node's snapshot value
+			// The draw raised the tree; the new top page's first entry holds the snapshot's total.
+			assert_eq!(pallet_pickets::StakeTreeHeight::<Test>::get(), 2);
+			assert_eq!(snapshot_top(), (2, old_total, old_total));
+			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, old_total);
+			assert_eq!(committee(round), expected(round, &stakes));
+			// Agent 17 joins the taller tree, beyond the old capacity...
+			assert_ok!(Pickets::register(RuntimeOrigin::signed(17), key(17), 1_000, proof(17, 17)));
+			assert_eq!(pallet_pickets::Agents::<Test>::get(17).unwrap().index, 16);
+			// ...the live tree at once (the top page's second entry), the snapshot from the
+			// next period on.
+			assert_eq!(live_top(), (old_total, old_total + 1_000));
+			assert_eq!(snapshot_top(), (2, old_total, old_total));
+			// Growing again after stake moved this period: the new top page's snapshot entry
 			// is the snapshot's total, the live one the live total.
-			MaxAgents::set(9);
-			Pickets::ensure_tree_capacity();
-			assert_eq!(pallet_pickets::StakeNodes::<Test>::get(16), 8_000);
-			assert_eq!(snapshot_top(), (16, 6_000, 6_000));
+			MaxAgents::set(257);
+			Pickets::ensure_tree_height();
+			assert_eq!(live_top(), (old_total + 1_000, old_total + 1_000));
+			assert_eq!(snapshot_top(), (3, old_total, old_total));
 			let round = open(create_machine());
-			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 6_000);
-			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000]));
+			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, old_total);
+			assert_eq!(committee(round), expected(round, &stakes));
 			run_to_next_snapshot();
-			assert_eq!(snapshot_top(), (16, 8_000, 8_000));
+			assert_eq!(snapshot_top(), (3, old_total + 1_000, old_total + 1_000));
 			let round = open(create_machine());
-			assert_eq!(Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake, 8_000);
-			assert_eq!(committee(round), expected(round, &[1_000, 2_000, 3_000, 1_000, 1_000]));
-		},
-	);
+			let mut all = stakes.clone();
+			all.push(1_000);
+			assert_eq!(
+				Rounds::<Test>::get(round).unwrap().draw().unwrap().total_stake,
+				old_total + 1_000
+			);
+			assert_eq!(committee(round), expected(round, &all));
+		});
 	MaxAgents::set(32);
 }

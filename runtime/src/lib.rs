@@ -177,6 +177,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
 	pallet_consensus_machine::migrations::v7::MigrateV6ToV7<Runtime>,
 	pallet_consensus_machine::migrations::v8::MigrateV7ToV8<Runtime>,
+	pallet_consensus_machine::migrations::v9::MigrateV8ToV9<Runtime>,
 	pallet_pickets::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 

@@ -194,9 +194,13 @@ fn draw<T: BenchConfig>(round: RoundId) -> Result<u32, BenchmarkError> {
 			Ok(crate::types::Seat { agent, key, slots })
 		})
 		.collect::<Result<_, BenchmarkError>>()?;
-	let _ = CommitteeSeats::<T>::clear_prefix(round, u32::MAX, None);
-	for (index, seat) in (0u32..).zip(&committee) {
-		CommitteeSeats::<T>::insert(round, index, seat);
+	let _ = CommitteeChunks::<T>::clear_prefix(round, u32::MAX, None);
+	for (chunk, seats) in (0u32..).zip(committee.chunks(SEATS_PER_CHUNK as usize)) {
+		CommitteeChunks::<T>::insert(
+			round,
+			chunk,
+			CommitteeChunkOf::<T>::truncate_from(seats.to_vec()),
+		);
 	}
 	CommitteeRoots::<T>::mutate(round, |record| {
 		if let Some(record) = record {

@@ -87,6 +87,11 @@ pub mod pallet {
 	/// A round's committee.
 	pub type CommitteeOf<T> =
 		BoundedVec<Seat<<T as frame_system::Config>::AccountId>, <T as Config>::MaxCommittee>;
+	/// A stored chunk of a committee: at most [`SEATS_PER_CHUNK`] seats.
+	pub type CommitteeChunkOf<T> =
+		BoundedVec<Seat<<T as frame_system::Config>::AccountId>, ConstU32<SEATS_PER_CHUNK>>;
+	/// Seats per stored committee chunk ([`CommitteeChunks`]).
+	pub const SEATS_PER_CHUNK: u32 = 32;
 	/// The signatures of a certificate, by seat index.
 	pub type SignaturesOf<T> = BoundedVec<(u32, StoredSignature), <T as Config>::MaxCommittee>;
 	/// A recorded certificate.
@@ -102,7 +107,7 @@ pub mod pallet {
 
 	/// The storage layout's version. Version 1 is the first layout with typed rounds
 	/// ([`RoundKind`]); a later layout comes with a migration from this one.
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(8);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(9);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -309,19 +314,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextRoundId<T: Config> = StorageValue<_, RoundId, ValueQuery>;
 
-	/// The committee of each drawn live round, seat by seat: (round, seat index in draw order,
-	/// as certificates name it) → the agent, the key that signs for it and its slots. Stored
-	/// per seat so that a statement reads its own seat, not the committee; the round's
-	/// [`CommitteeRoots`] record says how many seats there are.
+	/// The committee of each drawn live round in chunks of [`SEATS_PER_CHUNK`] seats: (round,
+	/// chunk) → the seats `chunk · 32 ..` in draw order (as certificates index them), each the
+	/// agent, the key that signs for it and its slots. A statement reads its seat's chunk, a
+	/// certificate or a close each chunk once, and a draw of 1,000 seats writes 32 values, not
+	/// 1,000. The round's [`CommitteeRoots`] record says how many seats there are.
 	#[pallet::storage]
-	pub type CommitteeSeats<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		RoundId,
-		Twox64Concat,
-		u32,
-		Seat<<T as frame_system::Config>::AccountId>,
-	>;
+	pub type CommitteeChunks<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RoundId, Twox64Concat, u32, CommitteeChunkOf<T>>;
 
 	/// The committee root of every round, from its opening until `ReportWindow` after its
 	/// pruning: what equivocation reports prove the signer's seat against.

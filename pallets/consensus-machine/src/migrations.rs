@@ -282,3 +282,100 @@ pub mod v8 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// Version 8 → 9: a live round's committee is stored in chunks of
+/// [`SEATS_PER_CHUNK`](crate::SEATS_PER_CHUNK) seats ([`CommitteeChunks`]) instead of one value
+/// per seat. Every live round keeps its seats, in their order, so certificates and statements
+/// name the same seats by the same indices.
+pub mod v9 {
+	use crate::{pallet::*, types::Seat};
+	use alloc::{collections::BTreeMap, vec::Vec};
+	use consensus_machine_primitives::statement::RoundId;
+	use frame_support::{
+		migrations::VersionedMigration,
+		pallet_prelude::*,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+
+	/// The version-8 layout.
+	pub mod v8 {
+		use super::*;
+
+		/// One value per seat: (round, seat index) → seat.
+		#[frame_support::storage_alias]
+		pub type CommitteeSeats<T: Config> = StorageDoubleMap<
+			Pallet<T>,
+			Twox64Concat,
+			RoundId,
+			Twox64Concat,
+			u32,
+			Seat<<T as frame_system::Config>::AccountId>,
+		>;
+	}
+
+	/// Every round's seats in the version-8 layout, in seat order.
+	pub fn old_committees<T: Config>() -> BTreeMap<RoundId, BTreeMap<u32, Seat<T::AccountId>>> {
+		let mut rounds: BTreeMap<RoundId, BTreeMap<u32, Seat<T::AccountId>>> = BTreeMap::new();
+		for (round, index, seat) in v8::CommitteeSeats::<T>::iter() {
+			rounds.entry(round).or_default().insert(index, seat);
+		}
+		rounds
+	}
+
+	/// The unversioned body of [`MigrateV8ToV9`].
+	pub struct InnerMigrateV8ToV9<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV8ToV9<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let rounds = old_committees::<T>();
+			let (mut seats, mut chunks) = (0u64, 0u64);
+			for (round, committee) in rounds {
+				// Seats are stored `0..size` with no gap; a gap would shift every later seat,
+				// so the committee stops there (its round then times out).
+				let ordered: Vec<_> = committee
+					.into_iter()
+					.enumerate()
+					.take_while(|(at, (index, _))| *at as u32 == *index)
+					.map(|(_, (_, seat))| seat)
+					.collect();
+				seats += ordered.len() as u64;
+				for (chunk, part) in (0u32..).zip(ordered.chunks(SEATS_PER_CHUNK as usize)) {
+					chunks += 1;
+					let part = CommitteeChunkOf::<T>::truncate_from(part.to_vec());
+					CommitteeChunks::<T>::insert(round, chunk, part);
+				}
+			}
+			let _ = v8::CommitteeSeats::<T>::clear(u32::MAX, None);
+			T::DbWeight::get().reads_writes(seats, seats + chunks)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			let rounds: Vec<(RoundId, Vec<Seat<T::AccountId>>)> = old_committees::<T>()
+				.into_iter()
+				.map(|(round, seats)| (round, seats.into_values().collect()))
+				.collect();
+			Ok(rounds.encode())
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			let before = Vec::<(RoundId, Vec<Seat<T::AccountId>>)>::decode(&mut &state[..])
+				.map_err(|_| "the pre-upgrade state does not decode")?;
+			for (round, seats) in before {
+				ensure!(Pallet::<T>::committee(round) == seats, "a committee changed");
+			}
+			ensure!(v8::CommitteeSeats::<T>::iter_keys().next().is_none(), "a seat left behind");
+			Ok(())
+		}
+	}
+
+	/// Version 8 → 9, run once: `VersionedMigration` checks and bumps the on-chain version.
+	pub type MigrateV8ToV9<T> = VersionedMigration<
+		8,
+		9,
+		InnerMigrateV8ToV9<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

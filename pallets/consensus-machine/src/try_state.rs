@@ -53,7 +53,7 @@ impl<T: Config> Pallet<T> {
 		}
 		// Each account's share of the draw queue, counted from the undrawn rounds themselves.
 		let mut queued: BTreeMap<T::AccountId, u32> = BTreeMap::new();
-		for (id, _, _) in CommitteeSeats::<T>::iter() {
+		for (id, _, _) in CommitteeChunks::<T>::iter() {
 			ensure_that(Rounds::<T>::contains_key(id), "the seats of a pruned round")?;
 		}
 		for (id, round) in Rounds::<T>::iter() {
@@ -63,8 +63,19 @@ impl<T: Config> Pallet<T> {
 				*deposits.entry(key).or_insert_with(Zero::zero) += round.deposit;
 			}
 			let committee = Self::committee(id);
-			let stored = CommitteeSeats::<T>::iter_prefix(id).count();
-			ensure_that(stored == committee.len(), "seats outside the committee's size")?;
+			// The chunks hold exactly the committee (full ones, then the rest), or nothing once
+			// a page of pruning cleared the round.
+			let size = Self::committee_size(id);
+			ensure_that(
+				committee.is_empty() || committee.len() == size as usize,
+				"a committee shorter than its size",
+			)?;
+			for (chunk, seats) in CommitteeChunks::<T>::iter_prefix(id) {
+				let first = chunk.saturating_mul(SEATS_PER_CHUNK);
+				let expected = size.saturating_sub(first).min(SEATS_PER_CHUNK);
+				ensure_that(expected > 0, "a chunk beyond the committee's size")?;
+				ensure_that(seats.len() == expected as usize, "a chunk not full")?;
+			}
 			// Rounds are drawn in commitment order: those from `NextDraw` on wait, with an
 			// empty committee, no root and no decision.
 			ensure_that(round.is_drawn() == (id < NextDraw::<T>::get()), "drawn out of order")?;

@@ -204,10 +204,11 @@ impl<T: Config> Pallet<T> {
 		// A tree of height 0 holds no stake: its taller self starts empty.
 		if height > 0 && (total > 0 || frozen_total > 0) {
 			while height < wanted {
-				let mut top = StakePage::default();
-				top.live = selection::grown_top(total);
-				top.frozen = selection::grown_top(frozen_total);
-				top.period = snapshot.period();
+				let top = StakePage {
+					live: selection::grown_top(total),
+					frozen: selection::grown_top(frozen_total),
+					period: snapshot.period(),
+				};
 				StakePages::<T>::insert(page_key(height, 0), top);
 				height += 1;
 				writes += 1;

@@ -292,7 +292,7 @@ impl Sim {
 					}
 					None if id == round => {
 						let good_signer = certificate.signatures.iter().any(|(index, _)| {
-							CommitteeSeats::<Runtime>::get(round, index)
+							ConsensusMachine::seat(round, *index)
 								.is_some_and(|seat| self.good.contains(&seat.agent))
 						});
 						assert!(

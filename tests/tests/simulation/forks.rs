@@ -49,7 +49,7 @@ impl Sim {
 		else {
 			return;
 		};
-		let Some(holder) = CommitteeSeats::<Runtime>::get(statement.round, seat) else { return };
+		let Some(holder) = ConsensusMachine::seat(statement.round, seat) else { return };
 		if self.good.contains(&holder.agent) {
 			included.push(Included {
 				at: frame_system::Pallet::<Runtime>::block_number(),
@@ -240,9 +240,10 @@ impl Sim {
 		for there in &due {
 			// As sent there, and aimed at the seat its key holds here (a replayer picks the
 			// seat index freely).
-			let held_here = CommitteeSeats::<Runtime>::iter_prefix(there.statement.round)
-				.find(|(_, seat)| seat.key == there.key)
-				.map(|(index, _)| index);
+			let held_here = ConsensusMachine::committee(there.statement.round)
+				.iter()
+				.position(|seat| seat.key == there.key)
+				.map(|index| index as u32);
 			let seats: BTreeSet<u32> =
 				[Some(there.seat), held_here].into_iter().flatten().collect();
 			for seat in seats {

@@ -93,7 +93,7 @@ use pallet_consensus_machine::{
 	crypto::KEY_TYPE,
 	offchain::Evaluate,
 	types::{Duty, DutyTask, EquivocationProof, LevelSpec, OffenceKind, RoundKind, SeatProof},
-	Certificates, CommitteeRoots, CommitteeSeats, Event, NextRoundId, Rounds,
+	Certificates, CommitteeRoots, Event, NextRoundId, Rounds,
 };
 use pallet_pickets::{
 	types::AgentStatus, Event as PicketsEvent, NextPenaltyId, Penalties, PenaltyCursor, TotalStake,

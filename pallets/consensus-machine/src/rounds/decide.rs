@@ -166,8 +166,9 @@ impl<T: Config> Pallet<T> {
 		// so none of these offences can have been recorded before.
 		let greens = Statements::<T>::iter_prefix(round_id)
 			.filter(|(_, (body, _))| matches!(body, Body::Verdict { verdict: Verdict::Green, .. }));
+		let mut seat_of = Self::seat_reader(round_id);
 		for (index, (body, green_signature)) in greens.collect::<alloc::vec::Vec<_>>() {
-			let Some(seat) = CommitteeSeats::<T>::get(round_id, index) else {
+			let Some(seat) = seat_of(index) else {
 				frame_support::defensive!("a statement comes from a seat of the committee");
 				continue;
 			};

@@ -263,8 +263,7 @@ impl<T: Config> Pallet<T> {
 		// nothing here.
 		ensure!(statement.instance == draw.instance, Error::<T>::WrongInstance);
 		ensure!(statement.level == round.level, Error::<T>::WrongLevel);
-		let seat =
-			CommitteeSeats::<T>::get(statement.round, index).ok_or(Error::<T>::NotAPicket)?;
+		let seat = Self::seat(statement.round, index).ok_or(Error::<T>::NotAPicket)?;
 		ensure!(
 			crate::crypto::verify(
 				&seat.key,

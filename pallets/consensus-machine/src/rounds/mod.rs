@@ -103,17 +103,41 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The committee of live round `round_id`, in draw order (empty until it is drawn): one
-	/// read per seat, for the callers that need every seat.
+	/// read per chunk of [`SEATS_PER_CHUNK`] seats.
 	pub fn committee(round_id: RoundId) -> Vec<Seat<T::AccountId>> {
-		(0..Self::committee_size(round_id))
-			.filter_map(|index| CommitteeSeats::<T>::get(round_id, index))
-			.collect()
+		let size = Self::committee_size(round_id);
+		let mut seats = Vec::with_capacity(size as usize);
+		for chunk in 0..size.div_ceil(SEATS_PER_CHUNK) {
+			seats.extend(CommitteeChunks::<T>::get(round_id, chunk).unwrap_or_default());
+		}
+		seats.truncate(size as usize);
+		seats
 	}
 
-	/// Stores a drawn committee seat by seat.
+	/// Seat `index` of live round `round_id`: one read, of its chunk.
+	pub fn seat(round_id: RoundId, index: u32) -> Option<Seat<T::AccountId>> {
+		let chunk = CommitteeChunks::<T>::get(round_id, index / SEATS_PER_CHUNK)?;
+		chunk.into_iter().nth((index % SEATS_PER_CHUNK) as usize)
+	}
+
+	/// A reader of round `round_id`'s seats that reads (and decodes) each chunk once, for the
+	/// callers that look up many seats: a certificate's signers, a red's greens.
+	pub(crate) fn seat_reader(round_id: RoundId) -> impl FnMut(u32) -> Option<Seat<T::AccountId>> {
+		let mut chunks = alloc::collections::BTreeMap::<u32, Option<CommitteeChunkOf<T>>>::new();
+		move |index| {
+			let chunk = chunks
+				.entry(index / SEATS_PER_CHUNK)
+				.or_insert_with(|| CommitteeChunks::<T>::get(round_id, index / SEATS_PER_CHUNK));
+			chunk.as_ref()?.get((index % SEATS_PER_CHUNK) as usize).cloned()
+		}
+	}
+
+	/// Stores a drawn committee in chunks of [`SEATS_PER_CHUNK`] seats.
 	pub(crate) fn store_committee(round_id: RoundId, committee: CommitteeOf<T>) {
-		for (index, seat) in (0u32..).zip(committee) {
-			CommitteeSeats::<T>::insert(round_id, index, seat);
+		for (chunk, seats) in (0u32..).zip(committee.chunks(SEATS_PER_CHUNK as usize)) {
+			// A slice of at most `SEATS_PER_CHUNK` seats fits.
+			let seats = CommitteeChunkOf::<T>::truncate_from(seats.to_vec());
+			CommitteeChunks::<T>::insert(round_id, chunk, seats);
 		}
 	}
 
@@ -161,14 +185,10 @@ impl<T: Config> Pallet<T> {
 	/// Hands each silent seat of `round` (no statement by `due`, its deadline) to the pickets
 	/// as a missed duty. Bounded by the committee size.
 	pub(crate) fn note_silent_seats(round: RoundId, due: BlockNumberFor<T>) {
-		for index in 0..Self::committee_size(round) {
+		for (index, seat) in (0u32..).zip(Self::committee(round)) {
 			if Statements::<T>::contains_key(round, index) {
 				continue;
 			}
-			let Some(seat) = CommitteeSeats::<T>::get(round, index) else {
-				frame_support::defensive!("a drawn round has all its seats");
-				continue;
-			};
 			T::Pickets::note_miss(&seat.agent, round, due);
 		}
 	}

@@ -274,13 +274,14 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::insert(root_id, root);
 	}
 
-	/// Clears a round's seats, statements and tallies: at most one each per seat (the
-	/// committee may predate an upgrade that lowered `MaxCommittee`).
+	/// Clears a round's seats, statements and tallies: at most one each per seat, and a chunk
+	/// per `SEATS_PER_CHUNK` seats (the committee may predate an upgrade that lowered
+	/// `MaxCommittee`).
 	fn clear_round(round_id: RoundId) {
 		let limit = T::MaxCommittee::get().max(Self::committee_size(round_id));
 		let _ = Statements::<T>::clear_prefix(round_id, limit, None);
 		let _ = Tallies::<T>::clear_prefix(round_id, limit, None);
-		let _ = CommitteeSeats::<T>::clear_prefix(round_id, limit, None);
+		let _ = CommitteeChunks::<T>::clear_prefix(round_id, limit.div_ceil(SEATS_PER_CHUNK), None);
 	}
 
 	/// Removes what is left of a cleared round: its record and certificate; its committee root

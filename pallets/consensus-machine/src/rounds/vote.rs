@@ -95,10 +95,10 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Seat `index` of `round`, if it may still make a statement there: one read of that seat,
-	/// not of the committee.
+	/// Seat `index` of `round`, if it may still make a statement there: one read of that seat's
+	/// chunk, not of the committee.
 	fn ensure_seat(round: RoundId, index: u32) -> Result<Seat<T::AccountId>, Error<T>> {
-		let seat = CommitteeSeats::<T>::get(round, index).ok_or(Error::<T>::NotAPicket)?;
+		let seat = Self::seat(round, index).ok_or(Error::<T>::NotAPicket)?;
 		ensure!(!Statements::<T>::contains_key(round, index), Error::<T>::DuplicateStatement);
 		Self::ensure_may_sign(&seat.agent)?;
 		Ok(seat)
@@ -284,7 +284,7 @@ impl<T: Config> Pallet<T> {
 		let size = Self::committee_size(statement.round);
 		let (_, seats) = certificate::verify_seats(
 			size,
-			|index| CommitteeSeats::<T>::get(statement.round, index),
+			Self::seat_reader(statement.round),
 			threshold,
 			statement,
 			signatures,

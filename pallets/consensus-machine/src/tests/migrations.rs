@@ -60,6 +60,7 @@ fn version_6_openers_get_their_share_of_the_draw_queue() {
 		assert_eq!(PendingDrawsOf::<Test>::get(OPENER), 2);
 		migrations::v8::MigrateV7ToV8::<Test>::on_runtime_upgrade();
 		assert_eq!(rounds_now(), rounds, "every round is back in today's layout");
+		migrations::v9::MigrateV8ToV9::<Test>::on_runtime_upgrade();
 	});
 }
 
@@ -90,6 +91,7 @@ fn version_7_rounds_come_back_in_the_phase_they_were_in() {
 		migrations::v8::MigrateV7ToV8::<Test>::on_runtime_upgrade();
 		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(8));
 		assert_eq!(rounds_now(), rounds);
+		migrations::v9::MigrateV8ToV9::<Test>::on_runtime_upgrade();
 	});
 }
 
@@ -128,4 +130,44 @@ fn a_version_7_round_is_read_by_its_flags() {
 	assert_eq!(phase_of(&old(20, Some(15), false)), Phase::Decided { draw: draw.clone(), at: 15 });
 	assert_eq!(phase_of(&old(20, None, true)), Phase::Closed { draw: draw.clone(), decided: None });
 	assert_eq!(phase_of(&old(20, Some(15), true)), Phase::Closed { draw, decided: Some(15) });
+}
+
+/// Version 9 stores a committee in chunks: every live round's seats, written one value per
+/// seat as version 8 did, come back in their order, and statements still find their seats.
+#[test]
+fn version_8_committees_come_back_in_chunks_seat_for_seat() {
+	use migrations::v9::{v8, MigrateV8ToV9};
+	ExtBuilder::default().build_and_execute(|| {
+		let unitary = create_machine();
+		let small = open(unitary);
+		let family = create_hierarchical_machine(&[4, 10], 5);
+		let root = open(family);
+		let committees: Vec<_> =
+			[small, root].iter().map(|&id| (id, ConsensusMachine::committee(id))).collect();
+		assert!(committees.iter().all(|(_, seats)| !seats.is_empty()));
+		// The version-8 layout: one value per seat.
+		let _ = CommitteeChunks::<Test>::clear(u32::MAX, None);
+		for (id, seats) in &committees {
+			for (index, seat) in (0u32..).zip(seats) {
+				v8::CommitteeSeats::<Test>::insert(id, index, seat);
+			}
+		}
+		StorageVersion::new(8).put::<ConsensusMachine>();
+		#[cfg(feature = "try-runtime")]
+		let state = MigrateV8ToV9::<Test>::pre_upgrade().unwrap();
+		MigrateV8ToV9::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		MigrateV8ToV9::<Test>::post_upgrade(state).unwrap();
+		assert_eq!(ConsensusMachine::on_chain_storage_version(), StorageVersion::new(9));
+		assert_eq!(v8::CommitteeSeats::<Test>::iter().count(), 0);
+		for (id, seats) in &committees {
+			assert_eq!(&ConsensusMachine::committee(*id), seats, "round {id}");
+		}
+		// The last seat still votes under its old index.
+		let last = committees[0].1.last().unwrap().agent;
+		submit(last, &statement(unitary, small));
+		let index = committees[0].1.len() as u32 - 1;
+		assert_eq!(seat_of(small, last), index);
+		assert!(Statements::<Test>::contains_key(small, index));
+	});
 }

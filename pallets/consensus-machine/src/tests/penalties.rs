@@ -717,7 +717,7 @@ fn an_equivocation_that_surfaces_after_pruning_is_punished_until_the_bond_could_
 		run_to_block(deadline(round) + RETENTION + 1);
 		assert!(
 			!Rounds::<Test>::contains_key(round)
-				&& CommitteeSeats::<Test>::iter_prefix(round).next().is_none()
+				&& CommitteeChunks::<Test>::iter_prefix(round).next().is_none()
 		);
 		let expires = CommitteeRoots::<Test>::get(round).unwrap().expires.unwrap();
 		assert_eq!(expires, System::block_number() + UNBONDING_DELAY);

@@ -17,7 +17,7 @@ fn rounds_are_pruned_after_retention_with_bounded_work() {
 		assert!(Certificates::<Test>::get(decided).is_none());
 		assert_eq!(Statements::<Test>::iter_prefix(decided).count(), 0);
 		assert_eq!(Tallies::<Test>::iter_prefix(decided).count(), 0);
-		assert!(CommitteeSeats::<Test>::iter_prefix(decided).next().is_none());
+		assert!(CommitteeChunks::<Test>::iter_prefix(decided).next().is_none());
 		System::assert_has_event(Event::RoundPruned { round: decided }.into());
 		// The undecided one closes at its deadline and is pruned RETENTION later, deposit back.
 		assert!(Rounds::<Test>::get(expired).is_some());

@@ -9,7 +9,7 @@ use consensus_machine_primitives::{
 };
 use consensus_machine_runtime::{
 	genesis_config_presets::{agent_account, agent_picket, picket_seed, DEV_AGENTS},
-	AccountId, Runtime, RuntimeCall, RuntimeOrigin, System,
+	AccountId, ConsensusMachine, Runtime, RuntimeCall, RuntimeOrigin, System,
 };
 use consensus_machine_runtime_api::runtime_decl_for_consensus_machine_api::ConsensusMachineApiV2;
 use frame_support::{
@@ -269,7 +269,9 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 	};
 	development().execute_with(|| {
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
-		assert_eq!(version, StorageVersion::new(8));
+		assert_eq!(version, StorageVersion::new(9));
+		let version = consensus_machine_runtime::Pickets::on_chain_storage_version();
+		assert_eq!(version, StorageVersion::new(2));
 		AllPalletsWithSystem::try_state(1, TryStateSelect::All).expect("genesis is consistent");
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All).expect("migrations pass");
 		use consensus_machine_runtime::genesis_config_presets::DEMO_PERIOD;
@@ -285,9 +287,10 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 }
 
 /// The upgrade from version 7 with its checks: rounds the demo driver opened (committed, drawn,
-/// decided and closed) are written back in the version-7 layout, and the runtime's migrations
-/// run as `try-runtime` runs them: `pre_upgrade`, the migration, `post_upgrade`, then every
-/// pallet's `try_state`. Each round comes back as it was.
+/// decided and closed) are written back in the version-7 layout, their committees one value
+/// per seat as before version 9, and the runtime's migrations run as `try-runtime` runs them:
+/// `pre_upgrade`, the migration, `post_upgrade`, then every pallet's `try_state`. Each round
+/// and each committee comes back as it was.
 #[cfg(feature = "try-runtime")]
 #[test]
 fn try_state_passes_after_the_version_8_migration_of_live_rounds() {
@@ -309,6 +312,17 @@ fn try_state_passes_after_the_version_8_migration_of_live_rounds() {
 		let closed = |p: &&Phase<_>| matches!(p, Phase::Closed { .. });
 		assert!(phases.iter().any(closed), "closed rounds: {phases:?}");
 		assert!(phases.iter().any(|p| matches!(p, Phase::Drawn(_))), "live rounds: {phases:?}");
+		let committees: Vec<_> =
+			rounds.iter().map(|(id, _)| (*id, ConsensusMachine::committee(*id))).collect();
+		assert!(committees.iter().any(|(_, seats)| !seats.is_empty()), "drawn committees");
+		let _ = pallet_consensus_machine::CommitteeChunks::<Runtime>::clear(u32::MAX, None);
+		for (id, seats) in &committees {
+			for (index, seat) in (0u32..).zip(seats) {
+				pallet_consensus_machine::migrations::v9::v8::CommitteeSeats::<Runtime>::insert(
+					id, index, seat,
+				);
+			}
+		}
 		StorageVersion::new(7).put::<consensus_machine_runtime::ConsensusMachine>();
 		for (id, round) in &rounds {
 			frame_support::storage::unhashed::put(
@@ -329,10 +343,13 @@ fn try_state_passes_after_the_version_8_migration_of_live_rounds() {
 		Executive::try_runtime_upgrade(UpgradeCheckSelect::All)
 			.expect("the migration's checks pass");
 		let version = consensus_machine_runtime::ConsensusMachine::on_chain_storage_version();
-		assert_eq!(version, StorageVersion::new(8));
+		assert_eq!(version, StorageVersion::new(9));
 		let mut migrated: Vec<_> = Rounds::<Runtime>::iter().collect();
 		migrated.sort_by_key(|(id, _)| *id);
 		assert_eq!(migrated, rounds);
+		for (id, seats) in &committees {
+			assert_eq!(&ConsensusMachine::committee(*id), seats, "round {id}'s committee");
+		}
 		// A migration that mixed up phases would be caught: a live round closed, or decided.
 		let (live, _) = rounds.iter().find(|(_, r)| matches!(r.phase, Phase::Drawn(_))).unwrap();
 		Rounds::<Runtime>::mutate(live, |r| r.as_mut().unwrap().phase.close());

@@ -564,7 +564,7 @@ impl Sim {
 		if !matches!(statement.body, Body::Verdict { verdict: Verdict::Green, .. }) {
 			return;
 		}
-		if let Some(holder) = ConsensusMachine::seat(statement.round, seat) {
+		if let Some(holder) = ConsensusMachine::seat(statement.round, *seat) {
 			if !self.good.contains(&holder.agent) {
 				self.greens.entry(statement.round).or_default().push(holder.agent);
 			}

@@ -49,7 +49,7 @@ impl Sim {
 		else {
 			return;
 		};
-		let Some(holder) = ConsensusMachine::seat(statement.round, seat) else { return };
+		let Some(holder) = ConsensusMachine::seat(statement.round, *seat) else { return };
 		if self.good.contains(&holder.agent) {
 			included.push(Included {
 				at: frame_system::Pallet::<Runtime>::block_number(),

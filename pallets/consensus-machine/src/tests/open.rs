@@ -163,3 +163,33 @@ fn draws_are_stake_weighted_with_replacement() {
 		assert!(big_agent_had_several_slots > 250, "{big_agent_had_several_slots} of 300 rounds");
 	});
 }
+
+/// A committee is stored 32 seats to a value: every index finds its own seat, one by one or
+/// through the reader a certificate uses, and an index past the committee finds none.
+#[test]
+fn a_committee_of_several_chunks_is_read_back_seat_for_seat() {
+	ExtBuilder::default().build_and_execute(|| {
+		let round = open(create_machine());
+		let (drawn, record) = (seats(round), CommitteeRoots::<Test>::get(round).unwrap());
+		let many: Vec<_> =
+			(0..45u64).map(|i| Seat { agent: 1_000 + i, key: key(1 + i % 4), slots: 1 }).collect();
+		let _ = CommitteeChunks::<Test>::clear_prefix(round, u32::MAX, None);
+		ConsensusMachine::store_committee(round, BoundedVec::truncate_from(many.clone()));
+		CommitteeRoots::<Test>::mutate(round, |r| r.as_mut().unwrap().seats = 45);
+		assert_eq!(CommitteeChunks::<Test>::iter_prefix(round).count(), 2);
+		assert_eq!(CommitteeChunks::<Test>::get(round, 1).unwrap().len(), 13);
+		assert_eq!(seats(round), many);
+		let mut reader = ConsensusMachine::seat_reader(round);
+		for index in [44, 0, 31, 32, 40, 33, 5] {
+			assert_eq!(ConsensusMachine::seat(round, index).as_ref(), Some(&many[index as usize]));
+			assert_eq!(reader(index).as_ref(), Some(&many[index as usize]));
+		}
+		assert_eq!(ConsensusMachine::seat(round, 45), None);
+		assert_eq!(reader(45), None);
+		assert_eq!(ConsensusMachine::seat(round, u32::MAX), None);
+		// Back to the drawn committee, for the invariants checked after the test.
+		let _ = CommitteeChunks::<Test>::clear_prefix(round, u32::MAX, None);
+		ConsensusMachine::store_committee(round, BoundedVec::truncate_from(drawn));
+		CommitteeRoots::<Test>::insert(round, record);
+	});
+}

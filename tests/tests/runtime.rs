@@ -9,7 +9,7 @@ use consensus_machine_primitives::{
 };
 use consensus_machine_runtime::{
 	genesis_config_presets::{agent_account, agent_picket, picket_seed, DEV_AGENTS},
-	AccountId, ConsensusMachine, Runtime, RuntimeCall, RuntimeOrigin, System,
+	AccountId, Runtime, RuntimeCall, RuntimeOrigin, System,
 };
 use consensus_machine_runtime_api::runtime_decl_for_consensus_machine_api::ConsensusMachineApiV2;
 use frame_support::{
@@ -294,7 +294,7 @@ fn try_state_of_every_pallet_passes_on_the_development_genesis() {
 #[cfg(feature = "try-runtime")]
 #[test]
 fn try_state_passes_after_the_version_8_migration_of_live_rounds() {
-	use consensus_machine_runtime::Executive;
+	use consensus_machine_runtime::{ConsensusMachine, Executive};
 	use frame_support::traits::UncheckedOnRuntimeUpgrade;
 	use frame_support::traits::{GetStorageVersion, StorageVersion, UpgradeCheckSelect};
 	use pallet_consensus_machine::{
